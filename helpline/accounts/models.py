@@ -1,0 +1,213 @@
+"""People and the desk's structure: users in their roles, organisations, departments and rights."""
+
+from django.contrib.auth.base_user import BaseUserManager
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from helpline.core.models import TimestampedModel
+
+
+class Role(models.TextChoices):
+    REQUESTER = "requester", _("Requester")
+    AGENT = "agent", _("Agent")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    ADMIN = "admin", _("Administrator")
+    EXTERNAL = "external", _("External provider")
+
+
+class SupportLine(models.IntegerChoices):
+    FIRST = 1, _("1st line (dispatcher)")
+    SECOND = 2, _("2nd line (specialist)")
+    THIRD = 3, _("3rd line (expert)")
+
+
+class Organisation(TimestampedModel):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    domain = models.CharField(
+        _("mail domain"),
+        max_length=200,
+        blank=True,
+        help_text=_("Requesters whose address ends in this domain join the organisation."),
+    )
+    shared_requests = models.BooleanField(
+        _("members see each other's requests"),
+        default=False,
+        help_text=_("Members of the organisation can read all of its requests in the portal."),
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HelplineUserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.update(is_staff=True, is_superuser=True, role=Role.ADMIN)
+        return self._create_user(email, password, **extra_fields)
+
+    def get_by_natural_key(self, username):
+        return self.get(email__iexact=username)
+
+
+class User(AbstractUser):
+    """Everybody who signs in or asks for help; the role says which side of the desk they are on.
+
+    Requesters are registered from their first request with an unusable password and may set one
+    later through the password reset.
+    """
+
+    username = None
+    email = models.EmailField(_("email address"), unique=True)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.REQUESTER)
+    support_line = models.PositiveSmallIntegerField(
+        _("support line"), choices=SupportLine.choices, null=True, blank=True
+    )
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="members",
+    )
+    language = models.CharField(_("language"), max_length=10, blank=True)
+
+    objects = HelplineUserManager()
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["first_name", "last_name", "email"]
+        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+        indexes = [models.Index(fields=["role", "is_active"])]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.email
+
+    @property
+    def is_staff_member(self) -> bool:
+        return self.role != Role.REQUESTER
+
+    @property
+    def is_agent_side(self) -> bool:
+        """Staff who work tickets inside the desk (not requesters)."""
+        return self.role in {Role.AGENT, Role.SUPERVISOR, Role.ADMIN, Role.EXTERNAL}
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN or self.is_superuser
+
+    @property
+    def is_supervisor_or_admin(self) -> bool:
+        return self.role in {Role.SUPERVISOR, Role.ADMIN} or self.is_superuser
+
+
+class Department(TimestampedModel):
+    """A node in the department tree; rights on a department also cover its sub-departments."""
+
+    name = models.CharField(_("name"), max_length=120)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    # Materialised path of ids ("/1/4/"), so a subtree is one indexed prefix lookup.
+    path = models.CharField(max_length=255, db_index=True, editable=False, default="/")
+    email = models.EmailField(_("mail address"), blank=True)
+    description = models.TextField(_("description"), blank=True)
+    line = models.PositiveSmallIntegerField(
+        _("support line"),
+        choices=SupportLine.choices,
+        default=SupportLine.FIRST,
+        help_text=_("The line of support this department works in."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["path"]
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="department_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def depth(self) -> int:
+        return self.path.count("/") - 2
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # The path holds the department's own id, so it is known only after the first insert.
+        parent_path = (
+            Department.objects.values_list("path", flat=True).get(pk=self.parent_id)
+            if self.parent_id
+            else "/"
+        )
+        new_path = f"{parent_path}{self.pk}/"
+        old_path = self.path
+        if new_path == old_path:
+            return
+        Department.objects.filter(pk=self.pk).update(path=new_path)
+        self.path = new_path
+        if old_path != "/":
+            for child_id, child_path in (
+                Department.objects.filter(path__startswith=old_path)
+                .exclude(pk=self.pk)
+                .values_list("id", "path")
+            ):
+                Department.objects.filter(pk=child_id).update(
+                    path=new_path + child_path[len(old_path) :]
+                )
+
+
+class DepartmentMembership(TimestampedModel):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="memberships")
+    can_view = models.BooleanField(_("view"), default=True)
+    can_reply = models.BooleanField(_("reply"), default=True)
+    can_assign = models.BooleanField(_("assign and transfer"), default=True)
+    can_manage = models.BooleanField(_("manage"), default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "department"], name="membership_unique"),
+        ]
+        verbose_name = _("department membership")

@@ -1,0 +1,10 @@
+"""Top-level URL map: portal at /, the agents' desk at /desk/, accounts, health."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("helpline.core.urls")),
+    path("accounts/", include("helpline.accounts.urls")),
+    path("desk/", include("helpline.desk.urls")),
+    path("", include("helpline.portal.urls")),
+]

@@ -1,0 +1,7 @@
+"""Template context shared by every page."""
+
+from .models import SiteSettings
+
+
+def site(request):
+    return {"site_settings": SiteSettings.current()}

@@ -1,0 +1,58 @@
+"""Base model shared by every Helpline table."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class TimestampedModel(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class SiteSettings(models.Model):
+    """Installation-wide settings edited by administrators; one row, loaded with `current()`."""
+
+    desk_name = models.CharField(_("name of the desk"), max_length=100, default="Helpline")
+    portal_welcome = models.TextField(
+        _("portal welcome text"),
+        blank=True,
+        default="",
+        help_text=_("Shown on the portal's front page above the request form."),
+    )
+    anonymous_submission = models.BooleanField(
+        _("allow requests without an account"),
+        default=False,
+        help_text=_("Anyone may submit a request with their email address; they are registered."),
+    )
+    allow_signup = models.BooleanField(_("requesters may sign up"), default=True)
+    max_attachment_mb = models.PositiveIntegerField(_("largest attachment (MB)"), default=20)
+    allowed_types = models.TextField(
+        _("allowed file types"),
+        blank=True,
+        default="",
+        help_text=_(
+            "Extensions, one per line or comma-separated (e.g. pdf, png). Empty: all types not "
+            "blocked."
+        ),
+    )
+    blocked_types = models.TextField(
+        _("blocked file types"),
+        blank=True,
+        default="exe, bat, cmd, com, msi, scr, js, vbs, ps1, jar",
+        help_text=_("Checked against the type read from the file's content, not only its name."),
+    )
+
+    class Meta:
+        verbose_name = _("settings")
+
+    @classmethod
+    def current(cls) -> "SiteSettings":
+        obj, _created = cls.objects.get_or_create(pk=1)
+        return obj
+
+    def type_list(self, field: str) -> set[str]:
+        raw = getattr(self, field).replace(",", " ").replace(";", " ").split()
+        return {item.strip().lstrip(".").lower() for item in raw if item.strip()}

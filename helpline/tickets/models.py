@@ -1,0 +1,318 @@
+"""Requests (tickets), their thread, attachments, statuses, priorities, topics and tags."""
+
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from helpline.accounts.models import Department, Organisation, SupportLine
+from helpline.core.models import TimestampedModel
+
+
+class TicketClass(models.TextChoices):
+    INCIDENT = "incident", _("Incident")
+    SERVICE_REQUEST = "service_request", _("Service request")
+    INFORMATION_REQUEST = "information_request", _("Information request")
+    DOCUMENTATION_REQUEST = "documentation_request", _("Documentation request")
+    CHANGE_REQUEST = "change_request", _("Change request")
+
+
+class StatusCategory(models.TextChoices):
+    """The fixed lifecycle every configurable status maps onto."""
+
+    NEW = "new", _("New")
+    OPEN = "open", _("Open")
+    PENDING = "pending", _("Pending on requester")
+    ON_HOLD = "on_hold", _("On hold (third party)")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+
+
+OPEN_CATEGORIES = (
+    StatusCategory.NEW,
+    StatusCategory.OPEN,
+    StatusCategory.PENDING,
+    StatusCategory.ON_HOLD,
+)
+WAITING_CATEGORIES = (StatusCategory.PENDING, StatusCategory.ON_HOLD)
+
+
+class Level(models.IntegerChoices):
+    LOW = 1, _("Low")
+    MEDIUM = 2, _("Medium")
+    HIGH = 3, _("High")
+
+
+class Priority(models.IntegerChoices):
+    LOW = 1, _("Low")
+    NORMAL = 2, _("Normal")
+    HIGH = 3, _("High")
+    CRITICAL = 4, _("Critical")
+
+
+class Channel(models.TextChoices):
+    PORTAL = "portal", _("Portal")
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+    WIDGET = "widget", _("Widget")
+    API = "api", _("API")
+    STAFF = "staff", _("Staff")
+
+
+class Status(TimestampedModel):
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    category = models.CharField(_("category"), max_length=20, choices=StatusCategory.choices)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_default = models.BooleanField(
+        _("default for its category"),
+        default=False,
+        help_text=_("Used when the desk moves a request into this category by itself."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["order", "name"]
+        verbose_name = _("status")
+        verbose_name_plural = _("statuses")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["category"], condition=Q(is_default=True), name="status_one_default"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PriorityRule(models.Model):
+    """One cell of the impact × urgency matrix."""
+
+    impact = models.PositiveSmallIntegerField(_("impact"), choices=Level.choices)
+    urgency = models.PositiveSmallIntegerField(_("urgency"), choices=Level.choices)
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["impact", "urgency"], name="priority_rule_unique")
+        ]
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Topic(TimestampedModel):
+    """What a requester picks in the portal; each topic routes to a department."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    description = models.CharField(_("description"), max_length=250, blank=True)
+    department = models.ForeignKey(
+        Department, verbose_name=_("department"), on_delete=models.PROTECT, related_name="topics"
+    )
+    default_class = models.CharField(
+        _("default class"),
+        max_length=30,
+        choices=TicketClass.choices,
+        default=TicketClass.SERVICE_REQUEST,
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["order", "name"]
+        verbose_name = _("topic")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+ACTIVE = Q(deleted_at__isnull=True)
+
+
+class Ticket(TimestampedModel):
+    subject = models.CharField(_("subject"), max_length=250)
+    ticket_class = models.CharField(
+        _("class"), max_length=30, choices=TicketClass.choices, default=TicketClass.INCIDENT
+    )
+    status = models.ForeignKey(Status, verbose_name=_("status"), on_delete=models.PROTECT)
+    # Copied from status so the board filters on one indexed column without a join.
+    status_category = models.CharField(max_length=20, choices=StatusCategory.choices)
+    impact = models.PositiveSmallIntegerField(
+        _("impact"), choices=Level.choices, default=Level.MEDIUM
+    )
+    urgency = models.PositiveSmallIntegerField(
+        _("urgency"), choices=Level.choices, default=Level.MEDIUM
+    )
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), choices=Priority.choices, default=Priority.NORMAL
+    )
+    priority_overridden = models.BooleanField(default=False)
+    department = models.ForeignKey(
+        Department, verbose_name=_("department"), on_delete=models.PROTECT, related_name="tickets"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("responsible"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tickets",
+    )
+    line = models.PositiveSmallIntegerField(
+        _("support line"), choices=SupportLine.choices, default=SupportLine.FIRST
+    )
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requester"),
+        on_delete=models.PROTECT,
+        related_name="requested_tickets",
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+    )
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    topic = models.ForeignKey(
+        Topic, verbose_name=_("topic"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="tickets")
+    watchers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="watched_tickets"
+    )
+    links = models.ManyToManyField("self", blank=True, symmetrical=True)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from"
+    )
+    first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
+    deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Optimistic locking: forms carry the version they were rendered from.
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("request")
+        verbose_name_plural = _("requests")
+        indexes = [
+            # Each board view filters on one of these leading columns and sorts by activity;
+            # the id closes the keyset so pagination is stable.
+            models.Index(
+                fields=["status_category", "-last_activity_at", "-id"],
+                condition=ACTIVE,
+                name="ticket_cat_activity",
+            ),
+            models.Index(
+                fields=["department", "status_category", "-last_activity_at", "-id"],
+                condition=ACTIVE,
+                name="ticket_dept_cat_activity",
+            ),
+            models.Index(
+                fields=["assignee", "status_category", "-last_activity_at", "-id"],
+                condition=ACTIVE,
+                name="ticket_assignee_cat_activity",
+            ),
+            models.Index(
+                fields=["-last_activity_at", "-id"], condition=ACTIVE, name="ticket_activity"
+            ),
+            models.Index(
+                fields=["status_category", "-priority", "-last_activity_at", "-id"],
+                condition=ACTIVE,
+                name="ticket_cat_priority",
+            ),
+            models.Index(
+                fields=["-deleted_at", "-id"],
+                condition=Q(deleted_at__isnull=False),
+                name="ticket_trash",
+            ),
+            models.Index(fields=["requester", "-last_activity_at"], name="ticket_requester"),
+            models.Index(fields=["organisation", "-last_activity_at"], name="ticket_organisation"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.subject}"
+
+    @property
+    def reference(self) -> str:
+        return f"#{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status_category in OPEN_CATEGORIES
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+class EntryKind(models.TextChoices):
+    REPLY = "reply", _("Reply")
+    NOTE = "note", _("Internal note")
+    EVENT = "event", _("Event")
+
+
+class Entry(models.Model):
+    """One item of a ticket's thread; events carry the history of field changes."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="entries")
+    kind = models.CharField(max_length=10, choices=EntryKind.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    body = models.TextField(blank=True)
+    field = models.CharField(max_length=30, blank=True)
+    old_value = models.CharField(max_length=250, blank=True)
+    new_value = models.CharField(max_length=250, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("thread entry")
+        verbose_name_plural = _("thread entries")
+        indexes = [models.Index(fields=["ticket", "created_at", "id"], name="entry_thread")]
+
+    @property
+    def is_public(self) -> bool:
+        return self.kind == EntryKind.REPLY
+
+
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    # The uploaded name never becomes part of the path: it could carry "../" or clash.
+    suffix = PurePath(filename).suffix.lower()[:10]
+    if not suffix[1:].isalnum():
+        suffix = ""
+    now = timezone.now()
+    return f"attachments/{now:%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
+class Attachment(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=120)
+    size = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]

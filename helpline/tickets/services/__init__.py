@@ -1,0 +1,47 @@
+"""Every write to tickets goes through these services; each records history and the event log."""
+
+from .attachments import attachment_validate
+from .lifecycle import (
+    ticket_confirm_solved,
+    ticket_create,
+    ticket_delete,
+    ticket_note_add,
+    ticket_purge,
+    ticket_reopen,
+    ticket_reply_add,
+    ticket_restore,
+)
+from .routing import (
+    ticket_escalate,
+    ticket_hand_to_supervisor,
+    ticket_link,
+    ticket_merge,
+    ticket_tags_set,
+    ticket_take,
+    ticket_transfer,
+    ticket_unlink,
+    ticket_update,
+    ticket_watch,
+)
+
+__all__ = [
+    "attachment_validate",
+    "ticket_confirm_solved",
+    "ticket_create",
+    "ticket_delete",
+    "ticket_escalate",
+    "ticket_hand_to_supervisor",
+    "ticket_link",
+    "ticket_merge",
+    "ticket_note_add",
+    "ticket_purge",
+    "ticket_reopen",
+    "ticket_reply_add",
+    "ticket_restore",
+    "ticket_tags_set",
+    "ticket_take",
+    "ticket_transfer",
+    "ticket_unlink",
+    "ticket_update",
+    "ticket_watch",
+]

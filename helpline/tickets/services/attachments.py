@@ -1,0 +1,86 @@
+"""Attachment rules: size and type, the type read from the content rather than the name."""
+
+from dataclasses import dataclass
+from pathlib import PurePath
+
+import puremagic
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
+
+from helpline.core.errors import ValidationFailed
+from helpline.core.models import SiteSettings
+
+# Types a browser would execute or render as a document from our origin.
+ACTIVE_TYPES = {"html", "htm", "xhtml", "svg", "xml", "js", "mjs"}
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    upload: UploadedFile
+    filename: str
+    content_type: str
+    size: int
+
+
+def _display_name(name: str) -> str:
+    # Only the last path component, without control characters; never used as a storage path.
+    base = PurePath(name.replace("\\", "/")).name
+    cleaned = "".join(ch for ch in base if ch.isprintable() and ch not in '"<>|')
+    return cleaned.strip()[:200] or "attachment"
+
+
+def _sniff(upload: UploadedFile) -> tuple[str | None, str]:
+    upload.seek(0)
+    head = upload.read(8192)
+    upload.seek(0)
+    if not head:
+        return None, "application/octet-stream"
+    try:
+        matches = puremagic.magic_string(head)
+    except (puremagic.PureError, ValueError):
+        matches = []
+    if matches:
+        best = matches[0]
+        return best.extension.lstrip(
+            "."
+        ).lower() or None, best.mime_type or "application/octet-stream"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, "application/octet-stream"
+    return None, "text/plain"
+
+
+def attachment_validate(upload: UploadedFile, settings: SiteSettings | None = None) -> CheckedFile:
+    """Check one upload against the administrator's rules; ValidationFailed names the broken one."""
+    settings = settings or SiteSettings.current()
+    filename = _display_name(upload.name or "")
+    limit = settings.max_attachment_mb * 1024 * 1024
+    if upload.size > limit:
+        raise ValidationFailed(
+            _("%(name)s is larger than the %(limit)s MB allowed.")
+            % {"name": filename, "limit": settings.max_attachment_mb},
+            field="attachments",
+        )
+    sniffed_ext, content_type = _sniff(upload)
+    name_ext = PurePath(filename).suffix.lstrip(".").lower()
+    kinds = {k for k in (sniffed_ext, name_ext) if k}
+    blocked = settings.type_list("blocked_types")
+    if kinds & blocked:
+        raise ValidationFailed(
+            _("%(name)s is a type of file that is not accepted here.") % {"name": filename},
+            field="attachments",
+        )
+    allowed = settings.type_list("allowed_types")
+    if allowed and not (kinds & allowed):
+        raise ValidationFailed(
+            _("%(name)s is not one of the accepted file types (%(types)s).")
+            % {"name": filename, "types": ", ".join(sorted(allowed))},
+            field="attachments",
+        )
+    if kinds & ACTIVE_TYPES or "html" in content_type or "svg" in content_type:
+        # Stored, but always served as an opaque download.
+        content_type = "application/octet-stream"
+    return CheckedFile(
+        upload=upload, filename=filename, content_type=content_type, size=upload.size
+    )

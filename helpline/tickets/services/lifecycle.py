@@ -1,0 +1,263 @@
+"""A request's life: opening, the thread, the requester's confirmation, trash and purge."""
+
+from collections.abc import Sequence
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from helpline.accounts.models import Department
+from helpline.core.errors import PermissionDenied, ValidationFailed
+
+from ..models import (
+    Channel,
+    Entry,
+    EntryKind,
+    Level,
+    StatusCategory,
+    Ticket,
+    TicketClass,
+    Topic,
+)
+from ._common import (
+    apply_status,
+    attach,
+    default_status,
+    history,
+    locked,
+    log,
+    matrix_priority,
+    require,
+    touch,
+)
+from .attachments import CheckedFile
+
+
+def _clean_body(body: str) -> str:
+    body = (body or "").replace("\r\n", "\n").strip()
+    if not body:
+        raise ValidationFailed(_("Write a message first."), field="body")
+    return body
+
+
+def _default_department() -> Department:
+    department = Department.objects.filter(is_active=True, parent__isnull=True).first()
+    if department is None:
+        raise ValidationFailed(_("No department exists yet; an administrator must create one."))
+    return department
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    actor,
+    requester,
+    subject: str,
+    body: str,
+    channel: str,
+    department: Department | None = None,
+    topic: Topic | None = None,
+    ticket_class: str | None = None,
+    impact: int = Level.MEDIUM,
+    urgency: int = Level.MEDIUM,
+    files: Sequence[CheckedFile] = (),
+    assignee=None,
+) -> Ticket:
+    """Open a request for `requester`; `actor` is the requester or the staff member logging it.
+
+    The department comes from the topic when not given. The first thread entry is public.
+    """
+    subject = (subject or "").strip()
+    if not subject:
+        raise ValidationFailed(_("A subject is required."), field="subject")
+    body = _clean_body(body)
+    if channel not in Channel.values:
+        raise ValidationFailed(_("Unknown channel."), field="channel")
+    department = department or (topic.department if topic else None) or _default_department()
+    ticket_class = ticket_class or (topic.default_class if topic else TicketClass.INCIDENT)
+    status = default_status(StatusCategory.NEW)
+    ticket = Ticket.objects.create(
+        subject=subject[:250],
+        ticket_class=ticket_class,
+        status=status,
+        status_category=status.category,
+        impact=impact,
+        urgency=urgency,
+        priority=matrix_priority(impact, urgency),
+        department=department,
+        line=department.line,
+        assignee=assignee,
+        requester=requester,
+        organisation=requester.organisation,
+        channel=channel,
+        topic=topic,
+    )
+    entry = Entry.objects.create(ticket=ticket, kind=EntryKind.REPLY, author=actor, body=body)
+    attach(entry, files)
+    if actor is not None and actor.is_authenticated and actor.is_agent_side:
+        log(actor, "ticket.created", ticket, channel=channel, requester=requester.email)
+    return ticket
+
+
+def _staff_reply_effects(ticket: Ticket, actor, status) -> list[str]:
+    fields = []
+    if ticket.first_response_at is None:
+        ticket.first_response_at = timezone.now()
+        fields.append("first_response_at")
+    target = status
+    if target is None and ticket.status_category == StatusCategory.NEW:
+        target = default_status(StatusCategory.OPEN)
+    if target is not None and target.pk != ticket.status_id:
+        old = ticket.status.name
+        apply_status(ticket, target)
+        history(ticket, actor, "status", old, target.name)
+        fields += ["status", "status_category", "resolved_at", "closed_at"]
+    return fields
+
+
+@transaction.atomic
+def ticket_reply_add(
+    *, ticket: Ticket, actor, body: str, files: Sequence[CheckedFile] = (), status=None
+) -> Entry:
+    """Add a public reply. Staff need the reply right (or to be responsible); a requester must own
+    the ticket (checked by the caller's fetch). A requester's reply reopens a waiting or resolved
+    request; the first staff reply sets the first-response time and moves a new request to open.
+    """
+    body = _clean_body(body)
+    ticket = locked(ticket)
+    if ticket.is_deleted or ticket.status_category == StatusCategory.CLOSED:
+        raise ValidationFailed(_("This request is closed; open a new one instead."))
+    fields: list[str] = []
+    if actor.is_agent_side:
+        require(actor, "reply", ticket)
+        fields = _staff_reply_effects(ticket, actor, status)
+    elif ticket.status_category in (
+        StatusCategory.PENDING,
+        StatusCategory.RESOLVED,
+    ):
+        old = ticket.status.name
+        target = default_status(StatusCategory.OPEN)
+        apply_status(ticket, target)
+        history(ticket, actor, "status", old, target.name)
+        fields = ["status", "status_category", "resolved_at", "closed_at"]
+    entry = Entry.objects.create(ticket=ticket, kind=EntryKind.REPLY, author=actor, body=body)
+    attach(entry, files)
+    touch(ticket, *fields)
+    if actor.is_agent_side:
+        log(actor, "ticket.replied", ticket, entry=entry.pk)
+    return entry
+
+
+@transaction.atomic
+def ticket_note_add(
+    *, ticket: Ticket, actor, body: str, files: Sequence[CheckedFile] = ()
+) -> Entry:
+    """Add an internal note, seen by staff only. Needs the view right on the department."""
+    if not actor.is_agent_side:
+        raise PermissionDenied(_("Only staff can write internal notes."))
+    body = _clean_body(body)
+    ticket = locked(ticket)
+    require(actor, "view", ticket)
+    entry = Entry.objects.create(ticket=ticket, kind=EntryKind.NOTE, author=actor, body=body)
+    attach(entry, files)
+    touch(ticket)
+    log(actor, "ticket.noted", ticket, entry=entry.pk)
+    return entry
+
+
+def _requester_guard(ticket: Ticket, actor) -> None:
+    if actor.pk != ticket.requester_id and not (
+        actor.organisation_id
+        and ticket.organisation_id == actor.organisation_id
+        and ticket.organisation.shared_requests
+    ):
+        raise PermissionDenied(_("Only the requester can confirm or reopen this request."))
+
+
+@transaction.atomic
+def ticket_confirm_solved(*, ticket: Ticket, actor) -> Ticket:
+    """The requester confirms a resolved request is solved: it closes."""
+    ticket = locked(ticket)
+    _requester_guard(ticket, actor)
+    if ticket.status_category != StatusCategory.RESOLVED:
+        raise ValidationFailed(_("Only a resolved request can be confirmed."))
+    old = ticket.status.name
+    closed = default_status(StatusCategory.CLOSED)
+    apply_status(ticket, closed)
+    history(ticket, actor, "status", old, closed.name, _("Confirmed as solved by the requester."))
+    touch(ticket, "status", "status_category", "resolved_at", "closed_at")
+    return ticket
+
+
+@transaction.atomic
+def ticket_reopen(*, ticket: Ticket, actor, reason: str) -> Ticket:
+    """The requester says a resolved request is not solved: it reopens, the reason is a reply."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("Tell us what is still wrong."), field="reason")
+    ticket = locked(ticket)
+    _requester_guard(ticket, actor)
+    if ticket.status_category != StatusCategory.RESOLVED:
+        raise ValidationFailed(_("Only a resolved request can be reopened."))
+    old = ticket.status.name
+    opened = default_status(StatusCategory.OPEN)
+    apply_status(ticket, opened)
+    history(ticket, actor, "status", old, opened.name, _("Reopened by the requester."))
+    Entry.objects.create(ticket=ticket, kind=EntryKind.REPLY, author=actor, body=reason)
+    touch(ticket, "status", "status_category", "resolved_at", "closed_at")
+    return ticket
+
+
+@transaction.atomic
+def ticket_delete(*, ticket: Ticket, actor, reason: str = "") -> Ticket:
+    """Move a request to the trash. Needs the manage right, or supervisor/administrator."""
+    ticket = locked(ticket)
+    require(actor, "manage", ticket)
+    if ticket.is_deleted:
+        return ticket
+    ticket.deleted_at = timezone.now()
+    ticket.deleted_by = actor
+    history(ticket, actor, "deleted", "", _("Moved to trash"), reason)
+    touch(ticket, "deleted_at", "deleted_by")
+    log(actor, "ticket.deleted", ticket, reason=reason)
+    return ticket
+
+
+def _supervisor_only(actor) -> None:
+    if not actor.is_supervisor_or_admin:
+        raise PermissionDenied(_("Only supervisors and administrators can do this."))
+
+
+@transaction.atomic
+def ticket_restore(*, ticket: Ticket, actor) -> Ticket:
+    """Take a request out of the trash. Supervisors and administrators only."""
+    _supervisor_only(actor)
+    ticket = locked(ticket)
+    if not ticket.is_deleted:
+        return ticket
+    ticket.deleted_at = None
+    ticket.deleted_by = None
+    history(ticket, actor, "deleted", _("In trash"), _("Restored"))
+    touch(ticket, "deleted_at", "deleted_by")
+    log(actor, "ticket.restored", ticket)
+    return ticket
+
+
+@transaction.atomic
+def ticket_purge(*, ticket: Ticket, actor) -> None:
+    """Delete a trashed request for good, files included (after the commit). Supervisors and
+    administrators only; the event log keeps that it happened."""
+    _supervisor_only(actor)
+    ticket = locked(ticket)
+    if not ticket.is_deleted:
+        raise ValidationFailed(_("Move the request to the trash first."))
+    names = [a.file.name for a in ticket.attachments.all()]
+    storage = ticket.attachments.model._meta.get_field("file").storage
+    log(actor, "ticket.purged", ticket, subject=ticket.subject, requester=ticket.requester.email)
+    ticket.delete()
+
+    def remove_files() -> None:
+        for name in names:
+            storage.delete(name)
+
+    transaction.on_commit(remove_files)
