@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "helpline.tickets",
     "helpline.desk",
     "helpline.portal",
+    "helpline.administration",
 ]
 
 MIDDLEWARE = [

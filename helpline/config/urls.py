@@ -6,5 +6,6 @@ urlpatterns = [
     path("", include("helpline.core.urls")),
     path("accounts/", include("helpline.accounts.urls")),
     path("desk/", include("helpline.desk.urls")),
+    path("manage/", include("helpline.administration.urls")),
     path("", include("helpline.portal.urls")),
 ]

@@ -1,3 +1,33 @@
+"""The agents' desk: the board (views/board.py) and the ticket page (views/ticket.py)."""
+
+from django.urls import path
+
+from .views import board, ticket
+
 app_name = "desk"
 
-urlpatterns: list = []
+urlpatterns = [
+    # board.py
+    path("", board.board, name="board"),
+    path("bulk/", board.bulk, name="bulk"),
+    path("new/", board.ticket_new, name="new"),
+    path("requesters/lookup/", board.requester_lookup, name="requester_lookup"),
+    # ticket.py
+    path("tickets/<int:pk>/", ticket.detail, name="ticket"),
+    path("tickets/<int:pk>/reply/", ticket.reply, name="reply"),
+    path("tickets/<int:pk>/note/", ticket.note, name="note"),
+    path("tickets/<int:pk>/fields/", ticket.fields, name="fields"),
+    path("tickets/<int:pk>/take/", ticket.take, name="take"),
+    path("tickets/<int:pk>/escalate/", ticket.escalate, name="escalate"),
+    path("tickets/<int:pk>/supervisor/", ticket.hand_to_supervisor, name="hand_to_supervisor"),
+    path("tickets/<int:pk>/transfer/", ticket.transfer, name="transfer"),
+    path("tickets/<int:pk>/merge/", ticket.merge, name="merge"),
+    path("tickets/<int:pk>/link/", ticket.link, name="link"),
+    path("tickets/<int:pk>/unlink/<int:other>/", ticket.unlink, name="unlink"),
+    path("tickets/<int:pk>/watch/", ticket.watch, name="watch"),
+    path("tickets/<int:pk>/tags/", ticket.tags, name="tags"),
+    path("tickets/<int:pk>/delete/", ticket.delete, name="delete"),
+    path("tickets/<int:pk>/restore/", ticket.restore, name="restore"),
+    path("tickets/<int:pk>/purge/", ticket.purge, name="purge"),
+    path("attachments/<int:pk>/", ticket.attachment, name="attachment"),
+]

@@ -1,0 +1,44 @@
+"""Factories for people, organisations and departments."""
+
+import factory
+
+from helpline.accounts.models import Department, DepartmentMembership, Organisation, Role, User
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+
+    name = factory.Sequence(lambda n: f"Organisation {n}")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.test")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    role = Role.REQUESTER
+    password = factory.django.Password("secret-pass-123")
+
+
+class StaffFactory(UserFactory):
+    role = Role.AGENT
+    support_line = 1
+
+
+class DepartmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Department
+
+    name = factory.Sequence(lambda n: f"Department {n}")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DepartmentMembership
+
+    user = factory.SubFactory(StaffFactory)
+    department = factory.SubFactory(DepartmentFactory)

@@ -1,0 +1,120 @@
+// Helpline page behaviour: toasts, theme toggle, confirmations and keyboard shortcuts.
+// No inline scripts anywhere (the Content-Security-Policy forbids them): pages declare
+// behaviour with data- attributes that this file wires up.
+(function () {
+  "use strict";
+
+  function showToasts(root) {
+    (root || document).querySelectorAll("[data-hl-autoshow]").forEach(function (el) {
+      el.removeAttribute("data-hl-autoshow");
+      bootstrap.Toast.getOrCreateInstance(el, { delay: 5000 }).show();
+    });
+  }
+
+  function typing(event) {
+    var t = event.target;
+    return t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].indexOf(t.tagName) >= 0;
+  }
+
+  // Rows of a list that j/k move through: elements with data-hl-row, opened by their link.
+  function rows() { return Array.prototype.slice.call(document.querySelectorAll("[data-hl-row]")); }
+
+  function moveSelection(step) {
+    var list = rows();
+    if (!list.length) return;
+    var current = list.findIndex(function (r) { return r.classList.contains("hl-current"); });
+    var next = Math.max(0, Math.min(list.length - 1, current + step));
+    if (current >= 0) list[current].classList.remove("hl-current");
+    list[next].classList.add("hl-current");
+    list[next].scrollIntoView({ block: "nearest" });
+    var link = list[next].querySelector("a[data-hl-open]");
+    if (link) link.focus({ preventScroll: true });
+  }
+
+  function clickShortcut(key) {
+    var target = document.querySelector('[data-hl-key="' + key + '"]');
+    if (!target) return false;
+    if (target.tagName === "TEXTAREA" || target.tagName === "INPUT") {
+      var collapse = target.closest(".collapse");
+      if (collapse) bootstrap.Collapse.getOrCreateInstance(collapse, { toggle: false }).show();
+      var tab = document.querySelector('[data-hl-tab-for="' + target.id + '"]');
+      if (tab) bootstrap.Tab.getOrCreateInstance(tab).show();
+      target.focus();
+    } else {
+      target.click();
+    }
+    return true;
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key === "Escape" && typing(event)) { event.target.blur(); return; }
+    if (typing(event)) return;
+    var handled = true;
+    switch (event.key) {
+      case "j": moveSelection(1); break;
+      case "k": moveSelection(-1); break;
+      case "Enter": {
+        var row = document.querySelector("[data-hl-row].hl-current a[data-hl-open]");
+        if (row) row.click(); else handled = false;
+        break;
+      }
+      case "x": {
+        var box = document.querySelector("[data-hl-row].hl-current input[type=checkbox]");
+        if (box) box.click(); else handled = false;
+        break;
+      }
+      case "?": {
+        var help = document.getElementById("shortcuts");
+        if (help) bootstrap.Modal.getOrCreateInstance(help).toggle(); else handled = false;
+        break;
+      }
+      default:
+        handled = clickShortcut(event.key);
+    }
+    if (handled) event.preventDefault();
+  });
+
+  // Buttons and forms that need a second thought: data-hl-confirm="Question?"
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form.getAttribute("data-hl-confirm");
+    if (question && !window.confirm(question)) event.preventDefault();
+  }, true);
+
+  // "Select all" checkbox for bulk actions: data-hl-select-all="name-of-checkboxes"
+  document.addEventListener("change", function (event) {
+    var name = event.target.getAttribute("data-hl-select-all");
+    if (name) {
+      document.querySelectorAll('input[name="' + name + '"]').forEach(function (box) {
+        box.checked = event.target.checked;
+      });
+    }
+    var bar = document.querySelector("[data-hl-bulk-bar]");
+    if (bar) {
+      var count = document.querySelectorAll("input[data-hl-bulk]:checked").length;
+      bar.classList.toggle("d-none", count === 0);
+      var out = bar.querySelector("[data-hl-bulk-count]");
+      if (out) out.textContent = count;
+    }
+  });
+
+  // Auto-submit a form when one of its fields changes: data-hl-autosubmit on the form.
+  document.addEventListener("change", function (event) {
+    var form = event.target.form;
+    if (form && form.hasAttribute("data-hl-autosubmit") && !event.target.hasAttribute("data-hl-bulk")) {
+      if (form.requestSubmit) form.requestSubmit(); else form.submit();
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest("[data-hl-theme-toggle]");
+    if (!toggle) return;
+    var next = document.documentElement.getAttribute("data-bs-theme") === "dark" ? "light" : "dark";
+    document.documentElement.setAttribute("data-bs-theme", next);
+    try { localStorage.setItem("hl-theme", next); } catch (e) { /* private mode */ }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () { showToasts(); });
+  document.addEventListener("htmx:afterSwap", function (event) { showToasts(event.target); });
+})();
