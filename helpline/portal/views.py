@@ -29,7 +29,10 @@ def _form_error(form, exc: DomainError) -> None:
 
 @require_GET
 def home(request):
-    return render(request, "portal/home.html", {"portal_section": "home"})
+    recent = []
+    if request.user.is_authenticated:
+        recent = requester_requests(request.user, tab="open", cursor=None).rows[:5]
+    return render(request, "portal/home.html", {"portal_section": "home", "recent": recent})
 
 
 @require_http_methods(["GET", "POST"])
