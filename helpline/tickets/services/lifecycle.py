@@ -128,7 +128,9 @@ def ticket_reply_add(
     if ticket.is_deleted or ticket.status_category == StatusCategory.CLOSED:
         raise ValidationFailed(_("This request is closed; open a new one instead."))
     fields: list[str] = []
-    if actor.is_agent_side:
+    # Staff replying in the portal to a request they asked themselves write as its requester.
+    as_staff = actor.is_agent_side and actor.pk != ticket.requester_id
+    if as_staff:
         require(actor, "reply", ticket)
         fields = _staff_reply_effects(ticket, actor, status)
     elif ticket.status_category in (
@@ -143,7 +145,7 @@ def ticket_reply_add(
     entry = Entry.objects.create(ticket=ticket, kind=EntryKind.REPLY, author=actor, body=body)
     attach(entry, files)
     touch(ticket, *fields)
-    if actor.is_agent_side:
+    if as_staff:
         log(actor, "ticket.replied", ticket, entry=entry.pk)
     return entry
 

@@ -1,0 +1,132 @@
+"""Portal forms: a new request (with the anonymous visitor's details), a reply, "not solved"."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from helpline.accounts.forms import BootstrapFormMixin
+from helpline.core.errors import ValidationFailed
+from helpline.core.models import SiteSettings
+from helpline.tickets.models import TicketClass, Topic
+from helpline.tickets.services import attachment_validate
+
+MAX_FILES = 10
+
+CLASS_HELP = {
+    TicketClass.INCIDENT: _("Something is broken or does not work as it should."),
+    TicketClass.SERVICE_REQUEST: _("You need something from us: access, an account, equipment."),
+    TicketClass.INFORMATION_REQUEST: _("You have a question about how something works."),
+    TicketClass.DOCUMENTATION_REQUEST: _("You need a document, a manual or written instructions."),
+    TicketClass.CHANGE_REQUEST: _("You would like something changed or added to a service."),
+}
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several uploads in one field, each checked against the desk's attachment rules."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        uploads = data if isinstance(data, list | tuple) else [data]
+        uploads = [super(MultipleFileField, self).clean(item, initial) for item in uploads if item]
+        if len(uploads) > MAX_FILES:
+            raise forms.ValidationError(
+                _("Attach at most %(count)s files at a time.") % {"count": MAX_FILES}
+            )
+        rules = SiteSettings.current() if uploads else None
+        checked, errors = [], []
+        for upload in uploads:
+            try:
+                checked.append(attachment_validate(upload, rules))
+            except ValidationFailed as exc:
+                errors.append(exc.message)
+        if errors:
+            raise forms.ValidationError(errors)
+        return checked
+
+
+class RequestForm(BootstrapFormMixin, forms.Form):
+    # Anonymous visitors only (removed for signed-in people).
+    name = forms.CharField(
+        label=_("Your name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    email = forms.EmailField(
+        label=_("Your email address"),
+        max_length=254,
+        help_text=_("We send our answers here."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    # A honeypot: hidden from people, filled in by bots.
+    website = forms.CharField(
+        label=_("Leave this field empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+    topic = forms.ModelChoiceField(
+        label=_("What is it about?"),
+        queryset=Topic.objects.none(),
+        empty_label=_("Choose a topic…"),
+    )
+    ticket_class = forms.ChoiceField(
+        label=_("What kind of request is it?"),
+        choices=TicketClass.choices,
+        initial=TicketClass.INCIDENT,
+        widget=forms.RadioSelect,
+    )
+    subject = forms.CharField(
+        label=_("Subject"),
+        max_length=250,
+        help_text=_("A short summary, e.g. “Cannot print from my laptop”."),
+    )
+    description = forms.CharField(
+        label=_("Description"),
+        max_length=50000,
+        widget=forms.Textarea(attrs={"rows": 7}),
+        help_text=_("What happened, what you expected, and anything you have already tried."),
+    )
+    attachments = MultipleFileField(
+        label=_("Attachments"),
+        help_text=_("Screenshots or documents that help us understand. Several files allowed."),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user.is_authenticated:
+            for name in ("name", "email", "website"):
+                del self.fields[name]
+        topics = Topic.objects.filter(is_active=True)
+        self.topics = list(topics)
+        if self.topics:
+            self.fields["topic"].queryset = topics
+        else:
+            del self.fields["topic"]
+
+    def clean_website(self):
+        if self.cleaned_data.get("website"):
+            raise forms.ValidationError(_("Your request could not be sent."))
+        return ""
+
+    def class_options(self):
+        """Each class's radio button with its short explanation, for the template."""
+        return [(radio, CLASS_HELP.get(radio.data["value"], "")) for radio in self["ticket_class"]]
+
+
+class ReplyForm(BootstrapFormMixin, forms.Form):
+    body = forms.CharField(
+        label=_("Your reply"), max_length=50000, widget=forms.Textarea(attrs={"rows": 5})
+    )
+    attachments = MultipleFileField(label=_("Attachments"))
+
+
+class ReopenForm(BootstrapFormMixin, forms.Form):
+    reason = forms.CharField(
+        label=_("What is still not working?"),
+        max_length=50000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

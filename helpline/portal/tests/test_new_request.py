@@ -1,0 +1,153 @@
+"""Submitting a request from the portal: signed in, anonymous, topics, files, confirmation."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from helpline.accounts.models import User
+from helpline.core.models import SiteSettings
+from helpline.tickets.models import Channel, Ticket, TicketClass, Topic
+
+FORM = {
+    "ticket_class": TicketClass.SERVICE_REQUEST,
+    "subject": "New laptop for Maria",
+    "description": "Maria starts on Monday and needs a laptop.",
+}
+ANONYMOUS = {**FORM, "name": "Petra Hansen", "email": "Petra@Initech.test", "website": ""}
+
+
+@pytest.fixture
+def anonymous_on(db):
+    settings = SiteSettings.current()
+    settings.anonymous_submission = True
+    settings.save()
+    return settings
+
+
+def test_signed_in_requester_submits_and_sees_the_number(client, requester_a, support):
+    client.force_login(requester_a)
+    files = [SimpleUploadedFile("a.txt", b"one"), SimpleUploadedFile("b.txt", b"two")]
+    response = client.post(reverse("portal:new"), {**FORM, "attachments": files})
+    assert response.status_code == 302 and response.url == reverse("portal:submitted")
+    ticket = Ticket.objects.get()
+    assert (ticket.requester, ticket.channel, ticket.department) == (
+        requester_a,
+        Channel.PORTAL,
+        support,
+    )
+    assert ticket.ticket_class == TicketClass.SERVICE_REQUEST
+    assert sorted(ticket.attachments.values_list("filename", flat=True)) == ["a.txt", "b.txt"]
+    html = client.get(response.url).content.decode()
+    assert f"#{ticket.pk}" in html
+    assert reverse("portal:request", args=[ticket.pk]) in html
+
+
+def test_topic_routes_to_its_department(client, requester_a, support, billing):
+    topic = Topic.objects.create(name="Invoices", department=billing)
+    Topic.objects.create(name="Retired", department=support, is_active=False)
+    client.force_login(requester_a)
+    html = client.get(reverse("portal:new")).content.decode()
+    assert "Invoices" in html and "Retired" not in html
+    client.post(reverse("portal:new"), {**FORM, "topic": topic.pk})
+    ticket = Ticket.objects.get()
+    assert (ticket.topic, ticket.department) == (topic, billing)
+
+
+def test_topic_is_required_when_there_are_topics(client, requester_a, billing):
+    Topic.objects.create(name="Invoices", department=billing)
+    client.force_login(requester_a)
+    response = client.post(reverse("portal:new"), FORM)
+    assert response.status_code == 200 and not Ticket.objects.exists()
+
+
+def test_a_bad_file_creates_nothing_and_keeps_the_text(client, requester_a, support):
+    client.force_login(requester_a)
+    bad = SimpleUploadedFile("setup.exe", b"MZ\x90\x00" + b"\x00" * 60)
+    response = client.post(reverse("portal:new"), {**FORM, "attachments": [bad]})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "setup.exe is a type of file that is not accepted here." in html
+    assert FORM["subject"] in html and FORM["description"] in html
+    assert not Ticket.objects.exists()
+
+
+def test_anonymous_visitors_must_sign_in_when_the_desk_does_not_accept_them(client, support):
+    response = client.get(reverse("portal:new"))
+    assert response.status_code == 302 and response.url.startswith(reverse("accounts:login"))
+    response = client.post(reverse("portal:new"), ANONYMOUS)
+    assert response.status_code == 302 and not Ticket.objects.exists()
+    assert not User.objects.filter(email="petra@initech.test").exists()
+
+
+def test_anonymous_submission_registers_the_requester(client, anonymous_on, support):
+    response = client.post(reverse("portal:new"), ANONYMOUS)
+    assert response.status_code == 302
+    ticket = Ticket.objects.get()
+    requester = ticket.requester
+    assert requester.email == "petra@initech.test" and requester.first_name == "Petra"
+    assert not requester.has_usable_password()
+    html = client.get(reverse("portal:submitted")).content.decode()
+    assert f"#{ticket.pk}" in html
+    # The confirmation shows the number only: no subject, no link that would open the ticket.
+    assert FORM["subject"] not in html
+    assert reverse("portal:request", args=[ticket.pk]) not in html
+    assert reverse("accounts:password_reset") in html
+    assert client.get(reverse("portal:request", args=[ticket.pk])).status_code == 302
+
+
+def test_anonymous_submission_reuses_a_known_requester(client, anonymous_on, requester_a, support):
+    client.post(reverse("portal:new"), {**ANONYMOUS, "email": "ALICE@acme.test"})
+    assert Ticket.objects.get().requester == requester_a
+    assert User.objects.filter(email__iexact="alice@acme.test").count() == 1
+
+
+def test_honeypot_stops_bots(client, anonymous_on, support):
+    response = client.post(reverse("portal:new"), {**ANONYMOUS, "website": "http://spam.test"})
+    assert response.status_code == 200
+    assert not Ticket.objects.exists()
+    assert not User.objects.filter(email="petra@initech.test").exists()
+
+
+def test_anonymous_form_asks_for_name_and_email(client, anonymous_on, support):
+    response = client.post(reverse("portal:new"), {**FORM})
+    assert response.status_code == 200 and not Ticket.objects.exists()
+    html = response.content.decode()
+    assert 'name="email"' in html and 'name="website"' in html
+
+
+def test_signed_in_form_has_no_anonymous_fields(client, requester_a, support):
+    client.force_login(requester_a)
+    html = client.get(reverse("portal:new")).content.decode()
+    assert 'name="email"' not in html and 'name="website"' not in html
+    for label in TicketClass.labels:
+        assert str(label) in html
+
+
+def test_without_departments_the_request_is_refused_clearly(client, requester_a):
+    client.force_login(requester_a)
+    response = client.post(reverse("portal:new"), FORM)
+    assert response.status_code == 200
+    assert "No department exists yet" in response.content.decode()
+
+
+def test_submitted_without_a_submission_goes_home(client):
+    response = client.get(reverse("portal:submitted"))
+    assert response.status_code == 302 and response.url == reverse("portal:home")
+
+
+def test_home_offers_what_fits_the_visitor(client, dispatcher, requester_a, anonymous_on):
+    html = client.get(reverse("portal:home")).content.decode()
+    assert reverse("accounts:login") in html and reverse("accounts:signup") in html
+    assert reverse("portal:new") in html
+    anonymous_on.anonymous_submission = False
+    anonymous_on.allow_signup = False
+    anonymous_on.portal_welcome = "Welcome to Acme IT."
+    anonymous_on.save()
+    html = client.get(reverse("portal:home")).content.decode()
+    assert reverse("accounts:signup") not in html and 'href="/requests/new/"' not in html
+    assert "Welcome to Acme IT." in html
+    client.force_login(requester_a)
+    html = client.get(reverse("portal:home")).content.decode()
+    assert reverse("portal:requests") in html and reverse("desk:board") not in html
+    client.force_login(dispatcher)
+    assert reverse("desk:board") in client.get(reverse("portal:home")).content.decode()

@@ -1,0 +1,176 @@
+"""The requesters' portal: front page, new request, my requests, a request's page and actions."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from helpline.core.errors import DomainError
+from helpline.core.models import SiteSettings
+from helpline.tickets.downloads import attachment_response
+from helpline.tickets.models import StatusCategory, Ticket
+from helpline.tickets.services import ticket_confirm_solved, ticket_reopen, ticket_reply_add
+
+from .forms import CLASS_HELP, ReopenForm, ReplyForm, RequestForm
+from .permissions import portal_attachment_or_404, portal_ticket_or_404, portal_tickets
+from .selectors import public_thread, requester_requests
+from .services import portal_request_submit
+
+SUBMITTED_KEY = "portal_submitted"
+
+
+def _form_error(form, exc: DomainError) -> None:
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+@require_GET
+def home(request):
+    recent = []
+    if request.user.is_authenticated:
+        recent = requester_requests(request.user, tab="open", cursor=None).rows[:5]
+    return render(request, "portal/home.html", {"portal_section": "home", "recent": recent})
+
+
+@require_http_methods(["GET", "POST"])
+def new(request):
+    if not request.user.is_authenticated and not SiteSettings.current().anonymous_submission:
+        return redirect_to_login(request.get_full_path())
+    form = RequestForm(request.POST or None, request.FILES or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            ticket = portal_request_submit(
+                user=request.user,
+                subject=data["subject"],
+                description=data["description"],
+                ticket_class=data["ticket_class"],
+                topic=data.get("topic"),
+                files=data["attachments"],
+                name=data.get("name", ""),
+                email=data.get("email", ""),
+            )
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            # Kept in the session, not the URL: the confirmation must not open anyone's ticket.
+            request.session[SUBMITTED_KEY] = ticket.pk
+            return redirect("portal:submitted")
+    return render(
+        request,
+        "portal/new.html",
+        {"form": form, "class_help": CLASS_HELP, "portal_section": "new"},
+    )
+
+
+@require_GET
+def submitted(request):
+    pk = request.session.get(SUBMITTED_KEY)
+    if pk is None:
+        return redirect("portal:home")
+    return render(request, "portal/submitted.html", {"number": pk, "portal_section": "new"})
+
+
+@login_required
+@require_GET
+def requests(request):
+    page = requester_requests(
+        request.user, tab=request.GET.get("tab", "open"), cursor=request.GET.get("after")
+    )
+    template = "portal/requests.html#requests-table" if request.htmx else "portal/requests.html"
+    response = render(request, template, {"page": page, "portal_section": "requests"})
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _ticket(request, pk: int) -> Ticket:
+    return portal_ticket_or_404(
+        request.user, pk, queryset=Ticket.objects.select_related("requester", "topic")
+    )
+
+
+def _render_request(request, ticket: Ticket, *, reply_form=None, reopen_form=None):
+    merged_into_visible = bool(
+        ticket.merged_into_id
+        and portal_tickets(request.user).filter(pk=ticket.merged_into_id).exists()
+    )
+    context = {
+        "ticket": ticket,
+        "thread": public_thread(ticket),
+        "reply_form": reply_form or ReplyForm(),
+        "reopen_form": reopen_form or ReopenForm(),
+        "is_closed": ticket.status_category == StatusCategory.CLOSED,
+        "is_resolved": ticket.status_category == StatusCategory.RESOLVED,
+        "merged_into_visible": merged_into_visible,
+        "portal_section": "requests",
+    }
+    return render(request, "portal/request.html", context)
+
+
+@login_required
+@require_GET
+def request_detail(request, pk):
+    return _render_request(request, _ticket(request, pk))
+
+
+def _back_to(ticket: Ticket, anchor: str = "") -> str:
+    return reverse("portal:request", args=[ticket.pk]) + anchor
+
+
+@login_required
+@require_POST
+def reply(request, pk):
+    ticket = _ticket(request, pk)
+    form = ReplyForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            entry = ticket_reply_add(
+                ticket=ticket,
+                actor=request.user,
+                body=form.cleaned_data["body"],
+                files=form.cleaned_data["attachments"],
+            )
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("Your reply is sent."))
+            return redirect(_back_to(ticket, f"#entry-{entry.pk}"))
+    return _render_request(request, ticket, reply_form=form)
+
+
+@login_required
+@require_POST
+def confirm(request, pk):
+    ticket = _ticket(request, pk)
+    try:
+        ticket_confirm_solved(ticket=ticket, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Thank you for confirming. The request is closed."))
+    return redirect(_back_to(ticket))
+
+
+@login_required
+@require_POST
+def reopen(request, pk):
+    ticket = _ticket(request, pk)
+    form = ReopenForm(request.POST)
+    if form.is_valid():
+        try:
+            ticket_reopen(ticket=ticket, actor=request.user, reason=form.cleaned_data["reason"])
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("Thank you. The request is open again; we will be back."))
+            return redirect(_back_to(ticket))
+    return _render_request(request, ticket, reopen_form=form)
+
+
+@require_GET
+def attachment(request, pk):
+    # No sign-in redirect here: a download link answers 404 to anyone who may not have it.
+    return attachment_response(portal_attachment_or_404(request.user, pk))
