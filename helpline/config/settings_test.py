@@ -9,3 +9,6 @@ os.environ["HELPLINE_DATA_DIR"] = tempfile.mkdtemp(prefix="helpline-test-")
 os.environ.setdefault("HELPLINE_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 
 from .settings import *  # noqa: E402, F403
+
+# WhiteNoise warns on every request when its root is missing; tests serve static through finders.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
