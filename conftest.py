@@ -14,7 +14,7 @@ from helpline.accounts.tests.factories import (
     UserFactory,
 )
 
-PASSWORD = "secret-pass-123"
+PASSWORD = "secret-pass-123"  # noqa: S105
 
 
 @pytest.fixture

@@ -1,0 +1,72 @@
+"""Template filters for the administrators' pages: readable event changes and object links."""
+
+from django import template
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+# Where an event's object is looked at; anything else is shown as text only.
+OBJECT_PAGES = {
+    "tickets.ticket": "desk:ticket",
+    "accounts.user": "manage:person",
+    "accounts.department": "manage:department",
+    "accounts.organisation": "manage:organisation",
+    "tickets.status": "manage:status",
+    "tickets.topic": "manage:topic",
+}
+
+
+def _shown(value) -> str:
+    if value is None or value == "":
+        return "—"
+    if value is True:
+        return _("yes")
+    if value is False:
+        return _("no")
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value) or "—"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_shown(v)}" for k, v in value.items())
+    return str(value)
+
+
+@register.filter
+def change_rows(changes) -> list[tuple[str, str, str | None]]:
+    """(field, before, after) for `[before, after]` pairs; (field, value, None) for plain facts."""
+    rows = []
+    for key, value in (changes or {}).items() if isinstance(changes, dict) else ():
+        label = str(key).removeprefix("can_").replace("_", " ")
+        if isinstance(value, list) and len(value) == 2:
+            rows.append((label, _shown(value[0]), _shown(value[1])))
+        else:
+            rows.append((label, _shown(value), None))
+    return rows
+
+
+@register.filter
+def object_url(event) -> str:
+    if event.object_type == "core.sitesettings":
+        return reverse("manage:settings")
+    name = OBJECT_PAGES.get(event.object_type)
+    if name is None or not event.object_id.isdigit():
+        return ""
+    return reverse(name, args=[int(event.object_id)])
+
+
+@register.simple_tag
+def manage_menu() -> list[tuple[str, str, str, str]]:
+    """(key, label, icon, url) of each administration area, in menu order."""
+    entries = [
+        ("index", _("Overview"), "bi-speedometer2", "manage:index"),
+        ("departments", _("Departments"), "bi-diagram-3", "manage:departments"),
+        ("staff", _("Staff"), "bi-person-badge", "manage:staff"),
+        ("organisations", _("Organisations"), "bi-building", "manage:organisations"),
+        ("requesters", _("Requesters"), "bi-people", "manage:requesters"),
+        ("statuses", _("Statuses"), "bi-flag", "manage:statuses"),
+        ("priorities", _("Priority matrix"), "bi-grid-3x3", "manage:priorities"),
+        ("topics", _("Topics"), "bi-signpost-split", "manage:topics"),
+        ("settings", _("Settings"), "bi-sliders", "manage:settings"),
+        ("events", _("Event log"), "bi-journal-text", "manage:events"),
+    ]
+    return [(key, label, icon, reverse(url)) for key, label, icon, url in entries]
