@@ -426,7 +426,9 @@ def requester_update(
     is_active: bool,
 ) -> User:
     """Correct a requester's contact details, organisation or access; records requester.changed."""
-    user = User.objects.select_for_update().select_related("organisation").get(pk=user.pk)
+    user = (
+        User.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=user.pk)
+    )
     if user.role != Role.REQUESTER:
         raise ValidationFailed(_("This account is not a requester."))
     email = _email_free(email, exclude_pk=user.pk)

@@ -235,6 +235,10 @@ class StatusForm(BootstrapForm, forms.ModelForm):
         model = Status
         fields = ["name", "category", "order", "is_default", "is_active"]
 
+    def _get_validation_exclusions(self):
+        # Not the one-default constraint: status_save moves the mark from the old default.
+        return super()._get_validation_exclusions() | {"is_default"}
+
 
 class PriorityMatrixForm(BootstrapForm, forms.Form):
     """One select per impact × urgency cell, named `cell_<impact>_<urgency>`."""

@@ -23,12 +23,15 @@ MAX_ATTACHMENT_MB = 1024
 
 def _type_list(raw: str) -> list[str]:
     items = raw.replace(",", " ").replace(";", " ").split()
-    return sorted({item.strip().lstrip(".").lower() for item in items if item.strip(". ")})
+    # Order kept as typed (without repeats), so re-saving unchanged text records no change.
+    return list(
+        dict.fromkeys(item.strip().lstrip(".").lower() for item in items if item.strip(". "))
+    )
 
 
 @transaction.atomic
 def site_settings_update(*, actor, **values) -> SiteSettings:
-    """Change the installation's settings; file types are normalised to a sorted list.
+    """Change the installation's settings; file types are normalised to a list.
 
     A type cannot be both allowed and blocked. Records settings.changed with before/after.
     """

@@ -187,7 +187,9 @@ def topic_save(*, topic: Topic, actor) -> Topic:
     if topic.pk:
         clash = clash.exclude(pk=topic.pk)
         before = snapshot(
-            Topic.objects.select_for_update().select_related("department").get(pk=topic.pk),
+            Topic.objects.select_for_update(of=("self",))
+            .select_related("department")
+            .get(pk=topic.pk),
             TOPIC_FIELDS,
         )
     if clash.exists():
