@@ -295,7 +295,7 @@ def _refuse_self_lockout(user: User, actor, *, role: str, is_active: bool) -> No
         return
     if not is_active:
         raise ValidationFailed(_("You cannot deactivate your own account."), field="is_active")
-    if role != Role.ADMIN and not user.is_superuser:
+    if user.role == Role.ADMIN and role != Role.ADMIN:
         raise ValidationFailed(
             _("You cannot take away your own administrator role; ask another administrator."),
             field="role",

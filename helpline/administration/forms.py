@@ -107,7 +107,9 @@ class RightsForm(BootstrapForm, forms.Form):
 
 class AddMemberForm(RightsForm):
     field_order = ["user", *RIGHTS]
-    user = forms.ModelChoiceField(label=_("Staff member"), queryset=User.objects.none())
+    user = forms.ModelChoiceField(
+        label=_("Staff member"), queryset=User.objects.none(), empty_label=_("Choose a person…")
+    )
 
     def __init__(self, *args, candidates=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -187,8 +189,27 @@ class StaffEditForm(StaffFieldsForm):
         self.current_memberships = memberships
 
     def membership_rows(self):
+        """(department, is member, [(checkbox, name of the ancestor it is inherited from)])."""
+        by_path = {d.path: d for d in self.departments}
         for department in self.departments:
-            yield department, [self[f"dept_{department.pk}_{right}"] for right in RIGHTS]
+            parts = department.path.strip("/").split("/")
+            ancestors = [
+                by_path[path]
+                for path in ("/" + "/".join(parts[:i]) + "/" for i in range(len(parts) - 1, 0, -1))
+                if path in by_path
+            ]
+            cells = []
+            for right in RIGHTS:
+                source = next(
+                    (
+                        a.name
+                        for a in ancestors
+                        if (m := self.current_memberships.get(a.pk)) and getattr(m, right)
+                    ),
+                    "",
+                )
+                cells.append((self[f"dept_{department.pk}_{right}"], source))
+            yield department, department.pk in self.current_memberships, cells
 
     def memberships(self) -> dict[int, dict[str, bool] | None]:
         """Only the departments whose rights changed, mapped to new rights or None."""

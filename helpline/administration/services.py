@@ -70,5 +70,11 @@ def site_settings_update(*, actor, **values) -> SiteSettings:
     row.save()
     changes = diff(before, snapshot(row, SETTINGS_FIELDS))
     if changes:
-        event_record(actor=actor, action="settings.changed", obj=row, changes=changes)
+        event_record(
+            actor=actor,
+            action="settings.changed",
+            obj=row,
+            changes=changes,
+            object_repr="Settings",
+        )
     return row

@@ -4,6 +4,8 @@ from django import template
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from helpline.audit.selectors import event_object_types
+
 register = template.Library()
 
 # Where an event's object is looked at; anything else is shown as text only.
@@ -31,17 +33,36 @@ def _shown(value) -> str:
     return str(value)
 
 
+# Events whose pairs all start (or end) empty read better as plain values.
+NEW_SUFFIXES = (".created", ".added", ".registered")
+GONE_SUFFIXES = (".deleted", ".removed", ".purged")
+
+
 @register.filter
-def change_rows(changes) -> list[tuple[str, str, str | None]]:
+def change_rows(event) -> list[tuple[str, str, str | None]]:
     """(field, before, after) for `[before, after]` pairs; (field, value, None) for plain facts."""
+    changes = event.changes if isinstance(event.changes, dict) else {}
+    created = event.action.endswith(NEW_SUFFIXES)
+    gone = event.action.endswith(GONE_SUFFIXES)
     rows = []
-    for key, value in (changes or {}).items() if isinstance(changes, dict) else ():
+    for key, value in changes.items():
         label = str(key).removeprefix("can_").replace("_", " ")
         if isinstance(value, list) and len(value) == 2:
-            rows.append((label, _shown(value[0]), _shown(value[1])))
+            if created and value[0] is None:
+                rows.append((label, _shown(value[1]), None))
+            elif gone and value[1] is None:
+                rows.append((label, _shown(value[0]), None))
+            else:
+                rows.append((label, _shown(value[0]), _shown(value[1])))
         else:
             rows.append((label, _shown(value), None))
     return rows
+
+
+@register.filter
+def object_kind(object_type: str) -> str:
+    """The readable name of an event's object type in the reader's language (else the label)."""
+    return dict(event_object_types()).get(object_type, object_type)
 
 
 @register.filter

@@ -276,3 +276,38 @@ def test_staff_list_filters(client, admin_user, dispatcher, supervisor, requeste
     assert people == [supervisor]
     people = list(client.get(reverse("manage:staff"), {"q": "dispatcher@"}).context["people"])
     assert people == [dispatcher]
+
+
+def test_a_superuser_cannot_give_up_the_administrator_role_either(admin_user):
+    admin_user.is_superuser = True
+    admin_user.save()
+    with pytest.raises(ValidationFailed):
+        staff_update(
+            user=admin_user,
+            actor=admin_user,
+            email=admin_user.email,
+            first_name=admin_user.first_name,
+            last_name=admin_user.last_name,
+            role=Role.AGENT,
+            support_line=1,
+            is_active=True,
+        )
+    admin_user.refresh_from_db()
+    assert admin_user.role == Role.ADMIN
+
+
+def test_another_administrator_may_be_demoted(admin_user):
+    from helpline.accounts.tests.factories import StaffFactory
+
+    other = StaffFactory(role=Role.ADMIN, support_line=None)
+    staff_update(
+        user=other,
+        actor=admin_user,
+        email=other.email,
+        first_name=other.first_name,
+        last_name=other.last_name,
+        role=Role.SUPERVISOR,
+        support_line=None,
+        is_active=True,
+    )
+    assert last_event("staff.changed").changes == {"role": ["admin", "supervisor"]}
