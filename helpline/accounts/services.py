@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from helpline.audit.changes import diff, snapshot
 from helpline.audit.services import event_record
 from helpline.core.errors import ValidationFailed
+from helpline.core.models import SiteSettings
 
 from .models import Department, DepartmentMembership, Organisation, Role, User
 
@@ -217,6 +218,7 @@ def staff_set_password_mail_send(*, user: User, domain: str, use_https: bool) ->
             use_https=use_https,
             subject_template_name="administration/mail/set_password_subject.txt",
             email_template_name="administration/mail/set_password.txt",
+            extra_email_context={"desk_name": SiteSettings.current().desk_name},
         )
 
 

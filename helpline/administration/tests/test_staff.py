@@ -103,6 +103,7 @@ def test_create_with_set_password_mail(admin_user, django_capture_on_commit_call
     message = mail.outbox[0]
     assert message.to == ["sup@desk.test"]
     assert "https://desk.example/" in message.body
+    assert message.subject == "Your account at Helpline"
     assert last_event("staff.created").changes["set_password_mail"] == [None, True]
 
 
