@@ -1,12 +1,19 @@
-"""Writes for people and departments: requester registration, department tree upkeep."""
+"""Writes for people and departments: requesters, staff and their rights, the department tree."""
 
+from collections.abc import Mapping
+
+from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from helpline.audit.changes import diff, snapshot
 from helpline.audit.services import event_record
 from helpline.core.errors import ValidationFailed
+from helpline.core.models import SiteSettings
 
-from .models import Department, Organisation, Role, User
+from .models import Department, DepartmentMembership, Organisation, Role, User
 
 
 def organisation_for_email(email: str) -> Organisation | None:
@@ -41,19 +48,401 @@ def requester_register(
     return user
 
 
+# --- departments ----------------------------------------------------------------------------
+
+DEPARTMENT_FIELDS = ("name", "parent", "email", "description", "line", "is_active")
+
+
 @transaction.atomic
 def department_save(*, department: Department, actor) -> Department:
-    """Create or update a department; a department cannot move below itself."""
-    if department.parent_id and department.pk:
-        parent = Department.objects.get(pk=department.parent_id)
-        if parent.path.startswith(department.path) and department.path != "/":
-            raise ValidationFailed(_("A department cannot be placed below itself."), field="parent")
+    """Create or update a department from the (unsaved) instance; records the before/after values.
+
+    Names are unique among siblings (case-insensitively) and a department cannot move below
+    itself or one of its own sub-departments. Assumes the actor is an administrator.
+    """
+    department.name = (department.name or "").strip()
+    if not department.name:
+        raise ValidationFailed(_("The department needs a name."), field="name")
+    before: dict = {}
+    if department.pk:
+        current = Department.objects.select_for_update().get(pk=department.pk)
+        before = snapshot(current, DEPARTMENT_FIELDS)
+        if department.parent_id:
+            parent_path = Department.objects.values_list("path", flat=True).get(
+                pk=department.parent_id
+            )
+            if parent_path.startswith(current.path):
+                raise ValidationFailed(
+                    _("A department cannot be placed below itself or its own sub-departments."),
+                    field="parent",
+                )
+    clash = Department.objects.filter(parent_id=department.parent_id, name__iexact=department.name)
+    if department.pk:
+        clash = clash.exclude(pk=department.pk)
+    if clash.exists():
+        raise ValidationFailed(
+            _("There is already a department called “%(name)s” at this place in the tree.")
+            % {"name": department.name},
+            field="name",
+        )
     created = department.pk is None
     department.save()
+    changes = diff(before, snapshot(department, DEPARTMENT_FIELDS))
+    if created or changes:
+        event_record(
+            actor=actor,
+            action="department.created" if created else "department.changed",
+            obj=department,
+            changes=changes,
+        )
+    return department
+
+
+@transaction.atomic
+def department_remove(*, department: Department, actor) -> str:
+    """Delete an unused department; one with requests, sub-departments or topics is deactivated.
+
+    History refers to departments, so they are only deleted while nothing points at them.
+    Returns "deleted" or "deactivated".
+    """
+    department = Department.objects.select_for_update().get(pk=department.pk)
+    in_use = (
+        department.tickets.exists() or department.children.exists() or department.topics.exists()
+    )
+    if in_use:
+        if department.is_active:
+            department.is_active = False
+            department.save(update_fields=["is_active", "updated_at"])
+            event_record(
+                actor=actor,
+                action="department.deactivated",
+                obj=department,
+                changes={"is_active": [True, False]},
+            )
+        return "deactivated"
+    before = snapshot(department, DEPARTMENT_FIELDS)
+    members = list(department.memberships.values_list("user__email", flat=True))
     event_record(
         actor=actor,
-        action="department.created" if created else "department.changed",
+        action="department.deleted",
         obj=department,
-        changes={"name": department.name, "parent": department.parent_id},
+        changes={**{k: [v, None] for k, v in before.items()}, "members": [members, None]},
     )
-    return department
+    department.delete()
+    return "deleted"
+
+
+# --- memberships and rights -----------------------------------------------------------------
+
+RIGHTS = ("can_view", "can_reply", "can_assign", "can_manage")
+
+
+def _check_rights(rights: Mapping[str, bool]) -> dict[str, bool]:
+    clean = {right: bool(rights.get(right)) for right in RIGHTS}
+    if not any(clean.values()):
+        raise ValidationFailed(_("Give the member at least the right to view."))
+    if not clean["can_view"]:
+        raise ValidationFailed(_("Replying, assigning and managing need the right to view."))
+    return clean
+
+
+@transaction.atomic
+def membership_set(
+    *, user: User, department: Department, rights: Mapping[str, bool] | None, actor
+) -> DepartmentMembership | None:
+    """Add `user` to `department`, change their rights there, or remove them (`rights` None).
+
+    Only staff can be members; a member always has the view right. Records
+    membership.added / .changed / .removed on the staff member with the rights before and after.
+    Nothing is recorded when nothing changes.
+    """
+    membership = (
+        DepartmentMembership.objects.select_for_update()
+        .filter(user=user, department=department)
+        .first()
+    )
+    before = snapshot(membership, RIGHTS)
+    context = {"department": department.name}
+    if rights is None:
+        if membership is None:
+            return None
+        membership.delete()
+        event_record(
+            actor=actor,
+            action="membership.removed",
+            obj=user,
+            changes={**context, **{k: [v, None] for k, v in before.items()}},
+        )
+        return None
+    if not user.is_agent_side:
+        raise ValidationFailed(_("Only staff can be members of a department."))
+    clean = _check_rights(rights)
+    if membership is None:
+        membership = DepartmentMembership.objects.create(user=user, department=department, **clean)
+        action = "membership.added"
+    else:
+        for right, value in clean.items():
+            setattr(membership, right, value)
+        membership.save()
+        action = "membership.changed"
+    changes = diff(before, clean) if before else {k: [None, v] for k, v in clean.items()}
+    if changes:
+        event_record(actor=actor, action=action, obj=user, changes={**context, **changes})
+    return membership
+
+
+# --- staff ----------------------------------------------------------------------------------
+
+STAFF_ROLES = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN, Role.EXTERNAL)
+STAFF_FIELDS = ("email", "first_name", "last_name", "role", "support_line", "is_active")
+
+
+class _SetPasswordMailForm(PasswordResetForm):
+    """Django's password-reset mail, also for a new account that never had a password."""
+
+    def __init__(self, user: User):
+        super().__init__({"email": user.email})
+        self._user = user
+
+    def get_users(self, email):
+        if self._user.is_active:
+            yield self._user
+
+
+def staff_set_password_mail_send(*, user: User, domain: str, use_https: bool) -> None:
+    """Mail `user` a one-use link to choose their password (Django's reset token)."""
+    form = _SetPasswordMailForm(user)
+    if form.is_valid():
+        form.save(
+            domain_override=domain,
+            use_https=use_https,
+            subject_template_name="administration/mail/set_password_subject.txt",
+            email_template_name="administration/mail/set_password.txt",
+            extra_email_context={"desk_name": SiteSettings.current().desk_name},
+        )
+
+
+def _email_free(email: str, *, exclude_pk: int | None = None) -> str:
+    email = User.objects.normalize_email((email or "").strip()).lower()
+    if not email or "@" not in email:
+        raise ValidationFailed(_("A valid email address is required."), field="email")
+    taken = User.objects.filter(email__iexact=email)
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
+    if taken.exists():
+        raise ValidationFailed(_("Another account already uses this address."), field="email")
+    return email
+
+
+def _staff_role(role: str, support_line: int | None) -> int | None:
+    if role not in STAFF_ROLES:
+        raise ValidationFailed(_("Choose a staff role."), field="role")
+    if role == Role.AGENT and not support_line:
+        raise ValidationFailed(_("An agent works in a support line."), field="support_line")
+    return support_line or None
+
+
+@transaction.atomic
+def staff_create(
+    *,
+    actor,
+    email: str,
+    first_name: str,
+    last_name: str = "",
+    role: str,
+    support_line: int | None = None,
+    password: str = "",
+    send_set_password_mail: bool = False,
+    domain: str = "",
+    use_https: bool = False,
+) -> User:
+    """Open a staff account with either a password or a set-password mail (sent after commit).
+
+    The password must pass the installation's password validators. Records staff.created.
+    """
+    email = _email_free(email)
+    support_line = _staff_role(role, support_line)
+    if not password and not send_set_password_mail:
+        raise ValidationFailed(
+            _("Give an initial password or send a set-password mail."), field="password"
+        )
+    user = User(
+        email=email,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        role=role,
+        support_line=support_line,
+    )
+    if password:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise ValidationFailed(" ".join(exc.messages), field="password") from exc
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    changes = diff({}, snapshot(user, STAFF_FIELDS))
+    changes["set_password_mail"] = [None, bool(send_set_password_mail and not password)]
+    event_record(actor=actor, action="staff.created", obj=user, changes=changes)
+    if send_set_password_mail and not password:
+        transaction.on_commit(
+            lambda: staff_set_password_mail_send(user=user, domain=domain, use_https=use_https)
+        )
+    return user
+
+
+def _refuse_self_lockout(user: User, actor, *, role: str, is_active: bool) -> None:
+    if user.pk != getattr(actor, "pk", None):
+        return
+    if not is_active:
+        raise ValidationFailed(_("You cannot deactivate your own account."), field="is_active")
+    if user.role == Role.ADMIN and role != Role.ADMIN:
+        raise ValidationFailed(
+            _("You cannot take away your own administrator role; ask another administrator."),
+            field="role",
+        )
+
+
+@transaction.atomic
+def staff_update(
+    *,
+    user: User,
+    actor,
+    email: str,
+    first_name: str,
+    last_name: str,
+    role: str,
+    support_line: int | None,
+    is_active: bool,
+    memberships: Mapping[int, Mapping[str, bool] | None] | None = None,
+) -> User:
+    """Change a staff member's account, role, line and (optionally) all their department rights.
+
+    `memberships` maps department ids to rights (None: not a member); departments not in it
+    are left alone. Administrators cannot deactivate or demote themselves. Records
+    staff.changed plus one membership event per changed department.
+    """
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.role not in STAFF_ROLES:
+        raise ValidationFailed(_("This account is not a staff account."))
+    _refuse_self_lockout(user, actor, role=role, is_active=is_active)
+    email = _email_free(email, exclude_pk=user.pk)
+    support_line = _staff_role(role, support_line)
+    before = snapshot(user, STAFF_FIELDS)
+    user.email = email
+    user.first_name = first_name.strip()
+    user.last_name = last_name.strip()
+    user.role = role
+    user.support_line = support_line
+    user.is_active = is_active
+    user.save()
+    changes = diff(before, snapshot(user, STAFF_FIELDS))
+    if changes:
+        event_record(actor=actor, action="staff.changed", obj=user, changes=changes)
+    if memberships:
+        departments = Department.objects.in_bulk(list(memberships))
+        for department_id, rights in memberships.items():
+            try:
+                membership_set(
+                    user=user, department=departments[department_id], rights=rights, actor=actor
+                )
+            except ValidationFailed as exc:
+                raise ValidationFailed(
+                    f"{departments[department_id].name}: {exc.message}", field="memberships"
+                ) from exc
+    return user
+
+
+@transaction.atomic
+def staff_deactivate(*, user: User, actor) -> User:
+    """Close a staff account (never deleted: history refers to it); not one's own."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.role not in STAFF_ROLES:
+        raise ValidationFailed(_("This account is not a staff account."))
+    _refuse_self_lockout(user, actor, role=user.role, is_active=False)
+    if user.is_active:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        event_record(
+            actor=actor, action="staff.deactivated", obj=user, changes={"is_active": [True, False]}
+        )
+    return user
+
+
+# --- organisations and requesters -----------------------------------------------------------
+
+ORGANISATION_FIELDS = ("name", "domain", "shared_requests", "notes", "is_active")
+
+
+@transaction.atomic
+def organisation_save(*, organisation: Organisation, actor) -> Organisation:
+    """Create or update an organisation; an active mail domain belongs to one organisation only."""
+    organisation.name = (organisation.name or "").strip()
+    if not organisation.name:
+        raise ValidationFailed(_("The organisation needs a name."), field="name")
+    domain = (organisation.domain or "").strip().lower().lstrip("@")
+    if domain and ("." not in domain or any(c.isspace() or c in "@/," for c in domain)):
+        raise ValidationFailed(_("Enter a mail domain such as example.com."), field="domain")
+    organisation.domain = domain
+    others = Organisation.objects.all()
+    if organisation.pk:
+        others = others.exclude(pk=organisation.pk)
+    if others.filter(name__iexact=organisation.name).exists():
+        raise ValidationFailed(_("Another organisation has this name."), field="name")
+    if domain and organisation.is_active and others.filter(domain=domain, is_active=True).exists():
+        raise ValidationFailed(
+            _("Another active organisation already uses this mail domain."), field="domain"
+        )
+    before: dict = {}
+    if organisation.pk:
+        before = snapshot(
+            Organisation.objects.select_for_update().get(pk=organisation.pk), ORGANISATION_FIELDS
+        )
+    created = organisation.pk is None
+    organisation.save()
+    changes = diff(before, snapshot(organisation, ORGANISATION_FIELDS))
+    if created or changes:
+        event_record(
+            actor=actor,
+            action="organisation.created" if created else "organisation.changed",
+            obj=organisation,
+            changes=changes,
+        )
+    return organisation
+
+
+REQUESTER_FIELDS = ("email", "first_name", "last_name", "phone", "organisation", "is_active")
+
+
+@transaction.atomic
+def requester_update(
+    *,
+    user: User,
+    actor,
+    email: str,
+    first_name: str,
+    last_name: str,
+    phone: str,
+    organisation: Organisation | None,
+    is_active: bool,
+) -> User:
+    """Correct a requester's contact details, organisation or access; records requester.changed."""
+    user = (
+        User.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=user.pk)
+    )
+    if user.role != Role.REQUESTER:
+        raise ValidationFailed(_("This account is not a requester."))
+    email = _email_free(email, exclude_pk=user.pk)
+    before = snapshot(user, REQUESTER_FIELDS)
+    user.email = email
+    user.first_name = first_name.strip()
+    user.last_name = last_name.strip()
+    user.phone = phone.strip()
+    user.organisation = organisation
+    user.is_active = is_active
+    user.save()
+    changes = diff(before, snapshot(user, REQUESTER_FIELDS))
+    if changes:
+        event_record(actor=actor, action="requester.changed", obj=user, changes=changes)
+    return user

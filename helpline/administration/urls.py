@@ -1,3 +1,50 @@
+"""The administrators' pages under /manage/ (the event log under /manage/events/)."""
+
+from django.urls import path
+
+from .views import departments, desk_config, events, overview, people, staff
+
 app_name = "manage"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", overview.index, name="index"),
+    # departments.py
+    path("departments/", departments.department_list, name="departments"),
+    path("departments/new/", departments.department_edit, name="department_new"),
+    path("departments/<int:pk>/", departments.department_edit, name="department"),
+    path(
+        "departments/<int:pk>/remove/",
+        departments.department_remove_view,
+        name="department_remove",
+    ),
+    path("departments/<int:pk>/members/", departments.member_add, name="member_add"),
+    path(
+        "departments/<int:pk>/members/<int:user_pk>/",
+        departments.member_change,
+        name="member_change",
+    ),
+    # staff.py
+    path("staff/", staff.staff_index, name="staff"),
+    path("staff/new/", staff.staff_new, name="staff_new"),
+    path("staff/<int:pk>/", staff.staff_edit, name="staff_edit"),
+    path("staff/<int:pk>/deactivate/", staff.staff_deactivate_view, name="staff_deactivate"),
+    # people.py
+    path("organisations/", people.organisation_index, name="organisations"),
+    path("organisations/new/", people.organisation_edit, name="organisation_new"),
+    path("organisations/<int:pk>/", people.organisation_edit, name="organisation"),
+    path("requesters/", people.requester_index, name="requesters"),
+    path("requesters/<int:pk>/", people.requester_edit, name="requester"),
+    path("people/<int:pk>/", people.person, name="person"),
+    # desk_config.py
+    path("statuses/", desk_config.status_index, name="statuses"),
+    path("statuses/new/", desk_config.status_edit, name="status_new"),
+    path("statuses/<int:pk>/", desk_config.status_edit, name="status"),
+    path("statuses/<int:pk>/remove/", desk_config.status_remove_view, name="status_remove"),
+    path("priorities/", desk_config.priority_matrix_edit, name="priorities"),
+    path("topics/", desk_config.topic_index, name="topics"),
+    path("topics/new/", desk_config.topic_edit, name="topic_new"),
+    path("topics/<int:pk>/", desk_config.topic_edit, name="topic"),
+    path("settings/", desk_config.settings_edit, name="settings"),
+    # events.py
+    path("events/", events.event_log, name="events"),
+]

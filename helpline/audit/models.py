@@ -10,6 +10,18 @@ class AppendOnlyError(RuntimeError):
     pass
 
 
+class EventQuerySet(models.QuerySet):
+    """Refuses bulk changes: `QuerySet.delete()` and `update()` bypass the model's own guards."""
+
+    def delete(self):
+        raise AppendOnlyError("Events are never deleted")
+
+    def update(self, **kwargs):
+        raise AppendOnlyError("Events are never changed")
+
+    delete.queryset_only = True
+
+
 class Event(models.Model):
     created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -28,6 +40,10 @@ class Event(models.Model):
     object_repr = models.CharField(_("object"), max_length=250, blank=True)
     changes = models.JSONField(_("changes"), default=dict, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
+
+    # Django's deletion collector uses the plain base manager, so deleting a person still sets
+    # their events' actor to NULL (actor_repr keeps the name).
+    objects = EventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

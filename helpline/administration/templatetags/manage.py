@@ -1,0 +1,93 @@
+"""Template filters for the administrators' pages: readable event changes and object links."""
+
+from django import template
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from helpline.audit.selectors import event_object_types
+
+register = template.Library()
+
+# Where an event's object is looked at; anything else is shown as text only.
+OBJECT_PAGES = {
+    "tickets.ticket": "desk:ticket",
+    "accounts.user": "manage:person",
+    "accounts.department": "manage:department",
+    "accounts.organisation": "manage:organisation",
+    "tickets.status": "manage:status",
+    "tickets.topic": "manage:topic",
+}
+
+
+def _shown(value) -> str:
+    if value is None or value == "":
+        return "—"
+    if value is True:
+        return _("yes")
+    if value is False:
+        return _("no")
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value) or "—"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_shown(v)}" for k, v in value.items())
+    return str(value)
+
+
+# Events whose pairs all start (or end) empty read better as plain values.
+NEW_SUFFIXES = (".created", ".added", ".registered")
+GONE_SUFFIXES = (".deleted", ".removed", ".purged")
+
+
+@register.filter
+def change_rows(event) -> list[tuple[str, str, str | None]]:
+    """(field, before, after) for `[before, after]` pairs; (field, value, None) for plain facts."""
+    changes = event.changes if isinstance(event.changes, dict) else {}
+    created = event.action.endswith(NEW_SUFFIXES)
+    gone = event.action.endswith(GONE_SUFFIXES)
+    rows = []
+    for key, value in changes.items():
+        label = str(key).removeprefix("can_").replace("_", " ")
+        if isinstance(value, list) and len(value) == 2:
+            if created and value[0] is None:
+                rows.append((label, _shown(value[1]), None))
+            elif gone and value[1] is None:
+                rows.append((label, _shown(value[0]), None))
+            else:
+                rows.append((label, _shown(value[0]), _shown(value[1])))
+        else:
+            rows.append((label, _shown(value), None))
+    return rows
+
+
+@register.filter
+def object_kind(object_type: str) -> str:
+    """The readable name of an event's object type in the reader's language (else the label)."""
+    return dict(event_object_types()).get(object_type, object_type)
+
+
+@register.filter
+def object_url(event) -> str:
+    if event.object_type == "core.sitesettings":
+        return reverse("manage:settings")
+    name = OBJECT_PAGES.get(event.object_type)
+    if name is None or not event.object_id.isdigit():
+        return ""
+    return reverse(name, args=[int(event.object_id)])
+
+
+@register.simple_tag
+def manage_menu() -> list[tuple[str, str, str, str]]:
+    """(key, label, icon, url) of each administration area, in menu order."""
+    entries = [
+        ("index", _("Overview"), "bi-speedometer2", "manage:index"),
+        ("departments", _("Departments"), "bi-diagram-3", "manage:departments"),
+        ("staff", _("Staff"), "bi-person-badge", "manage:staff"),
+        ("organisations", _("Organisations"), "bi-building", "manage:organisations"),
+        ("requesters", _("Requesters"), "bi-people", "manage:requesters"),
+        ("statuses", _("Statuses"), "bi-flag", "manage:statuses"),
+        ("priorities", _("Priority matrix"), "bi-grid-3x3", "manage:priorities"),
+        ("topics", _("Topics"), "bi-signpost-split", "manage:topics"),
+        ("settings", _("Settings"), "bi-sliders", "manage:settings"),
+        ("events", _("Event log"), "bi-journal-text", "manage:events"),
+    ]
+    return [(key, label, icon, reverse(url)) for key, label, icon, url in entries]

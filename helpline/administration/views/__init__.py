@@ -1,0 +1,1 @@
+"""The administrators' pages, one module per area; urls.py maps them."""

@@ -1,0 +1,112 @@
+"""Organisations and requesters: lists, create/edit, and a person link for the event log."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from helpline.accounts.models import Organisation, Role, User
+from helpline.accounts.services import STAFF_ROLES, organisation_save, requester_update
+from helpline.core.decorators import admin_required
+from helpline.core.errors import DomainError
+
+from ..forms import OrganisationForm, RequesterForm
+from ..selectors import organisation_list, requester_page
+from .base import page
+
+ORGANISATION_PAGE_SIZE = 50
+
+
+@admin_required
+@require_GET
+def organisation_index(request):
+    q = request.GET.get("q", "").strip()[:100]
+    paginator = Paginator(organisation_list(q=q), ORGANISATION_PAGE_SIZE)
+    page_obj = paginator.get_page(request.GET.get("page"))
+    return page(
+        request,
+        "administration/organisations.html",
+        {"page_obj": page_obj, "organisations": page_obj.object_list, "q": q},
+        menu="organisations",
+        fragment="results",
+    )
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def organisation_edit(request, pk: int | None = None):
+    organisation = get_object_or_404(Organisation, pk=pk) if pk else Organisation()
+    form = OrganisationForm(request.POST or None, instance=organisation)
+    if request.method == "POST" and form.is_valid():
+        try:
+            organisation_save(organisation=form.instance, actor=request.user)
+        except DomainError as exc:
+            form.add_domain_error(exc)
+        else:
+            messages.success(request, _("“%(name)s” saved.") % {"name": organisation})
+            return redirect("manage:organisations")
+    shown = Organisation.objects.get(pk=pk) if pk else None
+    return page(
+        request,
+        "administration/organisation_form.html",
+        {"form": form, "organisation": shown, "back_url": reverse("manage:organisations")},
+        menu="organisations",
+    )
+
+
+@admin_required
+@require_GET
+def requester_index(request):
+    q = request.GET.get("q", "").strip()[:100]
+    after = request.GET.get("after", "")[:254]
+    result = requester_page(q=q, after=after)
+    return page(
+        request,
+        "administration/requesters.html",
+        {"result": result, "q": q, "after": after},
+        menu="requesters",
+        fragment="results",
+    )
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def requester_edit(request, pk: int):
+    person = get_object_or_404(
+        User.objects.select_related("organisation"), pk=pk, role=Role.REQUESTER
+    )
+    initial = {
+        "email": person.email,
+        "first_name": person.first_name,
+        "last_name": person.last_name,
+        "phone": person.phone,
+        "organisation": person.organisation,
+        "is_active": person.is_active,
+    }
+    form = RequesterForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            requester_update(user=person, actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            form.add_domain_error(exc)
+        else:
+            messages.success(request, _("%(name)s saved.") % {"name": person.display_name})
+            return redirect("manage:requesters")
+    return page(
+        request,
+        "administration/requester_form.html",
+        {"form": form, "person": person, "back_url": reverse("manage:requesters")},
+        menu="requesters",
+    )
+
+
+@admin_required
+@require_GET
+def person(request, pk: int):
+    """Where a person named in the event log is edited: the staff or the requester page."""
+    role = get_object_or_404(User.objects.values_list("role", flat=True), pk=pk)
+    if role in STAFF_ROLES:
+        return redirect("manage:staff_edit", pk=pk)
+    return redirect("manage:requester", pk=pk)
