@@ -48,7 +48,7 @@ def test_status_lines_show_the_requester_label_but_no_reason_or_staff_names(
     html = page(client, ticket)
     assert "Status changed to Solved — please confirm" in html
     assert "SECRET" not in html
-    assert dispatcher.last_name not in html and "Dana" not in html
+    assert dispatcher.get_full_name() not in html and "Dana" not in html
     assert "Software" not in html
 
 
