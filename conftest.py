@@ -3,6 +3,8 @@
 Support (1st line) → Software (2nd line); Billing; Vendor (external provider's department).
 """
 
+import os
+
 import pytest
 
 from helpline.accounts.models import Role
@@ -98,3 +100,43 @@ def requester_a2(org_a):
 @pytest.fixture
 def requester_b(org_b):
     return UserFactory(email="bob@globex.test", first_name="Bob", organisation=org_b)
+
+
+# --- test environment: system Chromium, strict mode (used by ./dev test and .ci/run) ---------
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser_executable():
+    """The system Chromium for Playwright tests (never a downloaded browser)."""
+    path = os.environ.get("HELPLINE_CHROMIUM", CHROMIUM)
+    if not os.access(path, os.X_OK):
+        pytest.skip("Chromium not installed: apt-get install chromium")
+    return path
+
+
+def _strict() -> bool:
+    return os.environ.get("HELPLINE_TEST_STRICT") == "1"
+
+
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        _skipped.append(f"{report.nodeid}: {reason}")
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _strict() and _skipped:
+        terminalreporter.section("HELPLINE_TEST_STRICT: skipped tests fail the run", red=True)
+        for line in _skipped:
+            terminalreporter.write_line(line)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # Strict mode (CI): a component that is missing must fail the run, not hide behind a skip.
+    if _strict() and _skipped and session.exitstatus == 0:
+        session.exitstatus = 1

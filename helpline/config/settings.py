@@ -1,4 +1,4 @@
-"""Django settings, read from HELPLINE_* environment variables (docs/admin/configuration.md)."""
+"""Django settings, read from HELPLINE_* environment variables (docs/admin/install.md)."""
 
 import os
 import secrets
@@ -203,7 +203,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG or TESTING
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "helpline.core.staticfiles.StaticFilesStorage"
     },
 }
 FILE_UPLOAD_PERMISSIONS = 0o640

@@ -1,0 +1,1 @@
+"""Demo organisation for `helpline demo`: people, departments and a few hundred requests."""
