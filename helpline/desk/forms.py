@@ -12,7 +12,6 @@ from .selectors import (
     BOARD_VIEWS,
     DEFAULT_VIEW,
     SORT_LABELS,
-    SORTS,
     BoardChoices,
     BoardFilters,
     view_allowed,
@@ -94,10 +93,11 @@ class BoardFilterForm(forms.Form):
             (str(o.pk), o.name) for o in choices.organisations
         ]
         f["tag"].choices = [("", _("Any tag"))] + [(str(t.pk), t.name) for t in choices.tags]
-        trash = self.data.get("view") == "trash"
-        f["sort"].choices = [(k, SORT_LABELS[k]) for k in SORTS if trash or k != "deleted"]
-        if trash:
-            f["sort"].choices.insert(0, f["sort"].choices.pop())
+        # The trash is read by when things were deleted; other views never offer that order.
+        sorts = ["deleted", "activity", "created", "priority"]
+        if self.data.get("view") != "trash":
+            sorts.remove("deleted")
+        f["sort"].choices = [(k, SORT_LABELS[k]) for k in sorts]
         for name in (*self.FILTERS, "sort", "dir"):
             set_class = " hl-filter-set" if name in self.FILTERS and self.data.get(name) else ""
             f[name].widget.attrs["class"] = "form-select form-select-sm" + set_class

@@ -1,5 +1,6 @@
 """Keyset pages, capped per-view counts and the board's constant number of queries."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -29,7 +30,7 @@ def locmem_cache(settings):
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"board-{id(settings)}",
+            "LOCATION": uuid.uuid4().hex,
         }
     }
 

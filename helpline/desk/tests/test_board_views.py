@@ -306,6 +306,7 @@ def test_htmx_request_gets_only_the_list(client, varied, dispatcher):
     assert html.lstrip().startswith('<div id="ticket-list"')
     assert "<html" not in html and "board-filters" not in html
     assert "HX-Request" in response["Vary"]
+    assert response["HX-Push-Url"] == f"{BOARD}?view=open&priority=3"
     assert varied["a"].subject in html and varied["b"].subject not in html
 
 

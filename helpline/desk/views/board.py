@@ -115,7 +115,10 @@ def board(request):
         "can_restore": view_key == "trash" and user.is_supervisor_or_admin,
     }
     if request.htmx:
-        return _with_vary(render(request, "desk/board.html#ticket-list", context))
+        response = render(request, "desk/board.html#ticket-list", context)
+        # The address bar shows the board's tidy query, not every empty field of the filter form.
+        response["HX-Push-Url"] = f"{context['board_path']}?{context['back']}"
+        return _with_vary(response)
     context |= desk_context(request, current_view=view_key)
     return _with_vary(render(request, "desk/board.html", context))
 
