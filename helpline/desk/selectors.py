@@ -3,7 +3,7 @@
 import base64
 import binascii
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
@@ -235,7 +235,6 @@ class BoardPage:
     prev_cursor: str | None = None
     sort: str = "activity"
     descending: bool = True
-    extra: dict = field(default_factory=dict)
 
 
 def _after(columns: tuple[str, ...], position: tuple, lower: bool) -> Q:
