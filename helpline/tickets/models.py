@@ -241,6 +241,13 @@ class Ticket(TimestampedModel):
                 condition=ACTIVE,
                 name="ticket_cat_priority",
             ),
+            # Sorting by priority across several status categories (the board's open views,
+            # "all") cannot use ticket_cat_priority in order; this one can.
+            models.Index(
+                fields=["-priority", "-last_activity_at", "-id"],
+                condition=ACTIVE,
+                name="ticket_priority",
+            ),
             models.Index(
                 fields=["-deleted_at", "-id"],
                 condition=Q(deleted_at__isnull=False),

@@ -1,0 +1,355 @@
+"""Forms of the board: the filter bar, bulk actions and a new request on a requester's behalf."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from helpline.accounts.models import Organisation, Role, User
+from helpline.core.errors import ValidationFailed
+from helpline.tickets.models import Channel, Level, Priority, TicketClass
+from helpline.tickets.services import attachment_validate
+
+from .selectors import (
+    BOARD_VIEWS,
+    DEFAULT_VIEW,
+    SORT_LABELS,
+    BoardChoices,
+    BoardFilters,
+    view_allowed,
+)
+
+MAX_BULK = 500
+
+
+def _department_choices(departments) -> list[tuple[str, str]]:
+    return [(str(d.pk), "\u2003" * d.depth + d.name) for d in departments]
+
+
+def _staff_choices(staff) -> list[tuple[str, str]]:
+    return [(str(u.pk), u.display_name) for u in staff]
+
+
+class BoardFilterForm(forms.Form):
+    """The board's GET parameters; a value that does not parse is ignored, never an error page."""
+
+    view = forms.ChoiceField(required=False)
+    status = forms.TypedChoiceField(label=_("Status"), required=False, coerce=int, empty_value=None)
+    ticket_class = forms.ChoiceField(label=_("Class"), required=False)
+    priority = forms.TypedChoiceField(
+        label=_("Priority"), required=False, coerce=int, empty_value=None
+    )
+    department = forms.TypedChoiceField(
+        label=_("Department"), required=False, coerce=int, empty_value=None
+    )
+    responsible = forms.ChoiceField(label=_("Responsible"), required=False)
+    channel = forms.ChoiceField(label=_("Channel"), required=False)
+    organisation = forms.TypedChoiceField(
+        label=_("Organisation"), required=False, coerce=int, empty_value=None
+    )
+    tag = forms.TypedChoiceField(label=_("Tag"), required=False, coerce=int, empty_value=None)
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    sort = forms.ChoiceField(label=_("Sort by"), required=False)
+    dir = forms.ChoiceField(
+        label=_("Order"),
+        required=False,
+        choices=[("desc", _("Newest first")), ("asc", _("Oldest first"))],
+    )
+    after = forms.CharField(required=False, max_length=200)
+    before = forms.CharField(required=False, max_length=200)
+
+    FILTERS = (
+        "status",
+        "priority",
+        "ticket_class",
+        "department",
+        "responsible",
+        "channel",
+        "organisation",
+        "tag",
+    )
+
+    def __init__(self, data, *, choices: BoardChoices, user, **kwargs):
+        super().__init__(data, **kwargs)
+        self.user = user
+        self.choices = choices
+        f = self.fields
+        f["view"].choices = [(k, v.label) for k, v in BOARD_VIEWS.items()]
+        f["status"].choices = [("", _("Any status"))] + [
+            (str(s.pk), s.name) for s in choices.statuses
+        ]
+        f["ticket_class"].choices = [("", _("Any class"))] + TicketClass.choices
+        f["priority"].choices = [("", _("Any priority"))] + [
+            (str(v), label) for v, label in Priority.choices[::-1]
+        ]
+        f["department"].choices = [("", _("Any department"))] + _department_choices(
+            choices.viewable
+        )
+        f["responsible"].choices = [
+            ("", _("Any responsible")),
+            ("me", _("Me")),
+            ("none", _("Nobody")),
+        ] + [(str(u.pk), u.display_name) for u in choices.staff if u.pk != user.pk]
+        f["channel"].choices = [("", _("Any channel"))] + Channel.choices
+        f["organisation"].choices = [("", _("Any organisation"))] + [
+            (str(o.pk), o.name) for o in choices.organisations
+        ]
+        f["tag"].choices = [("", _("Any tag"))] + [(str(t.pk), t.name) for t in choices.tags]
+        # The trash is read by when things were deleted; other views never offer that order.
+        sorts = ["deleted", "activity", "created", "priority"]
+        if self.data.get("view") != "trash":
+            sorts.remove("deleted")
+        f["sort"].choices = [(k, SORT_LABELS[k]) for k in sorts]
+        for name in (*self.FILTERS, "sort", "dir"):
+            set_class = " hl-filter-set" if name in self.FILTERS and self.data.get(name) else ""
+            f[name].widget.attrs["class"] = "form-select form-select-sm" + set_class
+        for name in ("sort", "dir"):
+            # Shown in the page header, outside the filter bar, but submitted with it.
+            f[name].widget.attrs["form"] = "board-filters"
+        f["q"].widget.attrs.update(
+            {"class": "form-control form-control-sm", "placeholder": _("Subject or #number")}
+        )
+
+    @property
+    def filter_fields(self):
+        return [self[name] for name in self.FILTERS]
+
+    def value(self, name: str):
+        """The cleaned value, or None when it is missing or did not validate."""
+        if not hasattr(self, "cleaned_data"):
+            self.is_valid()
+        return self.cleaned_data.get(name)
+
+    @property
+    def current_view(self) -> str:
+        view = self.value("view") or DEFAULT_VIEW
+        return view if view_allowed(self.user, view) else DEFAULT_VIEW
+
+    @property
+    def current_sort(self) -> str:
+        sort = self.value("sort") or ""
+        if sort == "deleted" and self.current_view != "trash":
+            sort = ""
+        return sort or ("deleted" if self.current_view == "trash" else "activity")
+
+    @property
+    def descending(self) -> bool:
+        return self.value("dir") != "asc"
+
+    def filters(self) -> BoardFilters:
+        department = self.value("department")
+        return BoardFilters(
+            status=self.value("status"),
+            ticket_class=self.value("ticket_class") or "",
+            priority=self.value("priority"),
+            departments=self.choices.subtree(department) if department is not None else None,
+            responsible=self.value("responsible") or "",
+            channel=self.value("channel") or "",
+            organisation=self.value("organisation"),
+            tag=self.value("tag"),
+            text=(self.value("q") or "").strip(),
+        )
+
+
+class IdsField(forms.Field):
+    """The ticket ids ticked on the board (as many checkboxes named `ids`)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        if not value:
+            return []
+        values = value if isinstance(value, list | tuple) else [value]
+        try:
+            ids = sorted({int(v) for v in values})
+        except (TypeError, ValueError) as exc:
+            raise forms.ValidationError(_("Invalid selection.")) from exc
+        if len(ids) > MAX_BULK:
+            raise forms.ValidationError(
+                _("Select at most %(max)s requests at a time.") % {"max": MAX_BULK}
+            )
+        return ids
+
+
+class BulkForm(forms.Form):
+    ACTIONS = [
+        ("assign", _("Assign")),
+        ("transfer", _("Transfer")),
+        ("status", _("Set status")),
+        ("priority", _("Set priority")),
+        ("delete", _("Delete")),
+        ("restore", _("Restore")),
+    ]
+
+    ids = IdsField(required=True, error_messages={"required": _("Select requests first.")})
+    action = forms.ChoiceField(choices=ACTIONS)
+    assignee = forms.ChoiceField(label=_("Responsible"), required=False)
+    department = forms.TypedChoiceField(
+        label=_("Department"), required=False, coerce=int, empty_value=None
+    )
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=500)
+    status = forms.TypedChoiceField(label=_("Status"), required=False, coerce=int, empty_value=None)
+    priority = forms.TypedChoiceField(
+        label=_("Priority"), required=False, coerce=int, empty_value=None
+    )
+    # The board's query string, so the agent lands back on the same view, filters and page.
+    back = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
+
+    REQUIRED = {
+        "assign": ("assignee", _("Choose who gets the requests.")),
+        "transfer": ("department", _("Choose the department to transfer to.")),
+        "status": ("status", _("Choose a status.")),
+        "priority": ("priority", _("Choose a priority.")),
+    }
+
+    def __init__(self, data=None, *, choices: BoardChoices, user=None, **kwargs):
+        kwargs.setdefault("auto_id", "bulk_%s")
+        super().__init__(data, **kwargs)
+        self.choices = choices
+        self.fields["assignee"].choices = [
+            ("", _("Assign to…")),
+            ("me", _("Me")),
+            ("none", _("Nobody")),
+        ] + _staff_choices(u for u in choices.staff if user is None or u.pk != user.pk)
+        self.fields["department"].choices = [("", _("Transfer to…"))] + _department_choices(
+            choices.departments
+        )
+        self.fields["status"].choices = [("", _("Status…"))] + [
+            (str(s.pk), s.name) for s in choices.statuses
+        ]
+        self.fields["priority"].choices = [("", _("Priority…"))] + [
+            (str(v), label) for v, label in Priority.choices[::-1]
+        ]
+        for name in ("assignee", "department", "status", "priority"):
+            self.fields[name].widget.attrs["class"] = "form-select form-select-sm"
+        self.fields["reason"].widget.attrs.update(
+            {"class": "form-control form-control-sm", "placeholder": _("Reason")}
+        )
+
+    def clean(self):
+        data = super().clean()
+        action = data.get("action")
+        if action in self.REQUIRED:
+            name, message = self.REQUIRED[action]
+            if data.get(name) in (None, ""):
+                self.add_error(name, message)
+        if action == "transfer" and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Say why the requests are transferred."))
+        return data
+
+    def target(self, name: str):
+        """The object an action needs, taken from the lists already loaded for the page."""
+        value = self.cleaned_data.get(name)
+        if name == "department":
+            return next(d for d in self.choices.departments if d.pk == value)
+        if name == "status":
+            return next(s for s in self.choices.statuses if s.pk == value)
+        return value
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"class": "form-control"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data if d]
+        return [single(data, initial)] if data else []
+
+
+class NewRequestForm(forms.Form):
+    """A request logged by staff for a caller or a visitor: an existing requester or a new one."""
+
+    requester = forms.ModelChoiceField(
+        label=_("Requester"),
+        required=False,
+        queryset=User.objects.filter(role=Role.REQUESTER, is_active=True),
+        widget=forms.RadioSelect,
+    )
+    new_name = forms.CharField(label=_("Name"), required=False, max_length=300)
+    new_email = forms.EmailField(label=_("Email"), required=False)
+    new_phone = forms.CharField(label=_("Phone"), required=False, max_length=50)
+    new_organisation = forms.ModelChoiceField(
+        label=_("Organisation"),
+        required=False,
+        queryset=Organisation.objects.filter(is_active=True),
+        empty_label=_("From the mail domain"),
+    )
+    channel = forms.ChoiceField(
+        label=_("Channel"),
+        choices=[
+            (Channel.PHONE, _("Phone call")),
+            (Channel.STAFF, _("Walk-in")),
+            (Channel.EMAIL, Channel.EMAIL.label),
+        ],
+        initial=Channel.PHONE,
+        widget=forms.RadioSelect(attrs={"class": "btn-check"}),
+    )
+    subject = forms.CharField(label=_("Subject"), max_length=250)
+    body = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 7}))
+    ticket_class = forms.ChoiceField(
+        label=_("Class"), choices=TicketClass.choices, initial=TicketClass.INCIDENT
+    )
+    department = forms.TypedChoiceField(label=_("Department"), coerce=int)
+    impact = forms.TypedChoiceField(
+        label=_("Impact"), choices=Level.choices, coerce=int, initial=Level.MEDIUM
+    )
+    urgency = forms.TypedChoiceField(
+        label=_("Urgency"), choices=Level.choices, coerce=int, initial=Level.MEDIUM
+    )
+    assign_to_me = forms.BooleanField(label=_("Assign to me"), required=False)
+    attachments = MultipleFileField(label=_("Attachments"), required=False)
+
+    def __init__(self, *args, departments, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.departments = {d.pk: d for d in departments}
+        self.fields["department"].choices = _department_choices(departments)
+        if departments and "department" not in self.initial:
+            self.initial["department"] = departments[0].pk
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.Select):
+                widget.attrs.setdefault("class", "form-select")
+            elif isinstance(widget, forms.CheckboxInput):
+                widget.attrs.setdefault("class", "form-check-input")
+            elif not isinstance(widget, forms.RadioSelect | forms.FileInput):
+                widget.attrs.setdefault("class", "form-control")
+
+    def add_error(self, field, error):
+        super().add_error(field, error)
+        # Bootstrap shows a field's message only next to an input marked invalid.
+        for name in self.errors:
+            attrs = self.fields[name].widget.attrs if name in self.fields else None
+            if attrs is not None and "is-invalid" not in attrs.get("class", ""):
+                attrs["class"] = (attrs.get("class", "") + " is-invalid").strip()
+
+    def clean_attachments(self):
+        checked = []
+        for upload in self.cleaned_data.get("attachments") or []:
+            try:
+                checked.append(attachment_validate(upload))
+            except ValidationFailed as exc:
+                raise forms.ValidationError(exc.message) from exc
+        return checked
+
+    def clean(self):
+        data = super().clean()
+        chosen = data.get("requester")
+        new = any(data.get(f) for f in ("new_name", "new_email", "new_phone"))
+        if chosen and new:
+            raise forms.ValidationError(
+                _("Choose an existing requester or enter a new one, not both.")
+            )
+        if not chosen and not new and not self.has_error("new_email"):
+            self.add_error(
+                "requester", _("Find the requester, or enter a new requester's details.")
+            )
+        elif new and not data.get("new_email") and not self.has_error("new_email"):
+            self.add_error("new_email", _("A new requester needs an email address."))
+        if "department" in data:
+            data["department"] = self.departments.get(data["department"])
+        return data

@@ -1,0 +1,425 @@
+"""Reads for the agents' board: views, filters, keyset pages, capped per-view counts, choices."""
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import F, Q, QuerySet
+from django.db.models.fields.tuple_lookups import TupleGreaterThan, TupleLessThan
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from helpline.accounts.access import access_for
+from helpline.accounts.models import Department, Organisation, Role, User
+from helpline.tickets.models import (
+    OPEN_CATEGORIES,
+    WAITING_CATEGORIES,
+    Status,
+    StatusCategory,
+    Tag,
+    Ticket,
+)
+
+from .permissions import staff_tickets
+
+PAGE_SIZE = 50
+# Counts stop at this many rows: "999+" is all a queue badge needs, and a capped count reads at
+# most COUNT_CAP index entries per view however large the desk grows.
+COUNT_CAP = 1000
+COUNT_CACHE_SECONDS = 30
+RECENT_DAYS = 7
+STAFF_ROLES = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN, Role.EXTERNAL)
+
+
+@dataclass(frozen=True)
+class BoardView:
+    key: str
+    label: str  # the page's title
+    short: str  # the sidebar's entry, under the heading "Requests"
+    icon: str
+    counted: bool = False
+
+
+BOARD_VIEWS = {
+    view.key: view
+    for view in (
+        BoardView("mine", _("My open"), _("My open"), "bi-person-check", counted=True),
+        BoardView(
+            "unassigned",
+            _("Unassigned in my departments"),
+            _("Unassigned"),
+            "bi-inbox",
+            counted=True,
+        ),
+        BoardView(
+            "open", _("All open in my departments"), _("All open"), "bi-collection", counted=True
+        ),
+        BoardView("pending", _("Pending"), _("Pending"), "bi-hourglass-split", counted=True),
+        BoardView("recent", _("Recently updated"), _("Recently updated"), "bi-clock-history"),
+        BoardView("archive", _("Archive (closed)"), _("Archive"), "bi-archive"),
+        BoardView("trash", _("Trash"), _("Trash"), "bi-trash3", counted=True),
+        BoardView("all", _("All requests"), _("All requests"), "bi-search"),
+    )
+}
+# The board opens on every open request of the agent's departments, newest activity first: the
+# same queue for everybody on the shift, whether or not they own anything yet, so a dispatcher
+# sees new requests arrive and a specialist's own work is one click away ("My open").
+DEFAULT_VIEW = "open"
+SIDEBAR_VIEWS = ("mine", "unassigned", "open", "pending", "recent", "archive", "trash")
+
+# Sort key -> keyset columns. Each matches an index in tickets/models.py, so a page is an index
+# range scan; ticket numbers grow with creation, so "created" sorts by the primary key alone.
+SORTS = {
+    "activity": ("last_activity_at", "id"),
+    "created": ("id",),
+    "priority": ("priority", "last_activity_at", "id"),
+    "deleted": ("deleted_at", "id"),
+}
+SORT_LABELS = {
+    "activity": _("Last activity"),
+    "created": _("Created"),
+    "priority": _("Priority"),
+    "deleted": _("Deleted"),
+}
+_DATETIME_COLUMNS = {"last_activity_at", "deleted_at"}
+
+
+def can_see_trash(user) -> bool:
+    return user.is_supervisor_or_admin or bool(access_for(user).manage)
+
+
+def visible_views(user) -> list[BoardView]:
+    """The sidebar's views for `user`; the trash only for those who can delete."""
+    trash = can_see_trash(user)
+    return [BOARD_VIEWS[k] for k in SIDEBAR_VIEWS if k != "trash" or trash]
+
+
+def view_allowed(user, key: str) -> bool:
+    return key in BOARD_VIEWS and (key != "trash" or can_see_trash(user))
+
+
+def view_tickets(user, key: str) -> QuerySet[Ticket]:
+    """The unordered tickets of one board view, limited to what `user` may see."""
+    if key == "trash":
+        deleted = Ticket.objects.filter(deleted_at__isnull=False)
+        access = access_for(user)
+        return deleted if access.everything else deleted.filter(department_id__in=access.manage)
+    qs = staff_tickets(user).filter(deleted_at__isnull=True)
+    if key == "mine":
+        return qs.filter(assignee_id=user.pk, status_category__in=OPEN_CATEGORIES)
+    if key == "unassigned":
+        return qs.filter(assignee__isnull=True, status_category__in=OPEN_CATEGORIES)
+    if key == "open":
+        return qs.filter(status_category__in=OPEN_CATEGORIES)
+    if key == "pending":
+        return qs.filter(status_category__in=WAITING_CATEGORIES)
+    if key == "recent":
+        return qs.filter(last_activity_at__gte=timezone.now() - timedelta(days=RECENT_DAYS))
+    if key == "archive":
+        return qs.filter(status_category=StatusCategory.CLOSED)
+    return qs
+
+
+# --- filters --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BoardFilters:
+    status: int | None = None
+    ticket_class: str = ""
+    priority: int | None = None
+    departments: frozenset[int] | None = None
+    responsible: str = ""  # "", "me", "none" or a user id
+    channel: str = ""
+    organisation: int | None = None
+    tag: int | None = None
+    text: str = ""
+
+    @property
+    def active(self) -> bool:
+        return any(
+            value not in (None, "")
+            for value in (
+                self.status,
+                self.ticket_class,
+                self.priority,
+                self.departments,
+                self.responsible,
+                self.channel,
+                self.organisation,
+                self.tag,
+                self.text,
+            )
+        )
+
+
+def filter_tickets(qs: QuerySet[Ticket], filters: BoardFilters, user) -> QuerySet[Ticket]:
+    if filters.status is not None:
+        qs = qs.filter(status_id=filters.status)
+    if filters.ticket_class:
+        qs = qs.filter(ticket_class=filters.ticket_class)
+    if filters.priority is not None:
+        qs = qs.filter(priority=filters.priority)
+    if filters.departments is not None:
+        qs = qs.filter(department_id__in=filters.departments)
+    if filters.responsible == "me":
+        qs = qs.filter(assignee_id=user.pk)
+    elif filters.responsible == "none":
+        qs = qs.filter(assignee__isnull=True)
+    elif filters.responsible:
+        qs = qs.filter(assignee_id=int(filters.responsible))
+    if filters.channel:
+        qs = qs.filter(channel=filters.channel)
+    if filters.organisation is not None:
+        qs = qs.filter(organisation_id=filters.organisation)
+    if filters.tag is not None:
+        qs = qs.filter(tags__id=filters.tag)
+    if filters.text:
+        qs = qs.filter(subject__icontains=filters.text)
+    return qs
+
+
+def ticket_number(text: str) -> int | None:
+    """ "#123" or "123" typed in the search box means ticket 123."""
+    digits = text.strip().removeprefix("#")
+    return int(digits) if digits.isdigit() and 0 < len(digits) < 19 else None
+
+
+def visible_ticket_id(user, number: int) -> int | None:
+    return staff_tickets(user).filter(pk=number).values_list("pk", flat=True).first()
+
+
+# --- keyset pages ---------------------------------------------------------------------------
+
+
+def cursor_encode(ticket: Ticket, sort: str) -> str:
+    values = []
+    for column in SORTS[sort]:
+        value = getattr(ticket, column)
+        values.append(value.isoformat() if isinstance(value, datetime) else value)
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def cursor_decode(token: str, sort: str) -> tuple | None:
+    """The keyset position a cursor names, or None when it is not one of ours."""
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        columns = SORTS[sort]
+        if not isinstance(raw, list) or len(raw) != len(columns):
+            return None
+        values = []
+        for column, value in zip(columns, raw, strict=True):
+            if column in _DATETIME_COLUMNS:
+                parsed = datetime.fromisoformat(value)
+                if timezone.is_naive(parsed):
+                    return None
+                values.append(parsed)
+            elif isinstance(value, int) and not isinstance(value, bool):
+                values.append(value)
+            else:
+                return None
+        return tuple(values)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        return None
+
+
+@dataclass
+class BoardPage:
+    tickets: list[Ticket]
+    next_cursor: str | None = None
+    prev_cursor: str | None = None
+    sort: str = "activity"
+    descending: bool = True
+
+
+def _after(columns: tuple[str, ...], position: tuple, lower: bool) -> Q:
+    """Rows strictly after `position` in the scan direction, as a row-value comparison.
+
+    The extra bound on the leading column lets databases without row values (SQLite, where
+    Django expands the tuple into ORs) still start the index scan at the cursor.
+    """
+    lookup = TupleLessThan if lower else TupleGreaterThan
+    lead = {f"{columns[0]}__{'lte' if lower else 'gte'}": position[0]}
+    if len(columns) == 1:
+        return Q(**{f"{columns[0]}__{'lt' if lower else 'gt'}": position[0]})
+    return Q(**lead) & Q(lookup(tuple(F(c) for c in columns), position))
+
+
+def ticket_board(
+    qs: QuerySet[Ticket],
+    *,
+    sort: str = "activity",
+    descending: bool = True,
+    after: str = "",
+    before: str = "",
+    page_size: int = PAGE_SIZE,
+) -> BoardPage:
+    """One page of `qs` by keyset: `after` continues the scan past a row, `before` steps back.
+
+    Never OFFSET: a page costs the same at the millionth row as at the first.
+    """
+    columns = SORTS[sort]
+    backwards = False
+    position = cursor_decode(after, sort) if after else None
+    if position is None and before:
+        position = cursor_decode(before, sort)
+        backwards = position is not None
+    scan_descending = descending != backwards
+    if position is not None:
+        qs = qs.filter(_after(columns, position, lower=scan_descending))
+    ordering = [f"-{c}" if scan_descending else c for c in columns]
+    qs = (
+        qs.select_related("status", "department", "assignee", "requester", "organisation")
+        .prefetch_related("tags")
+        .order_by(*ordering)
+    )
+    rows = list(qs[: page_size + 1])
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    if backwards:
+        rows.reverse()
+    page = BoardPage(tickets=rows, sort=sort, descending=descending)
+    if rows:
+        # Going forward, an earlier page exists exactly when we came through a cursor; going
+        # back, the page we came from is always there.
+        has_next = more if not backwards else True
+        has_prev = position is not None if not backwards else more
+        page.next_cursor = cursor_encode(rows[-1], sort) if has_next else None
+        page.prev_cursor = cursor_encode(rows[0], sort) if has_prev else None
+    return page
+
+
+# --- counts ---------------------------------------------------------------------------------
+
+
+def _capped_counts(querysets: dict[str, QuerySet]) -> dict[str, int]:
+    """Count each queryset up to COUNT_CAP rows, all in one round trip.
+
+    Each part is `SELECT COUNT(*) FROM (SELECT id … LIMIT cap)`: the database stops reading the
+    view's index after `cap` rows, so a queue of a million costs what a queue of a thousand does.
+    """
+    parts: list[str] = []
+    params: list = []
+    counts: dict[str, int] = {}
+    keys: list[str] = []
+    for key, qs in querysets.items():
+        try:
+            sql, sql_params = qs.order_by().values("pk")[:COUNT_CAP].query.sql_with_params()
+        except EmptyResultSet:
+            counts[key] = 0
+            continue
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped_{len(keys)})")  # noqa: S608
+        params.extend(sql_params)
+        keys.append(key)
+    if parts:
+        with connection.cursor() as cursor:
+            # Only ORM-compiled SQL is joined here; every value travels as a parameter.
+            cursor.execute("SELECT " + ", ".join(parts), params)  # noqa: S608
+            counts.update(zip(keys, cursor.fetchone(), strict=True))
+    return counts
+
+
+def view_counts(user) -> dict[str, int]:
+    """Capped ticket counts of the counted sidebar views, cached per user for half a minute.
+
+    Every desk page shows these badges; recounting on each click would put several index scans
+    in front of every page view. Thirty seconds is fresher than anybody reads a badge, and one
+    cache read (a primary-key lookup, or Redis at scale) replaces them. Memoised on the user so
+    one request computes them once.
+    """
+    memo = getattr(user, "_helpline_view_counts", None)
+    if memo is not None:
+        return memo
+    key = f"desk:view-counts:v1:{user.pk}"
+    counts = cache.get(key)
+    if counts is None:
+        counts = _capped_counts(
+            {view.key: view_tickets(user, view.key) for view in visible_views(user) if view.counted}
+        )
+        cache.set(key, counts, COUNT_CACHE_SECONDS)
+    user._helpline_view_counts = counts
+    return counts
+
+
+def view_counts_forget(user) -> None:
+    """Drop the cached counts after `user` changed tickets, so their badges follow at once."""
+    cache.delete(f"desk:view-counts:v1:{user.pk}")
+    user.__dict__.pop("_helpline_view_counts", None)
+
+
+def count_display(count: int | None) -> str:
+    if count is None:
+        return ""
+    return f"{COUNT_CAP - 1}+" if count >= COUNT_CAP else str(count)
+
+
+def desk_context(request, current_view: str | None = None) -> dict:
+    """What the desk's sidebar needs, for any desk page that wants it in its own context."""
+    user = request.user
+    return {
+        "desk_views": [(v.key, v.short, v.icon) for v in visible_views(user)],
+        "view_counts": {k: count_display(v) for k, v in view_counts(user).items()},
+        "current_view": current_view,
+    }
+
+
+# --- choices for the filter bar, bulk bar and new-request form ------------------------------
+
+
+@dataclass(frozen=True)
+class BoardChoices:
+    statuses: list[Status]
+    departments: list[Department]  # every active department (transfer targets)
+    viewable: list[Department]  # those the user may filter by or file into
+    staff: list[User]
+    organisations: list[Organisation]
+    tags: list[Tag]
+
+    def subtree(self, department_id: int) -> frozenset[int]:
+        path = next((d.path for d in self.departments if d.pk == department_id), None)
+        if path is None:
+            return frozenset()
+        return frozenset(d.pk for d in self.departments if d.path.startswith(path))
+
+
+def departments_viewable(user, departments: list[Department]) -> list[Department]:
+    access = access_for(user)
+    return [d for d in departments if access.everything or d.pk in access.view]
+
+
+def board_choices(user) -> BoardChoices:
+    """The option lists of the board's selects: five small queries, whatever the ticket count."""
+    departments = list(Department.objects.filter(is_active=True).order_by("path"))
+    return BoardChoices(
+        statuses=list(Status.objects.filter(is_active=True)),
+        departments=departments,
+        viewable=departments_viewable(user, departments),
+        staff=list(
+            User.objects.filter(is_active=True, role__in=STAFF_ROLES).only(
+                "id", "first_name", "last_name", "email", "role", "is_active", "is_superuser"
+            )
+        ),
+        organisations=list(Organisation.objects.filter(is_active=True).only("id", "name")),
+        tags=list(Tag.objects.all()),
+    )
+
+
+def requester_matches(text: str, limit: int = 10) -> list[User]:
+    """Requesters whose name, email or phone contain every word typed (a caller on the line)."""
+    words = text.split()[:4]
+    if not words or len(text.strip()) < 2:
+        return []
+    qs = User.objects.filter(role=Role.REQUESTER, is_active=True)
+    for word in words:
+        qs = qs.filter(
+            Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(email__icontains=word)
+            | Q(phone__icontains=word)
+        )
+    return list(qs.select_related("organisation").order_by("first_name", "last_name", "id")[:limit])
