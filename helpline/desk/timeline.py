@@ -62,8 +62,7 @@ class TicketPage:
         return [
             d
             for d in self.departments
-            if d.pk == self.ticket.department_id
-            or (d.is_active and self.access.can("view", d.pk))
+            if d.pk == self.ticket.department_id or (d.is_active and self.access.can("view", d.pk))
         ]
 
     @property
@@ -146,14 +145,10 @@ def ticket_page(user, pk: int) -> TicketPage:
     ticket = staff_ticket_or_404(user, pk, queryset=ticket_queryset())
     access = access_for(user)
     statuses = list(
-        Status.objects.filter(Q(is_active=True) | Q(pk=ticket.status_id)).order_by(
-            "order", "name"
-        )
+        Status.objects.filter(Q(is_active=True) | Q(pk=ticket.status_id)).order_by("order", "name")
     )
     departments = list(
-        Department.objects.filter(Q(is_active=True) | Q(pk=ticket.department_id)).order_by(
-            "path"
-        )
+        Department.objects.filter(Q(is_active=True) | Q(pk=ticket.department_id)).order_by("path")
     )
     staff = staff_for_department(ticket.department, include=ticket.assignee_id)
     entries = list(ticket.entries.all())
@@ -237,11 +232,16 @@ def event_line(entry: Entry, ticket: Ticket) -> EventLine:
         )
     if kind == "deleted":
         if old:
-            return EventLine("bi-arrow-counterclockwise", format_html(_("{} restored the request from the trash"), actor))
+            return EventLine(
+                "bi-arrow-counterclockwise",
+                format_html(_("{} restored the request from the trash"), actor),
+            )
         return EventLine("bi-trash", format_html(_("{} moved the request to the trash"), actor))
     if kind == "merged":
         if new == ticket.reference:
-            return EventLine("bi-union", format_html(_("{} merged {} into this request"), actor, old))
+            return EventLine(
+                "bi-union", format_html(_("{} merged {} into this request"), actor, old)
+            )
         return EventLine("bi-union", format_html(_("{} merged this request into {}"), actor, new))
     if kind == "link":
         if new:

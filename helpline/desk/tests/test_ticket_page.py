@@ -13,7 +13,7 @@ from helpline.tickets import services
 from helpline.tickets.models import Attachment, EntryKind
 from helpline.tickets.tests.factories import EntryFactory, TicketFactory
 
-from .ticket_support import HTMX, layout_urls, pdf, ticket, url  # noqa: F401
+from .ticket_support import HTMX, layout_urls, pdf, ticket_fixture, url  # noqa: F401
 
 
 def test_page_shows_header_thread_and_side(client, dispatcher, ticket, requester_a):
@@ -50,7 +50,10 @@ def test_page_shows_header_thread_and_side(client, dispatcher, ticket, requester
 
 def test_thread_is_in_order_with_attachment_links(client, dispatcher, ticket):
     entry = services.ticket_note_add(
-        ticket=ticket, actor=dispatcher, body="Log attached", files=[services.attachment_validate(pdf())]
+        ticket=ticket,
+        actor=dispatcher,
+        body="Log attached",
+        files=[services.attachment_validate(pdf())],
     )
     client.force_login(dispatcher)
 
@@ -214,9 +217,7 @@ def test_query_count_for_a_supervisor(client, django_assert_num_queries, supervi
         assert client.get(url("ticket", ticket.pk)).status_code == 200
 
 
-def test_query_count_does_not_grow_with_departments_and_staff(
-    client, dispatcher, ticket, support
-):
+def test_query_count_does_not_grow_with_departments_and_staff(client, dispatcher, ticket, support):
     client.force_login(dispatcher)
     with CaptureQueriesContext(connection) as before:
         client.get(url("ticket", ticket.pk))

@@ -52,8 +52,8 @@ def layout_urls(settings, db):
     SiteSettings.current()
 
 
-@pytest.fixture
-def ticket(requester_a, support):
+@pytest.fixture(name="ticket")
+def ticket_fixture(requester_a, support):
     """A new request from Alice (Acme) in Support, 1st line."""
     return services.ticket_create(
         actor=requester_a,
