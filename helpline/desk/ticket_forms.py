@@ -1,6 +1,7 @@
 """Forms of the ticket page: thread entries with attachments, the side panel and the actions."""
 
 from django import forms
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from helpline.accounts.models import SupportLine
@@ -9,7 +10,7 @@ from helpline.core.models import SiteSettings
 from helpline.tickets.models import Level, Priority, TicketClass
 from helpline.tickets.services import attachment_validate
 
-from .timeline import TicketPage, status_groups
+from .timeline import TicketPage, staff_for_department, status_groups
 
 MAX_FILES = 10
 
@@ -134,7 +135,8 @@ class FieldsForm(StyledForm):
     REPLY_FIELDS = ("ticket_class", "status", "impact", "urgency", "priority")
     ASSIGN_FIELDS = ("department", "assignee", "line")
 
-    def __init__(self, *args, page: TicketPage, **kwargs):
+    def __init__(self, *args, page: TicketPage, department_id: int | None = None, **kwargs):
+        """`department_id` (or the posted department) picks whose staff are offered."""
         ticket = page.ticket
         kwargs.setdefault(
             "initial",
@@ -155,19 +157,41 @@ class FieldsForm(StyledForm):
         self.statuses = {s.pk: s for s in page.statuses}
         departments = page.side_departments
         self.departments = {d.pk: d for d in departments}
-        self.staff = {u.pk: u for u in page.staff}
+        chosen = self.departments.get(self._chosen_department(department_id))
+        if chosen is not None and chosen.pk != ticket.department_id and page.rights.assign:
+            # Another department was picked: offer the people who can see that one.
+            self.staff_list = staff_for_department(chosen, include=ticket.assignee_id)
+        else:
+            self.staff_list = page.staff
+        self.staff = {u.pk: u for u in self.staff_list}
         self.fields["status"].choices = status_groups(page.statuses)
         self.fields["department"].choices = [(d.pk, _department_label(d)) for d in departments]
         self.fields["assignee"].choices = [
             ("", _("— nobody —")),
-            *((u.pk, _staff_label(u)) for u in page.staff),
+            *((u.pk, _staff_label(u)) for u in self.staff_list),
         ]
+        if page.rights.assign:
+            self.fields["department"].widget.attrs.update(
+                {
+                    "hx-get": reverse("desk:ticket", args=[ticket.pk]) + "?part=assignee",
+                    "hx-trigger": "change",
+                    "hx-target": f"#ticket-{ticket.pk}-assignee",
+                    "hx-swap": "outerHTML",
+                }
+            )
         if not page.rights.reply:
             for name in self.REPLY_FIELDS:
                 self.fields[name].disabled = True
         if not page.rights.assign:
             for name in self.ASSIGN_FIELDS:
                 self.fields[name].disabled = True
+
+    def _chosen_department(self, department_id: int | None) -> int | None:
+        raw = self.data.get("department") if self.is_bound else department_id
+        try:
+            return int(raw) if raw not in (None, "") else None
+        except (TypeError, ValueError):
+            return None
 
     def changes(self) -> dict:
         """Only the fields that differ from the ticket, as `ticket_update` takes them."""

@@ -16,8 +16,13 @@ from helpline.tickets.services import (
 from .page import changed, make_form, refused, status_for
 
 
-def _add_error(form, exc: DomainError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+def _add_error(form, exc: DomainError) -> str | None:
+    """Put the service's message on its field; a message about no field is returned instead,
+    to be shown above the page (the form it came from may not even be on the page)."""
+    if exc.field in form.fields:
+        form.add_error(exc.field, exc.message)
+        return None
+    return exc.message
 
 
 @staff_required
@@ -26,7 +31,7 @@ def reply(request, pk: int):
     """A public reply, optionally moving the request to another status."""
     page = ticket_page(request.user, pk)
     form = make_form("reply_form", page, request.POST, request.FILES)
-    status = 422
+    status, message = 422, None
     if form.is_valid():
         try:
             entry = ticket_reply_add(
@@ -37,12 +42,18 @@ def reply(request, pk: int):
                 status=form.cleaned_data["status"],
             )
         except DomainError as exc:
-            _add_error(form, exc)
+            message = _add_error(form, exc)
             status = status_for(exc)
         else:
             return changed(request, pk, _("Reply sent."), anchor=f"#entry-{entry.pk}")
     return refused(
-        request, page, parts=("composer",), status=status, reply_form=form, active_tab="reply"
+        request,
+        page,
+        parts=("composer",),
+        status=status,
+        message=message,
+        reply_form=form,
+        active_tab="reply",
     )
 
 
@@ -52,7 +63,7 @@ def note(request, pk: int):
     """An internal note, never shown to the requester."""
     page = ticket_page(request.user, pk)
     form = make_form("note_form", page, request.POST, request.FILES)
-    status = 422
+    status, message = 422, None
     if form.is_valid():
         try:
             entry = ticket_note_add(
@@ -62,14 +73,20 @@ def note(request, pk: int):
                 files=form.cleaned_data["attachments"],
             )
         except DomainError as exc:
-            _add_error(form, exc)
+            message = _add_error(form, exc)
             status = status_for(exc)
         else:
             return changed(
                 request, pk, _("Note added."), anchor=f"#entry-{entry.pk}", active_tab="note"
             )
     return refused(
-        request, page, parts=("composer",), status=status, note_form=form, active_tab="note"
+        request,
+        page,
+        parts=("composer",),
+        status=status,
+        message=message,
+        note_form=form,
+        active_tab="note",
     )
 
 
@@ -79,7 +96,7 @@ def fields(request, pk: int):
     """The side panel: one update with only the changed fields, refused if the version is old."""
     page = ticket_page(request.user, pk)
     form = make_form("fields_form", page, request.POST)
-    status = 422
+    status, message = 422, None
     if form.is_valid():
         try:
             ticket_update(
@@ -90,12 +107,20 @@ def fields(request, pk: int):
                 **form.changes(),
             )
         except DomainError as exc:
-            _add_error(form, exc)
+            message = _add_error(form, exc)
             status = status_for(exc)
         else:
             return changed(request, pk, _("Changes saved."))
+    if status == 409:
+        message = None  # the side panel says it, with a reload link
     return refused(
-        request, page, parts=("side",), status=status, fields_form=form, conflict=status == 409
+        request,
+        page,
+        parts=("side",),
+        status=status,
+        message=message,
+        fields_form=form,
+        conflict=status == 409,
     )
 
 
@@ -104,13 +129,13 @@ def fields(request, pk: int):
 def tags(request, pk: int):
     page = ticket_page(request.user, pk)
     form = make_form("tags_form", page, request.POST)
-    status = 422
+    status, message = 422, None
     if form.is_valid():
         try:
             ticket_tags_set(ticket=page.ticket, actor=request.user, names=form.names())
         except DomainError as exc:
-            _add_error(form, exc)
+            message = _add_error(form, exc)
             status = status_for(exc)
         else:
             return changed(request, pk, _("Tags saved."))
-    return refused(request, page, parts=("side",), status=status, tags_form=form)
+    return refused(request, page, parts=("side",), status=status, message=message, tags_form=form)

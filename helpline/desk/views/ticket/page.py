@@ -113,12 +113,27 @@ def refused_by_service(request, page: TicketPage, exc: DomainError) -> HttpRespo
     return redirect("desk:ticket", pk=page.ticket.pk)
 
 
+def _int_or_none(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
 @staff_required
 @require_GET
 def detail(request, pk: int):
     """The ticket page; with htmx and `?part=<fragment>` just that fragment."""
     page = ticket_page(request.user, pk)
     part = request.GET.get("part")
+    if request.htmx and part == "assignee":
+        # The side panel's department changed: whom can the request be given to there?
+        form = tf.FieldsForm(
+            page=page,
+            auto_id=FORMS["fields_form"][1],
+            department_id=_int_or_none(request.GET.get("department")),
+        )
+        context = page_context(page, fields_form=form)
+        response = render(request, f"{TEMPLATE}#assignee", context)
+        patch_vary_headers(response, ("HX-Request",))
+        return response
     if request.htmx and part in FRAGMENTS:
         response = render(request, f"{TEMPLATE}#{part}", page_context(page))
         patch_vary_headers(response, ("HX-Request",))
