@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from helpline.accounts.models import SupportLine
 from helpline.core.errors import ValidationFailed
 from helpline.core.models import SiteSettings
-from helpline.tickets.models import Level, Priority, TicketClass
+from helpline.tickets.models import Level, Priority, StatusCategory, TicketClass
 from helpline.tickets.services import attachment_validate
 
 from .timeline import TicketPage, staff_for_department, status_groups
@@ -96,8 +96,10 @@ class ReplyForm(EntryForm):
 
     def __init__(self, *args, page: TicketPage, **kwargs):
         super().__init__(*args, **kwargs)
-        self.statuses = {s.pk: s for s in page.statuses}
-        self.fields["status"].choices = [("", _("keep the status")), *status_groups(page.statuses)]
+        # A reply answers the requester: the request can wait on them or be resolved, not be new.
+        targets = [s for s in page.statuses if s.category != StatusCategory.NEW and s.is_active]
+        self.statuses = {s.pk: s for s in targets}
+        self.fields["status"].choices = [("", _("keep the status")), *status_groups(targets)]
         self.fields["status"].widget.attrs["class"] = "form-select form-select-sm"
 
     def clean_status(self):
@@ -177,14 +179,14 @@ class FieldsForm(StyledForm):
                     "hx-trigger": "change",
                     "hx-target": f"#ticket-{ticket.pk}-assignee",
                     "hx-swap": "outerHTML",
+                    "hx-disabled-elt": "this",
                 }
             )
-        if not page.rights.reply:
-            for name in self.REPLY_FIELDS:
-                self.fields[name].disabled = True
-        if not page.rights.assign:
-            for name in self.ASSIGN_FIELDS:
-                self.fields[name].disabled = True
+        editable = not ticket.is_deleted
+        for name in self.REPLY_FIELDS:
+            self.fields[name].disabled = not (editable and page.rights.reply)
+        for name in self.ASSIGN_FIELDS:
+            self.fields[name].disabled = not (editable and page.rights.assign)
 
     def _chosen_department(self, department_id: int | None) -> int | None:
         raw = self.data.get("department") if self.is_bound else department_id

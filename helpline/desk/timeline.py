@@ -187,66 +187,69 @@ def _actor(entry: Entry) -> str:
 def event_line(entry: Entry, ticket: Ticket) -> EventLine:
     """One readable sentence for a history entry; hand-overs read as such."""
     actor = _actor(entry)
-    old, new = entry.old_value, entry.new_value
-    kind = entry.field
+    old, new, kind = entry.old_value, entry.new_value, entry.field
+    empty = {"", "—"}
+
+    def say(icon: str, sentence: str, handover: bool = False) -> EventLine:
+        text = format_html(sentence, actor=actor, old=old or "—", new=new or "—")
+        return EventLine(icon, text, handover)
+
     if kind == "status":
-        return EventLine(
-            "bi-circle-half",
-            format_html(_("{} changed status {} → {}"), actor, old or "—", new or "—"),
-        )
+        return say("bi-circle-half", _("{actor} changed status {old} → {new}"))
     if kind == "department":
-        return EventLine(
-            "bi-arrow-left-right",
-            format_html(_("{} handed the request over from {} to {}"), actor, old, new),
-            handover=True,
+        return say(
+            "bi-arrow-left-right", _("{actor} handed the request over from {old} to {new}"), True
         )
     if kind == "assignee":
-        if new == actor and old in {"", "—"}:
-            text = format_html(_("{} took the request"), actor)
-        elif new == actor:
-            text = format_html(_("{} took the request over from {}"), actor, old)
-        elif new in {"", "—"}:
-            text = format_html(_("{} released {} from the request"), actor, old)
-        elif old in {"", "—"}:
-            text = format_html(_("{} made {} responsible"), actor, new)
+        if new == actor:
+            sentence = (
+                _("{actor} took the request")
+                if old in empty
+                else _("{actor} took the request over from {old}")
+            )
+        elif new in empty:
+            sentence = (
+                _("{actor} is no longer responsible")
+                if old == actor
+                else _("{actor} released {old} from the request")
+            )
+        elif old in empty:
+            sentence = _("{actor} made {new} responsible")
         else:
-            text = format_html(_("{} handed responsibility from {} to {}"), actor, old, new)
-        return EventLine("bi-person-check", text, handover=True)
+            sentence = _("{actor} handed responsibility from {old} to {new}")
+        return say("bi-person-check", sentence, True)
     if kind == "line":
-        return EventLine(
-            "bi-layers",
-            format_html(_("{} moved the request from {} to {}"), actor, old, new),
-            handover=True,
-        )
-    labels = {
-        "ticket_class": _("class"),
-        "priority": _("priority"),
-        "impact": _("impact"),
-        "urgency": _("urgency"),
-        "tags": _("tags"),
+        return say("bi-layers", _("{actor} moved the request from {old} to {new}"), True)
+    changes = {
+        "ticket_class": _("{actor} changed class {old} → {new}"),
+        "priority": _("{actor} changed priority {old} → {new}"),
+        "impact": _("{actor} changed impact {old} → {new}"),
+        "urgency": _("{actor} changed urgency {old} → {new}"),
+        "tags": _("{actor} changed tags {old} → {new}"),
     }
-    if kind in labels:
-        return EventLine(
-            "bi-tag" if kind == "tags" else "bi-sliders",
-            format_html(_("{} changed {} {} → {}"), actor, labels[kind], old or "—", new or "—"),
-        )
+    if kind in changes:
+        return say("bi-tag" if kind == "tags" else "bi-sliders", changes[kind])
     if kind == "deleted":
         if old:
-            return EventLine(
-                "bi-arrow-counterclockwise",
-                format_html(_("{} restored the request from the trash"), actor),
+            return say(
+                "bi-arrow-counterclockwise", _("{actor} restored the request from the trash")
             )
-        return EventLine("bi-trash", format_html(_("{} moved the request to the trash"), actor))
+        return say("bi-trash", _("{actor} moved the request to the trash"))
     if kind == "merged":
         if new == ticket.reference:
-            return EventLine(
-                "bi-union", format_html(_("{} merged {} into this request"), actor, old)
-            )
-        return EventLine("bi-union", format_html(_("{} merged this request into {}"), actor, new))
+            return say("bi-union", _("{actor} merged {old} into this request"))
+        return say("bi-union", _("{actor} merged this request into {new}"))
     if kind == "link":
         if new:
-            return EventLine("bi-link-45deg", format_html(_("{} linked {}"), actor, new))
-        return EventLine("bi-link-45deg", format_html(_("{} removed the link to {}"), actor, old))
+            return say("bi-link-45deg", _("{actor} linked {new}"))
+        return say("bi-link-45deg", _("{actor} removed the link to {old}"))
     return EventLine(
-        "bi-dot", format_html(_("{} changed {} {} → {}"), actor, kind, old or "—", new or "—")
+        "bi-dot",
+        format_html(
+            _("{actor} changed {field} {old} → {new}"),
+            actor=actor,
+            field=kind,
+            old=old or "—",
+            new=new or "—",
+        ),
     )

@@ -68,7 +68,7 @@ def test_escalate_to_a_second_line_department_shows_every_handover(
     html = client.get(url("ticket", ticket.pk)).content.decode()
     name = escape(dispatcher.display_name)
     assert f"{name} handed the request over from Support to Software" in html
-    assert f"{name} released {name} from the request" in html
+    assert f"{name} is no longer responsible" in html
     assert f"{name} moved the request from 1st line (dispatcher) to 2nd line (specialist)" in html
     assert "Needs a specialist" in html
     assert html.count("hl-event hl-event-handover") >= 4  # take + department, person, line

@@ -233,3 +233,14 @@ def test_query_count_does_not_grow_with_departments_and_staff(client, dispatcher
         client.get(url("ticket", ticket.pk))
 
     assert len(after) == len(before)
+
+
+def test_properties_are_read_only_in_the_trash(client, supervisor, ticket):
+    services.ticket_delete(ticket=ticket, actor=supervisor)
+    client.force_login(supervisor)
+
+    html = client.get(url("ticket", ticket.pk)).content.decode()
+
+    for name in ("status", "priority", "department", "assignee"):
+        assert re.search(rf'<select name="{name}"[^>]* disabled', html), name
+    assert "Save changes" not in html

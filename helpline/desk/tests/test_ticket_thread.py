@@ -156,3 +156,14 @@ def test_agent_outside_the_department_gets_404(client, billing_agent, ticket):
     assert client.post(url("reply", ticket.pk), {"body": "x"}).status_code == 404
     assert client.post(url("note", ticket.pk), {"body": "x"}).status_code == 404
     assert ticket.entries.count() == 1
+
+
+def test_reply_cannot_set_a_request_back_to_new(client, dispatcher, ticket):
+    client.force_login(dispatcher)
+
+    response = client.post(
+        url("reply", ticket.pk), {"body": "Hi", "status": status_of(StatusCategory.NEW).pk}
+    )
+
+    assert response.status_code == 422
+    assert not Entry.objects.filter(ticket=ticket, author=dispatcher).exists()

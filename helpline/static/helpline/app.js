@@ -125,6 +125,10 @@
 (function () {
   "use strict";
 
+  // htmx carries old attributes over to swapped elements with the same id, `style` included,
+  // through setAttribute, which the Content-Security-Policy (no inline styles) blocks.
+  if (window.htmx) htmx.config.attributesToSettle = ["class", "width", "height"];
+
   document.addEventListener("htmx:beforeSwap", function (event) {
     var status = event.detail.xhr.status;
     if (status === 403 || status === 409 || status === 422) {
