@@ -227,6 +227,10 @@ def event_line(entry: Entry, ticket: Ticket) -> EventLine:
         "urgency": _("{actor} changed urgency {old} → {new}"),
         "tags": _("{actor} changed tags {old} → {new}"),
     }
+    if kind == "tags" and not old:
+        return say("bi-tag", _("{actor} tagged the request {new}"))
+    if kind == "tags" and not new:
+        return say("bi-tag", _("{actor} removed the tags {old}"))
     if kind in changes:
         return say("bi-tag" if kind == "tags" else "bi-sliders", changes[kind])
     if kind == "deleted":
