@@ -1,18 +1,34 @@
-"""Serving an attachment: always as a download, never rendered from the application's origin."""
+"""The one way an attachment leaves the server: an opaque, sandboxed download."""
 
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 
 from .models import Attachment
 
+# Types a browser might render or run from our origin: never sent under their own type.
+ACTIVE_MARKERS = ("html", "svg", "xml", "javascript", "ecmascript")
+
 
 def attachment_response(attachment: Attachment) -> FileResponse:
-    """The file as an attachment; the caller has already checked who may download it."""
+    """Stream `attachment` as a download under its original name and its sniffed type.
+
+    The caller has checked the permission. Always `attachment` disposition, never inline;
+    `nosniff` and a sandboxing CSP keep a browser from treating the bytes as a page even if a
+    user opens the file from the same origin.
+    """
+    content_type = attachment.content_type or "application/octet-stream"
+    if any(marker in content_type.lower() for marker in ACTIVE_MARKERS):
+        content_type = "application/octet-stream"
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
     response = FileResponse(
-        attachment.file.open("rb"),
+        handle,
         as_attachment=True,
         filename=attachment.filename,
-        content_type=attachment.content_type,
+        content_type=content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox"
+    response["Cache-Control"] = "private, no-store"
     return response

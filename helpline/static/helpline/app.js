@@ -118,3 +118,44 @@
   document.addEventListener("DOMContentLoaded", function () { showToasts(); });
   document.addEventListener("htmx:afterSwap", function (event) { showToasts(event.target); });
 })();
+
+// ---- Ticket page (desk/ticket.html) ----
+// Forms there post with htmx and get back out-of-band fragments. A refusal (403), a conflict
+// (409) or invalid input (422) carries the form with its message, so it is swapped in too.
+(function () {
+  "use strict";
+
+  // htmx carries old attributes over to swapped elements with the same id, `style` included,
+  // through setAttribute, which the Content-Security-Policy (no inline styles) blocks.
+  if (window.htmx) htmx.config.attributesToSettle = ["class", "width", "height"];
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    if (status === 403 || status === 409 || status === 422) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
+  function showNewToasts() {
+    document.querySelectorAll("#toasts [data-hl-autoshow]").forEach(function (el) {
+      el.removeAttribute("data-hl-autoshow");
+      bootstrap.Toast.getOrCreateInstance(el, { delay: 5000 }).show();
+    });
+  }
+  document.addEventListener("htmx:oobAfterSwap", showNewToasts);
+
+  // A change made from a dialog succeeded: the server asks for the dialogs to close.
+  document.body.addEventListener("hl-close-modals", function () {
+    document.querySelectorAll(".modal.show").forEach(function (modal) {
+      bootstrap.Modal.getOrCreateInstance(modal).hide();
+    });
+  });
+
+  // A plain (non-htmx) post that failed re-renders the page with its dialog marked to reopen.
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll(".modal[data-hl-modal-open]").forEach(function (modal) {
+      bootstrap.Modal.getOrCreateInstance(modal).show();
+    });
+  });
+})();

@@ -1,0 +1,66 @@
+"""Template filters for the ticket page: times, channel and file icons."""
+
+from datetime import timedelta
+
+from django import template
+from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.utils import timezone
+from django.utils.formats import date_format
+
+register = template.Library()
+
+CHANNEL_ICONS = {
+    "portal": "bi-globe2",
+    "email": "bi-envelope",
+    "phone": "bi-telephone",
+    "widget": "bi-window-sidebar",
+    "api": "bi-code-slash",
+    "staff": "bi-person-badge",
+}
+
+
+@register.filter
+def when(value):
+    """Recent moments as "5 minutes ago", older ones as a short date and time."""
+    if value is None:
+        return ""
+    now = timezone.now()
+    if now - value < timedelta(hours=12):
+        return naturaltime(value)
+    local = timezone.localtime(value)
+    if local.year == timezone.localtime(now).year:
+        return date_format(local, "j M, H:i")
+    return date_format(local, "j M Y, H:i")
+
+
+@register.filter
+def full_time(value):
+    return date_format(timezone.localtime(value), "DATETIME_FORMAT") if value else ""
+
+
+@register.filter
+def channel_icon(channel: str) -> str:
+    return CHANNEL_ICONS.get(channel, "bi-question-circle")
+
+
+@register.filter
+def file_icon(content_type: str) -> str:
+    content_type = content_type or ""
+    if content_type.startswith("image/"):
+        return "bi-file-earmark-image"
+    if content_type == "application/pdf":
+        return "bi-file-earmark-pdf"
+    if content_type.startswith("text/"):
+        return "bi-file-earmark-text"
+    if "zip" in content_type or "compressed" in content_type:
+        return "bi-file-earmark-zip"
+    if "spreadsheet" in content_type or "excel" in content_type:
+        return "bi-file-earmark-spreadsheet"
+    if "word" in content_type:
+        return "bi-file-earmark-word"
+    return "bi-file-earmark"
+
+
+@register.filter
+def initial(name: str) -> str:
+    return (name or "?")[:1].upper()

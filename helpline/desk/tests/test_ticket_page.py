@@ -1,0 +1,268 @@
+"""The ticket page: what it shows, to whom, and in how many queries."""
+
+import re
+import uuid
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils.html import escape
+
+from helpline.accounts.access import access_for
+from helpline.accounts.models import User
+from helpline.accounts.tests.factories import DepartmentFactory, MembershipFactory, StaffFactory
+from helpline.desk.timeline import staff_for_department
+from helpline.tickets import services
+from helpline.tickets.models import Attachment, EntryKind
+from helpline.tickets.tests.factories import EntryFactory, TicketFactory
+
+from .ticket_support import HTMX, pdf, site_settings_row, ticket_fixture, url  # noqa: F401
+
+
+def test_page_shows_header_thread_and_side(client, dispatcher, ticket, requester_a):
+    requester_a.phone = "+47 912 34 567"
+    requester_a.save()
+    services.ticket_reply_add(
+        ticket=ticket, actor=dispatcher, body="Which client version?", files=[]
+    )
+    services.ticket_note_add(ticket=ticket, actor=dispatcher, body="Probably the 5.2 update.")
+    client.force_login(dispatcher)
+
+    response = client.get(url("ticket", ticket.pk))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    for text in (
+        f"#{ticket.pk}",
+        "VPN drops every hour",
+        "alice@acme.test",
+        "+47 912 34 567",
+        "Acme",
+        "via Portal",
+        "Since Monday the VPN disconnects",
+        "Which client version?",
+        "Internal note — not visible to the requester",
+        f"{escape(dispatcher.display_name)} changed status New → Open",
+    ):
+        assert text in html, text
+    assert 'class="hl-entry hl-entry-requester"' in html
+    assert 'class="hl-entry hl-entry-staff"' in html
+    assert 'class="hl-entry hl-entry-note"' in html
+    assert response["Vary"] and "HX-Request" in response["Vary"]
+
+
+def test_thread_is_in_order_with_attachment_links(client, dispatcher, ticket):
+    entry = services.ticket_note_add(
+        ticket=ticket,
+        actor=dispatcher,
+        body="Log attached",
+        files=[services.attachment_validate(pdf())],
+    )
+    client.force_login(dispatcher)
+
+    html = client.get(url("ticket", ticket.pk)).content.decode()
+
+    attachment = entry.attachments.get()
+    assert url("attachment", attachment.pk) in html
+    assert "report.pdf" in html and "application/pdf" in html
+    assert html.index("Since Monday the VPN") < html.index("Log attached")
+
+
+def test_keyboard_shortcuts_are_wired(client, dispatcher, ticket):
+    client.force_login(dispatcher)
+
+    html = client.get(url("ticket", ticket.pk)).content.decode()
+
+    assert 'id="reply-body"' in html and 'data-hl-key="r"' in html
+    assert 'id="note-body"' in html and 'data-hl-key="n"' in html
+    assert 'data-hl-tab-for="reply-body"' in html and 'data-hl-tab-for="note-body"' in html
+    assert 'data-hl-key="a"' in html  # Take
+    assert 'data-hl-key="u"' in html  # back to the board
+
+
+def test_htmx_fragment_is_just_that_fragment(client, dispatcher, ticket):
+    client.force_login(dispatcher)
+
+    response = client.get(url("ticket", ticket.pk) + "?part=thread", **HTMX)
+
+    html = response.content.decode()
+    assert html.lstrip().startswith(f'<section id="ticket-{ticket.pk}-thread"')
+    assert "<html" not in html and "hx-swap-oob" not in html
+    assert "HX-Request" in response["Vary"]
+
+
+def test_merged_request_says_where_it_went(client, dispatcher, ticket, requester_a, support):
+    other = services.ticket_create(
+        actor=requester_a,
+        requester=requester_a,
+        subject="VPN again",
+        body="Same",
+        channel="portal",
+        department=support,
+    )
+    services.ticket_merge(source=other, target=ticket, actor=dispatcher)
+    client.force_login(dispatcher)
+
+    html = client.get(url("ticket", other.pk)).content.decode()
+
+    assert f"This request was merged into #{ticket.pk}" in html
+    assert url("ticket", ticket.pk) in html
+
+
+def test_trash_banner_offers_restore_and_purge_to_supervisors_only(
+    client, dispatcher, supervisor, ticket
+):
+    services.ticket_delete(ticket=ticket, actor=supervisor)
+
+    client.force_login(dispatcher)
+    html = client.get(url("ticket", ticket.pk)).content.decode()
+    assert "In the trash" in html and url("restore", ticket.pk) not in html
+
+    client.force_login(supervisor)
+    html = client.get(url("ticket", ticket.pk)).content.decode()
+    assert url("restore", ticket.pk) in html and url("purge", ticket.pk) in html
+    assert "data-hl-confirm" in html
+    assert 'id="reply-body"' not in html
+
+
+def test_actions_shown_only_with_the_right(client, external, vendor_department, requester_a):
+    # The external provider may reply in their department but not assign or transfer.
+    ticket = TicketFactory(department=vendor_department, requester=requester_a)
+    client.force_login(external)
+
+    html = client.get(url("ticket", ticket.pk)).content.decode()
+
+    assert 'id="reply-body"' in html
+    assert url("take", ticket.pk) not in html
+    assert url("delete", ticket.pk) not in html
+    assert re.search(r'<select name="department"[^>]* disabled', html)
+    assert re.search(r'<select name="status"[^>]*>', html).group(0).count("disabled") == 0
+
+
+def test_responsible_choices_are_the_staff_who_can_see_the_department(
+    dispatcher, specialist, billing_agent, supervisor, admin_user, external, support, software
+):
+    # Given people with and without rights on Software (a sub-department of Support)
+    inactive = StaffFactory(is_active=False)
+    MembershipFactory(user=inactive, department=support)
+    no_view = StaffFactory()
+    MembershipFactory(user=no_view, department=software, can_view=False)
+
+    chosen = set(staff_for_department(software))
+
+    # then the list matches the access rules for everyone
+    for user in User.objects.all():
+        user._helpline_access = None
+        expected = user.is_active and access_for(user).can("view", software.pk)
+        assert (user in chosen) == expected, user.email
+    assert {dispatcher, specialist, supervisor, admin_user} <= chosen
+
+
+def _thread(ticket, size: int) -> None:
+    """`size` more entries: replies, notes and events by turns, a file on every third."""
+    staff = StaffFactory()
+    MembershipFactory(user=staff, department=ticket.department)
+    kinds = [EntryKind.REPLY, EntryKind.NOTE, EntryKind.EVENT]
+    for n in range(size):
+        kind = kinds[n % 3]
+        entry = EntryFactory(
+            ticket=ticket,
+            kind=kind,
+            author=ticket.requester if n % 2 else staff,
+            field="status" if kind == EntryKind.EVENT else "",
+            old_value="New",
+            new_value="Open",
+        )
+        if n % 3 == 0:
+            Attachment.objects.create(
+                ticket=ticket,
+                entry=entry,
+                file=f"attachments/{n}.pdf",
+                filename=f"file-{n}.pdf",
+                content_type="application/pdf",
+                size=1000 + n,
+            )
+    other = TicketFactory(department=ticket.department, requester=ticket.requester)
+    ticket.links.add(other)
+    ticket.watchers.add(staff)
+    services.ticket_tags_set(ticket=ticket, actor=staff, names=["vpn", "windows"])
+
+
+@pytest.fixture
+def private_cache(settings):
+    # An in-memory cache of our own: whatever the desk layout caches (the sidebar's counts) is
+    # read without a query after the first request, and nothing leaks between tests.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": uuid.uuid4().hex,
+        }
+    }
+
+
+# Queries of the ticket page for an agent without global rights, once the layout's cache is warm:
+#  1 session, 2 user, 3 memberships + 4 department paths (access_for), 5 the ticket with its
+#  status, department, assignee, requester (+ organisation), organisation, topic, merged_into,
+#  deleted_by, 6 entries + authors, 7 their attachments, 8 linked tickets + status, 9 tags,
+#  10 watchers, 11 tickets merged into it, 12 statuses, 13 departments, 14 staff who can view
+#  the department, 15 site settings (context processor).
+AGENT_QUERIES = 15
+# Supervisors and administrators see everything: no membership or path lookup.
+SUPERVISOR_QUERIES = AGENT_QUERIES - 2
+
+
+@pytest.mark.parametrize("size", [1, 20])
+def test_query_count_is_constant(
+    client, django_assert_num_queries, private_cache, dispatcher, ticket, size
+):
+    _thread(ticket, size - 1)
+    assert ticket.entries.count() >= size
+    client.force_login(dispatcher)
+    client.get(url("ticket", ticket.pk))
+
+    with django_assert_num_queries(AGENT_QUERIES):
+        response = client.get(url("ticket", ticket.pk))
+
+    assert response.status_code == 200
+    assert response.content.decode().count('id="entry-') == ticket.entries.count()
+
+
+@pytest.mark.parametrize("size", [1, 20])
+def test_query_count_for_a_supervisor(
+    client, django_assert_num_queries, private_cache, supervisor, ticket, size
+):
+    _thread(ticket, size - 1)
+    client.force_login(supervisor)
+    client.get(url("ticket", ticket.pk))
+
+    with django_assert_num_queries(SUPERVISOR_QUERIES):
+        assert client.get(url("ticket", ticket.pk)).status_code == 200
+
+
+def test_query_count_does_not_grow_with_departments_and_staff(
+    client, private_cache, dispatcher, ticket, support
+):
+    client.force_login(dispatcher)
+    client.get(url("ticket", ticket.pk))
+    with CaptureQueriesContext(connection) as before:
+        client.get(url("ticket", ticket.pk))
+    for n in range(5):
+        child = DepartmentFactory(parent=support, name=f"Team {n}")
+        MembershipFactory(department=child)
+    dispatcher._helpline_access = None
+
+    with CaptureQueriesContext(connection) as after:
+        client.get(url("ticket", ticket.pk))
+
+    assert len(after) == len(before)
+
+
+def test_properties_are_read_only_in_the_trash(client, supervisor, ticket):
+    services.ticket_delete(ticket=ticket, actor=supervisor)
+    client.force_login(supervisor)
+
+    html = client.get(url("ticket", ticket.pk)).content.decode()
+
+    for name in ("status", "priority", "department", "assignee"):
+        assert re.search(rf'<select name="{name}"[^>]* disabled', html), name
+    assert "Save changes" not in html

@@ -1,0 +1,314 @@
+"""Forms of the ticket page: thread entries with attachments, the side panel and the actions."""
+
+from django import forms
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from helpline.accounts.models import SupportLine
+from helpline.core.errors import ValidationFailed
+from helpline.core.models import SiteSettings
+from helpline.tickets.models import Level, Priority, StatusCategory, TicketClass
+from helpline.tickets.services import attachment_validate
+
+from .timeline import TicketPage, staff_for_department, status_groups
+
+MAX_FILES = 10
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; cleans to a list of uploads."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if not data:
+            return []
+        uploads = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(upload, initial) for upload in uploads]
+
+
+class StyledForm(forms.Form):
+    """Bootstrap classes on every widget; `small` for the dense side panel."""
+
+    small = False
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        suffix = " form-select-sm" if self.small else ""
+        control = " form-control-sm" if self.small else ""
+        for form_field in self.fields.values():
+            widget = form_field.widget
+            if isinstance(widget, forms.HiddenInput | forms.FileInput):
+                continue
+            if isinstance(widget, forms.Select):
+                widget.attrs.setdefault("class", "form-select" + suffix)
+            else:
+                widget.attrs.setdefault("class", "form-control" + control)
+
+
+def _department_label(department) -> str:
+    return f"{'— ' * department.depth}{department.name}"
+
+
+def _staff_label(user) -> str:
+    return user.display_name
+
+
+class EntryForm(forms.Form):
+    """A reply or a note: text and attachments, each checked against the file rules."""
+
+    body = forms.CharField(
+        label=_("Message"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": _("Write a message first.")},
+    )
+    attachments = MultipleFileField(label=_("Attachments"))
+
+    def clean_attachments(self):
+        uploads = self.cleaned_data["attachments"]
+        if len(uploads) > MAX_FILES:
+            raise forms.ValidationError(
+                _("Attach at most %(count)s files at once."), params={"count": MAX_FILES}
+            )
+        if not uploads:
+            return []
+        rules = SiteSettings.current()
+        checked, problems = [], []
+        for upload in uploads:
+            try:
+                checked.append(attachment_validate(upload, rules))
+            except ValidationFailed as exc:
+                problems.append(exc.message)
+        if problems:
+            raise forms.ValidationError(problems)
+        return checked
+
+
+class ReplyForm(EntryForm):
+    status = forms.ChoiceField(label=_("and set status to"), required=False)
+
+    def __init__(self, *args, page: TicketPage, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A reply answers the requester: the request can wait on them or be resolved, not be new.
+        targets = [s for s in page.statuses if s.category != StatusCategory.NEW and s.is_active]
+        self.statuses = {s.pk: s for s in targets}
+        self.fields["status"].choices = [("", _("keep the status")), *status_groups(targets)]
+        self.fields["status"].widget.attrs["class"] = "form-select form-select-sm"
+
+    def clean_status(self):
+        value = self.cleaned_data["status"]
+        return self.statuses[int(value)] if value else None
+
+
+class NoteForm(EntryForm):
+    def __init__(self, *args, page: TicketPage | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+class FieldsForm(StyledForm):
+    """The side panel: classification and ownership, carrying the version it was shown at."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    ticket_class = forms.ChoiceField(label=_("Class"), choices=TicketClass.choices)
+    status = forms.TypedChoiceField(label=_("Status"), coerce=int)
+    impact = forms.TypedChoiceField(label=_("Impact"), choices=Level.choices, coerce=int)
+    urgency = forms.TypedChoiceField(label=_("Urgency"), choices=Level.choices, coerce=int)
+    priority = forms.TypedChoiceField(label=_("Priority"), choices=Priority.choices, coerce=int)
+    department = forms.TypedChoiceField(label=_("Department"), coerce=int)
+    assignee = forms.TypedChoiceField(
+        label=_("Responsible"), coerce=int, required=False, empty_value=None
+    )
+    line = forms.TypedChoiceField(label=_("Line"), choices=SupportLine.choices, coerce=int)
+    reason = forms.CharField(
+        label=_("Reason (optional)"),
+        required=False,
+        max_length=240,
+        widget=forms.TextInput(attrs={"placeholder": _("Why the change? Shown in the history")}),
+    )
+
+    small = True
+    REPLY_FIELDS = ("ticket_class", "status", "impact", "urgency", "priority")
+    ASSIGN_FIELDS = ("department", "assignee", "line")
+
+    def __init__(self, *args, page: TicketPage, department_id: int | None = None, **kwargs):
+        """`department_id` (or the posted department) picks whose staff are offered."""
+        ticket = page.ticket
+        kwargs.setdefault(
+            "initial",
+            {
+                "version": ticket.version,
+                "ticket_class": ticket.ticket_class,
+                "status": ticket.status_id,
+                "impact": ticket.impact,
+                "urgency": ticket.urgency,
+                "priority": ticket.priority,
+                "department": ticket.department_id,
+                "assignee": ticket.assignee_id,
+                "line": ticket.line,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.ticket = ticket
+        self.statuses = {s.pk: s for s in page.statuses}
+        departments = page.side_departments
+        self.departments = {d.pk: d for d in departments}
+        chosen = self.departments.get(self._chosen_department(department_id))
+        if chosen is not None and chosen.pk != ticket.department_id and page.rights.assign:
+            # Another department was picked: offer the people who can see that one.
+            self.staff_list = staff_for_department(chosen, include=ticket.assignee_id)
+        else:
+            self.staff_list = page.staff
+        self.staff = {u.pk: u for u in self.staff_list}
+        self.fields["status"].choices = status_groups(page.statuses)
+        self.fields["department"].choices = [(d.pk, _department_label(d)) for d in departments]
+        self.fields["assignee"].choices = [
+            ("", _("— nobody —")),
+            *((u.pk, _staff_label(u)) for u in self.staff_list),
+        ]
+        if page.rights.assign:
+            self.fields["department"].widget.attrs.update(
+                {
+                    "hx-get": reverse("desk:ticket", args=[ticket.pk]) + "?part=assignee",
+                    "hx-trigger": "change",
+                    "hx-target": f"#ticket-{ticket.pk}-assignee",
+                    "hx-swap": "outerHTML",
+                    "hx-disabled-elt": "this",
+                }
+            )
+        editable = not ticket.is_deleted
+        for name in self.REPLY_FIELDS:
+            self.fields[name].disabled = not (editable and page.rights.reply)
+        for name in self.ASSIGN_FIELDS:
+            self.fields[name].disabled = not (editable and page.rights.assign)
+
+    def _chosen_department(self, department_id: int | None) -> int | None:
+        raw = self.data.get("department") if self.is_bound else department_id
+        try:
+            return int(raw) if raw not in (None, "") else None
+        except (TypeError, ValueError):
+            return None
+
+    def changes(self) -> dict:
+        """Only the fields that differ from the ticket, as `ticket_update` takes them."""
+        data, ticket = self.cleaned_data, self.ticket
+        result: dict = {}
+        for name in ("ticket_class", "impact", "urgency", "priority", "line"):
+            if data[name] != getattr(ticket, name):
+                result[name] = data[name]
+        if data["status"] != ticket.status_id:
+            result["status"] = self.statuses[data["status"]]
+        if data["department"] != ticket.department_id:
+            result["department"] = self.departments[data["department"]]
+        if data["assignee"] != ticket.assignee_id:
+            result["assignee"] = self.staff[data["assignee"]] if data["assignee"] else None
+        return result
+
+
+class TagsForm(StyledForm):
+    tags = forms.CharField(
+        label=_("Tags"),
+        required=False,
+        max_length=500,
+        help_text=_("Separate tags with commas."),
+    )
+
+    def names(self) -> list[str]:
+        return [name.strip() for name in self.cleaned_data["tags"].split(",") if name.strip()]
+
+
+class ReasonField(forms.CharField):
+    def __init__(self, *, required: bool, **kwargs):
+        super().__init__(
+            label=_("Reason"),
+            required=required,
+            max_length=240,
+            error_messages={"required": _("Give a reason; it is kept in the history.")},
+            **kwargs,
+        )
+
+
+class EscalateForm(StyledForm):
+    department = forms.TypedChoiceField(
+        label=_("Department (optional)"), coerce=int, required=False, empty_value=None
+    )
+    reason = ReasonField(required=False)
+
+    def __init__(self, *args, page: TicketPage, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.departments = {d.pk: d for d in page.target_departments}
+        self.fields["department"].choices = [
+            ("", _("Keep the department")),
+            *(
+                (d.pk, f"{_department_label(d)} · {d.get_line_display()}")
+                for d in page.target_departments
+            ),
+        ]
+
+    def clean_department(self):
+        value = self.cleaned_data["department"]
+        return self.departments[value] if value else None
+
+
+class TransferForm(StyledForm):
+    department = forms.TypedChoiceField(label=_("Department"), coerce=int)
+    reason = ReasonField(required=True)
+
+    def __init__(self, *args, page: TicketPage, **kwargs):
+        super().__init__(*args, **kwargs)
+        targets = [d for d in page.target_departments if d.pk != page.ticket.department_id]
+        self.departments = {d.pk: d for d in targets}
+        self.fields["department"].choices = [
+            ("", _("Choose a department")),
+            *((d.pk, _department_label(d)) for d in targets),
+        ]
+
+    def clean_department(self):
+        return self.departments[self.cleaned_data["department"]]
+
+
+class SupervisorForm(StyledForm):
+    supervisor = forms.TypedChoiceField(label=_("Supervisor"), coerce=int)
+    reason = ReasonField(required=True)
+
+    def __init__(self, *args, page: TicketPage, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.supervisors = {u.pk: u for u in page.supervisors}
+        self.fields["supervisor"].choices = [
+            ("", _("Choose a supervisor")),
+            *((u.pk, _staff_label(u)) for u in page.supervisors),
+        ]
+
+    def clean_supervisor(self):
+        return self.supervisors[self.cleaned_data["supervisor"]]
+
+
+class TicketNumberField(forms.CharField):
+    """A request number as agents write it: "1234" or "#1234"."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        digits = (value or "").strip().lstrip("#").strip()
+        if not digits.isdigit():
+            raise forms.ValidationError(_("Enter a request number, like #1234."))
+        return int(digits)
+
+
+class MergeForm(StyledForm):
+    target = TicketNumberField(label=_("Merge into request number"), max_length=20)
+
+    def __init__(self, *args, page: TicketPage | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+class LinkForm(StyledForm):
+    other = TicketNumberField(label=_("Link to request number"), max_length=20)
+
+    def __init__(self, *args, page: TicketPage | None = None, **kwargs):
+        super().__init__(*args, **kwargs)

@@ -1,0 +1,259 @@
+"""The ticket page's data: the ticket, its thread in order, and the choices its forms offer."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, Q
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+
+from helpline.accounts.access import Access, access_for
+from helpline.accounts.models import Department, Role, User
+from helpline.tickets.models import Entry, EntryKind, Status, StatusCategory, Ticket
+
+from .permissions import staff_ticket_or_404
+
+AGENT_SIDE_ROLES = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN, Role.EXTERNAL)
+SUPERVISOR_ROLES = (Role.SUPERVISOR, Role.ADMIN)
+HANDOVER_FIELDS = {"department", "assignee", "line"}
+
+
+@dataclass(frozen=True)
+class Rights:
+    """What the signed-in staff member may do on this ticket (the services check again)."""
+
+    view: bool
+    reply: bool
+    assign: bool
+    manage: bool
+    supervise: bool
+    is_assignee: bool
+    is_watching: bool
+
+    @property
+    def can_take(self) -> bool:
+        return self.assign and not self.is_assignee
+
+
+@dataclass(frozen=True)
+class EventLine:
+    icon: str
+    text: SafeString
+    handover: bool = False
+
+
+@dataclass
+class TicketPage:
+    ticket: Ticket
+    entries: list[Entry]
+    access: Access
+    rights: Rights
+    statuses: list[Status]
+    departments: list[Department]
+    staff: list[User]
+    links: list[Ticket] = field(default_factory=list)
+    tags: list = field(default_factory=list)
+    watchers: list[User] = field(default_factory=list)
+    merged_from: list[Ticket] = field(default_factory=list)
+
+    @property
+    def side_departments(self) -> list[Department]:
+        """Departments for the side panel: those the agent can view, plus the current one."""
+        return [
+            d
+            for d in self.departments
+            if d.pk == self.ticket.department_id or (d.is_active and self.access.can("view", d.pk))
+        ]
+
+    @property
+    def target_departments(self) -> list[Department]:
+        """Departments a request can be transferred or escalated to."""
+        return [d for d in self.departments if d.is_active]
+
+    @property
+    def supervisors(self) -> list[User]:
+        return [u for u in self.staff if u.role in SUPERVISOR_ROLES]
+
+
+def ticket_queryset():
+    """The ticket with everything its page shows, so templates never query."""
+    entries = Entry.objects.select_related("author").prefetch_related("attachments")
+    return Ticket.objects.select_related(
+        "status",
+        "department",
+        "assignee",
+        "requester",
+        "requester__organisation",
+        "organisation",
+        "topic",
+        "merged_into",
+        "deleted_by",
+    ).prefetch_related(
+        Prefetch("entries", queryset=entries.order_by("created_at", "id")),
+        Prefetch("links", queryset=Ticket.objects.select_related("status").order_by("-id")),
+        "tags",
+        Prefetch("watchers", queryset=User.objects.order_by("first_name", "last_name", "email")),
+        Prefetch("merged_from", queryset=Ticket.objects.only("id", "subject", "merged_into")),
+    )
+
+
+def staff_for_department(department: Department, *, include: int | None = None) -> list[User]:
+    """Active staff who can view `department`, in one query.
+
+    Mirrors `access_for`: supervisors and administrators see everything; other staff through a
+    membership with the view right on the department or one of its ancestors (rights are
+    inherited down the tree). `include` adds one more user (the current assignee) regardless.
+    """
+    ancestor_ids = [int(part) for part in department.path.strip("/").split("/") if part]
+    condition = (
+        Q(role__in=SUPERVISOR_ROLES)
+        | Q(is_superuser=True)
+        | Q(memberships__department_id__in=ancestor_ids, memberships__can_view=True)
+    )
+    if include is not None:
+        condition |= Q(pk=include)
+    return list(
+        User.objects.filter(condition, is_active=True, role__in=AGENT_SIDE_ROLES)
+        .distinct()
+        .order_by("first_name", "last_name", "email")
+    )
+
+
+def rights_for(user, ticket: Ticket, access: Access) -> Rights:
+    is_assignee = ticket.assignee_id == user.pk
+    dept = ticket.department_id
+    return Rights(
+        view=is_assignee or access.can("view", dept),
+        reply=is_assignee or access.can("reply", dept),
+        assign=access.can("assign", dept),
+        manage=access.can("manage", dept),
+        supervise=user.is_supervisor_or_admin,
+        is_assignee=is_assignee,
+        is_watching=any(w.pk == user.pk for w in ticket.watchers.all()),
+    )
+
+
+def ticket_page(user, pk: int) -> TicketPage:
+    """Everything the ticket page renders, in a fixed number of queries.
+
+    1 ticket (+ status, department, assignee, requester + organisation, organisation, topic,
+    merged_into, deleted_by), 2 entries (+ author), 3 their attachments, 4 links (+ status),
+    5 tags, 6 watchers, 7 tickets merged into this one, 8 statuses, 9 departments,
+    10 staff who can view the department. `access_for` adds two for staff without global rights
+    (memberships, department paths), once per request.
+    """
+    ticket = staff_ticket_or_404(user, pk, queryset=ticket_queryset())
+    access = access_for(user)
+    statuses = list(
+        Status.objects.filter(Q(is_active=True) | Q(pk=ticket.status_id)).order_by("order", "name")
+    )
+    departments = list(
+        Department.objects.filter(Q(is_active=True) | Q(pk=ticket.department_id)).order_by("path")
+    )
+    staff = staff_for_department(ticket.department, include=ticket.assignee_id)
+    entries = list(ticket.entries.all())
+    for entry in entries:
+        if entry.kind == EntryKind.EVENT:
+            entry.line = event_line(entry, ticket)
+    return TicketPage(
+        ticket=ticket,
+        entries=entries,
+        access=access,
+        rights=rights_for(user, ticket, access),
+        statuses=statuses,
+        departments=departments,
+        staff=staff,
+        links=list(ticket.links.all()),
+        tags=list(ticket.tags.all()),
+        watchers=list(ticket.watchers.all()),
+        merged_from=list(ticket.merged_from.all()),
+    )
+
+
+def status_groups(statuses: list[Status]) -> list[tuple[str, list[tuple[int, str]]]]:
+    """Statuses grouped under their lifecycle category, in lifecycle order."""
+    groups = []
+    for category in StatusCategory:
+        members = [(s.pk, s.name) for s in statuses if s.category == category]
+        if members:
+            groups.append((str(category.label), members))
+    return groups
+
+
+def _actor(entry: Entry) -> str:
+    return entry.author.display_name if entry.author else _("Helpline")
+
+
+def event_line(entry: Entry, ticket: Ticket) -> EventLine:
+    """One readable sentence for a history entry; hand-overs read as such."""
+    actor = _actor(entry)
+    old, new, kind = entry.old_value, entry.new_value, entry.field
+    empty = {"", "—"}
+
+    def say(icon: str, sentence: str, handover: bool = False) -> EventLine:
+        text = format_html(sentence, actor=actor, old=old or "—", new=new or "—")
+        return EventLine(icon, text, handover)
+
+    if kind == "status":
+        return say("bi-circle-half", _("{actor} changed status {old} → {new}"))
+    if kind == "department":
+        return say(
+            "bi-arrow-left-right", _("{actor} handed the request over from {old} to {new}"), True
+        )
+    if kind == "assignee":
+        if new == actor:
+            sentence = (
+                _("{actor} took the request")
+                if old in empty
+                else _("{actor} took the request over from {old}")
+            )
+        elif new in empty:
+            sentence = (
+                _("{actor} is no longer responsible")
+                if old == actor
+                else _("{actor} released {old} from the request")
+            )
+        elif old in empty:
+            sentence = _("{actor} made {new} responsible")
+        else:
+            sentence = _("{actor} handed responsibility from {old} to {new}")
+        return say("bi-person-check", sentence, True)
+    if kind == "line":
+        return say("bi-layers", _("{actor} moved the request from {old} to {new}"), True)
+    changes = {
+        "ticket_class": _("{actor} changed class {old} → {new}"),
+        "priority": _("{actor} changed priority {old} → {new}"),
+        "impact": _("{actor} changed impact {old} → {new}"),
+        "urgency": _("{actor} changed urgency {old} → {new}"),
+        "tags": _("{actor} changed tags {old} → {new}"),
+    }
+    if kind == "tags" and not old:
+        return say("bi-tag", _("{actor} tagged the request {new}"))
+    if kind == "tags" and not new:
+        return say("bi-tag", _("{actor} removed the tags {old}"))
+    if kind in changes:
+        return say("bi-tag" if kind == "tags" else "bi-sliders", changes[kind])
+    if kind == "deleted":
+        if old:
+            return say(
+                "bi-arrow-counterclockwise", _("{actor} restored the request from the trash")
+            )
+        return say("bi-trash", _("{actor} moved the request to the trash"))
+    if kind == "merged":
+        if new == ticket.reference:
+            return say("bi-union", _("{actor} merged {old} into this request"))
+        return say("bi-union", _("{actor} merged this request into {new}"))
+    if kind == "link":
+        if new:
+            return say("bi-link-45deg", _("{actor} linked {new}"))
+        return say("bi-link-45deg", _("{actor} removed the link to {old}"))
+    return EventLine(
+        "bi-dot",
+        format_html(
+            _("{actor} changed {field} {old} → {new}"),
+            actor=actor,
+            field=kind,
+            old=old or "—",
+            new=new or "—",
+        ),
+    )

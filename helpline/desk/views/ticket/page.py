@@ -1,0 +1,141 @@
+"""The ticket page itself and the responses every ticket view answers with."""
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET
+
+from helpline.core.decorators import staff_required
+from helpline.core.errors import Conflict, DomainError, PermissionDenied
+from helpline.desk import ticket_forms as tf
+from helpline.desk.timeline import TicketPage, ticket_page
+
+TEMPLATE = "desk/ticket.html"
+# Fragments of the page, each a {% partialdef %} with a stable id (ticket-<pk>-<name>).
+FRAGMENTS = ("header", "thread", "composer", "side")
+# "forms" stands for the forms inside the action dialogs.
+EVERYTHING = (*FRAGMENTS, "forms")
+
+# name in the template context → (form class, id prefix of its fields)
+FORMS = {
+    "reply_form": (tf.ReplyForm, "reply-%s"),
+    "note_form": (tf.NoteForm, "note-%s"),
+    "fields_form": (tf.FieldsForm, "fields-%s"),
+    "tags_form": (tf.TagsForm, "tags-%s"),
+    "escalate_form": (tf.EscalateForm, "escalate-%s"),
+    "transfer_form": (tf.TransferForm, "transfer-%s"),
+    "supervisor_form": (tf.SupervisorForm, "supervisor-%s"),
+    "merge_form": (tf.MergeForm, "merge-%s"),
+    "link_form": (tf.LinkForm, "link-%s"),
+}
+
+
+def make_form(name: str, page: TicketPage, data=None, files=None):
+    form_class, auto_id = FORMS[name]
+    kwargs = {"auto_id": auto_id}
+    if name == "tags_form":
+        kwargs["initial"] = {"tags": ", ".join(tag.name for tag in page.tags)}
+    else:
+        kwargs["page"] = page
+    return form_class(data, files, **kwargs)
+
+
+def page_context(page: TicketPage, **extra) -> dict:
+    context = {
+        "page": page,
+        "ticket": page.ticket,
+        "rights": page.rights,
+        "active_tab": "reply",
+        "modal_open": None,
+        "action_error": None,
+    }
+    for name in FORMS:
+        form = extra.pop(name, None)
+        context[name] = form if form is not None else make_form(name, page)
+    context.update(extra)
+    return context
+
+
+def full_page(request, page: TicketPage, *, status: int = 200, **extra) -> HttpResponse:
+    response = render(request, TEMPLATE, page_context(page, **extra), status=status)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def fragments(request, page: TicketPage, parts, *, status: int = 200, **extra) -> HttpResponse:
+    """Out-of-band fragments for an htmx request: each swaps itself in by its id."""
+    context = page_context(page, oob=True, parts=set(parts), **extra)
+    response = HttpResponse(
+        render_to_string(f"{TEMPLATE}#oob", context, request=request), status=status
+    )
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def status_for(exc: DomainError) -> int:
+    if isinstance(exc, Conflict):
+        return 409
+    if isinstance(exc, PermissionDenied):
+        return 403
+    return 422
+
+
+def changed(request, pk: int, message: str, *, anchor: str = "", **extra) -> HttpResponse:
+    """The answer to a change that worked: fresh fragments for htmx, a redirect otherwise."""
+    messages.success(request, message)
+    if request.htmx:
+        response = fragments(request, ticket_page(request.user, pk), EVERYTHING, **extra)
+        response["HX-Trigger"] = "hl-close-modals"
+        return response
+    return redirect(reverse("desk:ticket", args=[pk]) + anchor)
+
+
+def refused(
+    request, page: TicketPage, *, parts, status: int = 422, message: str | None = None, **extra
+) -> HttpResponse:
+    """The answer to a change that did not happen: the form again with its message."""
+    if request.htmx:
+        if message:
+            messages.error(request, message)
+        return fragments(request, page, parts, status=status, **extra)
+    return full_page(request, page, status=status, action_error=message, **extra)
+
+
+def refused_by_service(request, page: TicketPage, exc: DomainError) -> HttpResponse:
+    """A one-button action the service turned down: say why, change nothing."""
+    if request.htmx:
+        messages.error(request, exc.message)
+        return fragments(request, page, ("header", "side"), status=status_for(exc))
+    messages.error(request, exc.message)
+    return redirect("desk:ticket", pk=page.ticket.pk)
+
+
+def _int_or_none(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+@staff_required
+@require_GET
+def detail(request, pk: int):
+    """The ticket page; with htmx and `?part=<fragment>` just that fragment."""
+    page = ticket_page(request.user, pk)
+    part = request.GET.get("part")
+    if request.htmx and part == "assignee":
+        # The side panel's department changed: whom can the request be given to there?
+        form = tf.FieldsForm(
+            page=page,
+            auto_id=FORMS["fields_form"][1],
+            department_id=_int_or_none(request.GET.get("department")),
+        )
+        context = page_context(page, fields_form=form)
+        response = render(request, f"{TEMPLATE}#assignee", context)
+        patch_vary_headers(response, ("HX-Request",))
+        return response
+    if request.htmx and part in FRAGMENTS:
+        response = render(request, f"{TEMPLATE}#{part}", page_context(page))
+        patch_vary_headers(response, ("HX-Request",))
+        return response
+    return full_page(request, page)
