@@ -135,6 +135,8 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "helpline_cache",
+            # Django's default of 300 entries would evict sign-in throttles and cached counts.
+            "OPTIONS": {"MAX_ENTRIES": 20000},
         }
     }
 

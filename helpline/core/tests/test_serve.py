@@ -1,5 +1,6 @@
 """`helpline serve` for real: Granian, WhiteNoise and the in-process worker in a subprocess."""
 
+import http.client
 import json
 import os
 import signal
@@ -99,6 +100,20 @@ def test_serve_answers_health_and_static_files_then_stops_on_ctrl_c(served):
     assert "immutable" in headers["cache-control"]
     assert fetch(f"{base}/static/helpline/app.css")[0] == 200
     assert fetch(f"{base}/static/no-such-file.css")[0] == 404
+
+    # a browser holds several idle keep-alive connections; more of them than web threads must
+    # not make later requests wait (a connection-count backpressure once hung page loads)
+    held = [
+        http.client.HTTPConnection("127.0.0.1", int(base.rsplit(":", 1)[1]), timeout=5)
+        for _n in range(8)
+    ]
+    for connection in held:
+        connection.request("GET", "/healthz")
+        assert connection.getresponse().read()
+    for connection in reversed(held):
+        connection.request("GET", f"/static/{hashed}")
+        assert connection.getresponse().status == 200
+        connection.close()
 
     # state lives in the data directory
     assert (data_dir / "helpline.sqlite3").exists()

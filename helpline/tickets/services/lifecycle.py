@@ -91,6 +91,7 @@ def ticket_create(
         organisation=requester.organisation,
         channel=channel,
         topic=topic,
+        last_activity_at=timezone.now(),
     )
     entry = Entry.objects.create(ticket=ticket, kind=EntryKind.REPLY, author=actor, body=body)
     attach(entry, files)

@@ -110,7 +110,9 @@ def run_server(command: BaseCommand, options: dict, banner: list[str] | None = N
         interface=Interfaces.WSGI,
         workers=workers,
         blocking_threads=threads,
-        backpressure=threads,
+        # No backpressure below the backlog: browsers keep up to six idle keep-alive
+        # connections open, and a limit per connection count left their later requests hanging.
+        websockets=False,
         log_access=options["access_log"],
     )
     # Web workers start from a fresh interpreter instead of a fork of this process, which by
