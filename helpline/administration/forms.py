@@ -41,7 +41,9 @@ KNOWN_ACTIONS = (
     "topic.",
     "priority_matrix.changed",
     "settings.changed",
-    "login.",
+    "auth.",
+    "auth.login_failed",
+    "account.",
 )
 
 
