@@ -309,6 +309,7 @@ class SettingsForm(BootstrapForm, forms.ModelForm):
             "portal_welcome",
             "anonymous_submission",
             "allow_signup",
+            "auto_close_days",
             "max_attachment_mb",
             "allowed_types",
             "blocked_types",

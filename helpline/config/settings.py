@@ -47,6 +47,9 @@ DEBUG = env_bool("HELPLINE_DEBUG")
 ALLOWED_HOSTS = env_list("HELPLINE_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("HELPLINE_CSRF_TRUSTED_ORIGINS")
 TESTING = env_bool("HELPLINE_TESTING")
+# How many reverse proxies in front of Helpline append to X-Forwarded-For (0: none, use the
+# connection's address). Sign-in throttling and the event log use the address found this way.
+TRUSTED_PROXIES = int(os.environ.get("HELPLINE_TRUSTED_PROXIES", "0"))
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -69,6 +72,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "helpline.core.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

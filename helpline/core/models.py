@@ -28,6 +28,14 @@ class SiteSettings(models.Model):
         help_text=_("Anyone may submit a request with their email address; they are registered."),
     )
     allow_signup = models.BooleanField(_("requesters may sign up"), default=True)
+    auto_close_days = models.PositiveSmallIntegerField(
+        _("close resolved requests after (days)"),
+        default=7,
+        help_text=_(
+            "A resolved request that the requester neither confirms nor reopens closes itself "
+            "after this many days. 0 keeps it resolved until someone closes it."
+        ),
+    )
     max_attachment_mb = models.PositiveIntegerField(_("largest attachment (MB)"), default=20)
     allowed_types = models.TextField(
         _("allowed file types"),

@@ -4,9 +4,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from helpline.accounts.models import Organisation, Role, User
-from helpline.core.errors import ValidationFailed
+from helpline.tickets.forms import AttachmentsField
 from helpline.tickets.models import Channel, Level, Priority, TicketClass
-from helpline.tickets.services import attachment_validate
 
 from .selectors import (
     BOARD_VIEWS,
@@ -245,22 +244,6 @@ class BulkForm(forms.Form):
         return value
 
 
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"class": "form-control"}))
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        single = super().clean
-        if isinstance(data, list | tuple):
-            return [single(d, initial) for d in data if d]
-        return [single(data, initial)] if data else []
-
-
 class NewRequestForm(forms.Form):
     """A request logged by staff for a caller or a visitor: an existing requester or a new one."""
 
@@ -302,7 +285,7 @@ class NewRequestForm(forms.Form):
         label=_("Urgency"), choices=Level.choices, coerce=int, initial=Level.MEDIUM
     )
     assign_to_me = forms.BooleanField(label=_("Assign to me"), required=False)
-    attachments = MultipleFileField(label=_("Attachments"), required=False)
+    attachments = AttachmentsField(label=_("Attachments"))
 
     def __init__(self, *args, departments, **kwargs):
         super().__init__(*args, **kwargs)
@@ -326,15 +309,6 @@ class NewRequestForm(forms.Form):
             attrs = self.fields[name].widget.attrs if name in self.fields else None
             if attrs is not None and "is-invalid" not in attrs.get("class", ""):
                 attrs["class"] = (attrs.get("class", "") + " is-invalid").strip()
-
-    def clean_attachments(self):
-        checked = []
-        for upload in self.cleaned_data.get("attachments") or []:
-            try:
-                checked.append(attachment_validate(upload))
-            except ValidationFailed as exc:
-                raise forms.ValidationError(exc.message) from exc
-        return checked
 
     def clean(self):
         data = super().clean()

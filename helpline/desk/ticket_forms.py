@@ -5,33 +5,10 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from helpline.accounts.models import SupportLine
-from helpline.core.errors import ValidationFailed
-from helpline.core.models import SiteSettings
+from helpline.tickets.forms import AttachmentsField
 from helpline.tickets.models import Level, Priority, StatusCategory, TicketClass
-from helpline.tickets.services import attachment_validate
 
 from .timeline import TicketPage, staff_for_department, status_groups
-
-MAX_FILES = 10
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one input; cleans to a list of uploads."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput())
-        kwargs.setdefault("required", False)
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        if not data:
-            return []
-        uploads = data if isinstance(data, list | tuple) else [data]
-        return [super(MultipleFileField, self).clean(upload, initial) for upload in uploads]
 
 
 class StyledForm(forms.Form):
@@ -69,26 +46,7 @@ class EntryForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}),
         error_messages={"required": _("Write a message first.")},
     )
-    attachments = MultipleFileField(label=_("Attachments"))
-
-    def clean_attachments(self):
-        uploads = self.cleaned_data["attachments"]
-        if len(uploads) > MAX_FILES:
-            raise forms.ValidationError(
-                _("Attach at most %(count)s files at once."), params={"count": MAX_FILES}
-            )
-        if not uploads:
-            return []
-        rules = SiteSettings.current()
-        checked, problems = [], []
-        for upload in uploads:
-            try:
-                checked.append(attachment_validate(upload, rules))
-            except ValidationFailed as exc:
-                problems.append(exc.message)
-        if problems:
-            raise forms.ValidationError(problems)
-        return checked
+    attachments = AttachmentsField(label=_("Attachments"))
 
 
 class ReplyForm(EntryForm):

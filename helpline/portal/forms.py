@@ -4,12 +4,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from helpline.accounts.forms import BootstrapFormMixin
-from helpline.core.errors import ValidationFailed
-from helpline.core.models import SiteSettings
+from helpline.tickets.forms import AttachmentsField
 from helpline.tickets.models import TicketClass, Topic
-from helpline.tickets.services import attachment_validate
-
-MAX_FILES = 10
 
 CLASS_HELP = {
     TicketClass.INCIDENT: _("Something is broken or does not work as it should."),
@@ -18,37 +14,6 @@ CLASS_HELP = {
     TicketClass.DOCUMENTATION_REQUEST: _("You need a document, a manual or written instructions."),
     TicketClass.CHANGE_REQUEST: _("You would like something changed or added to a service."),
 }
-
-
-class MultipleFileInput(forms.FileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several uploads in one field, each checked against the desk's attachment rules."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput())
-        kwargs.setdefault("required", False)
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        uploads = data if isinstance(data, list | tuple) else [data]
-        uploads = [super(MultipleFileField, self).clean(item, initial) for item in uploads if item]
-        if len(uploads) > MAX_FILES:
-            raise forms.ValidationError(
-                _("Attach at most %(count)s files at a time.") % {"count": MAX_FILES}
-            )
-        rules = SiteSettings.current() if uploads else None
-        checked, errors = [], []
-        for upload in uploads:
-            try:
-                checked.append(attachment_validate(upload, rules))
-            except ValidationFailed as exc:
-                errors.append(exc.message)
-        if errors:
-            raise forms.ValidationError(errors)
-        return checked
 
 
 class RequestForm(BootstrapFormMixin, forms.Form):
@@ -90,7 +55,7 @@ class RequestForm(BootstrapFormMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 7}),
         help_text=_("What happened, what you expected, and anything you have already tried."),
     )
-    attachments = MultipleFileField(
+    attachments = AttachmentsField(
         label=_("Attachments"),
         help_text=_("Screenshots or documents that help us understand. Several files allowed."),
     )
@@ -121,7 +86,7 @@ class ReplyForm(BootstrapFormMixin, forms.Form):
     body = forms.CharField(
         label=_("Your reply"), max_length=50000, widget=forms.Textarea(attrs={"rows": 5})
     )
-    attachments = MultipleFileField(label=_("Attachments"))
+    attachments = AttachmentsField(label=_("Attachments"))
 
 
 class ReopenForm(BootstrapFormMixin, forms.Form):

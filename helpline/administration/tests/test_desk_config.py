@@ -228,12 +228,14 @@ def test_settings_page(client, admin_user):
         "desk_name": "IT Help",
         "portal_welcome": "Hello",
         "allow_signup": "on",
+        "auto_close_days": 3,
         "max_attachment_mb": 10,
         "allowed_types": "",
         "blocked_types": "exe, bat",
     }
     assert client.post(reverse("manage:settings"), data).status_code == 302
     row = SiteSettings.current()
+    assert row.auto_close_days == 3
     assert (row.desk_name, row.max_attachment_mb, row.anonymous_submission) == (
         "IT Help",
         10,

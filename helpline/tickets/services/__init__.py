@@ -10,6 +10,7 @@ from .lifecycle import (
     ticket_reopen,
     ticket_reply_add,
     ticket_restore,
+    tickets_auto_close,
 )
 from .routing import (
     ticket_escalate,
@@ -44,4 +45,5 @@ __all__ = [
     "ticket_unlink",
     "ticket_update",
     "ticket_watch",
+    "tickets_auto_close",
 ]

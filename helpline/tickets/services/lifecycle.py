@@ -1,6 +1,7 @@
 """A request's life: opening, the thread, the requester's confirmation, trash and purge."""
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -8,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from helpline.accounts.models import Department
 from helpline.core.errors import PermissionDenied, ValidationFailed
+from helpline.core.models import SiteSettings
 
 from ..models import (
     Channel,
@@ -264,3 +266,43 @@ def ticket_purge(*, ticket: Ticket, actor) -> None:
             storage.delete(name)
 
     transaction.on_commit(remove_files)
+
+
+def tickets_auto_close(*, batch: int = 500) -> int:
+    """Close resolved requests whose requester did not answer within the configured days.
+
+    Run by the worker every quarter of an hour; each ticket closes in its own transaction under a
+    row lock and is re-checked there, so a requester's answer arriving at the same moment wins and
+    two workers never close a ticket twice. Returns how many were closed.
+    """
+    days = SiteSettings.current().auto_close_days
+    if not days:
+        return 0
+    cutoff = timezone.now() - timedelta(days=days)
+    due = Ticket.objects.filter(
+        status_category=StatusCategory.RESOLVED,
+        deleted_at__isnull=True,
+        resolved_at__lt=cutoff,
+    ).values_list("pk", flat=True)[:batch]
+    closed = 0
+    for pk in list(due):
+        with transaction.atomic():
+            ticket = locked(Ticket(pk=pk))
+            if ticket.status_category != StatusCategory.RESOLVED or ticket.resolved_at >= cutoff:
+                continue
+            old = ticket.status.name
+            target = default_status(StatusCategory.CLOSED)
+            apply_status(ticket, target)
+            history(
+                ticket,
+                None,
+                "status",
+                old,
+                target.name,
+                _("Closed automatically: no answer within %(days)s days of the solution.")
+                % {"days": days},
+            )
+            touch(ticket, "status", "status_category", "resolved_at", "closed_at")
+            log(None, "ticket.auto_closed", ticket, days=days)
+            closed += 1
+    return closed

@@ -64,7 +64,8 @@ def ticket_update(
     """Change classification and ownership fields, writing one history entry per changed field.
 
     Status, class, priority, impact and urgency need the reply right; department, responsible
-    person and line need the assign right (on the old department, and view on the new one).
+    person and line need the assign right on the current department: a dispatcher may send a
+    request to any active department, including ones they cannot see afterwards.
     Impact or urgency recompute the priority from the matrix unless it was set by hand.
     """
     unknown = set(changes) - set(EDITABLE)
