@@ -13,6 +13,7 @@ SETTINGS_FIELDS = (
     "portal_welcome",
     "anonymous_submission",
     "allow_signup",
+    "auto_close_days",
     "max_attachment_mb",
     "allowed_types",
     "blocked_types",
