@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from helpline.accounts.models import Department, Organisation, SupportLine
@@ -61,7 +61,7 @@ class Channel(models.TextChoices):
     PHONE = "phone", _("Phone")
     WIDGET = "widget", _("Widget")
     API = "api", _("API")
-    STAFF = "staff", _("Staff")
+    STAFF = "staff", pgettext_lazy("channel: entered by an agent", "Staff")
 
 
 class Status(TimestampedModel):
