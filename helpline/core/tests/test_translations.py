@@ -171,7 +171,7 @@ PAGES = {
         "login": (["Войти", "Забыли пароль?"], ["Forgot your password?"]),
         "portal": (["Мои заявки", "Здравствуйте, Alice!", "Выйти"], ["My requests", "Sign out"]),
         "board": (
-            ["Мои открытые", "Без ответственного", 'hl-status-pending">Ожидает заявителя<'],
+            ["Мои открытые", "Неназначенные", 'hl-status-pending">Ожидает заявителя<'],
             ["My open", "Pending on requester", "New"],
         ),
     },
