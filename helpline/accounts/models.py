@@ -108,6 +108,8 @@ class User(AbstractUser):
         ordering = ["first_name", "last_name", "email"]
         constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
         indexes = [models.Index(fields=["role", "is_active"])]
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
 
     def __str__(self) -> str:
         return self.display_name

@@ -60,7 +60,9 @@ class SignInView(auth_views.LoginView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        return language_cookie_apply(response, form.get_user().language)
+        language = form.get_user().language
+        # Without a profile language, a pick made in the language menu before signing in stands.
+        return language_cookie_apply(response, language) if language else response
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -84,7 +86,8 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        return language_cookie_apply(response, form.user.language)
+        language = form.user.language
+        return language_cookie_apply(response, language) if language else response
 
 
 sign_in = SignInView.as_view()

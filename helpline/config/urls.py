@@ -7,5 +7,6 @@ urlpatterns = [
     path("accounts/", include("helpline.accounts.urls")),
     path("desk/", include("helpline.desk.urls")),
     path("manage/", include("helpline.administration.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("helpline.portal.urls")),
 ]

@@ -73,7 +73,7 @@ class BoardFilterForm(forms.Form):
         f = self.fields
         f["view"].choices = [(k, v.label) for k, v in BOARD_VIEWS.items()]
         f["status"].choices = [("", _("Any status"))] + [
-            (str(s.pk), s.name) for s in choices.statuses
+            (str(s.pk), s.label) for s in choices.statuses
         ]
         f["ticket_class"].choices = [("", _("Any class"))] + TicketClass.choices
         f["priority"].choices = [("", _("Any priority"))] + [
@@ -212,7 +212,7 @@ class BulkForm(forms.Form):
             choices.departments
         )
         self.fields["status"].choices = [("", _("Status…"))] + [
-            (str(s.pk), s.name) for s in choices.statuses
+            (str(s.pk), s.label) for s in choices.statuses
         ]
         self.fields["priority"].choices = [("", _("Priority…"))] + [
             (str(v), label) for v, label in Priority.choices[::-1]

@@ -13,6 +13,7 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.fields.tuple_lookups import TupleGreaterThan, TupleLessThan
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from helpline.accounts.access import access_for
 from helpline.accounts.models import Department, Organisation, Role, User
@@ -52,7 +53,7 @@ BOARD_VIEWS = {
         BoardView(
             "unassigned",
             _("Unassigned in my departments"),
-            _("Unassigned"),
+            pgettext_lazy("board view: unassigned requests", "Unassigned"),
             "bi-inbox",
             counted=True,
         ),

@@ -16,6 +16,9 @@ from .permissions import staff_ticket_or_404
 AGENT_SIDE_ROLES = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN, Role.EXTERNAL)
 SUPERVISOR_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 HANDOVER_FIELDS = {"department", "assignee", "line"}
+# History keeps these values as text, as the writer read them: labels and the default status
+# names are catalogue entries, so they read in the viewer's language.
+STORED_LABELS = {"status", "line", "ticket_class", "impact", "urgency", "priority"}
 
 
 @dataclass(frozen=True)
@@ -174,7 +177,7 @@ def status_groups(statuses: list[Status]) -> list[tuple[str, list[tuple[int, str
     """Statuses grouped under their lifecycle category, in lifecycle order."""
     groups = []
     for category in StatusCategory:
-        members = [(s.pk, s.name) for s in statuses if s.category == category]
+        members = [(s.pk, s.label) for s in statuses if s.category == category]
         if members:
             groups.append((str(category.label), members))
     return groups
@@ -188,6 +191,8 @@ def event_line(entry: Entry, ticket: Ticket) -> EventLine:
     """One readable sentence for a history entry; hand-overs read as such."""
     actor = _actor(entry)
     old, new, kind = entry.old_value, entry.new_value, entry.field
+    if kind in STORED_LABELS:
+        old, new = (_(value) if value else value for value in (old, new))
     empty = {"", "—"}
 
     def say(icon: str, sentence: str, handover: bool = False) -> EventLine:

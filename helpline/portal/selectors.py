@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from helpline.tickets.models import (
     OPEN_CATEGORIES,
@@ -30,8 +31,8 @@ PORTAL_STATUS = {
 }
 
 TABS = {
-    "open": _("Open"),
-    "closed": _("Closed"),
+    "open": pgettext_lazy("portal tab: open requests", "Open"),
+    "closed": pgettext_lazy("portal tab: closed requests", "Closed"),
     "all": _("All"),
     "organisation": _("My organisation's requests"),
 }

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from helpline.accounts.models import Department, Organisation, SupportLine
@@ -60,7 +61,7 @@ class Channel(models.TextChoices):
     PHONE = "phone", _("Phone")
     WIDGET = "widget", _("Widget")
     API = "api", _("API")
-    STAFF = "staff", _("Staff")
+    STAFF = "staff", pgettext_lazy("channel: entered by an agent", "Staff")
 
 
 class Status(TimestampedModel):
@@ -87,6 +88,11 @@ class Status(TimestampedModel):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def label(self) -> str:
+        """The name in the reader's language: the default statuses' names are catalogue entries."""
+        return gettext(self.name) if self.name else ""
+
 
 class PriorityRule(models.Model):
     """One cell of the impact × urgency matrix."""
@@ -99,6 +105,8 @@ class PriorityRule(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["impact", "urgency"], name="priority_rule_unique")
         ]
+        verbose_name = _("priority rule")
+        verbose_name_plural = _("priority rules")
 
 
 class Tag(models.Model):
@@ -106,6 +114,8 @@ class Tag(models.Model):
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
 
     def __str__(self) -> str:
         return self.name
@@ -323,3 +333,5 @@ class Attachment(models.Model):
 
     class Meta:
         ordering = ["id"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
