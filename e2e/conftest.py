@@ -5,15 +5,18 @@ from pathlib import Path
 
 import pytest
 from django.db import connections
+from playwright.sync_api import expect
 
 from conftest import PASSWORD
 from e2e.console import watch_errors
 from e2e.pages.login import LoginPage
 
-# Playwright's sync API runs an event loop in the test thread; the live server's database work is
-# still synchronous and safe, Django just cannot tell. Set at import: the session fixtures that
-# create the test database may run after the browser started.
+# Playwright's sync API runs an event loop in the test thread; the journeys' own database work
+# (factories, checks) is still synchronous and safe, Django just cannot tell.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# The machines running the suite are small and shared: give a page more than the default 5 s.
+TIMEOUT_MS = 10_000
+expect.set_options(timeout=TIMEOUT_MS)
 
 HERE = Path(__file__).resolve().parent
 SCREENSHOTS = HERE.parent / "artifacts" / "screenshots"
@@ -58,11 +61,26 @@ def _seeded_database_restorable(_seeded_database):
     connections["default"]._test_serialized_contents = _seeded_database
 
 
+@pytest.fixture(scope="session")
+def _journey_connections_closed(django_db_setup, browser):
+    yield
+    # The journeys' connections live in the event loop's context (see above). Close them while
+    # that context is current, or PostgreSQL refuses to drop the test database at the end.
+    connections.close_all()
+
+
 @pytest.fixture(autouse=True)
-def _live_database(_seeded_database_restorable, django_db_serialized_rollback, live_server):
+def _live_database(
+    _seeded_database_restorable,
+    django_db_serialized_rollback,
+    live_server,
+    _journey_connections_closed,
+):
     """Every journey talks to the live server; its data is committed, so the test flushes it.
 
-    The serialized rollback reloads what the migrations seeded, which the flush empties.
+    The serialized rollback reloads what the migrations seeded, which the flush empties. The
+    order matters: the live server starts before the browser, so it stops after the browser has
+    closed its connections (its request threads still share the in-memory SQLite database).
     """
 
 
@@ -79,7 +97,7 @@ def open_as(browser, live_server, browser_errors):
 
     def open_page(user=None, *, password: str = PASSWORD):
         context = browser.new_context(base_url=live_server.url, viewport=VIEWPORT, locale="en")
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
         watch_errors(page, browser_errors)
