@@ -3,6 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
+from e2e.conftest import VIEWPORT
 from e2e.pages.board import BoardPage
 from e2e.pages.portal_home import PortalHomePage
 from e2e.pages.portal_new import NewRequestPage
@@ -76,6 +77,9 @@ def test_request_from_portal_to_confirmed_closure(
     expect(request_page.conversation).to_contain_text("Reinstalled the VPN profile remotely")
     expect(request_page.status).to_have_text("Solved — please confirm")
     screenshot(portal, "07-portal-request-resolved")
+    portal.set_viewport_size({"width": 390, "height": 844})
+    screenshot(portal, "07b-portal-request-resolved-phone")
+    portal.set_viewport_size(VIEWPORT)
     request_page.confirm_solved()
 
     # And the ticket is closed
