@@ -4,6 +4,8 @@ Support (1st line) → Software (2nd line); Billing; Vendor (external provider's
 """
 
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -105,12 +107,18 @@ def requester_b(org_b):
 # --- test environment: system Chromium, strict mode (used by ./dev test and .ci/run) ---------
 
 CHROMIUM = "/usr/bin/chromium"
+E2E_DIR = Path(__file__).resolve().parent / "e2e"
+
+
+def chromium_path() -> str:
+    """The system Chromium (HELPLINE_CHROMIUM overrides the Debian path; never a downloaded one)."""
+    return os.environ.get("HELPLINE_CHROMIUM") or shutil.which("chromium") or CHROMIUM
 
 
 @pytest.fixture(scope="session")
 def browser_executable():
-    """The system Chromium for Playwright tests (never a downloaded browser)."""
-    path = os.environ.get("HELPLINE_CHROMIUM", CHROMIUM)
+    """The system Chromium for Playwright tests; skips them, saying how to install it, if absent."""
+    path = chromium_path()
     if not os.access(path, os.X_OK):
         pytest.skip("Chromium not installed: apt-get install chromium")
     return path
@@ -121,12 +129,31 @@ def _strict() -> bool:
 
 
 _skipped: list[str] = []
+_browser_passed: list[str] = []
 
 
 def pytest_runtest_logreport(report):
     if report.skipped and not hasattr(report, "wasxfail"):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         _skipped.append(f"{report.nodeid}: {reason}")
+    if report.when == "call" and report.passed and "browser" in report.keywords:
+        _browser_passed.append(report.nodeid)
+
+
+def _whole_suite(config) -> bool:
+    """Did the run ask for the browser tests: no -k/-m subset, e2e/ among (or under) its paths?"""
+    if config.option.keyword or config.option.markexpr:
+        return False
+    for arg in config.args:
+        path = Path(arg.split("::", 1)[0])
+        path = (path if path.is_absolute() else Path(config.invocation_params.dir) / path).resolve()
+        if path == E2E_DIR or path in E2E_DIR.parents or E2E_DIR in path.parents:
+            return True
+    return False
+
+
+def _browser_tests_missing(config) -> bool:
+    return _strict() and not _browser_passed and _whole_suite(config)
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -134,9 +161,18 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("HELPLINE_TEST_STRICT: skipped tests fail the run", red=True)
         for line in _skipped:
             terminalreporter.write_line(line)
+    if _browser_tests_missing(terminalreporter.config):
+        terminalreporter.section("HELPLINE_TEST_STRICT: no browser test ran", red=True)
+        terminalreporter.write_line(
+            "The run included e2e/, but no test marked `browser` passed: the browser journeys "
+            "are required in strict mode (apt-get install chromium)."
+        )
 
 
 def pytest_sessionfinish(session, exitstatus):
-    # Strict mode (CI): a component that is missing must fail the run, not hide behind a skip.
-    if _strict() and _skipped and session.exitstatus == 0:
+    # Strict mode (CI): a component that is missing must fail the run, not hide behind a skip;
+    # and a whole-suite run must really have driven the browser at least once.
+    if not _strict() or session.exitstatus != 0:
+        return
+    if _skipped or _browser_tests_missing(session.config):
         session.exitstatus = 1
