@@ -155,9 +155,19 @@ def ticket_page(user, pk: int) -> TicketPage:
     )
     staff = staff_for_department(ticket.department, include=ticket.assignee_id)
     entries = list(ticket.entries.all())
+    previous = None
     for entry in entries:
         if entry.kind == EntryKind.EVENT:
             entry.line = event_line(entry, ticket)
+            # One hand-over changes several fields with one reason: say the reason once.
+            entry.repeats_reason = bool(
+                previous is not None
+                and previous.kind == EntryKind.EVENT
+                and entry.body
+                and previous.body == entry.body
+                and previous.author_id == entry.author_id
+            )
+        previous = entry
     return TicketPage(
         ticket=ticket,
         entries=entries,

@@ -14,7 +14,7 @@ from helpline.accounts.tests.factories import DepartmentFactory, MembershipFacto
 from helpline.desk.timeline import staff_for_department
 from helpline.tickets import services
 from helpline.tickets.models import Attachment, EntryKind
-from helpline.tickets.tests.factories import EntryFactory, TicketFactory
+from helpline.tickets.tests.factories import EntryFactory, TicketFactory, status_of
 
 from .ticket_support import HTMX, pdf, site_settings_row, ticket_fixture, url  # noqa: F401
 
@@ -266,3 +266,22 @@ def test_properties_are_read_only_in_the_trash(client, supervisor, ticket):
     for name in ("status", "priority", "department", "assignee"):
         assert re.search(rf'<select name="{name}"[^>]* disabled', html), name
     assert "Save changes" not in html
+
+
+def test_a_handover_reason_is_said_once_and_closed_requests_offer_no_take(
+    client, dispatcher, ticket, software
+):
+    services.ticket_escalate(
+        ticket=ticket, actor=dispatcher, department=software, reason="Needs the app team"
+    )
+    client.force_login(dispatcher)
+    html = client.get(url("ticket", ticket.pk)).content.decode()
+    # department, responsible and line changed together: three lines, one reason
+    assert html.count("Needs the app team") == 1
+    ticket.refresh_from_db()
+    services.ticket_update(ticket=ticket, actor=dispatcher, status=status_of("closed"))
+    html = client.get(url("ticket", ticket.pk)).content.decode()
+    assert (
+        'data-hl-key="a"' not in html
+        and "-escalate" not in html.split("hl-ticket-actions")[1][:2000]
+    )

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from helpline.core.decorators import staff_required
 from helpline.core.errors import DomainError, ValidationFailed
 from helpline.desk.permissions import staff_ticket_or_404, staff_tickets
+from helpline.desk.selectors import view_counts_forget
 from helpline.desk.timeline import TicketPage, ticket_page
 from helpline.tickets import services
 
@@ -178,6 +179,7 @@ def _trash_action(request, pk: int, service, done: str):
         messages.error(request, exc.message)
     else:
         messages.success(request, done)
+        view_counts_forget(request.user)
     return redirect("desk:ticket", pk=pk)
 
 
@@ -205,4 +207,5 @@ def purge(request, pk: int):
         messages.error(request, exc.message)
         return redirect("desk:ticket", pk=pk)
     messages.success(request, _("#%(number)s was deleted for good.") % {"number": pk})
+    view_counts_forget(request.user)
     return redirect(reverse("desk:board") + "?view=trash")

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 from helpline.core.decorators import staff_required
 from helpline.core.errors import Conflict, DomainError, PermissionDenied
 from helpline.desk import ticket_forms as tf
+from helpline.desk.selectors import view_counts_forget
 from helpline.desk.timeline import TicketPage, ticket_page
 
 TEMPLATE = "desk/ticket.html"
@@ -86,6 +87,9 @@ def status_for(exc: DomainError) -> int:
 def changed(request, pk: int, message: str, *, anchor: str = "", **extra) -> HttpResponse:
     """The answer to a change that worked: fresh fragments for htmx, a redirect otherwise."""
     messages.success(request, message)
+    # The actor's own sidebar counts must show their change at once; others' catch up within the
+    # counts' short cache time.
+    view_counts_forget(request.user)
     if request.htmx:
         response = fragments(request, ticket_page(request.user, pk), EVERYTHING, **extra)
         response["HX-Trigger"] = "hl-close-modals"
