@@ -1,0 +1,285 @@
+"""What the benchmark times: desk, ticket, portal and event-log pages, and the board's selectors.
+
+Each case names a persona (bench/desk.py PERSONAS) and a URL, or a selector call for the parts
+that have no page of their own (the sidebar counts, which pages read from the cache).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from helpline.accounts.models import Department, User
+from helpline.tickets.models import Status, StatusCategory, Ticket
+
+from .desk import AGENT_DEPARTMENT, PERSONAS
+from .generate import LONG_THREAD
+
+DEEP_PAGE = 50
+# Text-search probes: a word in about one subject in twenty-four, and one in none.
+SEARCH_WORD = "printer"
+SEARCH_MISS = "zqxj"
+SEARCH_NOTE = (
+    "a substring (ILIKE) search over every request has no index to use: PostgreSQL reads the "
+    "tickets table, SQLite the activity index, until a page is found or the table ends; "
+    "full-text search (the SearchBackend) is the planned answer"
+)
+
+
+@dataclass
+class Case:
+    key: str
+    title: str
+    persona: str
+    url: str = ""
+    htmx: bool = False
+    # Selector-level timing: a callable taking the persona's (fresh) user.
+    selector: Callable | None = None
+    # Board queries get their plans shown (EXPLAIN), to prove they stay index scans.
+    explain: bool = False
+    # Informational: reported, never held to a threshold (a known limit, documented).
+    note: str = ""
+
+
+class MissingPersona(Exception):
+    pass
+
+
+def personas() -> dict[str, User]:
+    found = {u.email: u for u in User.objects.filter(email__in=PERSONAS.values())}
+    missing = [key for key, email in PERSONAS.items() if email not in found]
+    if missing:
+        raise MissingPersona(
+            f"no {', '.join(missing)} persona in this database: generate it with bench.generate"
+        )
+    return {key: found[email] for key, email in PERSONAS.items()}
+
+
+def _board(**params) -> str:
+    return "/desk/" + (f"?{urlencode(params)}" if params else "")
+
+
+def _deep_cursor(user: User, view: str, pages: int) -> str:
+    """The `after` cursor that opens page `pages` of `view` (or its last page, if shorter)."""
+    from helpline.desk.selectors import ticket_board, view_tickets
+
+    cursor = ""
+    for _page in range(pages - 1):
+        page = ticket_board(view_tickets(user, view), after=cursor)
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+    return cursor
+
+
+def _counts(persona: User):
+    """The sidebar's capped counts, straight from the database (pages read them cached)."""
+    from helpline.desk.selectors import _capped_counts, view_tickets, visible_views
+
+    user = User.objects.get(pk=persona.pk)  # fresh: no memoised access or counts
+    return _capped_counts(
+        {v.key: view_tickets(user, v.key) for v in visible_views(user) if v.counted}
+    )
+
+
+def _board_selector(view: str):
+    """The board's own reads for `view`, without the page around them."""
+
+    def call(persona: User):
+        from helpline.desk.selectors import ticket_board, view_tickets
+
+        user = User.objects.get(pk=persona.pk)
+        return ticket_board(view_tickets(user, view))
+
+    return call
+
+
+def build_cases(people: dict[str, User]) -> list[Case]:
+    supervisor, dispatcher, requester = (
+        people["supervisor"],
+        people["dispatcher"],
+        people["requester"],
+    )
+    pending = Status.objects.filter(category=StatusCategory.PENDING).order_by("order").first()
+    hardware = Department.objects.filter(name="Hardware").first()
+    long_ticket = (
+        Ticket.objects.filter(requester=requester).order_by("pk").values_list("pk", flat=True)
+    )
+    long_id = _long_thread(list(long_ticket))
+    archive_cursor = _deep_cursor(supervisor, "archive", DEEP_PAGE)
+    open_cursor = _deep_cursor(dispatcher, "open", DEEP_PAGE)
+
+    cases = [
+        Case(
+            "board.dispatcher.default",
+            "Board, dispatcher (Support tree), all open",
+            "dispatcher",
+            _board(),
+            selector=_board_selector("open"),
+            explain=True,
+        ),
+        Case(
+            "board.agent.default",
+            f"Board, agent in {AGENT_DEPARTMENT}, all open",
+            "agent",
+            _board(),
+            selector=_board_selector("open"),
+            explain=True,
+        ),
+        Case(
+            "board.supervisor.default",
+            "Board, supervisor (everything), all open",
+            "supervisor",
+            _board(),
+            selector=_board_selector("open"),
+            explain=True,
+        ),
+        Case(
+            "board.dispatcher.mine",
+            "Board, dispatcher, my open",
+            "dispatcher",
+            _board(view="mine"),
+            explain=True,
+        ),
+        Case(
+            "board.dispatcher.unassigned",
+            "Board, dispatcher, unassigned",
+            "dispatcher",
+            _board(view="unassigned"),
+            explain=True,
+        ),
+        Case(
+            "board.supervisor.archive",
+            "Board, supervisor, archive (closed)",
+            "supervisor",
+            _board(view="archive"),
+            explain=True,
+        ),
+        Case(
+            "board.dispatcher.htmx",
+            "Board fragment (htmx), dispatcher",
+            "dispatcher",
+            _board(view="open"),
+            htmx=True,
+        ),
+        Case(
+            "board.dispatcher.status",
+            "Board, dispatcher, filter status = pending",
+            "dispatcher",
+            _board(status=pending.pk if pending else ""),
+            explain=True,
+        ),
+        Case(
+            "board.supervisor.department",
+            "Board, supervisor, filter department = Hardware",
+            "supervisor",
+            _board(department=hardware.pk if hardware else ""),
+            explain=True,
+        ),
+        Case(
+            "board.dispatcher.search",
+            f"Board, dispatcher, all open, q={SEARCH_WORD}",
+            "dispatcher",
+            _board(q=SEARCH_WORD),
+            explain=True,
+        ),
+        Case(
+            "board.supervisor.search_all",
+            f"Board, supervisor, all requests, q={SEARCH_WORD}",
+            "supervisor",
+            _board(view="all", q=SEARCH_WORD),
+            explain=True,
+            note=SEARCH_NOTE,
+        ),
+        Case(
+            "board.supervisor.search_miss",
+            "Board, supervisor, all requests, q matching none",
+            "supervisor",
+            _board(view="all", q=SEARCH_MISS),
+            explain=True,
+            note=SEARCH_NOTE,
+        ),
+        Case(
+            "board.dispatcher.page50",
+            f"Board, dispatcher, all open, page {DEEP_PAGE}",
+            "dispatcher",
+            _board(after=open_cursor),
+            explain=True,
+        ),
+        Case(
+            "board.supervisor.page50",
+            f"Board, supervisor, archive, page {DEEP_PAGE}",
+            "supervisor",
+            _board(view="archive", after=archive_cursor),
+            explain=True,
+        ),
+        Case(
+            "board.dispatcher.priority",
+            "Board, dispatcher, all open by priority",
+            "dispatcher",
+            _board(sort="priority"),
+            explain=True,
+        ),
+        Case(
+            "board.supervisor.priority",
+            "Board, supervisor, all open by priority",
+            "supervisor",
+            _board(sort="priority"),
+            explain=True,
+        ),
+        Case(
+            "counts.dispatcher",
+            "Sidebar counts, dispatcher (uncached)",
+            "dispatcher",
+            selector=_counts,
+            explain=True,
+        ),
+        Case(
+            "counts.supervisor",
+            "Sidebar counts, supervisor (uncached)",
+            "supervisor",
+            selector=_counts,
+            explain=True,
+        ),
+        Case(
+            "ticket.long_thread",
+            f"Ticket page, {LONG_THREAD} entries",
+            "supervisor",
+            f"/desk/tickets/{long_id}/",
+        ),
+        Case(
+            "portal.requests",
+            "Portal, my requests (requester with 100)",
+            "requester",
+            "/requests/?tab=all",
+        ),
+        Case(
+            "portal.request",
+            f"Portal, request page ({LONG_THREAD} entries)",
+            "requester",
+            f"/requests/{long_id}/",
+        ),
+        Case("events.page", "Event log, newest page", "admin", "/manage/events/"),
+        Case(
+            "events.filtered",
+            "Event log, action = ticket.noted",
+            "admin",
+            "/manage/events/?action=ticket.noted",
+        ),
+    ]
+    return cases
+
+
+def _long_thread(ticket_ids: list[int]) -> int:
+    """The persona requester's ticket with the longest thread (the generator made one of 50)."""
+    from django.db.models import Count
+
+    row = (
+        Ticket.objects.filter(pk__in=ticket_ids)
+        .annotate(n=Count("entries"))
+        .order_by("-n", "pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if row is None:
+        raise MissingPersona("the persona requester has no requests")
+    return row
