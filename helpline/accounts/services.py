@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from helpline.audit.changes import diff, snapshot
-from helpline.audit.services import event_record
+from helpline.audit.services import event_record, saved_with_event
 from helpline.core.errors import ValidationFailed
 from helpline.core.models import SiteSettings
 
@@ -85,17 +85,9 @@ def department_save(*, department: Department, actor) -> Department:
             % {"name": department.name},
             field="name",
         )
-    created = department.pk is None
-    department.save()
-    changes = diff(before, snapshot(department, DEPARTMENT_FIELDS))
-    if created or changes:
-        event_record(
-            actor=actor,
-            action="department.created" if created else "department.changed",
-            obj=department,
-            changes=changes,
-        )
-    return department
+    return saved_with_event(
+        department, actor=actor, kind="department", before=before, fields=DEPARTMENT_FIELDS
+    )
 
 
 @transaction.atomic
@@ -399,17 +391,9 @@ def organisation_save(*, organisation: Organisation, actor) -> Organisation:
         before = snapshot(
             Organisation.objects.select_for_update().get(pk=organisation.pk), ORGANISATION_FIELDS
         )
-    created = organisation.pk is None
-    organisation.save()
-    changes = diff(before, snapshot(organisation, ORGANISATION_FIELDS))
-    if created or changes:
-        event_record(
-            actor=actor,
-            action="organisation.created" if created else "organisation.changed",
-            obj=organisation,
-            changes=changes,
-        )
-    return organisation
+    return saved_with_event(
+        organisation, actor=actor, kind="organisation", before=before, fields=ORGANISATION_FIELDS
+    )
 
 
 REQUESTER_FIELDS = ("email", "first_name", "last_name", "phone", "organisation", "is_active")

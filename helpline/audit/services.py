@@ -1,11 +1,13 @@
 """Writing to the event log."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import models
 
 from helpline.core.middleware import current_ip
 
+from .changes import diff, snapshot
 from .models import Event
 
 
@@ -29,3 +31,21 @@ def event_record(
         changes=changes or {},
         ip=current_ip.get(),
     )
+
+
+def saved_with_event(
+    obj: models.Model, *, actor, kind: str, before: dict[str, Any], fields: Iterable[str]
+) -> models.Model:
+    """Save `obj` and record `<kind>.created`, or `<kind>.changed` with what changed (nothing is
+    recorded for a save that changed none of `fields`)."""
+    created = obj.pk is None
+    obj.save()
+    changes = diff(before, snapshot(obj, fields))
+    if created or changes:
+        event_record(
+            actor=actor,
+            action=f"{kind}.created" if created else f"{kind}.changed",
+            obj=obj,
+            changes=changes,
+        )
+    return obj

@@ -5,8 +5,8 @@ from collections.abc import Mapping
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from helpline.audit.changes import diff, snapshot
-from helpline.audit.services import event_record
+from helpline.audit.changes import snapshot
+from helpline.audit.services import event_record, saved_with_event
 from helpline.core.errors import ValidationFailed
 
 from .models import Level, Priority, PriorityRule, Status, StatusCategory, Ticket, Topic
@@ -81,17 +81,7 @@ def status_save(*, status: Status, actor) -> Status:
             obj=old_default,
             changes={"is_default": [True, False]},
         )
-    created = status.pk is None
-    status.save()
-    changes = diff(before, snapshot(status, STATUS_FIELDS))
-    if created or changes:
-        event_record(
-            actor=actor,
-            action="status.created" if created else "status.changed",
-            obj=status,
-            changes=changes,
-        )
-    return status
+    return saved_with_event(status, actor=actor, kind="status", before=before, fields=STATUS_FIELDS)
 
 
 @transaction.atomic
@@ -198,14 +188,4 @@ def topic_save(*, topic: Topic, actor) -> Topic:
         raise ValidationFailed(
             _("This department is closed; choose an active one."), field="department"
         )
-    created = topic.pk is None
-    topic.save()
-    changes = diff(before, snapshot(topic, TOPIC_FIELDS))
-    if created or changes:
-        event_record(
-            actor=actor,
-            action="topic.created" if created else "topic.changed",
-            obj=topic,
-            changes=changes,
-        )
-    return topic
+    return saved_with_event(topic, actor=actor, kind="topic", before=before, fields=TOPIC_FIELDS)
