@@ -13,7 +13,7 @@ from helpline.accounts.models import User
 from helpline.accounts.tests.factories import DepartmentFactory, MembershipFactory, StaffFactory
 from helpline.desk.timeline import staff_for_department
 from helpline.tickets import services
-from helpline.tickets.models import Attachment, EntryKind
+from helpline.tickets.models import Attachment, EntryKind, StatusCategory
 from helpline.tickets.tests.factories import EntryFactory, TicketFactory, status_of
 
 from .ticket_support import HTMX, pdf, site_settings_row, ticket_fixture, url  # noqa: F401
@@ -163,6 +163,7 @@ def _thread(ticket, size: int) -> None:
     staff = StaffFactory()
     MembershipFactory(user=staff, department=ticket.department)
     kinds = [EntryKind.REPLY, EntryKind.NOTE, EntryKind.EVENT]
+    new, opened = status_of(StatusCategory.NEW), status_of(StatusCategory.OPEN)
     for n in range(size):
         kind = kinds[n % 3]
         entry = EntryFactory(
@@ -170,8 +171,12 @@ def _thread(ticket, size: int) -> None:
             kind=kind,
             author=ticket.requester if n % 2 else staff,
             field="status" if kind == EntryKind.EVENT else "",
-            old_value="New",
-            new_value="Open",
+            data={
+                "old": {"id": new.pk, "category": "new"},
+                "new": {"id": opened.pk, "category": "open"},
+            }
+            if kind == EntryKind.EVENT
+            else {},
         )
         if n % 3 == 0:
             Attachment.objects.create(
