@@ -1,5 +1,7 @@
 """History as data: convert the text history (old_value/new_value) into `Entry.data`, and add the
 timestamps reports need (first resolution, reopen count, last public activity), filled from it.
+The text columns go in the next migration (PostgreSQL refuses schema changes in the transaction
+that has just updated rows with deferred constraint checks).
 
 Values that cannot be matched any more (a status renamed since, a department name two
 departments share) are kept as `{"text": ...}`, so nothing is lost. Choice labels were stored in
@@ -258,6 +260,10 @@ def backward(apps, schema_editor) -> None:
                 entry.new_value = _text(entry.field, data.get("new"), names)[:250]
         Entry.objects.bulk_update(batch, ["old_value", "new_value"])
         last = batch[-1].pk
+    if schema_editor.connection.vendor == "postgresql":
+        # The fields of this migration are dropped next, in the same transaction: run the
+        # deferred constraint checks of the updates first, or PostgreSQL refuses the ALTER.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 class Migration(migrations.Migration):
@@ -291,21 +297,4 @@ class Migration(migrations.Migration):
             field=models.PositiveIntegerField(default=0, verbose_name="times reopened"),
         ),
         migrations.RunPython(forward, backward, elidable=False),
-        migrations.RemoveField(model_name="entry", name="new_value"),
-        migrations.RemoveField(model_name="entry", name="old_value"),
-        migrations.RemoveIndex(model_name="ticket", name="ticket_requester"),
-        migrations.RemoveIndex(model_name="ticket", name="ticket_organisation"),
-        migrations.AddIndex(
-            model_name="ticket",
-            index=models.Index(
-                fields=["requester", "-last_public_activity_at", "-id"], name="ticket_requester"
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="ticket",
-            index=models.Index(
-                fields=["organisation", "-last_public_activity_at", "-id"],
-                name="ticket_organisation",
-            ),
-        ),
     ]
