@@ -139,21 +139,21 @@ class Timeline:
             self.last_visible = max(self.last_visible or when, when)
 
 
-def lookups_from(apps) -> Lookups:
+def lookups_from(apps, db: str) -> Lookups:
     Status = apps.get_model("tickets", "Status")
     Department = apps.get_model("accounts", "Department")
     User = apps.get_model(*settings.AUTH_USER_MODEL.split("."))
     people = []
-    for pk, first, last, email in User.objects.values_list(
+    for pk, first, last, email in User.objects.using(db).values_list(
         "pk", "first_name", "last_name", "email"
     ):
         people.append((f"{first} {last}".strip() or email, pk))
     return Lookups(
         statuses={
             name: (pk, cat)
-            for pk, name, cat in Status.objects.values_list("pk", "name", "category")
+            for pk, name, cat in Status.objects.using(db).values_list("pk", "name", "category")
         },
-        departments=_unique(Department.objects.values_list("name", "pk")),
+        departments=_unique(Department.objects.using(db).values_list("name", "pk")),
         people=_unique(people),
         labels=label_maps(code for code, _name in settings.LANGUAGES),
     )
@@ -162,12 +162,14 @@ def lookups_from(apps) -> Lookups:
 def forward(apps, schema_editor) -> None:
     Entry = apps.get_model("tickets", "Entry")
     Ticket = apps.get_model("tickets", "Ticket")
-    lookups = lookups_from(apps)
+    db = schema_editor.connection.alias
+    lookups = lookups_from(apps, db)
     timelines: dict[int, Timeline] = {}
     last = 0
     while True:
         batch = list(
-            Entry.objects.filter(kind="event", pk__gt=last)
+            Entry.objects.using(db)
+            .filter(kind="event", pk__gt=last)
             .only("pk", "ticket_id", "author_id", "field", "old_value", "new_value", "created_at")
             .order_by("pk")[:BATCH]
         )
@@ -179,7 +181,7 @@ def forward(apps, schema_editor) -> None:
             )
             if entry.field == "status":
                 timelines.setdefault(entry.ticket_id, Timeline()).add(entry.data, entry.created_at)
-        Entry.objects.bulk_update(batch, ["data"])
+        Entry.objects.using(db).bulk_update(batch, ["data"])
         last = batch[-1].pk
 
     latest_reply = (
@@ -187,14 +189,14 @@ def forward(apps, schema_editor) -> None:
         .order_by("-created_at")
         .values("created_at")[:1]
     )
-    Ticket.objects.update(
+    Ticket.objects.using(db).update(
         last_public_activity_at=Coalesce(Subquery(latest_reply), F("created_at")),
         first_resolved_at=F("resolved_at"),
     )
     ids = sorted(timelines)
     for start in range(0, len(ids), BATCH):
         tickets = list(
-            Ticket.objects.filter(pk__in=ids[start : start + BATCH]).only(
+            Ticket.objects.using(db).filter(pk__in=ids[start : start + BATCH]).only(
                 "pk", "first_resolved_at", "last_public_activity_at", "reopen_count"
             )
         )
@@ -207,7 +209,7 @@ def forward(apps, schema_editor) -> None:
                 ticket.last_public_activity_at = max(
                     ticket.last_public_activity_at, line.last_visible
                 )
-        Ticket.objects.bulk_update(
+        Ticket.objects.using(db).bulk_update(
             tickets, ["first_resolved_at", "reopen_count", "last_public_activity_at"]
         )
 
@@ -235,19 +237,22 @@ def backward(apps, schema_editor) -> None:
     Status = apps.get_model("tickets", "Status")
     Department = apps.get_model("accounts", "Department")
     User = apps.get_model(*settings.AUTH_USER_MODEL.split("."))
+    db = schema_editor.connection.alias
     names = {
-        "status": dict(Status.objects.values_list("pk", "name")),
-        "department": dict(Department.objects.values_list("pk", "name")),
+        "status": dict(Status.objects.using(db).values_list("pk", "name")),
+        "department": dict(Department.objects.using(db).values_list("pk", "name")),
         "assignee": {
             pk: f"{first} {last}".strip() or email
-            for pk, first, last, email in User.objects.values_list(
+            for pk, first, last, email in User.objects.using(db).values_list(
                 "pk", "first_name", "last_name", "email"
             )
         },
     }
     last = 0
     while True:
-        batch = list(Entry.objects.filter(kind="event", pk__gt=last).order_by("pk")[:BATCH])
+        batch = list(
+            Entry.objects.using(db).filter(kind="event", pk__gt=last).order_by("pk")[:BATCH]
+        )
         if not batch:
             break
         for entry in batch:
@@ -258,7 +263,7 @@ def backward(apps, schema_editor) -> None:
             else:
                 entry.old_value = _text(entry.field, data.get("old"), names)[:250]
                 entry.new_value = _text(entry.field, data.get("new"), names)[:250]
-        Entry.objects.bulk_update(batch, ["old_value", "new_value"])
+        Entry.objects.using(db).bulk_update(batch, ["old_value", "new_value"])
         last = batch[-1].pk
     if schema_editor.connection.vendor == "postgresql":
         # The fields of this migration are dropped next, in the same transaction: run the

@@ -4,13 +4,44 @@ import importlib
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 MIGRATION = importlib.import_module("helpline.tickets.migrations.0005_history_as_data")
 BEFORE = [("tickets", "0004_verbose_names"), ("accounts", "0002_verbose_names")]
 AFTER = [("tickets", "0006_history_text_removed")]
+ALIAS = "history_migration"
+
+
+@pytest.fixture
+def scratch(tmp_path, django_db_blocker):
+    """A database of its own, migrated from nothing: going back and forth on the shared test
+    database would leave it empty for the tests after (a transactional test flushes)."""
+    base = connections["default"].settings_dict
+    postgres = base["ENGINE"].endswith("postgresql")
+    name = f"{base['NAME']}_migration" if postgres else str(tmp_path / "migration.sqlite3")
+    with django_db_blocker.unblock():
+        if postgres:
+            with connections["default"]._nodb_cursor() as cursor:
+                cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+                cursor.execute(f'CREATE DATABASE "{name}"')
+        connections.settings[ALIAS] = {**base, "NAME": name}
+        try:
+            yield connections[ALIAS]
+        finally:
+            connections[ALIAS].close()
+            del connections[ALIAS]
+            del connections.settings[ALIAS]
+            if postgres:
+                with connections["default"]._nodb_cursor() as cursor:
+                    cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def migrate(connection, targets):
+    executor = MigrationExecutor(connection)
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
 
 
 @pytest.fixture
@@ -89,129 +120,123 @@ def test_timeline_counts_reopens_and_keeps_the_first_resolution():
     assert line.last_visible == t0 + timedelta(hours=3)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_migrating_old_rows_forward():
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    apps = executor.loader.project_state(BEFORE).apps
-    try:
-        # Given a desk with text history, written before the migration
-        Status = apps.get_model("tickets", "Status")
-        Department = apps.get_model("accounts", "Department")
-        User = apps.get_model("accounts", "User")
-        Ticket = apps.get_model("tickets", "Ticket")
-        Entry = apps.get_model("tickets", "Entry")
-        support = Department.objects.create(name="Support", path="/", line=1)
-        sam = User.objects.create(
-            email="sam@desk.test", first_name="Sam", last_name="Webster", role="agent"
-        )
-        alice = User.objects.create(email="alice@acme.test", first_name="Alice", role="requester")
-        opened = Status.objects.get(name="Open")
-        t0 = timezone.now() - timedelta(days=3)
-        ticket = Ticket.objects.create(
-            subject="VPN",
-            status=opened,
-            status_category="open",
-            department=support,
-            requester=alice,
-            channel="portal",
-            created_at=t0,
-            last_activity_at=t0 + timedelta(hours=9),
-        )
-
-        def entry(hours, kind, author=None, field="", old="", new=""):
-            return Entry.objects.create(
-                ticket=ticket,
-                kind=kind,
-                author=author,
-                field=field,
-                old_value=old,
-                new_value=new,
-                created_at=t0 + timedelta(hours=hours),
-            )
-
-        entry(0, "reply", alice)
-        entry(1, "event", sam, "status", "New", "Open")
-        entry(1, "event", sam, "assignee", "—", "Sam Webster")
-        entry(2, "event", sam, "status", "Open", "Resolved")
-        entry(3, "reply", alice)
-        entry(3, "event", alice, "status", "Resolved", "Open")
-        entry(4, "event", sam, "department", "Support", "Long gone")
-        entry(9, "note", sam)
-        # when the migration runs
-        executor = MigrationExecutor(connection)
-        executor.loader.build_graph()
-        executor.migrate(AFTER)
-        apps = executor.loader.project_state(AFTER).apps
-        Ticket = apps.get_model("tickets", "Ticket")
-        Entry = apps.get_model("tickets", "Entry")
-
-        # then each entry holds data, and what could not be matched is kept as text
-        rows = list(
-            Entry.objects.filter(ticket_id=ticket.pk, kind="event")
-            .order_by("created_at", "id")
-            .values_list("field", "data")
-        )
-        new_status = Status.objects.get(name="New")
-        resolved = Status.objects.get(name="Resolved")
-        assert rows == [
-            (
-                "status",
-                {
-                    "old": {"id": new_status.pk, "category": "new"},
-                    "new": {"id": opened.pk, "category": "open"},
-                },
-            ),
-            ("assignee", {"old": None, "new": {"id": sam.pk}}),
-            (
-                "status",
-                {
-                    "old": {"id": opened.pk, "category": "open"},
-                    "new": {"id": resolved.pk, "category": "resolved"},
-                },
-            ),
-            (
-                "status",
-                {
-                    "old": {"id": resolved.pk, "category": "resolved"},
-                    "new": {"id": opened.pk, "category": "open"},
-                },
-            ),
-            ("department", {"old": {"id": support.pk}, "new": {"text": "Long gone"}}),
-        ]
-        # and the timestamps are filled from the history: the note does not count as public
-        migrated = Ticket.objects.get(pk=ticket.pk)
-        assert migrated.first_resolved_at == t0 + timedelta(hours=2)
-        assert migrated.reopen_count == 1
-        assert migrated.last_public_activity_at == t0 + timedelta(hours=3)
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.loader.build_graph()
-        executor.migrate(executor.loader.graph.leaf_nodes())
-
-
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_the_migration_can_be_reversed(requester_a, dispatcher, support, software):
-    from helpline.tickets import services
-    from helpline.tickets.models import Channel
-
-    ticket = services.ticket_create(
-        actor=requester_a,
-        requester=requester_a,
-        subject="VPN",
-        body="Drops.",
-        channel=Channel.PORTAL,
-        department=support,
+def test_migrating_old_rows_forward(scratch):
+    # Given a desk with text history, written before the migration
+    apps = migrate(scratch, BEFORE)
+    Status = apps.get_model("tickets", "Status")
+    Department = apps.get_model("accounts", "Department")
+    User = apps.get_model("accounts", "User")
+    Ticket = apps.get_model("tickets", "Ticket")
+    Entry = apps.get_model("tickets", "Entry")
+    db = scratch.alias
+    support = Department.objects.using(db).create(name="Support", path="/", line=1)
+    sam = User.objects.using(db).create(
+        email="sam@desk.test", first_name="Sam", last_name="Webster", role="agent"
     )
-    services.ticket_update(ticket=ticket, actor=dispatcher, department=software)
-    executor = MigrationExecutor(connection)
-    try:
-        executor.migrate(BEFORE)
-        apps = executor.loader.project_state(BEFORE).apps
-        Entry = apps.get_model("tickets", "Entry")
-        row = Entry.objects.get(ticket_id=ticket.pk, field="department")
-        assert (row.old_value, row.new_value) == ("Support", "Software")
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.loader.build_graph()
-        executor.migrate(executor.loader.graph.leaf_nodes())
+    alice = User.objects.using(db).create(
+        email="alice@acme.test", first_name="Alice", role="requester"
+    )
+    statuses = {s.name: s for s in Status.objects.using(db).all()}
+    t0 = timezone.now() - timedelta(days=3)
+    ticket = Ticket.objects.using(db).create(
+        subject="VPN",
+        status=statuses["Open"],
+        status_category="open",
+        department=support,
+        requester=alice,
+        channel="portal",
+        created_at=t0,
+        last_activity_at=t0 + timedelta(hours=9),
+    )
+
+    def entry(hours, kind, author=None, field="", old="", new=""):
+        Entry.objects.using(db).create(
+            ticket=ticket,
+            kind=kind,
+            author=author,
+            field=field,
+            old_value=old,
+            new_value=new,
+            created_at=t0 + timedelta(hours=hours),
+        )
+
+    entry(0, "reply", alice)
+    entry(1, "event", sam, "status", "New", "Open")
+    entry(1, "event", sam, "assignee", "—", "Sam Webster")
+    entry(2, "event", sam, "status", "Open", "Resolved")
+    entry(3, "reply", alice)
+    entry(3, "event", alice, "status", "Resolved", "Open")
+    entry(4, "event", sam, "department", "Support", "Long gone")
+    entry(9, "note", sam)
+
+    # when the migrations run
+    apps = migrate(scratch, AFTER)
+    Ticket = apps.get_model("tickets", "Ticket")
+    Entry = apps.get_model("tickets", "Entry")
+
+    # then each entry holds data, and what could not be matched is kept as text
+    rows = list(
+        Entry.objects.using(db)
+        .filter(ticket_id=ticket.pk, kind="event")
+        .order_by("created_at", "id")
+        .values_list("field", "data")
+    )
+
+    def status(name):
+        return {"id": statuses[name].pk, "category": statuses[name].category}
+
+    assert rows == [
+        ("status", {"old": status("New"), "new": status("Open")}),
+        ("assignee", {"old": None, "new": {"id": sam.pk}}),
+        ("status", {"old": status("Open"), "new": status("Resolved")}),
+        ("status", {"old": status("Resolved"), "new": status("Open")}),
+        ("department", {"old": {"id": support.pk}, "new": {"text": "Long gone"}}),
+    ]
+    # and the timestamps are filled from the history: the note does not count as public
+    migrated = Ticket.objects.using(db).get(pk=ticket.pk)
+    assert migrated.first_resolved_at == t0 + timedelta(hours=2)
+    assert migrated.reopen_count == 1
+    assert migrated.last_public_activity_at == t0 + timedelta(hours=3)
+
+
+def test_the_migrations_can_be_reversed(scratch):
+    # Given history written as data
+    apps = migrate(scratch, AFTER)
+    Status = apps.get_model("tickets", "Status")
+    Department = apps.get_model("accounts", "Department")
+    User = apps.get_model("accounts", "User")
+    Ticket = apps.get_model("tickets", "Ticket")
+    Entry = apps.get_model("tickets", "Entry")
+    db = scratch.alias
+    support = Department.objects.using(db).create(name="Support", path="/", line=1)
+    software = Department.objects.using(db).create(name="Software", path="/", line=2)
+    alice = User.objects.using(db).create(email="alice@acme.test", role="requester")
+    opened = Status.objects.using(db).get(name="Open")
+    ticket = Ticket.objects.using(db).create(
+        subject="VPN",
+        status=opened,
+        status_category="open",
+        department=software,
+        requester=alice,
+        channel="portal",
+    )
+    for field, data in [
+        ("department", {"old": {"id": support.pk}, "new": {"id": software.pk}}),
+        ("priority", {"old": 2, "new": 4}),
+        ("deleted", {"old": False, "new": True}),
+        ("tags", {"old": [], "new": ["mail", "vpn"]}),
+    ]:
+        Entry.objects.using(db).create(ticket=ticket, kind="event", field=field, data=data)
+
+    # when the database goes back to before the migrations
+    apps = migrate(scratch, BEFORE)
+
+    # then the text is written back
+    Entry = apps.get_model("tickets", "Entry")
+    rows = Entry.objects.using(db).order_by("id").values_list("field", "old_value", "new_value")
+    assert list(rows) == [
+        ("department", "Support", "Software"),
+        ("priority", "Normal", "Critical"),
+        ("deleted", "", "Moved to trash"),
+        ("tags", "", "mail, vpn"),
+    ]
