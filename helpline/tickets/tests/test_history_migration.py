@@ -167,6 +167,7 @@ def test_migrating_old_rows_forward(scratch):
     entry(3, "reply", alice)
     entry(3, "event", alice, "status", "Resolved", "Open")
     entry(4, "event", sam, "department", "Support", "Long gone")
+    entry(5, "event", sam, "status", "Open", "Resolved")
     entry(9, "note", sam)
 
     # when the migrations run
@@ -191,12 +192,14 @@ def test_migrating_old_rows_forward(scratch):
         ("status", {"old": status("Open"), "new": status("Resolved")}),
         ("status", {"old": status("Resolved"), "new": status("Open")}),
         ("department", {"old": {"id": support.pk}, "new": {"text": "Long gone"}}),
+        ("status", {"old": status("Open"), "new": status("Resolved")}),
     ]
-    # and the timestamps are filled from the history: the note does not count as public
+    # and the timestamps are filled from the history: the last visible change is the second
+    # solution (after the last reply); the note does not count as public
     migrated = Ticket.objects.using(db).get(pk=ticket.pk)
     assert migrated.first_resolved_at == t0 + timedelta(hours=2)
     assert migrated.reopen_count == 1
-    assert migrated.last_public_activity_at == t0 + timedelta(hours=3)
+    assert migrated.last_public_activity_at == t0 + timedelta(hours=5)
 
 
 def test_the_migrations_can_be_reversed(scratch):
