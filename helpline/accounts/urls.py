@@ -48,7 +48,9 @@ _PAGES = [
 
 
 def _route(route, view, name):
-    return re_path(route, view, name=name) if route.startswith("^") else path(route, view, name=name)
+    return (
+        re_path(route, view, name=name) if route.startswith("^") else path(route, view, name=name)
+    )
 
 
 urlpatterns = [

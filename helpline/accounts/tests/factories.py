@@ -25,11 +25,11 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("secret-pass-123")
 
     @factory.post_generation
-    def email_verified(obj, create, extracted, **kwargs):
+    def email_verified(self, create, extracted, **kwargs):
         """The primary address row; proved unless `email_verified=False` is passed."""
         if create:
             EmailAddress.objects.create(
-                user=obj, email=obj.email, primary=True, verified=extracted is not False
+                user=self, email=self.email, primary=True, verified=extracted is not False
             )
 
 

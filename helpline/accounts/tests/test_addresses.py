@@ -57,7 +57,9 @@ def test_staff_changing_a_requesters_address_keeps_the_primary_in_sync(admin_use
     assert addresses(requester_a) == {"alice.new@acme.test": (True, False)}
 
 
-def test_a_requester_cannot_be_given_another_persons_other_address(admin_user, requester_a, requester_b):
+def test_a_requester_cannot_be_given_another_persons_other_address(
+    admin_user, requester_a, requester_b
+):
     address_add(user=requester_b, email="bob.home@mail.test")
     with pytest.raises(ValidationFailed):
         services.requester_update(

@@ -168,9 +168,7 @@ def test_a_passwordless_requester_cannot_sign_in(client, requester_a):
     assert "_auth_user_id" not in client.session
 
 
-def test_an_unconfirmed_address_cannot_sign_in_and_gets_a_confirmation_mail(
-    client, db, mailoutbox
-):
+def test_an_unconfirmed_address_cannot_sign_in_and_gets_a_confirmation_mail(client, db, mailoutbox):
     user = UserFactory(email="pending@acme.test", email_verified=False)
     response = sign_in(client, user.email)
     assert response.status_code == 302 and response.url == reverse("accounts:signup_sent")

@@ -50,9 +50,7 @@ def test_confirmed_staff_and_passwordless_people_are_never_touched(
     client, requester_a, dispatcher, support, time_machine
 ):
     confirmed = sign_up(client, "quick@acme.test")
-    client.post(
-        reverse("accounts:signup_confirm", kwargs={"key": key_in(mail.outbox[0].body)})
-    )
+    client.post(reverse("accounts:signup_confirm", kwargs={"key": key_in(mail.outbox[0].body)}))
     registered = requester_register(email="caller@acme.test")
     unconfirmed_with_password = UserFactory(email="old@acme.test", email_verified=False)
     User.objects.filter(pk=unconfirmed_with_password.pk).update(
