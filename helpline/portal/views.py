@@ -98,9 +98,7 @@ def _ticket(request, pk: int) -> Ticket:
 def _render_request(request, ticket: Ticket, *, reply_form=None, reopen_form=None):
     user = request.user
     # Another request is named only if the reader could open it; otherwise it stays anonymous.
-    merged_into_visible = bool(
-        ticket.merged_into_id and can(user, Action.VIEW, ticket.merged_into)
-    )
+    merged_into_visible = bool(ticket.merged_into_id and can(user, Action.VIEW, ticket.merged_into))
     context = {
         # A colleague may only read a shared request unless their organisation lets them act.
         "may_act": can(user, Action.REPLY, ticket),

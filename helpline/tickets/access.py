@@ -293,6 +293,12 @@ def requester_directory(user) -> QuerySet[User]:
     return requesters
 
 
+def may_register_requesters(user) -> bool:
+    """Whether `user` may enter a new requester when logging a request (not external providers,
+    who work only for the requesters of their own work)."""
+    return _is_staff(user) and (user.role != Role.EXTERNAL or _sees_all(user))
+
+
 def may_open_for(user, requester) -> bool:
     """May `user` open a request on `requester`'s behalf (or their own, as a requester)?"""
     if not _signed_in(user):

@@ -9,7 +9,6 @@ from helpline.audit.services import event_record
 from helpline.core.errors import Conflict
 
 from .. import access
-
 from ..models import Attachment, Entry, EntryKind, PriorityRule, Status, StatusCategory, Ticket
 from .attachments import CheckedFile
 
