@@ -252,4 +252,3 @@ def test_a_checked_file_cannot_be_made_by_hand():
     with pytest.raises(TypeError):
         CheckedFile(upload=upload, filename="nice.txt", content_type="text/plain", size=4)
     assert attachment_validate(SimpleUploadedFile("ok.txt", b"fine")).filename == "ok.txt"
-

@@ -90,9 +90,7 @@ def test_a_transfer_releases_a_responsible_person_who_cannot_follow(
 # --- merge ----------------------------------------------------------------------------------
 
 
-def test_merge_into_a_request_the_actor_cannot_see_is_refused(
-    ticket, billing_ticket, dispatcher
-):
+def test_merge_into_a_request_the_actor_cannot_see_is_refused(ticket, billing_ticket, dispatcher):
     with pytest.raises(PermissionDenied):
         services.ticket_merge(source=ticket, target=billing_ticket, actor=dispatcher)
     assert fresh(ticket).merged_into is None
@@ -122,9 +120,7 @@ def test_linking_to_a_request_the_actor_cannot_see_is_refused(ticket, billing_ti
     assert not ticket.links.exists()
 
 
-def test_unlinking_needs_the_right_on_both_requests(
-    ticket, billing_ticket, dispatcher, supervisor
-):
+def test_unlinking_needs_the_right_on_both_requests(ticket, billing_ticket, dispatcher, supervisor):
     services.ticket_link(ticket=ticket, other=billing_ticket, actor=supervisor)
     with pytest.raises(PermissionDenied):
         services.ticket_unlink(ticket=ticket, other=billing_ticket, actor=dispatcher)
