@@ -265,6 +265,9 @@ class Ticket(TimestampedModel):
             ),
             models.Index(fields=["requester", "-last_activity_at"], name="ticket_requester"),
             models.Index(fields=["organisation", "-last_activity_at"], name="ticket_organisation"),
+            # "Organisations of the requests I can open" (board filter): one probe per
+            # organisation and department, read from the index alone.
+            models.Index(fields=["organisation", "department"], name="ticket_org_department"),
         ]
 
     def __str__(self) -> str:

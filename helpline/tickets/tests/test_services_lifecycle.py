@@ -152,8 +152,9 @@ def test_a_requester_cannot_reply_to_someone_elses_request(ticket, requester_b):
 def test_a_colleague_reads_but_does_not_answer_by_default(ticket, requester_a2, org_a):
     org_a.shared_requests = True
     org_a.save()
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied) as caught:
         services.ticket_reply_add(ticket=ticket, actor=requester_a2, body="Same here")
+    assert "read this request, not answer it" in caught.value.message
     org_a.colleagues_may_act = True
     org_a.save()
     services.ticket_reply_add(ticket=ticket, actor=requester_a2, body="Same here")
