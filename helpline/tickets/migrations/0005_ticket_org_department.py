@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0003_organisation_colleagues_may_act'),
+        ('accounts', '0004_organisation_colleagues_may_act'),
         ('tickets', '0004_verbose_names'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

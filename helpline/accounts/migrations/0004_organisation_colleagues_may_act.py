@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_verbose_names'),
+        ('accounts', '0003_email_addresses'),
     ]
 
     operations = [
