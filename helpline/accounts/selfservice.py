@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from helpline.audit.services import event_record
 from helpline.core.errors import Conflict, ValidationFailed
+from helpline.core.lengths import fitting
 from helpline.core.models import SiteSettings
 
 from .models import User
@@ -95,10 +96,19 @@ def signup_confirm(*, token: str) -> User:
     if not pending:
         raise ValidationFailed(_("This link has expired or has already been used."))
     existing = User.objects.filter(email__iexact=pending["email"]).first()
+    if existing is not None and existing.password == pending["password"]:
+        return existing  # this very sign-up, confirmed a moment ago (a double click)
     if existing is not None and (existing.has_usable_password() or not existing.is_active):
         cache.delete(key)
         raise Conflict(_("An account with this address already exists. Please sign in."))
-    user = requester_register(email=pending["email"], name=pending["name"])
+    registered = requester_register(email=pending["email"], name=pending["name"])
+    # The same link confirmed twice at once (a double click): the second waits for the first
+    # here and finds its own password already set, so both end signed in to one account.
+    user = User.objects.select_for_update().get(pk=registered.pk)
+    if user.password == pending["password"]:
+        return user
+    if user.has_usable_password():
+        raise Conflict(_("An account with this address already exists. Please sign in."))
     user.password = pending["password"]
     user.save(update_fields=["password"])
     cache.delete(key)
@@ -115,9 +125,9 @@ def profile_update(
     if language and language not in codes:
         raise ValidationFailed(_("Choose one of the offered languages."), field="language")
     new = {
-        "first_name": first_name.strip()[:150],
-        "last_name": last_name.strip()[:150],
-        "phone": phone.strip()[:50],
+        "first_name": fitting(User, "first_name", first_name.strip()),
+        "last_name": fitting(User, "last_name", last_name.strip()),
+        "phone": fitting(User, "phone", phone.strip()),
         "language": language,
     }
     changes = {

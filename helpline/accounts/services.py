@@ -5,12 +5,13 @@ from collections.abc import Mapping
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from helpline.audit.changes import diff, snapshot
 from helpline.audit.services import event_record, saved_with_event
 from helpline.core.errors import ValidationFailed
+from helpline.core.lengths import fitting
 from helpline.core.models import SiteSettings
 
 from .models import Department, DepartmentMembership, Organisation, Role, User
@@ -26,7 +27,11 @@ def requester_register(
 ) -> User:
     """Find the requester with this address or register one (no password until they set it).
 
-    The organisation is taken from the mail domain when not given.
+    The organisation is taken from the mail domain when not given. Safe under concurrency:
+    when a parallel submission from the same new address registers it first, the insert hits
+    the unique address constraint inside a savepoint and the row that won is returned, so
+    every submission attaches to one requester. A name or phone longer than the account can
+    hold is refused, not cut.
     """
     email = User.objects.normalize_email(email.strip()).lower()
     if not email or "@" not in email:
@@ -35,16 +40,26 @@ def requester_register(
     if existing is not None:
         return existing
     first, _sep, last = name.strip().partition(" ")
-    with transaction.atomic():
-        user = User.objects.create_user(
-            email=email,
-            first_name=first[:150],
-            last_name=last[:150],
-            phone=phone[:50],
-            role=Role.REQUESTER,
-            organisation=organisation or organisation_for_email(email),
-        )
-        event_record(actor=None, action="requester.registered", obj=user)
+    fitting(User, "first_name", first, field="name")
+    fitting(User, "last_name", last.strip(), field="name")
+    fitting(User, "phone", phone.strip(), field="phone")
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email=email,
+                first_name=first,
+                last_name=last.strip(),
+                phone=phone.strip(),
+                role=Role.REQUESTER,
+                organisation=organisation or organisation_for_email(email),
+            )
+            event_record(actor=None, action="requester.registered", obj=user)
+    except IntegrityError:
+        # Another request registered the address between our look-up and our insert.
+        existing = User.objects.filter(email__iexact=email).first()
+        if existing is None:
+            raise
+        return existing
     return user
 
 

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -13,17 +14,34 @@ from ..models import Attachment, Entry, EntryKind, PriorityRule, Status, StatusC
 from .attachments import CheckedFile
 
 
-def locked(ticket: Ticket, expected_version: int | None = None) -> Ticket:
-    """Re-read the ticket under a row lock; refuse if someone saved it since the form was shown."""
-    fresh = Ticket.objects.select_for_update().get(pk=ticket.pk)
-    if expected_version is not None and fresh.version != expected_version:
+def check_version(ticket: Ticket, expected_version: int | None) -> None:
+    """Refuse if the (locked) ticket was saved since the form that carries `expected_version`
+    was shown; the entry point then says what changed and by whom."""
+    if expected_version is not None and ticket.version != expected_version:
         raise Conflict(
             _(
                 "Someone else changed this request while you were working on it. Reload to see "
                 "their change, then try again."
             )
         )
+
+
+def locked(ticket: Ticket, expected_version: int | None = None) -> Ticket:
+    """Re-read the ticket under a row lock; refuse if someone saved it since the form was shown."""
+    fresh = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    check_version(fresh, expected_version)
     return fresh
+
+
+def locked_together(*tickets: Ticket) -> dict[int, Ticket]:
+    """Re-read several tickets under row locks taken in ascending id order, in one query.
+
+    Every action that changes more than one ticket (merge, link, unlink) locks through here, so
+    two agents acting on the same pair in opposite directions queue instead of deadlocking.
+    """
+    ids = sorted({t.pk for t in tickets})
+    fresh = Ticket.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    return {t.pk: t for t in fresh}
 
 
 def require(user, right: str, ticket: Ticket) -> None:
@@ -79,9 +97,12 @@ def apply_status(ticket: Ticket, status: Status) -> None:
 
 
 def touch(ticket: Ticket, *fields: str) -> None:
+    """Save `fields` and count the write: the version is incremented by the database itself, so
+    an instance read before someone else's write can never move it backwards."""
     ticket.last_activity_at = timezone.now()
-    ticket.version += 1
+    ticket.version = F("version") + 1
     ticket.save(update_fields=[*fields, "last_activity_at", "version", "updated_at"])
+    ticket.refresh_from_db(fields=["version"])
 
 
 def attach(entry: Entry, files: Iterable[CheckedFile]) -> list[Attachment]:
