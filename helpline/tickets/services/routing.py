@@ -254,6 +254,11 @@ def ticket_merge(
         )
     if source.is_deleted or source.merged_into_id:
         raise ValidationFailed(_("This request cannot be merged any more."), field="target")
+    if target.merged_into_id == source.pk:
+        raise ValidationFailed(
+            _("%(target)s was already merged into this request.") % {"target": target.reference},
+            field="target",
+        )
     if target.merged_into_id:
         raise ValidationFailed(
             _("%(target)s was itself merged into %(next)s; merge into that one instead.")
