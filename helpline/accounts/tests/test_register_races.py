@@ -17,8 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 def test_parallel_registrations_of_one_address_return_one_requester():
     outcomes = run_together(
-        *[lambda: requester_register(email="New.Person@Example.test", name="New Person")]
-        * THREADS
+        *[lambda: requester_register(email="New.Person@Example.test", name="New Person")] * THREADS
     )
     assert [o.error for o in outcomes] == [None] * THREADS
     assert len({o.value.pk for o in outcomes}) == 1

@@ -18,6 +18,7 @@ from helpline.accounts.models import Department, User
 from helpline.accounts.services import requester_register
 from helpline.core.decorators import staff_required
 from helpline.core.errors import DomainError
+from helpline.core.submissions import submission_once
 from helpline.tickets import services
 
 from ..forms import BoardFilterForm, BulkForm, NewRequestForm
@@ -202,7 +203,14 @@ def bulk(request):
 # --- a new request on a requester's behalf --------------------------------------------------
 
 # Where a service's complaint about a field belongs on the new-request form.
-_FIELD_FOR = {"email": "new_email", "subject": "subject", "body": "body", "channel": "channel"}
+_FIELD_FOR = {
+    "email": "new_email",
+    "name": "new_name",
+    "phone": "new_phone",
+    "subject": "subject",
+    "body": "body",
+    "channel": "channel",
+}
 
 
 def _selected_requester(request, form: NewRequestForm) -> User | None:
@@ -210,6 +218,30 @@ def _selected_requester(request, form: NewRequestForm) -> User | None:
         return form.cleaned_data.get("requester")
     raw = request.GET.get("requester", "")
     return form.fields["requester"].queryset.filter(pk=raw).first() if raw.isdigit() else None
+
+
+@transaction.atomic
+def _ticket_new_create(data: dict, user):
+    """Register a new requester if needed and open the ticket: they stand or fall together."""
+    requester = data["requester"] or requester_register(
+        email=data["new_email"],
+        name=data["new_name"],
+        phone=data["new_phone"],
+        organisation=data["new_organisation"],
+    )
+    return services.ticket_create(
+        actor=user,
+        requester=requester,
+        subject=data["subject"],
+        body=data["body"],
+        channel=data["channel"],
+        department=data["department"],
+        ticket_class=data["ticket_class"],
+        impact=data["impact"],
+        urgency=data["urgency"],
+        files=data["attachments"],
+        assignee=user if data["assign_to_me"] else None,
+    )
 
 
 @staff_required
@@ -224,35 +256,23 @@ def ticket_new(request):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                # Registering a new requester and opening the ticket stand or fall together.
-                with transaction.atomic():
-                    requester = data["requester"] or requester_register(
-                        email=data["new_email"],
-                        name=data["new_name"],
-                        phone=data["new_phone"],
-                        organisation=data["new_organisation"],
-                    )
-                    ticket = services.ticket_create(
-                        actor=user,
-                        requester=requester,
-                        subject=data["subject"],
-                        body=data["body"],
-                        channel=data["channel"],
-                        department=data["department"],
-                        ticket_class=data["ticket_class"],
-                        impact=data["impact"],
-                        urgency=data["urgency"],
-                        files=data["attachments"],
-                        assignee=user if data["assign_to_me"] else None,
-                    )
+                done = submission_once(
+                    key=data["submission"],
+                    scope="desk.request",
+                    user=user,
+                    write=lambda: _ticket_new_create(data, user),
+                )
             except DomainError as exc:
                 form.add_error(_FIELD_FOR.get(exc.field or ""), exc.message)
             else:
+                ticket = done.result
+                if ticket is None:  # a repeat of a request purged since
+                    return redirect("desk:board")
                 view_counts_forget(user)
                 messages.success(
                     request,
                     _("Request %(ref)s created for %(name)s.")
-                    % {"ref": ticket.reference, "name": requester.display_name},
+                    % {"ref": ticket.reference, "name": ticket.requester.display_name},
                 )
                 return redirect("desk:ticket", pk=ticket.pk)
     else:
