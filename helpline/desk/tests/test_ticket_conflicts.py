@@ -70,9 +70,7 @@ def test_reply_with_status_from_an_old_page_is_a_conflict_that_says_what_changed
     assert current.status_category == StatusCategory.RESOLVED
 
     # When she sends anyway, the reply goes through with her status
-    again = {
-        name: hidden(html, name, "reply") for name in ("version", "seen", "submission")
-    }
+    again = {name: hidden(html, name, "reply") for name in ("version", "seen", "submission")}
     response = client.post(
         url("reply", ticket.pk),
         {**again, "body": "Could you send a screenshot?", "status": pending.pk},

@@ -170,7 +170,9 @@ def bulk(request):
 
     action = form.cleaned_data["action"]
     assignee = _assignee(form, choices, user) if action == "assign" else None
-    # Tickets the agent cannot see are not there for them: ignored, not reported.
+    # Tickets the agent cannot see are not there for them: ignored, not reported. Each one is
+    # changed in its own transaction, one row lock at a time, in id order: a bulk action never
+    # holds two tickets' locks at once, so it cannot deadlock with another bulk action or a merge.
     tickets = list(staff_tickets(user).filter(pk__in=form.cleaned_data["ids"]).order_by("pk"))
     updated, skipped = 0, []
     for ticket in tickets:
