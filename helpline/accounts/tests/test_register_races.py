@@ -54,7 +54,6 @@ def test_a_name_too_long_is_refused_not_cut():
     assert not User.objects.filter(email="long@name.test").exists()
 
 
-
 def test_confirming_a_sign_up_twice_at_once_is_harmless():
     import re
 

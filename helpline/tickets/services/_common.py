@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from helpline.accounts.access import access_for
 from helpline.audit.services import event_record
-from helpline.core.errors import Conflict, PermissionDenied
+from helpline.core.errors import Conflict, PermissionDenied, ValidationFailed
 
 from ..models import Attachment, Entry, EntryKind, PriorityRule, Status, StatusCategory, Ticket
 from .attachments import CheckedFile
@@ -40,8 +40,10 @@ def locked_together(*tickets: Ticket) -> dict[int, Ticket]:
     two agents acting on the same pair in opposite directions queue instead of deadlocking.
     """
     ids = sorted({t.pk for t in tickets})
-    fresh = Ticket.objects.select_for_update().filter(pk__in=ids).order_by("pk")
-    return {t.pk: t for t in fresh}
+    fresh = {t.pk: t for t in Ticket.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    if len(fresh) != len(ids):
+        raise ValidationFailed(_("One of these requests was deleted meanwhile."))
+    return fresh
 
 
 def require(user, right: str, ticket: Ticket) -> None:
