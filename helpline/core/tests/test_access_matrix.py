@@ -115,8 +115,9 @@ def _in_savepoint(work):
 
 def _content(response) -> bytes:
     if getattr(response, "streaming", False):
+        # Reading it to the end closes it (the test client's wrapper does, without letting
+        # request_finished close the database connection inside the test's transaction).
         body = b"".join(response.streaming_content)
-        response.close()
     else:
         body = response.content
     headers = "\n".join(f"{k}: {v}" for k, v in response.items())
