@@ -166,9 +166,9 @@ KINDS: dict[str, Kind] = {
     "organisation": _named(lambda s: s.organisation, lambda o: o.name),
     "status": _named(lambda s: s.status, lambda st: st.name),
     "topic": _named(lambda s: s.topic, lambda t: t.name),
-    "reset_uidb64": Kind(value=lambda s: s.reset_uidb64),
-    "reset_token": Kind(value=lambda s: s.reset_token),
-    "signup_token": Kind(value=lambda s: s.signup_token, shown=lambda s: ("newcomer@",)),
+    "reset_uidb36": Kind(value=lambda s: s.reset_uidb36),
+    "reset_key": Kind(value=lambda s: s.reset_key),
+    "signup_key": Kind(value=lambda s: s.signup_key, shown=lambda s: ("newcomer@",)),
 }
 
 
@@ -301,6 +301,21 @@ SHARING_MEMBERS_ACT = ("colleague_a",)
 PORTAL_T = ("requester_a", "colleague_a")
 
 
+# The same view at the same path under a second name (allauth reverses its own names, e.g.
+# `account_login`; Helpline uses `accounts:login`): checked to be the same page, run once.
+ALIASES: dict[str, str] = {
+    "account_login": "accounts:login",
+    "account_logout": "accounts:logout",
+    "account_reset_password": "accounts:password_reset",
+    "account_reset_password_done": "accounts:password_reset_done",
+    "account_reset_password_from_key": "accounts:password_reset_confirm",
+    "account_reset_password_from_key_done": "accounts:password_reset_complete",
+    "account_signup": "accounts:signup",
+    "account_email_verification_sent": "accounts:signup_sent",
+    "account_confirm_email": "accounts:signup_confirm",
+    "account_inactive": "accounts:inactive",
+}
+
 ROUTES: dict[str, list[Case]] = {
     # --- Django's language switch (django.conf.urls.i18n) ---------------------------------
     "set_language": [
@@ -328,12 +343,12 @@ ROUTES: dict[str, list[Case]] = {
         # The link from the mail (a real token for requester A): anyone holding it is sent on
         # to the set-password form, with the token kept in the session, not the address.
         Case(
-            args={"uidb64": "reset_uidb64", "token": "reset_token"},
+            args={"uidb36": "reset_uidb36", "key": "reset_key"},
             answers=public(
                 GOES(
                     lambda s: reverse(
                         "accounts:password_reset_confirm",
-                        kwargs={"uidb64": s.reset_uidb64, "token": "set-password"},
+                        kwargs={"uidb36": s.reset_uidb36, "key": "set-password"},
                     )
                 )
             ),
@@ -345,8 +360,9 @@ ROUTES: dict[str, list[Case]] = {
     "accounts:signup_confirm": [
         # The link from the confirmation mail: it shows whose sign-up it confirms, to whoever
         # holds it (that is what the link is for).
-        Case(args={"token": "signup_token"}, answers=public(OK))
+        Case(args={"key": "signup_key"}, answers=public(OK))
     ],
+    "accounts:inactive": [Case(answers=public())],
     "accounts:profile": [Case(answers=grant(SIGNED_IN, PAGE))],
     # --- desk: the board --------------------------------------------------------------------
     "desk:board": [

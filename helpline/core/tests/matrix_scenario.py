@@ -14,17 +14,15 @@ Tickets (all in Support unless said otherwise):
 - `ticket_billing` A's request in Billing: Support's people cannot see it.
 """
 
+import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
+from django.urls import reverse
 
-from helpline.accounts import selfservice
 from helpline.accounts.models import Department, Organisation, Role, User
 from helpline.accounts.tests.factories import (
     DepartmentFactory,
@@ -85,9 +83,9 @@ class Scenario:
     organisation: Organisation
     staff_member: User
     requester_person: User
-    reset_uidb64: str
-    reset_token: str
-    signup_token: str
+    reset_uidb36: str
+    reset_key: str
+    signup_key: str
     markers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     secrets: dict[str, frozenset[str]] = field(default_factory=dict)
 
@@ -197,21 +195,30 @@ def scenario_build() -> Scenario:
         email="carol@globex.test", first_name="MARKER-REQNAME Carol", organisation=globex
     )
 
-    mail.outbox = []
-    selfservice.signup_request(
-        name="MARKER-SIGNUP Newcomer",
-        email="newcomer@elsewhere.test",
-        password="a-long-pass-phrase",
-        site_url="http://testserver/",
-    )
-    link = next(line for line in mail.outbox[-1].body.split() if "/signup/confirm/" in line)
-    signup_token = link.rstrip("/").rsplit("/", 1)[-1]
-
     sessions = {}
     for persona, user in people.items():
         client = Client()
         client.force_login(user)
         sessions[persona] = client.cookies[settings.SESSION_COOKIE_NAME].value
+
+    # The links people get by mail, made by the real pages: a sign-up to confirm, and a
+    # password reset for requester A (after the sign-ins above, which the reset key depends on).
+    mail.outbox = []
+    Client().post(
+        reverse("accounts:signup"),
+        {
+            "name": "MARKER-SIGNUP Newcomer",
+            "email": "newcomer@elsewhere.test",
+            "password1": "a-long-pass-phrase-42",
+            "password2": "a-long-pass-phrase-42",
+        },
+    )
+    Client().post(reverse("accounts:password_reset"), {"email": a.email})
+    bodies = "\n".join(message.body for message in mail.outbox)
+    signup_key = re.search(r"/accounts/signup/confirm/([^/\s]+)/", bodies).group(1)
+    reset_uidb36, reset_key = re.search(
+        r"/accounts/password/reset/key/([0-9A-Za-z]+)-(\S+)/", bodies
+    ).groups()
 
     markers = {
         "ticket": t_public,
@@ -260,9 +267,9 @@ def scenario_build() -> Scenario:
         organisation=organisation,
         staff_member=staff_member,
         requester_person=requester_person,
-        reset_uidb64=urlsafe_base64_encode(force_bytes(a.pk)),
-        reset_token=default_token_generator.make_token(a),
-        signup_token=signup_token,
+        reset_uidb36=reset_uidb36,
+        reset_key=reset_key,
+        signup_key=signup_key,
         markers=markers,
         secrets=secrets,
     )

@@ -16,18 +16,18 @@ import pytest
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from .matrix_routes import KINDS, ROUTES, Answer, Case
+from .matrix_routes import ALIASES, KINDS, ROUTES, Answer, Case
 from .matrix_scenario import PERSONAS, Scenario, scenario_build
 
 # --- the resolver, walked ---------------------------------------------------------------------
 
 
-def resolved_urls() -> dict[str, tuple[str, tuple[str, ...]]]:
-    """Every URL pattern the project resolves: full name -> (route, argument names).
+def resolved_urls() -> dict[str, tuple[str, tuple[str, ...], object]]:
+    """Every URL pattern the project resolves: full name -> (route, argument names, view).
 
     An unnamed pattern is reported under "<unnamed> route", so it cannot slip through.
     """
-    found: dict[str, tuple[str, tuple[str, ...]]] = {}
+    found: dict[str, tuple[str, tuple[str, ...], object]] = {}
 
     def walk(patterns, prefix: str, namespace: str) -> None:
         for item in patterns:
@@ -43,7 +43,7 @@ def resolved_urls() -> dict[str, tuple[str, tuple[str, ...]]]:
                     key = f"{namespace}:{item.name}" if namespace else item.name
                 else:
                     key = f"<unnamed> {route}"
-                found[key] = (route, args)
+                found[key] = (route, args, item.callback)
 
     walk(get_resolver().url_patterns, "", "")
     return found
@@ -55,11 +55,18 @@ def _namespace(key: str) -> str:
 
 def test_every_url_is_classified():
     urls = resolved_urls()
-    known_namespaces = {_namespace(key) for key in ROUTES}
+    known_namespaces = {_namespace(key) for key in (*ROUTES, *ALIASES)}
     problems = []
-    for key, (route, args) in sorted(urls.items()):
+    for key, (route, args, view) in sorted(urls.items()):
         if key.startswith("<unnamed>"):
             problems.append(f"{key}: give the URL pattern a name, then classify it")
+            continue
+        if key in ALIASES:
+            same = urls.get(ALIASES[key])
+            if same is None or (same[0], same[2]) != (route, view):
+                problems.append(
+                    f"{key!r} is not the same view at the same path as {ALIASES[key]!r}"
+                )
             continue
         namespace = _namespace(key)
         if key not in ROUTES:
@@ -86,7 +93,7 @@ def test_every_url_is_classified():
                 problems.append(f"{key}: method {case.method!r}")
     problems.extend(
         f"{key!r} is classified but no longer resolves: remove it from ROUTES"
-        for key in sorted(set(ROUTES) - set(urls))
+        for key in sorted((set(ROUTES) | set(ALIASES)) - set(urls))
     )
     assert not problems, "\n".join(problems)
 
