@@ -25,7 +25,8 @@ from .matrix_scenario import PERSONAS, Scenario, scenario_build
 def resolved_urls() -> dict[str, tuple[str, tuple[str, ...], object]]:
     """Every URL pattern the project resolves: full name -> (route, argument names, view).
 
-    An unnamed pattern is reported under "<unnamed> route", so it cannot slip through.
+    An unnamed pattern is reported under "<unnamed> route", a second pattern under a name
+    already taken under "<duplicate> …", so neither can slip through.
     """
     found: dict[str, tuple[str, tuple[str, ...], object]] = {}
 
@@ -43,6 +44,9 @@ def resolved_urls() -> dict[str, tuple[str, tuple[str, ...], object]]:
                     key = f"{namespace}:{item.name}" if namespace else item.name
                 else:
                     key = f"<unnamed> {route}"
+                if key in found:
+                    # Two patterns under one name: reverse() reaches only one of them.
+                    key = f"<duplicate> {key} at {route}"
                 found[key] = (route, args, item.callback)
 
     walk(get_resolver().url_patterns, "", "")
@@ -53,13 +57,13 @@ def _namespace(key: str) -> str:
     return key.rsplit(":", 1)[0] if ":" in key else ""
 
 
-def test_every_url_is_classified():
-    urls = resolved_urls()
+def classification_problems(urls) -> list[str]:
+    """What is wrong between the URLs resolved and the table: one line per problem."""
     known_namespaces = {_namespace(key) for key in (*ROUTES, *ALIASES)}
     problems = []
     for key, (route, args, view) in sorted(urls.items()):
-        if key.startswith("<unnamed>"):
-            problems.append(f"{key}: give the URL pattern a name, then classify it")
+        if key.startswith(("<unnamed>", "<duplicate>")):
+            problems.append(f"{key}: give the URL pattern a name of its own, then classify it")
             continue
         if key in ALIASES:
             same = urls.get(ALIASES[key])
@@ -95,7 +99,26 @@ def test_every_url_is_classified():
         f"{key!r} is classified but no longer resolves: remove it from ROUTES"
         for key in sorted((set(ROUTES) | set(ALIASES)) - set(urls))
     )
+    return problems
+
+
+def test_every_url_is_classified():
+    problems = classification_problems(resolved_urls())
     assert not problems, "\n".join(problems)
+
+
+def test_an_unknown_url_or_namespace_fails_the_matrix():
+    urls = resolved_urls()
+    view = urls["desk:ticket"][2]
+    urls["desk:secret_export"] = ("desk/export/<int:pk>/", ("pk",), view)
+    urls["mfa:totp_add"] = ("accounts/2fa/totp/add/", (), view)
+    urls["<unnamed> desk/raw/"] = ("desk/raw/", (), view)
+    del urls["manage:events"]
+    problems = "\n".join(classification_problems(urls))
+    assert "URL 'desk:secret_export' (/desk/export/<int:pk>/, arguments ['pk'])" in problems
+    assert "namespace 'mfa' is new to the access matrix; its URL 'mfa:totp_add'" in problems
+    assert "<unnamed> desk/raw/: give the URL pattern a name" in problems
+    assert "'manage:events' is classified but no longer resolves" in problems
 
 
 def test_the_walk_reaches_nested_and_library_urls():
