@@ -24,6 +24,11 @@ _MESSAGES = {
     "account/messages/email_confirmation_failed.txt": _(
         "This address belongs to another account already. Please sign in instead."
     ),
+    "mfa/messages/totp_activated.txt": _("The authenticator app is on."),
+    "mfa/messages/totp_deactivated.txt": _("The authenticator app is off."),
+    "mfa/messages/webauthn_added.txt": _("The key is added."),
+    "mfa/messages/webauthn_removed.txt": _("The key is removed."),
+    "mfa/messages/recovery_codes_generated.txt": _("New recovery codes are ready."),
 }
 
 
