@@ -176,7 +176,12 @@ def mfa_reset(*, user: User, actor) -> int:
         Authenticator.objects.filter(user_id=user.pk).values_list("type", flat=True).order_by("id")
     )
     Authenticator.objects.filter(user_id=user.pk).delete()
-    event_record(actor=actor, action="mfa.reset", obj=user, changes={"removed": removed})
+    event_record(
+        actor=actor,
+        action="mfa.reset",
+        obj=user,
+        changes={"removed": ", ".join(removed), "count": len(removed)},
+    )
     return len(removed)
 
 

@@ -43,6 +43,10 @@ KNOWN_ACTIONS = (
     "settings.changed",
     "auth.",
     "auth.login_failed",
+    "auth.mfa_failed",
+    "auth.sso_*",
+    "mfa.",
+    "mfa.reset",
     "account.",
 )
 

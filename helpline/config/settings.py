@@ -218,6 +218,9 @@ ACCOUNT_PREVENT_ENUMERATION = True
 # same path: one mail, one redirect (docs/admin/security.md).
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = True
 ACCOUNT_LOGOUT_ON_GET = False
+# Before a change to how one signs in (adding or removing an authenticator, new recovery codes):
+# the password again, or the second step; no codes by mail.
+ACCOUNT_REAUTHENTICATION_METHODS = ["password", "mfa"]
 ACCOUNT_SESSION_REMEMBER = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if env_bool("HELPLINE_HTTPS") else "http"
