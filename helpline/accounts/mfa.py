@@ -132,6 +132,24 @@ def staff_mfa_page(view):
     return wrapper
 
 
+def key_removal_guarded(view):
+    """allauth removes a security key without asking the adapter (it asks only for the app): the
+    last app or key of someone who must use two-step sign-in stays here too."""
+
+    @wraps(view)
+    def wrapper(request, *args, pk: int, **kwargs):
+        if request.method == "POST":
+            key = Authenticator.objects.filter(
+                user_id=request.user.pk, type=Authenticator.Type.WEBAUTHN, pk=pk
+            ).first()
+            if key is not None and not MfaAdapter().can_delete_authenticator(key):
+                messages.error(request, MfaAdapter.error_messages["cannot_delete_authenticator"])
+                return HttpResponseRedirect(reverse("mfa_list_webauthn"))
+        return view(request, *args, pk=pk, **kwargs)
+
+    return wrapper
+
+
 def recovery_codes_seen(view):
     """Records that a person looked at or downloaded their recovery codes."""
 

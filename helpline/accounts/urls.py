@@ -15,7 +15,7 @@ from allauth.socialaccount.providers.openid_connect import urls as oidc_urls
 from django.urls import include, path, re_path
 
 from . import views
-from .mfa import recovery_codes_seen, staff_mfa_page
+from .mfa import key_removal_guarded, recovery_codes_seen, staff_mfa_page
 
 app_name = "accounts"
 
@@ -97,7 +97,7 @@ _MFA_PAGES = [
     ),
     (
         "keys/<int:pk>/remove/",
-        staff_mfa_page(webauthn_views.remove_webauthn),
+        staff_mfa_page(key_removal_guarded(webauthn_views.remove_webauthn)),
         "mfa_remove_webauthn",
     ),
     ("keys/<int:pk>/edit/", staff_mfa_page(webauthn_views.edit_webauthn), "mfa_edit_webauthn"),

@@ -4,6 +4,7 @@ one place (MfaPolicyMiddleware) for every page the project resolves."""
 import re
 
 import pytest
+from allauth.mfa.models import Authenticator
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from conftest import PASSWORD
@@ -148,3 +149,22 @@ def test_requester_roles_cannot_be_required(admin_user):
 
     with pytest.raises(ValidationFailed):
         site_settings_update(actor=admin_user, mfa_required_roles=[Role.REQUESTER])
+
+
+def test_the_last_key_stays_while_it_is_required(client, dispatcher):
+    from allauth.mfa.webauthn.internal.auth import WebAuthn
+
+    require(mfa_required_staff=True)
+    secret, _codes = enrol_totp(dispatcher)
+    sign_in(client, dispatcher)
+    client.post(SECOND_STEP, {"code": code(secret)})
+    key = WebAuthn.add(dispatcher, "Laptop", {"id": "x"}).instance
+    remove = reverse("mfa_remove_webauthn", kwargs={"pk": key.pk})
+    # Once the app is gone, the key is the last one: it stays while required.
+    Authenticator.objects.filter(user=dispatcher, type=Authenticator.Type.TOTP).delete()
+    response = client.post(remove)
+    assert response.status_code == 302 and response.url == reverse("mfa_list_webauthn")
+    assert Authenticator.objects.filter(pk=key.pk).exists()
+    require(mfa_required_staff=False)
+    client.post(remove)
+    assert not Authenticator.objects.filter(pk=key.pk).exists()
