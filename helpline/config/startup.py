@@ -14,7 +14,7 @@ from pathlib import Path
 
 # Django refuses keys shorter than this in `check --deploy`; generated keys are 67 characters.
 SECRET_KEY_MIN_LENGTH = 50
-SECRET_KEY_FILE = "secret_key"
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name
 
 
 class StartupError(Exception):
@@ -115,4 +115,3 @@ def file_lock(path: Path):
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
-

@@ -45,9 +45,7 @@ def request_body_limit() -> int:
     default_mb = SiteSettings._meta.get_field("max_attachment_mb").default
     try:
         largest_mb = (
-            SiteSettings.objects.filter(pk=1)
-            .values_list("max_attachment_mb", flat=True)
-            .first()
+            SiteSettings.objects.filter(pk=1).values_list("max_attachment_mb", flat=True).first()
         ) or default_mb
     except DatabaseError:
         largest_mb = default_mb  # the request will fail on the database anyway
