@@ -391,7 +391,7 @@ def test_unreachable_postgresql_is_one_line_with_host_and_port_within_seconds(tm
     )
     assert time.monotonic() - started < 15
     assert_one_line(
-        result, "Cannot reach the PostgreSQL database helpline at 127.0.0.1:1", "refused"
+        result, "Cannot connect to the PostgreSQL database helpline at 127.0.0.1:1", "refused"
     )
 
 

@@ -113,7 +113,7 @@ def database_check() -> None:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         reason = first.rsplit("failed: ", 1)[-1].strip()
         raise startup.StartupError(
-            f"Cannot reach the PostgreSQL database {db.get('NAME')} at {where} ({reason}): "
+            f"Cannot connect to the PostgreSQL database {db.get('NAME')} at {where} ({reason}): "
             f"check HELPLINE_DATABASE_URL and that the database server runs."
         ) from None
 
