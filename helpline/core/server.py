@@ -1,6 +1,6 @@
 """Granian run the way `helpline serve` needs it.
 
-Two departures from Granian's own multi-process server (docs/decisions/0004):
+Two departures from Granian's own multi-process server (docs/decisions/0006):
 
 - Helpline binds the listening socket itself, without SO_REUSEPORT, and hands it to the web
   worker processes. Granian binds one SO_REUSEPORT socket per worker on Linux, so a second
