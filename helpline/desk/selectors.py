@@ -17,6 +17,7 @@ from django.utils.translation import pgettext_lazy
 
 from helpline.accounts.access import access_for
 from helpline.accounts.models import Department, Organisation, Role, User
+from helpline.core import clock
 from helpline.tickets.models import (
     OPEN_CATEGORIES,
     WAITING_CATEGORIES,
@@ -120,7 +121,7 @@ def view_tickets(user, key: str) -> QuerySet[Ticket]:
     if key == "pending":
         return qs.filter(status_category__in=WAITING_CATEGORIES)
     if key == "recent":
-        return qs.filter(last_activity_at__gte=timezone.now() - timedelta(days=RECENT_DAYS))
+        return qs.filter(last_activity_at__gte=clock.now() - timedelta(days=RECENT_DAYS))
     if key == "archive":
         return qs.filter(status_category=StatusCategory.CLOSED)
     return qs

@@ -6,11 +6,11 @@ from pathlib import PurePath
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from helpline.accounts.models import Department, Organisation, SupportLine
+from helpline.core import clock
 from helpline.core.models import TimestampedModel
 
 
@@ -210,7 +210,7 @@ class Ticket(TimestampedModel):
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
-    last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
+    last_activity_at = models.DateTimeField(_("last activity"), default=clock.now)
     deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)
     deleted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -301,7 +301,7 @@ class Entry(models.Model):
     field = models.CharField(max_length=30, blank=True)
     old_value = models.CharField(max_length=250, blank=True)
     new_value = models.CharField(max_length=250, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         verbose_name = _("thread entry")
@@ -318,7 +318,7 @@ def attachment_path(instance: "Attachment", filename: str) -> str:
     suffix = PurePath(filename).suffix.lower()[:10]
     if not suffix[1:].isalnum():
         suffix = ""
-    now = timezone.now()
+    now = clock.now()
     return f"attachments/{now:%Y/%m}/{uuid.uuid4().hex}{suffix}"
 
 
@@ -329,7 +329,7 @@ class Attachment(models.Model):
     filename = models.CharField(max_length=255)
     content_type = models.CharField(max_length=120)
     size = models.PositiveBigIntegerField()
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         ordering = ["id"]

@@ -2,11 +2,11 @@
 
 from collections.abc import Iterable
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from helpline.accounts.access import access_for
 from helpline.audit.services import event_record
+from helpline.core import clock
 from helpline.core.errors import Conflict, PermissionDenied
 
 from ..models import Attachment, Entry, EntryKind, PriorityRule, Status, StatusCategory, Ticket
@@ -64,7 +64,7 @@ def history(ticket: Ticket, actor, field: str, old: str, new: str, reason: str =
 
 def apply_status(ticket: Ticket, status: Status) -> None:
     """Set the status and the lifecycle timestamps that go with its category."""
-    now = timezone.now()
+    now = clock.now()
     ticket.status = status
     ticket.status_category = status.category
     if status.category == StatusCategory.RESOLVED:
@@ -79,7 +79,7 @@ def apply_status(ticket: Ticket, status: Status) -> None:
 
 
 def touch(ticket: Ticket, *fields: str) -> None:
-    ticket.last_activity_at = timezone.now()
+    ticket.last_activity_at = clock.now()
     ticket.version += 1
     ticket.save(update_fields=[*fields, "last_activity_at", "version", "updated_at"])
 
