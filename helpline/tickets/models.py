@@ -329,6 +329,8 @@ class Attachment(models.Model):
     filename = models.CharField(max_length=255)
     content_type = models.CharField(max_length=120)
     size = models.PositiveBigIntegerField()
+    # Of the stored content: finds duplicates (the same file mailed twice) and proves integrity.
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True, db_index=True)
     created_at = models.DateTimeField(default=clock.now)
 
     class Meta:

@@ -10,7 +10,7 @@ from helpline.core import clock
 from helpline.core.errors import Conflict, PermissionDenied
 
 from ..models import Attachment, Entry, EntryKind, PriorityRule, Status, StatusCategory, Ticket
-from .attachments import CheckedFile
+from .attachments import CheckedFile, file_sha256
 
 
 def locked(ticket: Ticket, expected_version: int | None = None) -> Ticket:
@@ -93,6 +93,7 @@ def attach(entry: Entry, files: Iterable[CheckedFile]) -> list[Attachment]:
             filename=checked.filename,
             content_type=checked.content_type,
             size=checked.size,
+            sha256=checked.sha256 or file_sha256(checked.upload),
         )
         checked.upload.seek(0)
         attachment.file.save(checked.filename, checked.upload, save=False)
