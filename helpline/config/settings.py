@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "helpline.desk",
     "helpline.portal",
     "helpline.administration",
+    "helpline.demo",
 ]
 
 MIDDLEWARE = [
