@@ -83,3 +83,25 @@ def test_commands_live_with_their_app():
     assert commands["createadmin"] == "accounts"
     assert commands["prune-events"] == "audit"
     assert commands["check-files"] == "tickets"
+
+
+CONFIGURATION = ("SiteSettings", "Status", "Topic", "PriorityRule")
+WRITES = {"create", "get_or_create", "update_or_create", "update", "delete", "bulk_create"}
+
+
+def test_configuration_is_written_in_one_module():
+    """Settings, statuses, topics and the priority matrix change only through
+    `helpline.administration.services` (which records every change)."""
+    allowed = {ROOT / "administration" / "services.py", ROOT / "core" / "models.py"}
+    offenders = []
+    for path, _parts in shipped_modules():
+        if path in allowed:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            # Model.objects.<write>(…) and Model.objects.filter(…).<write>(…)
+            if not (isinstance(node, ast.Attribute) and node.attr in WRITES):
+                continue
+            names = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
+            if names & set(CONFIGURATION):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not offenders, offenders
