@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from helpline.accounts.models import Department, Organisation, Role, SupportLine, User
-from helpline.accounts.services import RIGHTS, STAFF_ROLES
+from helpline.accounts.services import RIGHTS
 from helpline.audit.selectors import event_object_types
 from helpline.core.errors import DomainError
 from helpline.core.models import SiteSettings
@@ -122,7 +122,7 @@ class AddMemberForm(RightsForm):
 
 # --- staff ----------------------------------------------------------------------------------
 
-STAFF_ROLE_CHOICES = [(value, label) for value, label in Role.choices if value in STAFF_ROLES]
+STAFF_ROLE_CHOICES = [(value, label) for value, label in Role.choices if value in Role.STAFF]
 LINE_CHOICES = [("", "—"), *SupportLine.choices]
 
 
@@ -352,10 +352,10 @@ class EventFilterForm(BootstrapForm, forms.Form):
         # lists staff, plus the chosen person when they are not staff.
         actor = self.fields["actor"]
         actor.queryset = User.objects.all()
-        people = User.objects.filter(role__in=STAFF_ROLES)
+        people = User.objects.filter(role__in=Role.STAFF)
         chosen = str(self.data.get("actor", ""))
         if chosen.isdigit():
-            people = User.objects.filter(Q(role__in=STAFF_ROLES) | Q(pk=int(chosen)))
+            people = User.objects.filter(Q(role__in=Role.STAFF) | Q(pk=int(chosen)))
         actor.choices = [("", _("Anyone"))] + [
             (person.pk, f"{person.display_name} <{person.email}>")
             for person in people.order_by("first_name", "last_name", "email")

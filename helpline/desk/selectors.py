@@ -35,7 +35,6 @@ PAGE_SIZE = 50
 COUNT_CAP = 1000
 COUNT_CACHE_SECONDS = 30
 RECENT_DAYS = 7
-STAFF_ROLES = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN, Role.EXTERNAL)
 
 
 @dataclass(frozen=True)
@@ -410,7 +409,7 @@ def board_choices(user) -> BoardChoices:
         departments=departments,
         viewable=departments_viewable(user, departments),
         staff=list(
-            User.objects.filter(is_active=True, role__in=STAFF_ROLES).only(
+            User.objects.filter(is_active=True, role__in=Role.STAFF).only(
                 "id", "first_name", "last_name", "email", "role", "is_active", "is_superuser"
             )
         ),

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from helpline.accounts.models import Role, User
-from helpline.accounts.services import STAFF_ROLES, staff_create, staff_deactivate, staff_update
+from helpline.accounts.services import staff_create, staff_deactivate, staff_update
 from helpline.core.decorators import admin_required
 from helpline.core.errors import DomainError
 
@@ -67,7 +67,7 @@ def staff_new(request):
 @admin_required
 @require_http_methods(["GET", "POST"])
 def staff_edit(request, pk: int):
-    person = get_object_or_404(User, pk=pk, role__in=STAFF_ROLES)
+    person = get_object_or_404(User, pk=pk, role__in=Role.STAFF)
     memberships = staff_memberships(person)
     initial = {
         "email": person.email,
@@ -108,7 +108,7 @@ def staff_edit(request, pk: int):
 @admin_required
 @require_POST
 def staff_deactivate_view(request, pk: int):
-    person = get_object_or_404(User, pk=pk, role__in=STAFF_ROLES)
+    person = get_object_or_404(User, pk=pk, role__in=Role.STAFF)
     try:
         staff_deactivate(user=person, actor=request.user)
     except DomainError as exc:

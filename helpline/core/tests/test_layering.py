@@ -105,3 +105,23 @@ def test_configuration_is_written_in_one_module():
             if names & set(CONFIGURATION):
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert not offenders, offenders
+
+
+def test_role_groups_are_named_once_on_the_model():
+    """A set or tuple of two or more roles outside `Role` itself should be `Role.STAFF`,
+    `Role.SUPERVISING` or a new group declared there."""
+    offenders = []
+    for path, _parts in shipped_modules():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Set | ast.Tuple | ast.List):
+                continue
+            roles = [
+                e
+                for e in node.elts
+                if isinstance(e, ast.Attribute)
+                and isinstance(e.value, ast.Name)
+                and e.value.id == "Role"
+            ]
+            if len(roles) >= 2:
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not offenders, offenders

@@ -189,7 +189,7 @@ def ticket_hand_to_supervisor(*, ticket: Ticket, actor, supervisor: User, reason
     """Hierarchical escalation: the supervisor becomes responsible, with a reason."""
     if not (reason or "").strip():
         raise ValidationFailed(_("Say why the supervisor should take this."), field="reason")
-    if supervisor.role not in {Role.SUPERVISOR, Role.ADMIN}:
+    if supervisor.role not in Role.SUPERVISING:
         raise ValidationFailed(_("Choose a supervisor."), field="supervisor")
     return ticket_update(ticket=ticket, actor=actor, reason=reason.strip(), assignee=supervisor)
 
