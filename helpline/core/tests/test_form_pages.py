@@ -15,16 +15,12 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 from django import forms
-from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
-from helpline.accounts import selfservice
 from helpline.tickets import services
 from helpline.tickets.models import Channel, Status, StatusCategory, Topic
 
@@ -65,10 +61,11 @@ class World:
     """One object of each kind, so every URL's arguments name something real."""
 
     ids: dict[str, int] = field(default_factory=dict)
-    strings: dict[str, str] = field(default_factory=dict)
+    mailed: dict[str, dict] = field(default_factory=dict)  # URL name → kwargs of a mailed link
 
     def kwargs(self, name: str, pattern: URLPattern) -> dict:
-        wanted = list(pattern.pattern.converters)
+        # path() names its arguments in converters, re_path() in the regex's named groups.
+        wanted = list(pattern.pattern.converters) or list(pattern.pattern.regex.groupindex)
         namespace, view = name.split(":")
         if not wanted:
             return {}
@@ -97,11 +94,9 @@ MANAGE_OBJECTS = {
 ARGUMENTS = {
     "desk:unlink": lambda w: {"pk": w.ids["ticket"], "other": w.ids["other"]},
     "manage:member_change": lambda w: {"pk": w.ids["department"], "user_pk": w.ids["staff"]},
-    "accounts:password_reset_confirm": lambda w: {
-        "uidb64": w.strings["uidb64"],
-        "token": w.strings["reset_token"],
-    },
-    "accounts:signup_confirm": lambda w: {"token": w.strings["signup_token"]},
+    # Links as the mails carry them (the world asks for both mails).
+    "accounts:password_reset_confirm": lambda w: w.mailed["accounts:password_reset_confirm"],
+    "accounts:signup_confirm": lambda w: w.mailed["accounts:signup_confirm"],
 }
 
 
@@ -129,10 +124,23 @@ def world(requester_a, support, dispatcher, admin_user, supervisor, org_a, setti
     services.ticket_link(ticket=ticket, other=other, actor=dispatcher)
     status = Status.objects.create(name="Waiting for parts", category=StatusCategory.ON_HOLD)
     topic = Topic.objects.create(name="Printers", department=support)
-    selfservice.signup_request(
-        name="Nina New", email="nina@new.test", password="a-long-pass-phrase", site_url="/"
-    )
-    signup_token = re.search(r"signup/confirm/([^/\s]+)/", mail.outbox[-1].body).group(1)
+    mailed = {}
+    for url, data in (
+        (
+            "accounts:signup",
+            {
+                "name": "Nina New",
+                "email": "nina@new.test",
+                "password1": "long-enough-pass-42",
+                "password2": "long-enough-pass-42",
+            },
+        ),
+        ("accounts:password_reset", {"email": requester_a.email}),
+    ):
+        assert Client().post(reverse(url), data).status_code == 302
+        path = re.search(r"https?://[^/\s]+(/accounts/\S+/)", mail.outbox[-1].body).group(1)
+        match = resolve(path)
+        mailed[f"{match.namespace}:{match.url_name}"] = match.kwargs
     return World(
         ids={
             "ticket": ticket.pk,
@@ -145,11 +153,7 @@ def world(requester_a, support, dispatcher, admin_user, supervisor, org_a, setti
             "status": status.pk,
             "topic": topic.pk,
         },
-        strings={
-            "uidb64": urlsafe_base64_encode(force_bytes(requester_a.pk)),
-            "reset_token": default_token_generator.make_token(requester_a),
-            "signup_token": signup_token,
-        },
+        mailed=mailed,
     )
 
 
