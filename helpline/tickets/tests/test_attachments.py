@@ -123,7 +123,7 @@ def test_the_migration_backfills_existing_files(media, requester_a, support):
     lost.file.storage.delete(lost.file.name)
     with connection.cursor() as cursor:
         cursor.execute("UPDATE tickets_attachment SET sha256 = ''")
-    migration = importlib.import_module("helpline.tickets.migrations.0007_attachment_sha256")
+    migration = importlib.import_module("helpline.tickets.migrations.0008_attachment_sha256")
 
     migration.backfill_sha256(apps, connection.schema_editor())
 

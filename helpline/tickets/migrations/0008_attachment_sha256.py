@@ -25,7 +25,7 @@ def backfill_sha256(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0006_history_text_removed'),
+        ('tickets', '0007_ticket_org_department'),
     ]
 
     operations = [
