@@ -75,34 +75,6 @@ def _journey_connections_closed(django_db_setup, browser):
     connections.close_all()
 
 
-def _event_log_retention_flag(blocker, *, hold: bool) -> None:
-    sql = (
-        "INSERT INTO audit_event_retention (id, started_at) VALUES (1, CURRENT_TIMESTAMP)"
-        " ON CONFLICT (id) DO NOTHING"
-        if hold
-        else "DELETE FROM audit_event_retention"
-    )
-    with blocker.unblock(), connections["default"].cursor() as cursor:
-        cursor.execute(sql)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item, nextitem):
-    """The flush after each journey empties every table (DELETE on SQLite, TRUNCATE on
-    PostgreSQL), which the event log's triggers refuse: hold its retention flag while the
-    journey's fixtures are torn down. The flag table is no Django model, the flush leaves it."""
-    blocker = item.funcargs.get("django_db_blocker")
-    if blocker is None:
-        return (yield)
-    _event_log_retention_flag(blocker, hold=True)
-    try:
-        return (yield)
-    finally:
-        # After the session's last test the teardown has dropped the test database already.
-        if nextitem is not None:
-            _event_log_retention_flag(blocker, hold=False)
-
-
 @pytest.fixture(autouse=True)
 def _live_database(
     _seeded_database_restorable,

@@ -308,7 +308,7 @@ class TopicForm(BootstrapForm, forms.ModelForm):
 class SettingsForm(BootstrapForm, forms.ModelForm):
     mfa_required_roles = forms.TypedMultipleChoiceField(
         label=_("Require two-step sign-in for these roles"),
-        choices=[(role.value, role.label) for role in STAFF_ROLES],
+        choices=STAFF_ROLE_CHOICES,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Used when it is not required for all staff."),

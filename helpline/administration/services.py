@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from helpline.accounts.services import STAFF_ROLES
+from helpline.accounts.models import Role
 from helpline.audit.changes import diff, snapshot
 from helpline.audit.services import event_record, saved_with_event
 from helpline.core.errors import ValidationFailed
@@ -86,13 +86,13 @@ def site_settings_update(*, actor, **values) -> SiteSettings:
                 _("File types are extensions made of letters and digits, such as pdf or png."),
                 field=field,
             )
-    staff_roles = {str(role) for role in STAFF_ROLES}
+    staff_roles = set(Role.STAFF)
     roles = [str(role) for role in (row.mfa_required_roles or [])]
     if not set(roles) <= staff_roles:
         raise ValidationFailed(
             _("Two-step sign-in can be required of staff roles only."), field="mfa_required_roles"
         )
-    row.mfa_required_roles = [role for role in STAFF_ROLES if role in roles]
+    row.mfa_required_roles = [role for role in Role.STAFF if role in roles]
     row.allowed_types = ", ".join(allowed)
     row.blocked_types = ", ".join(blocked)
     row.save()

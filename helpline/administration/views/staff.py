@@ -129,7 +129,7 @@ def staff_deactivate_view(request, pk: int):
 @admin_required
 @require_POST
 def staff_mfa_reset_view(request, pk: int):
-    person = get_object_or_404(User, pk=pk, role__in=STAFF_ROLES)
+    person = get_object_or_404(User, pk=pk, role__in=Role.STAFF)
     try:
         mfa_reset(user=person, actor=request.user)
     except DomainError as exc:
