@@ -44,6 +44,7 @@ KNOWN_ACTIONS = (
     "auth.",
     "auth.login_failed",
     "account.",
+    "mail.",
 )
 
 

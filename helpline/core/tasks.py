@@ -1,16 +1,18 @@
-"""Periodic housekeeping run by the worker."""
+"""Periodic housekeeping run by the worker: the heartbeat and the SQLite integrity check."""
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
 
-from .health import worker_heartbeat_record
+from .health import database_integrity_check
+from .jobs import periodic_job
+
+HEARTBEAT_JOB = "core.heartbeat"
 
 
-@db_periodic_task(crontab(minute="*"))
+@periodic_job(HEARTBEAT_JOB, crontab(minute="*"), every=60)
 def worker_heartbeat():
-    worker_heartbeat_record()
+    """Its finish time in the `PeriodicJob` row is the heartbeat /healthz reads."""
 
 
-@db_task()
-def worker_heartbeat_now():
-    worker_heartbeat_record()
+@periodic_job("core.database_check", crontab(minute="17", hour="*/6"), every=6 * 3600)
+def database_check():
+    database_integrity_check()

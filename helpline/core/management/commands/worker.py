@@ -27,7 +27,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         from huey.contrib.djhuey import HUEY
 
-        from helpline.core.tasks import worker_heartbeat_now
+        from helpline.core.jobs import worker_started
 
         if HUEY.immediate:
             raise CommandError("HELPLINE_TASKS_IMMEDIATE is on: there is no queue to work.")
@@ -36,11 +36,11 @@ class Command(BaseCommand):
         if options["threads"]:
             consumer_options["workers"] = options["threads"]
         consumer_options["periodic"] = not options["no_periodic"]
+        consumer_options["flush_locks"] = not options["no_periodic"]
         consumer = HUEY.create_consumer(**consumer_options)
         self.stdout.write(
             f"Helpline worker: {consumer_options.get('workers', 1)} threads, periodic jobs "
             f"{'off' if options['no_periodic'] else 'on'}. Press Ctrl-C to stop."
         )
-        if not options["no_periodic"]:
-            worker_heartbeat_now()
+        worker_started(periodic=not options["no_periodic"])
         consumer.run()
