@@ -1,7 +1,7 @@
 """/healthz: 200 when every part is well, otherwise 503 with JSON naming the failing parts.
 
-The check reads on its own connection, so these tests commit their data (transactional_db):
-the health connection cannot see a test's open transaction.
+The check reads on its own connection, so these tests commit their data (`committed_db`): the
+health connection cannot see a test's open transaction.
 """
 
 import time
@@ -9,6 +9,8 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core.management import call_command
+from django.db import connections
 from django.utils import timezone
 
 from helpline.core.health import HEARTBEAT_MAX_AGE, health_report
@@ -17,7 +19,22 @@ from helpline.core.models import PeriodicJob
 from helpline.core.tasks import HEARTBEAT_JOB, worker_heartbeat
 from helpline.mail.models import OutboxMessage
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("_seed_restored_after_the_module"),
+]
+
+
+@pytest.fixture(scope="module")
+def _seed_restored_after_the_module(django_db_setup, django_db_blocker):
+    """Committed tests end with a flush, which empties what the migrations seeded (statuses, the
+    priority matrix); put it back for the tests that run after this module."""
+    with django_db_blocker.unblock():
+        seed = connections["default"].creation.serialize_db_to_string()
+    yield
+    with django_db_blocker.unblock():
+        call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
+        connections["default"].creation.deserialize_db_from_string(seed)
 
 
 def all_jobs_ran():
