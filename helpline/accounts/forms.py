@@ -1,13 +1,11 @@
 """Forms for signing in, signing up, resetting a password and editing one's profile."""
 
+from allauth.account.forms import LoginForm, ResetPasswordForm, ResetPasswordKeyForm
+from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
 from django.conf import settings
-from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
+from django.contrib.auth.hashers import make_password
 from django.utils.translation import gettext_lazy as _
-
-from . import throttle
-from .models import User
 
 
 class BootstrapFormMixin:
@@ -34,102 +32,76 @@ class BootstrapFormMixin:
                 attrs["aria-invalid"] = "true"
 
 
-def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+class SignInForm(BootstrapFormMixin, LoginForm):
+    """allauth's sign-in by email and password with our labels (the pause after repeated
+    failures is allauth's rate limit, keyed by the adapter)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        login = self.fields["login"]
+        login.label = _("Email address")
+        login.widget.attrs.update({"autofocus": True, "autocomplete": "email"})
+        login.widget.attrs.pop("placeholder", None)
+        password = self.fields["password"]
+        password.help_text = ""
+        password.widget.attrs.pop("placeholder", None)
 
 
-class EmailAuthenticationForm(BootstrapFormMixin, AuthenticationForm):
-    """Email and password, with the sign-in pause after repeated failures."""
+class PasswordResetRequestForm(BootstrapFormMixin, ResetPasswordForm):
+    """allauth's reset, also for requesters registered from a request who never had a password.
 
-    username = forms.EmailField(
-        label=_("Email address"),
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
-    )
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "invalid_login": _(
-            "That email address and password do not match. Check them and try again, or set a "
-            "new password."
-        ),
-        "throttled": _(
-            "Too many failed attempts. For your safety, signing in is paused for 15 minutes. "
-            "You can set a new password meanwhile."
-        ),
-    }
+    Known, unknown and inactive addresses all take the same path to one mail and the same page
+    (settings: ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS). Only a person's primary address receives the
+    link, so using it proves that address (selfservice.password_reset_recorded).
+    """
 
-    def clean(self):
-        email = self.cleaned_data.get("username") or ""
-        ip = client_ip(self.request)
-        if email and throttle.login_locked(email, ip):
-            throttle.login_refusal_record(email)
-            raise forms.ValidationError(self.error_messages["throttled"], code="throttled")
-        try:
-            cleaned = super().clean()
-        except forms.ValidationError:
-            if email:
-                throttle.login_failure_note(email, ip)
-            raise
-        if self.user_cache is not None:
-            throttle.login_success_note(email)
-        return cleaned
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        email = self.fields["email"]
+        email.label = _("Email address")
+        email.widget.attrs.update({"autofocus": True, "autocomplete": "email"})
+        email.widget.attrs.pop("placeholder", None)
+
+    def clean_email(self):
+        email = super().clean_email()
+        self.users = [user for user in self.users if user.email.lower() == email.lower()]
+        return email
 
 
-class PasswordResetRequestForm(BootstrapFormMixin, PasswordResetForm):
-    """Django's reset, also for requesters registered from a mail who never had a password."""
+class SignupForm(BootstrapFormMixin, AllauthSignupForm):
+    """Name, email and the password twice; allauth creates an unusable-until-confirmed account.
 
-    email = forms.EmailField(
-        label=_("Email address"),
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
-    )
+    An address that already belongs to someone gets a mail instead of an account (allauth's
+    enumeration prevention); the password is hashed in that branch too, so the time taken does
+    not tell the branches apart.
+    """
 
-    def get_users(self, email):
-        users = User._default_manager.filter(email__iexact=email.strip(), is_active=True)
-        return (u for u in users if u.email.lower() == email.strip().lower())
-
-
-class SignupForm(BootstrapFormMixin, forms.Form):
     name = forms.CharField(
         label=_("Your name"),
         max_length=150,
         widget=forms.TextInput(attrs={"autocomplete": "name", "autofocus": True}),
     )
-    email = forms.EmailField(
-        label=_("Email address"),
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-    )
-    password1 = forms.CharField(
-        label=_("Password"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=password_validation.password_validators_help_text_html(),
-    )
-    password2 = forms.CharField(
-        label=_("Password again"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
+    field_order = ("name", "email", "password1", "password2")
 
-    def clean_password2(self):
-        first = self.cleaned_data.get("password1")
-        second = self.cleaned_data.get("password2")
-        if first and second and first != second:
-            raise forms.ValidationError(_("The two passwords are not the same."))
-        return second
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].label = _("Email address")
+        self.fields["password2"].label = _("Password again")
+        for field in self.fields.values():
+            field.widget.attrs.pop("placeholder", None)
+        self.order_fields(self.field_order)
 
     def clean(self):
         cleaned = super().clean()
-        password = cleaned.get("password2")
-        if password:
-            first, _sep, last = (cleaned.get("name") or "").partition(" ")
-            probe = User(email=cleaned.get("email") or "", first_name=first, last_name=last)
-            try:
-                password_validation.validate_password(password, probe)
-            except forms.ValidationError as error:
-                self.add_error("password1", error)
+        if "password2" in self.errors.as_data():
+            # allauth's wording, in the product's voice.
+            self.errors["password2"] = self.error_class([_("The two passwords are not the same.")])
         return cleaned
+
+    def try_save(self, request):
+        if self.account_already_exists:
+            make_password(self.cleaned_data.get("password1") or "")
+        return super().try_save(request)
 
 
 class ProfileForm(BootstrapFormMixin, forms.Form):
@@ -151,5 +123,12 @@ class ProfileForm(BootstrapFormMixin, forms.Form):
         ]
 
 
-class NewPasswordForm(BootstrapFormMixin, SetPasswordForm):
-    """Django's set-password form with our look."""
+class NewPasswordForm(BootstrapFormMixin, ResetPasswordKeyForm):
+    """allauth's choose-a-password form (from a reset or set-password link) with our look."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["password1"].label = _("New password")
+        self.fields["password2"].label = _("New password again")
+        for field in self.fields.values():
+            field.widget.attrs.pop("placeholder", None)

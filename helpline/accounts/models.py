@@ -52,14 +52,27 @@ class HelplineUserManager(BaseUserManager):
     use_in_migrations = True
 
     def _create_user(self, email, password, **extra_fields):
+        """Create the person and their primary address row (allauth's EmailAddress).
+
+        `email_verified` says whether the address is proved; by default staff addresses are
+        (an administrator vouches for them) and requesters' are not.
+        """
         if not email:
             raise ValueError("An email address is required")
+        verified = extra_fields.pop(
+            "email_verified", extra_fields.get("role", Role.REQUESTER) != Role.REQUESTER
+        )
         user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
         if password:
             user.set_password(password)
         else:
             user.set_unusable_password()
         user.save(using=self._db)
+        from allauth.account.models import EmailAddress
+
+        EmailAddress.objects.using(self._db).create(
+            user=user, email=user.email, primary=True, verified=verified
+        )
         return user
 
     def create_user(self, email, password=None, **extra_fields):

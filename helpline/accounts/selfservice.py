@@ -1,109 +1,110 @@
-"""Writes people make to their own account: sign-up with a confirmed address, profile changes."""
+"""Writes around people's own accounts: sign-up outcomes, expired sign-ups, profile changes.
 
-import secrets
+django-allauth runs the flows (docs/decisions/0004-allauth.md); these services hold what Helpline
+adds to them and are called from allauth's signals (signals.py) or the worker (tasks.py).
+"""
 
+from datetime import timedelta
+
+from allauth.account.models import EmailAddress
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
-from django.contrib.auth.tokens import default_token_generator
-from django.core.cache import cache
-from django.core.mail import send_mail
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from helpline.audit.models import Event
 from helpline.audit.services import event_record
-from helpline.core.errors import Conflict, ValidationFailed
-from helpline.core.models import SiteSettings
+from helpline.core.errors import ValidationFailed
 
-from .models import User
-from .services import requester_register
-
-SIGNUP_TTL_SECONDS = 3 * 24 * 3600
-_SIGNUP_KEY = "hl:signup:{token}"
+from .models import Role, User
+from .services import organisation_for_email
 
 
-def _send(template: str, subject: str, to: str, context: dict) -> None:
-    body = render_to_string(template, context)
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
-
-
-def signup_request(*, name: str, email: str, password: str, site_url: str) -> None:
-    """Start a sign-up: mail a confirmation link, or, when the address already has an account,
-    mail how to sign in or set a password instead.
-
-    Nothing is created until the link is used, so nobody can claim someone else's address (and
-    with it their organisation's shared requests). The answer on screen is the same whatever
-    the address, so sign-up does not reveal which addresses are known.
-    """
-    email = User.objects.normalize_email(email.strip()).lower()
-    # Hash in every branch so the response time does not tell the branches apart either.
-    password_hash = make_password(password)
-    desk_name = SiteSettings.current().desk_name
-    context = {"desk_name": desk_name, "site_url": site_url.rstrip("/"), "name": name}
-    existing = User.objects.filter(email__iexact=email).first()
-    if existing is None:
-        token = secrets.token_urlsafe(32)
-        cache.set(
-            _SIGNUP_KEY.format(token=token),
-            {"email": email, "name": name.strip(), "password": password_hash},
-            SIGNUP_TTL_SECONDS,
-        )
-        context["link"] = reverse("accounts:signup_confirm", kwargs={"token": token})
-        _send(
-            "accounts/email/signup_confirm.txt",
-            _("Confirm your address for %(desk)s") % {"desk": desk_name},
-            email,
-            context,
-        )
-        return
-    if not existing.is_active:
-        return
-    context["has_password"] = existing.has_usable_password()
-    context["login_link"] = reverse("accounts:login")
-    context["reset_link"] = reverse(
-        "accounts:password_reset_confirm",
-        kwargs={
-            "uidb64": urlsafe_base64_encode(force_bytes(existing.pk)),
-            "token": default_token_generator.make_token(existing),
-        },
-    )
-    _send(
-        "accounts/email/signup_existing.txt",
-        _("You already have an account at %(desk)s") % {"desk": desk_name},
-        email,
-        context,
-    )
-
-
-def signup_pending(token: str) -> dict | None:
-    """The sign-up a confirmation link stands for, or None when it expired or was used."""
-    return cache.get(_SIGNUP_KEY.format(token=token))
+def signup_recorded(*, user: User) -> None:
+    """A sign-up form was sent for a new address: the account exists but cannot be used yet."""
+    # No actor: nobody has proved anything yet, and an event naming the account as actor would
+    # keep the expired sign-up from ever being removed (the event log is append-only).
+    event_record(actor=None, action="account.signed_up", obj=user)
 
 
 @transaction.atomic
-def signup_confirm(*, token: str) -> User:
-    """Create the account from a confirmed sign-up (the link proves the mailbox is theirs).
+def address_confirmed(*, address: EmailAddress) -> None:
+    """The owner of `address` opened its confirmation link and pressed the button.
 
-    A requester registered meanwhile from a mail keeps their history and gets the chosen
-    password; an account that already has a password is left alone.
+    A requester joins the organisation of their mail domain only now, since the domain is what
+    grants the organisation's shared requests. Records account.address_confirmed.
     """
-    key = _SIGNUP_KEY.format(token=token)
-    pending = cache.get(key)
-    if not pending:
-        raise ValidationFailed(_("This link has expired or has already been used."))
-    existing = User.objects.filter(email__iexact=pending["email"]).first()
-    if existing is not None and (existing.has_usable_password() or not existing.is_active):
-        cache.delete(key)
-        raise Conflict(_("An account with this address already exists. Please sign in."))
-    user = requester_register(email=pending["email"], name=pending["name"])
-    user.password = pending["password"]
-    user.save(update_fields=["password"])
-    cache.delete(key)
-    event_record(actor=user, action="account.signed_up", obj=user)
-    return user
+    user = User.objects.select_for_update().get(pk=address.user_id)
+    if user.role == Role.REQUESTER and user.organisation_id is None and address.primary:
+        organisation = organisation_for_email(address.email)
+        if organisation is not None:
+            user.organisation = organisation
+            user.save(update_fields=["organisation"])
+    event_record(
+        actor=user,
+        action="account.address_confirmed",
+        obj=user,
+        changes={"email": address.email},
+    )
+
+
+@transaction.atomic
+def password_changed(*, user: User, by_reset: bool) -> None:
+    """Record a new password; a reset link only ever goes to the primary address, so using it
+    proves that address as well."""
+    if by_reset:
+        EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=False).update(
+            verified=True
+        )
+    event_record(
+        actor=user,
+        action="auth.password_changed",
+        obj=user,
+        changes={"by": "reset" if by_reset else "user"},
+    )
+
+
+def signups_expired_remove(*, now=None) -> dict[str, int]:
+    """Remove sign-ups whose address was never confirmed once their link has expired.
+
+    A pending sign-up is a requester with a password, no confirmed address and no sign-in. If a
+    request was meanwhile attached to it (someone wrote from that address), the person stays,
+    but the password chosen by whoever signed up is dropped: they set their own through the
+    password reset. Each removal is recorded (account.signup_expired). Returns the counts.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS)
+    pending = (
+        User.objects.filter(
+            role=Role.REQUESTER, last_login__isnull=True, date_joined__lt=cutoff, is_staff=False
+        )
+        .exclude(password__startswith=UNUSABLE_PASSWORD_PREFIX)
+        .exclude(emailaddress__verified=True)
+    )
+    counts = {"removed": 0, "kept": 0}
+    for user_id in pending.values_list("pk", flat=True):
+        with transaction.atomic():
+            user = pending.select_for_update().filter(pk=user_id).first()
+            if user is None:
+                continue
+            in_use = (
+                user.requested_tickets.exists() or Event.objects.filter(actor_id=user.pk).exists()
+            )
+            event_record(
+                actor=None,
+                action="account.signup_expired",
+                obj=user,
+                changes={"email": user.email, "kept": in_use},
+            )
+            if in_use:
+                user.set_unusable_password()
+                user.save(update_fields=["password"])
+                counts["kept"] += 1
+            else:
+                user.delete()
+                counts["removed"] += 1
+    return counts
 
 
 @transaction.atomic

@@ -2,10 +2,15 @@
 
 from collections.abc import Mapping
 
-from django.contrib.auth.forms import PasswordResetForm
+from allauth.account.forms import default_token_generator
+from allauth.account.utils import user_pk_to_url_str
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from helpline.audit.changes import diff, snapshot
@@ -13,6 +18,7 @@ from helpline.audit.services import event_record, saved_with_event
 from helpline.core.errors import ValidationFailed
 from helpline.core.models import SiteSettings
 
+from .addresses import address_normalise, address_primary_set, address_taken, user_by_address
 from .models import Department, DepartmentMembership, Organisation, Role, User
 
 
@@ -24,14 +30,15 @@ def organisation_for_email(email: str) -> Organisation | None:
 def requester_register(
     *, email: str, name: str = "", phone: str = "", organisation: Organisation | None = None
 ) -> User:
-    """Find the requester with this address or register one (no password until they set it).
+    """Find the person with this address (primary or other) or register a requester (no
+    password until they set it, address not proved).
 
     The organisation is taken from the mail domain when not given.
     """
-    email = User.objects.normalize_email(email.strip()).lower()
+    email = address_normalise(email)
     if not email or "@" not in email:
         raise ValidationFailed(_("A valid email address is required."), field="email")
-    existing = User.objects.filter(email__iexact=email).first()
+    existing = user_by_address(email)
     if existing is not None:
         return existing
     first, _sep, last = name.strip().partition(" ")
@@ -189,39 +196,30 @@ STAFF_ROLES = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN, Role.EXTERNAL)
 STAFF_FIELDS = ("email", "first_name", "last_name", "role", "support_line", "is_active")
 
 
-class _SetPasswordMailForm(PasswordResetForm):
-    """Django's password-reset mail, also for a new account that never had a password."""
-
-    def __init__(self, user: User):
-        super().__init__({"email": user.email})
-        self._user = user
-
-    def get_users(self, email):
-        if self._user.is_active:
-            yield self._user
-
-
 def staff_set_password_mail_send(*, user: User, domain: str, use_https: bool) -> None:
-    """Mail `user` a one-use link to choose their password (Django's reset token)."""
-    form = _SetPasswordMailForm(user)
-    if form.is_valid():
-        form.save(
-            domain_override=domain,
-            use_https=use_https,
-            subject_template_name="administration/mail/set_password_subject.txt",
-            email_template_name="administration/mail/set_password.txt",
-            extra_email_context={"desk_name": SiteSettings.current().desk_name},
-        )
+    """Mail `user` a one-use link to choose their password (the password reset's key)."""
+    if not user.is_active:
+        return
+    key = f"{user_pk_to_url_str(user)}-{default_token_generator.make_token(user)}"
+    uidb36, _sep, token = key.partition("-")
+    path = reverse("accounts:password_reset_confirm", kwargs={"uidb36": uidb36, "key": token})
+    context = {
+        "user": user,
+        "desk_name": SiteSettings.current().desk_name,
+        "domain": domain,
+        "email": user.email,
+        "link": f"{'https' if use_https else 'http'}://{domain}{path}",
+    }
+    subject = render_to_string("administration/mail/set_password_subject.txt", context)
+    body = render_to_string("administration/mail/set_password.txt", context)
+    send_mail(" ".join(subject.split()), body, settings.DEFAULT_FROM_EMAIL, [user.email])
 
 
 def _email_free(email: str, *, exclude_pk: int | None = None) -> str:
-    email = User.objects.normalize_email((email or "").strip()).lower()
+    email = address_normalise(email)
     if not email or "@" not in email:
         raise ValidationFailed(_("A valid email address is required."), field="email")
-    taken = User.objects.filter(email__iexact=email)
-    if exclude_pk is not None:
-        taken = taken.exclude(pk=exclude_pk)
-    if taken.exists():
+    if address_taken(email, exclude_user_id=exclude_pk):
         raise ValidationFailed(_("Another account already uses this address."), field="email")
     return email
 
@@ -274,6 +272,7 @@ def staff_create(
     else:
         user.set_unusable_password()
     user.save()
+    address_primary_set(user=user, email=email, verified=True)
     changes = diff({}, snapshot(user, STAFF_FIELDS))
     changes["set_password_mail"] = [None, bool(send_set_password_mail and not password)]
     event_record(actor=actor, action="staff.created", obj=user, changes=changes)
@@ -322,7 +321,7 @@ def staff_update(
     email = _email_free(email, exclude_pk=user.pk)
     support_line = _staff_role(role, support_line)
     before = snapshot(user, STAFF_FIELDS)
-    user.email = email
+    address_primary_set(user=user, email=email, verified=True)
     user.first_name = first_name.strip()
     user.last_name = last_name.strip()
     user.role = role
@@ -419,7 +418,9 @@ def requester_update(
         raise ValidationFailed(_("This account is not a requester."))
     email = _email_free(email, exclude_pk=user.pk)
     before = snapshot(user, REQUESTER_FIELDS)
-    user.email = email
+    # Typed by staff, so not proved: a requester with a password confirms it at their next
+    # sign-in (allauth mails the link).
+    address_primary_set(user=user, email=email, verified=False)
     user.first_name = first_name.strip()
     user.last_name = last_name.strip()
     user.phone = phone.strip()

@@ -1,150 +1,124 @@
 """Sign-in, sign-out, password reset, sign-up and the profile page.
 
-The language a person picks in their profile is applied by setting Django's language cookie
-when they sign in (and when they change it), so LocaleMiddleware does the rest; no extra
-middleware and no query per request.
+The account pages are django-allauth's views with Helpline's templates and URL names
+(docs/decisions/0004-allauth.md); the adapter (adapter.py) holds the product's rules. The
+language a person picks in their profile is applied by setting Django's language cookie when
+they sign in (adapter.post_login) and when they change it here.
 """
 
-from django.conf import settings
+from allauth.account import views as allauth_views
+from allauth.core import ratelimit
 from django.contrib import messages
-from django.contrib.auth import login
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
-from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from helpline.core.errors import DomainError
 from helpline.core.models import SiteSettings
 
 from . import selfservice
-from .forms import (
-    EmailAuthenticationForm,
-    NewPasswordForm,
-    PasswordResetRequestForm,
-    ProfileForm,
-    SignupForm,
-)
-
-BACKEND = "helpline.accounts.backends.EmailBackend"
+from .adapter import language_cookie_apply
+from .forms import ProfileForm
 
 
-def language_cookie_apply(response, language: str):
-    if language:
-        response.set_cookie(
-            settings.LANGUAGE_COOKIE_NAME,
-            language,
-            max_age=settings.LANGUAGE_COOKIE_AGE,
-            path=settings.LANGUAGE_COOKIE_PATH,
-            domain=settings.LANGUAGE_COOKIE_DOMAIN,
-            secure=settings.LANGUAGE_COOKIE_SECURE,
-            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
-        )
-    else:
-        response.delete_cookie(
-            settings.LANGUAGE_COOKIE_NAME,
-            path=settings.LANGUAGE_COOKIE_PATH,
-            domain=settings.LANGUAGE_COOKIE_DOMAIN,
-        )
-    return response
-
-
-class SignInView(auth_views.LoginView):
+class SignInView(allauth_views.LoginView):
     template_name = "accounts/login.html"
-    authentication_form = EmailAuthenticationForm
-    redirect_authenticated_user = True
+
+
+class SignOutView(allauth_views.LogoutView):
+    """Sign-out is a POST (a link or an image must not sign anybody out)."""
+
+    http_method_names = ["post", "options"]
+
+
+class PasswordResetView(allauth_views.PasswordResetView):
+    template_name = "registration/password_reset_form.html"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+
+class PasswordResetDoneView(allauth_views.PasswordResetDoneView):
+    template_name = "registration/password_reset_done.html"
+
+
+class PasswordResetFromKeyView(allauth_views.PasswordResetFromKeyView):
+    template_name = "registration/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        language = form.get_user().language
-        # Without a profile language, a pick made in the language menu before signing in stands.
-        return language_cookie_apply(response, language) if language else response
+        if self.request.user.is_authenticated and isinstance(response, HttpResponseRedirect):
+            # Signed in straight away (ACCOUNT_LOGIN_ON_PASSWORD_RESET): show the "saved" page,
+            # keeping the language cookie the sign-in set. A further sign-in step (MFA) would
+            # leave the person signed out and is answered as allauth decides.
+            response["Location"] = str(self.success_url)
+        return response
 
 
-class PasswordResetView(auth_views.PasswordResetView):
-    form_class = PasswordResetRequestForm
-    template_name = "registration/password_reset_form.html"
-    email_template_name = "registration/password_reset_email.txt"
-    subject_template_name = "registration/password_reset_subject.txt"
-    success_url = reverse_lazy("accounts:password_reset_done")
+class PasswordResetCompleteView(allauth_views.PasswordResetFromKeyDoneView):
+    template_name = "registration/password_reset_complete.html"
+
+
+class SignupView(allauth_views.SignupView):
+    """Requesters create an account; nothing is usable before the address is confirmed."""
+
+    template_name = "accounts/signup.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not SiteSettings.current().allow_signup:
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
 
     def form_valid(self, form):
-        self.extra_email_context = {"desk_name": SiteSettings.current().desk_name}
+        # Per address, whether or not it is known: the same limit and the same answer.
+        if not ratelimit.consume(
+            self.request, action="signup_email", key=form.cleaned_data["email"].lower()
+        ):
+            form.add_error(
+                None,
+                _(
+                    "We have already sent several messages to this address. Look for them in "
+                    "your inbox (and spam folder), or try again later."
+                ),
+            )
+            return self.form_invalid(form)
         return super().form_valid(form)
 
 
-class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
-    template_name = "registration/password_reset_confirm.html"
-    form_class = NewPasswordForm
-    success_url = reverse_lazy("accounts:password_reset_complete")
-    post_reset_login = True
-    post_reset_login_backend = BACKEND
+class SignupSentView(allauth_views.EmailVerificationSentView):
+    template_name = "accounts/signup_sent.html"
 
-    def form_valid(self, form):
-        response = super().form_valid(form)
-        language = form.user.language
-        return language_cookie_apply(response, language) if language else response
+
+class SignupConfirmView(allauth_views.ConfirmEmailView):
+    """GET shows a button, only the POST confirms: mail scanners that follow links must not."""
+
+    template_name = "accounts/signup_confirm.html"
+
+    def post(self, *args, **kwargs):
+        try:
+            return super().post(*args, **kwargs)
+        except Http404:
+            # Used, expired or forged: the same page as for GET, never an error.
+            self.object = None
+            return self.render_to_response(self.get_context_data())
+
+
+class InactiveView(allauth_views.AccountInactiveView):
+    template_name = "accounts/inactive.html"
 
 
 sign_in = SignInView.as_view()
-sign_out = auth_views.LogoutView.as_view()
+sign_out = SignOutView.as_view()
 password_reset = PasswordResetView.as_view()
-password_reset_done = auth_views.PasswordResetDoneView.as_view(
-    template_name="registration/password_reset_done.html"
-)
-password_reset_confirm = PasswordResetConfirmView.as_view()
-password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
-    template_name="registration/password_reset_complete.html"
-)
-
-
-def _signup_allowed() -> None:
-    if not SiteSettings.current().allow_signup:
-        raise Http404
-
-
-@sensitive_post_parameters("password1", "password2")
-@require_http_methods(["GET", "POST"])
-def signup(request):
-    _signup_allowed()
-    if request.user.is_authenticated:
-        return redirect("core:home")
-    form = SignupForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        selfservice.signup_request(
-            name=form.cleaned_data["name"],
-            email=form.cleaned_data["email"],
-            password=form.cleaned_data["password1"],
-            site_url=request.build_absolute_uri("/"),
-        )
-        return redirect("accounts:signup_sent")
-    return render(request, "accounts/signup.html", {"form": form})
-
-
-def signup_sent(request):
-    _signup_allowed()
-    return render(request, "accounts/signup_sent.html")
-
-
-@require_http_methods(["GET", "POST"])
-def signup_confirm(request, token):
-    # GET only shows a button: mail scanners that follow links must not use up the token.
-    _signup_allowed()
-    pending = selfservice.signup_pending(token)
-    if request.method == "POST":
-        try:
-            user = selfservice.signup_confirm(token=token)
-        except DomainError as exc:
-            messages.error(request, exc.message)
-            return redirect("accounts:login")
-        login(request, user, backend=BACKEND)
-        messages.success(request, _("Welcome! Your account is ready."))
-        return redirect("core:home")
-    return render(request, "accounts/signup_confirm.html", {"pending": pending})
+password_reset_done = PasswordResetDoneView.as_view()
+password_reset_confirm = PasswordResetFromKeyView.as_view()
+password_reset_complete = PasswordResetCompleteView.as_view()
+signup = SignupView.as_view()
+signup_sent = SignupSentView.as_view()
+signup_confirm = SignupConfirmView.as_view()
+inactive = InactiveView.as_view()
 
 
 @login_required

@@ -70,6 +70,9 @@ INSTALLED_APPS = [
     "helpline.portal",
     "helpline.administration",
     "helpline.mail",
+    # After Helpline's apps, so our templates for allauth's pages and mails win.
+    "allauth",
+    "allauth.account",
 ]
 
 MIDDLEWARE = [
@@ -82,6 +85,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -130,7 +134,15 @@ elif env_bool("HELPLINE_DATABASE_POOL", default=not TESTING):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache, tasks ---------------------------------------------------------------------------
+# The database cache culls a third of its rows once it holds more than MAX_ENTRIES; a bound no
+# installation reaches turns that off (see CACHES below).
+CACHE_NEVER_CULL = 2**62
 REDIS_URL = os.environ.get("HELPLINE_REDIS_URL", "")
+# Sign-in and sign-up rate limits (django-allauth) and the like live in the default cache, so it
+# must never evict a live entry to make room: Redis gets no eviction policy of its own here (keep
+# `maxmemory-policy noeviction` or volatile-* on the server, docs/admin/security.md), and the
+# database cache is told never to cull (Django culls only when MAX_ENTRIES is exceeded; expired
+# rows are still removed as they are met). Throw-away caches that may cull get their own alias.
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
@@ -140,8 +152,7 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "helpline_cache",
-            # Django's default of 300 entries would evict sign-in throttles and cached counts.
-            "OPTIONS": {"MAX_ENTRIES": 20000},
+            "OPTIONS": {"MAX_ENTRIES": CACHE_NEVER_CULL},
         }
     }
 
@@ -160,9 +171,9 @@ HUEY["consumer"] = {
     "worker_type": "thread",
 }
 
-# --- accounts -------------------------------------------------------------------------------
+# --- accounts (django-allauth, docs/decisions/0004-allauth.md) -------------------------------
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["helpline.accounts.backends.EmailBackend"]
+AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -178,6 +189,47 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
+
+ACCOUNT_ADAPTER = "helpline.accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {
+    "login": "helpline.accounts.forms.SignInForm",
+    "signup": "helpline.accounts.forms.SignupForm",
+    "reset_password": "helpline.accounts.forms.PasswordResetRequestForm",
+    "reset_password_from_key": "helpline.accounts.forms.NewPasswordForm",
+}
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_USER_DISPLAY = "helpline.accounts.adapter.user_display"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_CHANGE_EMAIL = False  # a person may have several addresses (primary + others)
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False  # mail scanners follow links: only the button confirms
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
+ACCOUNT_PREVENT_ENUMERATION = True
+# The reset page mails unknown addresses too ("no account here"), so every request takes the
+# same path: one mail, one redirect (docs/admin/security.md).
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = True
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_SESSION_REMEMBER = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if env_bool("HELPLINE_HTTPS") else "http"
+# Rates: "amount/period/per". `login_failed` is counted per client and per client + address
+# (the adapter makes the key), never per account alone, so nobody can lock the owner out.
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "20/m/ip,100/h/ip,5/15m/key",
+    "signup": "10/h/ip",
+    "signup_email": "3/h/key",  # Helpline's own: sign-up mails per address (views.SignupView)
+    "confirm_email": "1/3m/key,5/d/key",
+    "reset_password": "10/h/ip,3/h/key",
+    "reset_password_from_key": "20/m/ip",
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+    "reauthenticate": "10/m/user",
+}
 
 # --- mail -----------------------------------------------------------------------------------
 # Pages queue their mail in the outbox (same transaction); the worker delivers it through

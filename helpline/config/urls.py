@@ -2,9 +2,14 @@
 
 from django.urls import include, path
 
+from helpline.accounts.urls import ALLAUTH_URLPATTERNS
+
 urlpatterns = [
     path("", include("helpline.core.urls")),
     path("accounts/", include("helpline.accounts.urls")),
+    # The same account pages under allauth's own names (reversed by allauth, never resolved
+    # first: the namespaced patterns above match the same paths).
+    path("accounts/", include(ALLAUTH_URLPATTERNS)),
     path("desk/", include("helpline.desk.urls")),
     path("manage/", include("helpline.administration.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

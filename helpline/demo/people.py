@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import make_password
 
 from helpline.accounts.models import (
@@ -157,6 +158,8 @@ def cast_create() -> Cast:
             if has_password:
                 with_password.append(user.pk)
         User.objects.filter(pk__in=with_password).update(password=password)
+        # They "set" a password, so they have received mail at their address.
+        EmailAddress.objects.filter(user_id__in=with_password).update(verified=True)
     for first, last, email in PRIVATE:
         cast.requesters.append(requester_register(email=email, name=f"{first} {last}"))
 

@@ -1,6 +1,7 @@
 """Factories for people, organisations and departments."""
 
 import factory
+from allauth.account.models import EmailAddress
 
 from helpline.accounts.models import Department, DepartmentMembership, Organisation, Role, User
 
@@ -22,6 +23,14 @@ class UserFactory(factory.django.DjangoModelFactory):
     last_name = factory.Faker("last_name")
     role = Role.REQUESTER
     password = factory.django.Password("secret-pass-123")
+
+    @factory.post_generation
+    def email_verified(self, create, extracted, **kwargs):
+        """The primary address row; proved unless `email_verified=False` is passed."""
+        if create:
+            EmailAddress.objects.create(
+                user=self, email=self.email, primary=True, verified=extracted is not False
+            )
 
 
 class StaffFactory(UserFactory):

@@ -68,7 +68,7 @@ def test_the_menu_needs_the_csrf_token(db):
 def test_a_language_chosen_before_signing_in_stays_without_a_profile_language(client, requester_a):
     client.post(SET_LANGUAGE, {"language": "ru"})
     response = client.post(
-        reverse("accounts:login"), {"username": requester_a.email, "password": PASSWORD}
+        reverse("accounts:login"), {"login": requester_a.email, "password": PASSWORD}
     )
     assert response.status_code == 302 and COOKIE not in response.cookies
     assert '<html lang="ru"' in client.get(reverse("portal:requests")).content.decode()
@@ -78,5 +78,5 @@ def test_the_profile_language_wins_at_sign_in(client, requester_a):
     requester_a.language = "nb"
     requester_a.save()
     client.post(SET_LANGUAGE, {"language": "ru"})
-    client.post(reverse("accounts:login"), {"username": requester_a.email, "password": PASSWORD})
+    client.post(reverse("accounts:login"), {"login": requester_a.email, "password": PASSWORD})
     assert '<html lang="nb"' in client.get(reverse("portal:requests")).content.decode()

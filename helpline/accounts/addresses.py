@@ -1,0 +1,75 @@
+"""A person's mail addresses: allauth's EmailAddress rows, one primary kept equal to User.email.
+
+Every address belongs to one person at most (a unique index over all rows, verified or not,
+migration 0003), so a message or a sign-up from an address always finds the same person.
+"""
+
+from allauth.account.models import EmailAddress
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from helpline.core.errors import ValidationFailed
+
+from .models import User
+
+
+def address_normalise(email: str) -> str:
+    return User.objects.normalize_email((email or "").strip()).lower()
+
+
+def user_by_address(email: str) -> User | None:
+    """The person who has `email` as their primary or one of their other addresses."""
+    email = address_normalise(email)
+    if not email:
+        return None
+    address = EmailAddress.objects.filter(email=email).select_related("user").first()
+    if address is not None:
+        return address.user
+    return User.objects.filter(email__iexact=email).first()
+
+
+def address_taken(email: str, *, exclude_user_id: int | None = None) -> bool:
+    owner = user_by_address(email)
+    return owner is not None and owner.pk != exclude_user_id
+
+
+@transaction.atomic
+def address_primary_set(*, user: User, email: str, verified: bool) -> EmailAddress:
+    """Make `email` the person's primary address (User.email too), replacing the previous one.
+
+    `verified` says whether the address is proved (the person confirmed it, or staff vouch for
+    a colleague); a proved address never becomes unproved here. Refuses an address that
+    belongs to somebody else.
+    """
+    email = address_normalise(email)
+    if address_taken(email, exclude_user_id=user.pk):
+        raise ValidationFailed(_("Another account already uses this address."), field="email")
+    EmailAddress.objects.filter(user=user, primary=True).exclude(email=email).delete()
+    address, created = EmailAddress.objects.get_or_create(
+        user=user, email=email, defaults={"primary": True, "verified": verified}
+    )
+    if not created and (not address.primary or (verified and not address.verified)):
+        address.primary = True
+        address.verified = address.verified or verified
+        address.save(update_fields=["primary", "verified"])
+    if user.email != email:
+        user.email = email
+        user.save(update_fields=["email"])
+    return address
+
+
+@transaction.atomic
+def address_add(*, user: User, email: str, verified: bool = False) -> EmailAddress:
+    """Give the person another address (not primary); refuses one somebody else has."""
+    email = address_normalise(email)
+    if not email or "@" not in email:
+        raise ValidationFailed(_("A valid email address is required."), field="email")
+    if address_taken(email, exclude_user_id=user.pk):
+        raise ValidationFailed(_("Another account already uses this address."), field="email")
+    address, _created = EmailAddress.objects.get_or_create(
+        user=user, email=email, defaults={"primary": False, "verified": verified}
+    )
+    if verified and not address.verified:
+        address.verified = True
+        address.save(update_fields=["verified"])
+    return address
