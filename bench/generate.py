@@ -42,8 +42,6 @@ CHANNEL_WEIGHTS = {"portal": 35, "email": 30, "phone": 15, "widget": 8, "api": 5
 LEVEL_WEIGHTS = {1: 30, 2: 50, 3: 20}
 # Kinds of the entries between the request and its resolution.
 MIDDLE_WEIGHTS = {"staff_reply": 35, "requester_reply": 25, "note": 15, "event": 25}
-PRIORITY_LABELS = {1: "Low", 2: "Normal", 3: "High", 4: "Critical"}
-WAITING = {"pending": "Pending on requester", "on_hold": "On hold (third party)"}
 
 
 class NotEmpty(Exception):
@@ -142,7 +140,7 @@ class TicketMaker:
         department_id = self.department()
         department = self.departments[department_id]
         assign_share = 0.2 if category == "new" else 0.9 if category != "closed" else 0.97
-        assignee_id, assignee_name = (
+        assignee_id, _assignee_name = (
             self.staff_for(department_id) if rng.random() < assign_share else (None, "")
         )
 
@@ -161,9 +159,9 @@ class TicketMaker:
         # own status entries.
         closing = []
         if resolved_ts is not None:
-            closing.append(("status", resolved_ts, "Open", "Resolved"))
+            closing.append(("status", resolved_ts, self.status("open"), self.status("resolved")))
         if closed_ts is not None:
-            closing.append(("status", closed_ts, "Resolved", "Closed"))
+            closing.append(("status", closed_ts, self.status("resolved"), self.status("closed")))
         base = 1 + len(closing)
         if long:
             middle_count = LONG_THREAD - base
@@ -178,24 +176,24 @@ class TicketMaker:
         requester_id = requester[0]
         entries = []
         first_response = None
-        entries.append(("reply", requester_id, self._body(), "", "", "", created_ts))
+        entries.append(("reply", requester_id, self._body(), "", None, None, created_ts))
         for n, ts in enumerate(times):
             kind = "requester_reply" if category == "new" else self.middle()
             if n == 0 and category != "new":
                 kind = "staff_reply"
             if kind == "requester_reply":
-                entries.append(("reply", requester_id, self._body(), "", "", "", ts))
+                entries.append(("reply", requester_id, self._body(), "", None, None, ts))
                 continue
             author, _name = (
-                (assignee_id, assignee_name) if assignee_id else self.staff_for(department_id)
+                (assignee_id, _assignee_name) if assignee_id else self.staff_for(department_id)
             )
             if kind == "staff_reply":
                 first_response = first_response or ts
-                entries.append(("reply", author, self._body(), "", "", "", ts))
+                entries.append(("reply", author, self._body(), "", None, None, ts))
             elif kind == "note":
-                entries.append(("note", author, self._body(), "", "", "", ts))
+                entries.append(("note", author, self._body(), "", None, None, ts))
             else:
-                entries.append(("event", author, "", *self._change(assignee_name), ts))
+                entries.append(("event", author, "", *self._change(assignee_id), ts))
         for field, ts, old, new in closing:
             author = assignee_id or self.staff_for(department_id)[0]
             entries.append(("event", author, "", field, old, new, ts))
@@ -207,6 +205,8 @@ class TicketMaker:
             priority = min(4, priority + 1)
         deleted = rng.random() < 0.003
         last_ts = max(e[6] for e in entries)
+        # What the requester sees move: replies and status changes (approximately: all of them).
+        public_ts = max(e[6] for e in entries if e[0] == "reply" or e[3] == "status")
         status_id, _status_name = self.desk.statuses[category]
         subject = self.subjects[int(rng.random() * len(self.subjects))]
         organisation_id = requester[1]
@@ -235,6 +235,9 @@ class TicketMaker:
             when(_dt(last_ts + 600)) if deleted else None,
             self.any_staff[int(rng.random() * len(self.any_staff))] if deleted else None,
             1 + sum(1 for e in entries if e[0] != "reply" or e[1] != requester_id),
+            when(_dt(resolved_ts)) if resolved_ts else None,
+            0,
+            when(_dt(public_ts)),
         )
         tags = []
         if rng.random() < 0.15 and self.desk.tags:
@@ -244,15 +247,19 @@ class TicketMaker:
     def _body(self) -> str:
         return self.bodies[int(self.rng.random() * len(self.bodies))]
 
-    def _change(self, assignee_name: str) -> tuple[str, str, str]:
+    def status(self, category: str) -> dict:
+        """A status as history stores it (helpline.tickets.history)."""
+        return {"id": self.desk.statuses[category][0], "category": category}
+
+    def _change(self, assignee_id: int | None) -> tuple[str, object, object]:
         roll = self.rng.random()
-        if roll < 0.4 and assignee_name:
-            return "assignee", "—", assignee_name
+        if roll < 0.4 and assignee_id:
+            return "assignee", None, {"id": assignee_id}
         if roll < 0.7:
             old = int(self.rng.random() * 3) + 1
-            return "priority", PRIORITY_LABELS[old], PRIORITY_LABELS[old + 1]
-        waiting = WAITING["pending" if roll < 0.85 else "on_hold"]
-        return "status", "Open", waiting
+            return "priority", old, old + 1
+        waiting = "pending" if roll < 0.85 else "on_hold"
+        return "status", self.status("open"), self.status(waiting)
 
 
 def _dt(ts: float) -> datetime:
@@ -284,6 +291,9 @@ TICKET_FIELDS = [
     "deleted_at",
     "deleted_by",
     "version",
+    "first_resolved_at",
+    "reopen_count",
+    "last_public_activity_at",
 ]
 ENTRY_FIELDS = [
     "id",
@@ -292,8 +302,7 @@ ENTRY_FIELDS = [
     "author",
     "body",
     "field",
-    "old_value",
-    "new_value",
+    "data",
     "created_at",
 ]
 EVENT_FIELDS = [
@@ -387,8 +396,18 @@ def generate(
             ticket_rows.append(ticket)
             tag_rows.extend((tid, tag) for tag in tags)
             for kind, author, body, field, old, new, ts in entries:
+                data = {"old": old, "new": new} if kind == "event" else {}
                 entry_rows.append(
-                    (entry_id, tid, kind, author, body, field, old, new, writer.when(_dt(ts)))
+                    (
+                        entry_id,
+                        tid,
+                        kind,
+                        author,
+                        body,
+                        field,
+                        json.dumps(data),
+                        writer.when(_dt(ts)),
+                    )
                 )
                 if events and author in staff_emails:
                     changes = {"entry": entry_id} if kind != "event" else {field: [old, new]}

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from helpline.accounts.access import Access, access_for
 from helpline.accounts.models import Department, Role, User
+from helpline.tickets.history import HistoryNames, ref_id
 from helpline.tickets.models import Entry, EntryKind, Status, StatusCategory, Ticket
 
 from .permissions import staff_ticket_or_404
@@ -16,9 +17,6 @@ from .permissions import staff_ticket_or_404
 AGENT_SIDE_ROLES = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN, Role.EXTERNAL)
 SUPERVISOR_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 HANDOVER_FIELDS = {"department", "assignee", "line"}
-# History keeps these values as text, as the writer read them: labels and the default status
-# names are catalogue entries, so they read in the viewer's language.
-STORED_LABELS = {"status", "line", "ticket_class", "impact", "urgency", "priority"}
 
 
 @dataclass(frozen=True)
@@ -143,7 +141,9 @@ def ticket_page(user, pk: int) -> TicketPage:
     merged_into, deleted_by), 2 entries (+ author), 3 their attachments, 4 links (+ status),
     5 tags, 6 watchers, 7 tickets merged into this one, 8 statuses, 9 departments,
     10 staff who can view the department. `access_for` adds two for staff without global rights
-    (memberships, department paths), once per request.
+    (memberships, department paths), once per request. History naming a status, department or
+    person none of these loaded (an inactive or deleted one, someone outside the department)
+    adds at most one query for each of the three, however long the history.
     """
     ticket = staff_ticket_or_404(user, pk, queryset=ticket_queryset())
     access = access_for(user)
@@ -155,10 +155,16 @@ def ticket_page(user, pk: int) -> TicketPage:
     )
     staff = staff_for_department(ticket.department, include=ticket.assignee_id)
     entries = list(ticket.entries.all())
+    names = HistoryNames.for_entries(
+        entries,
+        statuses=statuses,
+        departments=departments,
+        people=[*staff, *ticket.watchers.all()],
+    )
     previous = None
     for entry in entries:
         if entry.kind == EntryKind.EVENT:
-            entry.line = event_line(entry, ticket)
+            entry.line = event_line(entry, ticket, names)
             # One hand-over changes several fields with one reason: say the reason once.
             entry.repeats_reason = bool(
                 previous is not None
@@ -194,16 +200,22 @@ def status_groups(statuses: list[Status]) -> list[tuple[str, list[tuple[int, str
 
 
 def _actor(entry: Entry) -> str:
-    return entry.author.display_name if entry.author else _("Helpline")
+    if entry.author is not None:
+        return entry.author.display_name
+    if (entry.data or {}).get("system") or not entry.data:
+        return _("Helpline")
+    return _("(deleted person)")
 
 
-def event_line(entry: Entry, ticket: Ticket) -> EventLine:
-    """One readable sentence for a history entry; hand-overs read as such."""
+def event_line(entry: Entry, ticket: Ticket, names: HistoryNames | None = None) -> EventLine:
+    """One readable sentence for a history entry, names as they are now and in the viewer's
+    language; hand-overs read as such."""
+    names = names or HistoryNames()
     actor = _actor(entry)
-    old, new, kind = entry.old_value, entry.new_value, entry.field
-    if kind in STORED_LABELS:
-        old, new = (_(value) if value else value for value in (old, new))
-    empty = {"", "—"}
+    kind = entry.field
+    data = entry.data or {}
+    raw_old, raw_new = data.get("old"), data.get("new")
+    old, new = names.text(kind, raw_old), names.text(kind, raw_new)
 
     def say(icon: str, sentence: str, handover: bool = False) -> EventLine:
         text = format_html(sentence, actor=actor, old=old or "—", new=new or "—")
@@ -216,19 +228,20 @@ def event_line(entry: Entry, ticket: Ticket) -> EventLine:
             "bi-arrow-left-right", _("{actor} handed the request over from {old} to {new}"), True
         )
     if kind == "assignee":
-        if new == actor:
+        by = entry.author_id
+        if by is not None and ref_id(raw_new) == by:
             sentence = (
                 _("{actor} took the request")
-                if old in empty
+                if raw_old is None
                 else _("{actor} took the request over from {old}")
             )
-        elif new in empty:
+        elif raw_new is None:
             sentence = (
                 _("{actor} is no longer responsible")
-                if old == actor
+                if by is not None and ref_id(raw_old) == by
                 else _("{actor} released {old} from the request")
             )
-        elif old in empty:
+        elif raw_old is None:
             sentence = _("{actor} made {new} responsible")
         else:
             sentence = _("{actor} handed responsibility from {old} to {new}")
@@ -242,24 +255,24 @@ def event_line(entry: Entry, ticket: Ticket) -> EventLine:
         "urgency": _("{actor} changed urgency {old} → {new}"),
         "tags": _("{actor} changed tags {old} → {new}"),
     }
-    if kind == "tags" and not old:
+    if kind == "tags" and not raw_old:
         return say("bi-tag", _("{actor} tagged the request {new}"))
-    if kind == "tags" and not new:
+    if kind == "tags" and not raw_new:
         return say("bi-tag", _("{actor} removed the tags {old}"))
     if kind in changes:
         return say("bi-tag" if kind == "tags" else "bi-sliders", changes[kind])
     if kind == "deleted":
-        if old:
+        if raw_old:
             return say(
                 "bi-arrow-counterclockwise", _("{actor} restored the request from the trash")
             )
         return say("bi-trash", _("{actor} moved the request to the trash"))
     if kind == "merged":
-        if new == ticket.reference:
+        if ref_id(raw_new) == ticket.pk:
             return say("bi-union", _("{actor} merged {old} into this request"))
         return say("bi-union", _("{actor} merged this request into {new}"))
     if kind == "link":
-        if new:
+        if raw_new is not None:
             return say("bi-link-45deg", _("{actor} linked {new}"))
         return say("bi-link-45deg", _("{actor} removed the link to {old}"))
     return EventLine(

@@ -7,27 +7,28 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from helpline.tickets.history import status_category
 from helpline.tickets.models import (
     OPEN_CATEGORIES,
     Entry,
     EntryKind,
-    Status,
     StatusCategory,
     Ticket,
+    requester_stage,
 )
 
 from .permissions import organisation_shares, portal_tickets
 
 PAGE_SIZE = 25
 
-# What a requester reads for each lifecycle category; staff-side status names stay inside.
-PORTAL_STATUS = {
-    StatusCategory.NEW: (_("Open"), "open"),
-    StatusCategory.OPEN: (_("Open"), "open"),
-    StatusCategory.PENDING: (_("Waiting for your reply"), "pending"),
-    StatusCategory.ON_HOLD: (_("In progress"), "progress"),
-    StatusCategory.RESOLVED: (_("Solved — please confirm"), "resolved"),
-    StatusCategory.CLOSED: (_("Closed"), "closed"),
+# What a requester reads for each stage of the lifecycle (`REQUESTER_STAGE` maps the status
+# categories onto them); staff-side status names stay inside.
+STAGE_LABELS = {
+    "open": _("Open"),
+    "pending": _("Waiting for your reply"),
+    "progress": _("In progress"),
+    "resolved": _("Solved — please confirm"),
+    "closed": _("Closed"),
 }
 
 TABS = {
@@ -41,11 +42,13 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def portal_status(category: str) -> tuple[str, str]:
-    return PORTAL_STATUS.get(category, (_("Open"), "open"))
+    """(label, css class) a requester sees for a status category."""
+    stage = requester_stage(category) or "open"
+    return STAGE_LABELS[stage], stage
 
 
 def cursor_encode(ticket: Ticket) -> str:
-    micros = (ticket.last_activity_at - _EPOCH) // timedelta(microseconds=1)
+    micros = (ticket.last_public_activity_at - _EPOCH) // timedelta(microseconds=1)
     return f"{micros}.{ticket.pk}"
 
 
@@ -74,7 +77,9 @@ def requester_tabs(user) -> list[tuple[str, str]]:
 
 
 def requester_requests(user, *, tab: str, cursor: str | None) -> RequestPage:
-    """One page of a requester's list, newest activity first, keyset on (last_activity_at, id).
+    """One page of a requester's list, newest public activity first (what the requester sees
+    as "last update": replies and visible status changes, not internal work), keyset on
+    (last_public_activity_at, id).
 
     Queries: the organisation (once per request, to know whether it shares) and the page.
     """
@@ -93,12 +98,14 @@ def requester_requests(user, *, tab: str, cursor: str | None) -> RequestPage:
     position = cursor_decode(cursor)
     if position is not None:
         when, pk = position
-        qs = qs.filter(Q(last_activity_at__lt=when) | Q(last_activity_at=when, pk__lt=pk))
-    columns = ["id", "subject", "status_category", "last_activity_at", "created_at"]
+        qs = qs.filter(
+            Q(last_public_activity_at__lt=when) | Q(last_public_activity_at=when, pk__lt=pk)
+        )
+    columns = ["id", "subject", "status_category", "last_public_activity_at", "created_at"]
     if tab == "organisation":
         columns += ["requester", "requester__first_name", "requester__last_name"]
         columns.append("requester__email")
-    rows = list(qs.only(*columns).order_by("-last_activity_at", "-id")[: PAGE_SIZE + 1])
+    rows = list(qs.only(*columns).order_by("-last_public_activity_at", "-id")[: PAGE_SIZE + 1])
     next_cursor = cursor_encode(rows[PAGE_SIZE - 1]) if len(rows) > PAGE_SIZE else None
     return RequestPage(
         tab=tab,
@@ -123,7 +130,8 @@ def public_thread(ticket: Ticket) -> list[ThreadItem]:
     """Public replies and compact status lines, oldest first; internal notes never.
 
     Status lines show only the requester-facing label, without who changed it or why, and only
-    when that label changes. Queries: the entries (with authors), their attachments, statuses.
+    when that label changes; which one is decided by the status category stored in the history,
+    never by a status name. Queries: the entries (with authors), their attachments.
     """
     entries = list(
         Entry.objects.filter(ticket=ticket)
@@ -132,7 +140,6 @@ def public_thread(ticket: Ticket) -> list[ThreadItem]:
         .prefetch_related("attachments")
         .order_by("created_at", "id")
     )
-    categories = dict(Status.objects.values_list("name", "category"))
     items: list[ThreadItem] = []
     shown = portal_status(StatusCategory.NEW)[1]
     for entry in entries:
@@ -146,7 +153,7 @@ def public_thread(ticket: Ticket) -> list[ThreadItem]:
                 )
             )
             continue
-        category = categories.get(entry.new_value)
+        category = status_category((entry.data or {}).get("new"))
         if category is None:
             continue
         label, css = portal_status(category)

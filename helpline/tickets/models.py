@@ -40,6 +40,23 @@ OPEN_CATEGORIES = (
     StatusCategory.ON_HOLD,
 )
 WAITING_CATEGORIES = (StatusCategory.PENDING, StatusCategory.ON_HOLD)
+DONE_CATEGORIES = (StatusCategory.RESOLVED, StatusCategory.CLOSED)
+
+# What a requester can tell apart: "new" and "open" look the same from outside. A status change
+# is visible to the requester (and moves the request's last public activity) when the stage
+# changes; the portal names each stage.
+REQUESTER_STAGE = {
+    StatusCategory.NEW: "open",
+    StatusCategory.OPEN: "open",
+    StatusCategory.PENDING: "pending",
+    StatusCategory.ON_HOLD: "progress",
+    StatusCategory.RESOLVED: "resolved",
+    StatusCategory.CLOSED: "closed",
+}
+
+
+def requester_stage(category: str | None) -> str | None:
+    return REQUESTER_STAGE.get(category) if category else None
 
 
 class Level(models.IntegerChoices):
@@ -208,9 +225,15 @@ class Ticket(TimestampedModel):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from"
     )
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    # The latest resolution (cleared by a reopen; auto-close counts from it) and the first one,
+    # which nothing clears: reports and SLAs measure the time to the first solution.
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    first_resolved_at = models.DateTimeField(_("first resolved"), null=True, blank=True)
+    reopen_count = models.PositiveIntegerField(_("times reopened"), default=0)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
+    # Moved only by what the requester can see: public replies and status changes they see.
+    last_public_activity_at = models.DateTimeField(_("last update"), default=timezone.now)
     deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)
     deleted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -263,8 +286,14 @@ class Ticket(TimestampedModel):
                 condition=Q(deleted_at__isnull=False),
                 name="ticket_trash",
             ),
-            models.Index(fields=["requester", "-last_activity_at"], name="ticket_requester"),
-            models.Index(fields=["organisation", "-last_activity_at"], name="ticket_organisation"),
+            # The portal's lists, newest public activity first.
+            models.Index(
+                fields=["requester", "-last_public_activity_at", "-id"], name="ticket_requester"
+            ),
+            models.Index(
+                fields=["organisation", "-last_public_activity_at", "-id"],
+                name="ticket_organisation",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -290,7 +319,13 @@ class EntryKind(models.TextChoices):
 
 
 class Entry(models.Model):
-    """One item of a ticket's thread; events carry the history of field changes."""
+    """One item of a ticket's thread; events carry the history of field changes.
+
+    An event's `field` names what changed and `data` holds the change as data, never as display
+    text: `{"old": value, "new": value}` with ids for statuses (and their category), departments,
+    people and tickets, codes and numbers for choices, lists for tags, booleans for the trash
+    (`helpline.tickets.history` describes each shape and renders the sentence at display time).
+    """
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="entries")
     kind = models.CharField(max_length=10, choices=EntryKind.choices)
@@ -299,8 +334,7 @@ class Entry(models.Model):
     )
     body = models.TextField(blank=True)
     field = models.CharField(max_length=30, blank=True)
-    old_value = models.CharField(max_length=250, blank=True)
-    new_value = models.CharField(max_length=250, blank=True)
+    data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

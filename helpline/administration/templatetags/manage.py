@@ -29,6 +29,9 @@ def _shown(value) -> str:
     if isinstance(value, list):
         return ", ".join(str(item) for item in value) or "—"
     if isinstance(value, dict):
+        if "name" in value:
+            # A reference kept with its id and a snapshot of its name (ticket history changes).
+            return str(value["name"]) or "—"
         return ", ".join(f"{k}: {_shown(v)}" for k, v in value.items())
     return str(value)
 

@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils import translation
 
 from helpline.desk.timeline import event_line
+from helpline.tickets.history import HistoryNames
 from helpline.tickets.models import Entry, EntryKind, Status, StatusCategory, TicketClass
-from helpline.tickets.tests.factories import TicketFactory
+from helpline.tickets.tests.factories import TicketFactory, status_of
 
 LANGUAGES = [code for code, _name in settings.LANGUAGES if code != "en"]
 PLURAL_FORMS = {"nb": 2, "ru": 3}
@@ -143,16 +144,17 @@ def test_a_status_an_administrator_named_keeps_its_name():
 @pytest.mark.django_db
 def test_history_written_in_english_reads_in_norwegian(dispatcher, support):
     ticket = TicketFactory(department=support)
+    opened, resolved = status_of(StatusCategory.OPEN), status_of(StatusCategory.RESOLVED)
     entry = Entry(
         ticket=ticket,
         kind=EntryKind.EVENT,
         author=dispatcher,
         field="status",
-        old_value="Open",
-        new_value="Resolved",
+        data={"old": {"id": opened.pk}, "new": {"id": resolved.pk}},
     )
+    names = HistoryNames.for_entries([entry])
     with translation.override("nb"):
-        line = str(event_line(entry, ticket).text)
+        line = str(event_line(entry, ticket, names).text)
     assert "endret status Åpen → Løst" in line
 
 

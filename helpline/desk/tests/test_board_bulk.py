@@ -79,7 +79,8 @@ def test_transfer_with_reason(client, dispatcher, support, billing):
         ticket.refresh_from_db()
         assert ticket.department == billing
         entry = ticket.entries.get(field="department")
-        assert (entry.old_value, entry.new_value, entry.body) == ("Support", "Billing", "Invoice")
+        assert entry.data == {"old": {"id": support.pk}, "new": {"id": billing.pk}}
+        assert entry.body == "Invoice"
 
 
 def test_set_status_and_priority(client, dispatcher, support):

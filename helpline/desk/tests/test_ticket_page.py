@@ -13,7 +13,7 @@ from helpline.accounts.models import User
 from helpline.accounts.tests.factories import DepartmentFactory, MembershipFactory, StaffFactory
 from helpline.desk.timeline import staff_for_department
 from helpline.tickets import services
-from helpline.tickets.models import Attachment, EntryKind
+from helpline.tickets.models import Attachment, EntryKind, Status, StatusCategory
 from helpline.tickets.tests.factories import EntryFactory, TicketFactory, status_of
 
 from .ticket_support import HTMX, pdf, site_settings_row, ticket_fixture, url  # noqa: F401
@@ -163,6 +163,7 @@ def _thread(ticket, size: int) -> None:
     staff = StaffFactory()
     MembershipFactory(user=staff, department=ticket.department)
     kinds = [EntryKind.REPLY, EntryKind.NOTE, EntryKind.EVENT]
+    new, opened = status_of(StatusCategory.NEW), status_of(StatusCategory.OPEN)
     for n in range(size):
         kind = kinds[n % 3]
         entry = EntryFactory(
@@ -170,8 +171,12 @@ def _thread(ticket, size: int) -> None:
             kind=kind,
             author=ticket.requester if n % 2 else staff,
             field="status" if kind == EntryKind.EVENT else "",
-            old_value="New",
-            new_value="Open",
+            data={
+                "old": {"id": new.pk, "category": "new"},
+                "new": {"id": opened.pk, "category": "open"},
+            }
+            if kind == EntryKind.EVENT
+            else {},
         )
         if n % 3 == 0:
             Attachment.objects.create(
@@ -285,3 +290,46 @@ def test_a_handover_reason_is_said_once_and_closed_requests_offer_no_take(
         'data-hl-key="a"' not in html
         and "-escalate" not in html.split("hl-ticket-actions")[1][:2000]
     )
+
+
+def _history_of_gone_things(ticket, dispatcher, size: int) -> None:
+    """`size` hand-overs naming departments, people and statuses the page does not load
+    otherwise: inactive, outside the department, or deleted."""
+    start = ticket.entries.count()
+    for n in range(start, start + size):
+        old_team = DepartmentFactory(name=f"Old team {n}", is_active=False)
+        person = StaffFactory(first_name=f"Former{n}")
+        old_status = Status.objects.create(
+            name=f"Old status {n}", category=StatusCategory.OPEN, is_active=False, order=100 + n
+        )
+        for field, old, new in [
+            ("department", {"id": old_team.pk}, {"id": ticket.department_id}),
+            ("assignee", {"id": person.pk}, {"id": 999_000 + n}),
+            ("status", {"id": old_status.pk, "category": "open"}, {"id": 999_000 + n}),
+        ]:
+            EntryFactory(
+                ticket=ticket,
+                kind=EntryKind.EVENT,
+                author=dispatcher,
+                field=field,
+                data={"old": old, "new": new},
+            )
+
+
+def test_history_names_cost_the_same_for_1_and_20_entries(
+    client, private_cache, dispatcher, ticket, support
+):
+    counts = []
+    for size in (1, 19):
+        _history_of_gone_things(ticket, dispatcher, size)
+        client.force_login(dispatcher)
+        client.get(url("ticket", ticket.pk))
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url("ticket", ticket.pk))
+        counts.append(len(queries))
+        html = response.content.decode()
+        assert "Old team" in html and "Former" in html and "Old status" in html
+        assert "(deleted person)" in html and "(deleted status)" in html
+
+    # One more query each for the statuses, departments and people the page had not loaded.
+    assert counts[0] == counts[1] == AGENT_QUERIES + 3

@@ -53,8 +53,8 @@ def test_request_page(client, requester_a, dispatcher, support, entries, django_
         services.ticket_note_add(ticket=ticket, actor=dispatcher, body=f"Note {n}")
     client.force_login(requester_a)
     # 1 session, 2 user, 3 the user's organisation, 4 the ticket with requester and topic,
-    # 5 the public entries with authors, 6 their attachments, 7 status names → categories,
-    # 8 site settings (context processor).
-    with django_assert_num_queries(8):
+    # 5 the public entries with authors, 6 their attachments, 7 site settings (context
+    # processor). Status lines read the category stored in the history: no status query.
+    with django_assert_num_queries(7):
         response = client.get(reverse("portal:request", args=[ticket.pk]))
     assert response.content.decode().count('<article class="hl-message') == entries

@@ -20,12 +20,13 @@ MATRIX = {
 def seed(apps, schema_editor):
     Status = apps.get_model("tickets", "Status")
     PriorityRule = apps.get_model("tickets", "PriorityRule")
+    db = schema_editor.connection.alias
     for name, category, order in STATUSES:
-        Status.objects.get_or_create(
+        Status.objects.using(db).get_or_create(
             name=name, defaults={"category": category, "order": order, "is_default": True}
         )
     for (impact, urgency), priority in MATRIX.items():
-        PriorityRule.objects.get_or_create(
+        PriorityRule.objects.using(db).get_or_create(
             impact=impact, urgency=urgency, defaults={"priority": priority}
         )
 

@@ -9,8 +9,30 @@ from helpline.accounts.access import access_for
 from helpline.audit.services import event_record
 from helpline.core.errors import Conflict, PermissionDenied
 
-from ..models import Attachment, Entry, EntryKind, PriorityRule, Status, StatusCategory, Ticket
+from ..history import change_data
+from ..models import (
+    DONE_CATEGORIES,
+    Attachment,
+    Entry,
+    EntryKind,
+    PriorityRule,
+    Status,
+    StatusCategory,
+    Ticket,
+    requester_stage,
+)
 from .attachments import CheckedFile
+
+# The ticket fields `apply_status` may change, for `touch`.
+STATUS_FIELDS = (
+    "status",
+    "status_category",
+    "resolved_at",
+    "first_resolved_at",
+    "closed_at",
+    "reopen_count",
+    "last_public_activity_at",
+)
 
 
 def locked(ticket: Ticket, expected_version: int | None = None) -> Ticket:
@@ -50,38 +72,57 @@ def matrix_priority(impact: int, urgency: int) -> int:
     return rule.priority if rule else 2
 
 
-def history(ticket: Ticket, actor, field: str, old: str, new: str, reason: str = "") -> Entry:
+def history(ticket: Ticket, actor, field: str, old, new, reason: str = "") -> Entry:
+    """Record one change of `field` as data: pass the objects or values themselves (a Status,
+    Department, User or Ticket; a class code, number, tag list, trash flag), never display text;
+    `helpline.tickets.history` says what is stored for each field."""
+    human = actor is not None and actor.is_authenticated
     return Entry.objects.create(
         ticket=ticket,
         kind=EntryKind.EVENT,
-        author=actor if actor is not None and actor.is_authenticated else None,
+        author=actor if human else None,
         field=field,
-        old_value=str(old)[:250],
-        new_value=str(new)[:250],
+        data=change_data(field, old, new, system=not human),
         body=reason,
     )
 
 
-def apply_status(ticket: Ticket, status: Status) -> None:
-    """Set the status and the lifecycle timestamps that go with its category."""
+def apply_status(ticket: Ticket, status: Status) -> tuple[str, ...]:
+    """Set the status and the lifecycle timestamps that go with its category.
+
+    `resolved_at` is the latest solution (a reopen clears it; auto-close counts from it),
+    `first_resolved_at` the first one, never cleared; leaving resolved or closed for an open
+    category counts a reopen. A change the requester can see moves the last public activity.
+    Returns the fields to save (`STATUS_FIELDS`).
+    """
     now = timezone.now()
+    before = ticket.status_category
     ticket.status = status
     ticket.status_category = status.category
-    if status.category == StatusCategory.RESOLVED:
+    if status.category in DONE_CATEGORIES:
         ticket.resolved_at = ticket.resolved_at or now
-        ticket.closed_at = None
-    elif status.category == StatusCategory.CLOSED:
-        ticket.resolved_at = ticket.resolved_at or now
-        ticket.closed_at = now
+        ticket.first_resolved_at = ticket.first_resolved_at or ticket.resolved_at
+        ticket.closed_at = now if status.category == StatusCategory.CLOSED else None
     else:
+        if before in DONE_CATEGORIES:
+            ticket.reopen_count += 1
         ticket.resolved_at = None
         ticket.closed_at = None
+    if requester_stage(before) != requester_stage(status.category):
+        ticket.last_public_activity_at = now
+    return STATUS_FIELDS
 
 
-def touch(ticket: Ticket, *fields: str) -> None:
+def touch(ticket: Ticket, *fields: str, public: bool = False) -> None:
+    """Save `fields` with a new version and activity time; `public` for what the requester sees
+    (a public reply), which also moves the last public activity."""
     ticket.last_activity_at = timezone.now()
     ticket.version += 1
-    ticket.save(update_fields=[*fields, "last_activity_at", "version", "updated_at"])
+    extra = ["last_activity_at", "version", "updated_at"]
+    if public:
+        ticket.last_public_activity_at = ticket.last_activity_at
+        extra.append("last_public_activity_at")
+    ticket.save(update_fields=list(dict.fromkeys([*fields, *extra])))
 
 
 def attach(entry: Entry, files: Iterable[CheckedFile]) -> list[Attachment]:

@@ -22,6 +22,7 @@ from ..models import (
     Topic,
 )
 from ._common import (
+    STATUS_FIELDS,
     apply_status,
     attach,
     default_status,
@@ -78,6 +79,7 @@ def ticket_create(
     department = department or (topic.department if topic else None) or _default_department()
     ticket_class = ticket_class or (topic.default_class if topic else TicketClass.INCIDENT)
     status = default_status(StatusCategory.NEW)
+    now = timezone.now()
     ticket = Ticket.objects.create(
         subject=subject[:250],
         ticket_class=ticket_class,
@@ -93,7 +95,8 @@ def ticket_create(
         organisation=requester.organisation,
         channel=channel,
         topic=topic,
-        last_activity_at=timezone.now(),
+        last_activity_at=now,
+        last_public_activity_at=now,
     )
     entry = Entry.objects.create(ticket=ticket, kind=EntryKind.REPLY, author=actor, body=body)
     attach(entry, files)
@@ -111,10 +114,9 @@ def _staff_reply_effects(ticket: Ticket, actor, status) -> list[str]:
     if target is None and ticket.status_category == StatusCategory.NEW:
         target = default_status(StatusCategory.OPEN)
     if target is not None and target.pk != ticket.status_id:
-        old = ticket.status.name
-        apply_status(ticket, target)
-        history(ticket, actor, "status", old, target.name)
-        fields += ["status", "status_category", "resolved_at", "closed_at"]
+        old = ticket.status
+        fields += apply_status(ticket, target)
+        history(ticket, actor, "status", old, target)
     return fields
 
 
@@ -140,14 +142,13 @@ def ticket_reply_add(
         StatusCategory.PENDING,
         StatusCategory.RESOLVED,
     ):
-        old = ticket.status.name
+        old = ticket.status
         target = default_status(StatusCategory.OPEN)
-        apply_status(ticket, target)
-        history(ticket, actor, "status", old, target.name)
-        fields = ["status", "status_category", "resolved_at", "closed_at"]
+        fields = list(apply_status(ticket, target))
+        history(ticket, actor, "status", old, target)
     entry = Entry.objects.create(ticket=ticket, kind=EntryKind.REPLY, author=actor, body=body)
     attach(entry, files)
-    touch(ticket, *fields)
+    touch(ticket, *fields, public=True)
     if as_staff:
         log(actor, "ticket.replied", ticket, entry=entry.pk)
     return entry
@@ -186,11 +187,11 @@ def ticket_confirm_solved(*, ticket: Ticket, actor) -> Ticket:
     _requester_guard(ticket, actor)
     if ticket.status_category != StatusCategory.RESOLVED:
         raise ValidationFailed(_("Only a resolved request can be confirmed."))
-    old = ticket.status.name
+    old = ticket.status
     closed = default_status(StatusCategory.CLOSED)
     apply_status(ticket, closed)
-    history(ticket, actor, "status", old, closed.name, _("Confirmed as solved by the requester."))
-    touch(ticket, "status", "status_category", "resolved_at", "closed_at")
+    history(ticket, actor, "status", old, closed, _("Confirmed as solved by the requester."))
+    touch(ticket, *STATUS_FIELDS)
     return ticket
 
 
@@ -204,12 +205,12 @@ def ticket_reopen(*, ticket: Ticket, actor, reason: str) -> Ticket:
     _requester_guard(ticket, actor)
     if ticket.status_category != StatusCategory.RESOLVED:
         raise ValidationFailed(_("Only a resolved request can be reopened."))
-    old = ticket.status.name
+    old = ticket.status
     opened = default_status(StatusCategory.OPEN)
     apply_status(ticket, opened)
-    history(ticket, actor, "status", old, opened.name, _("Reopened by the requester."))
+    history(ticket, actor, "status", old, opened, _("Reopened by the requester."))
     Entry.objects.create(ticket=ticket, kind=EntryKind.REPLY, author=actor, body=reason)
-    touch(ticket, "status", "status_category", "resolved_at", "closed_at")
+    touch(ticket, *STATUS_FIELDS, public=True)
     return ticket
 
 
@@ -222,7 +223,7 @@ def ticket_delete(*, ticket: Ticket, actor, reason: str = "") -> Ticket:
         return ticket
     ticket.deleted_at = timezone.now()
     ticket.deleted_by = actor
-    history(ticket, actor, "deleted", "", _("Moved to trash"), reason)
+    history(ticket, actor, "deleted", False, True, reason)
     touch(ticket, "deleted_at", "deleted_by")
     log(actor, "ticket.deleted", ticket, reason=reason)
     return ticket
@@ -242,7 +243,7 @@ def ticket_restore(*, ticket: Ticket, actor) -> Ticket:
         return ticket
     ticket.deleted_at = None
     ticket.deleted_by = None
-    history(ticket, actor, "deleted", _("In trash"), _("Restored"))
+    history(ticket, actor, "deleted", True, False)
     touch(ticket, "deleted_at", "deleted_by")
     log(actor, "ticket.restored", ticket)
     return ticket
@@ -290,7 +291,7 @@ def tickets_auto_close(*, batch: int = 500) -> int:
             ticket = locked(Ticket(pk=pk))
             if ticket.status_category != StatusCategory.RESOLVED or ticket.resolved_at >= cutoff:
                 continue
-            old = ticket.status.name
+            old = ticket.status
             target = default_status(StatusCategory.CLOSED)
             apply_status(ticket, target)
             history(
@@ -298,11 +299,11 @@ def tickets_auto_close(*, batch: int = 500) -> int:
                 None,
                 "status",
                 old,
-                target.name,
+                target,
                 _("Closed automatically: no answer within %(days)s days of the solution.")
                 % {"days": days},
             )
-            touch(ticket, "status", "status_category", "resolved_at", "closed_at")
+            touch(ticket, *STATUS_FIELDS)
             log(None, "ticket.auto_closed", ticket, days=days)
             closed += 1
     return closed

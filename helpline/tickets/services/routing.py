@@ -7,8 +7,10 @@ from helpline.accounts.access import access_for
 from helpline.accounts.models import Department, Role, SupportLine, User
 from helpline.core.errors import ValidationFailed
 
-from ..models import Entry, Level, Priority, Status, StatusCategory, Tag, Ticket, TicketClass
+from ..history import logged
+from ..models import Entry, Status, StatusCategory, Tag, Ticket
 from ._common import (
+    STATUS_FIELDS,
     apply_status,
     default_status,
     history,
@@ -29,20 +31,6 @@ EDITABLE = (
     "assignee",
     "line",
 )
-
-
-def _display(field: str, value) -> str:
-    if value is None:
-        return "—"
-    if field == "ticket_class":
-        return str(TicketClass(value).label)
-    if field in {"impact", "urgency"}:
-        return str(Level(value).label)
-    if field == "priority":
-        return str(Priority(value).label)
-    if field == "line":
-        return str(SupportLine(value).label)
-    return str(value)
 
 
 def _check_assignee(assignee: User | None, department_id: int) -> None:
@@ -79,33 +67,32 @@ def ticket_update(
     else:
         require(actor, "reply", ticket)
 
-    changed: dict[str, list[str]] = {}
+    changed: dict[str, list] = {}
     fields: set[str] = set()
 
-    def record(field: str, old, new, shown_old=None, shown_new=None) -> None:
-        old_text = shown_old if shown_old is not None else _display(field, old)
-        new_text = shown_new if shown_new is not None else _display(field, new)
-        history(ticket, actor, field, old_text, new_text, reason)
-        changed[field] = [old_text, new_text]
+    def record(field: str, old, new) -> None:
+        # History keeps ids and codes; the event log the same plus a snapshot of the names.
+        history(ticket, actor, field, old, new, reason)
+        changed[field] = [logged(field, old), logged(field, new)]
 
     if "department" in changes and changes["department"].pk != ticket.department_id:
         new_dept: Department = changes["department"]
         if not new_dept.is_active:
             raise ValidationFailed(_("That department is closed."), field="department")
-        record("department", None, None, ticket.department.name, new_dept.name)
+        record("department", ticket.department, new_dept)
         ticket.department = new_dept
         fields.add("department")
         if "assignee" not in changes and ticket.assignee_id:
             assignee = ticket.assignee
             if not access_for(assignee).can("view", new_dept.pk):
-                record("assignee", None, None, str(assignee), "—")
+                record("assignee", assignee, None)
                 ticket.assignee = None
                 fields.add("assignee")
     if "assignee" in changes:
         new_assignee = changes["assignee"]
         if (new_assignee.pk if new_assignee else None) != ticket.assignee_id:
             _check_assignee(new_assignee, ticket.department_id)
-            record("assignee", None, None, str(ticket.assignee or "—"), str(new_assignee or "—"))
+            record("assignee", ticket.assignee, new_assignee)
             ticket.assignee = new_assignee
             fields.add("assignee")
     if "line" in changes and changes["line"] != ticket.line:
@@ -134,9 +121,8 @@ def ticket_update(
             fields.add("priority")
     if "status" in changes and changes["status"].pk != ticket.status_id:
         new_status: Status = changes["status"]
-        record("status", None, None, ticket.status.name, new_status.name)
-        apply_status(ticket, new_status)
-        fields |= {"status", "status_category", "resolved_at", "closed_at"}
+        record("status", ticket.status, new_status)
+        fields |= set(apply_status(ticket, new_status))
 
     if fields:
         touch(ticket, *fields)
@@ -217,14 +203,14 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor) -> Ticket:
     source.attachments.update(ticket=target)
     target.watchers.add(*source.watchers.all())
     target.tags.add(*source.tags.all())
-    history(target, actor, "merged", source.reference, target.reference, source.subject)
-    old = source.status.name
+    history(target, actor, "merged", source, target, source.subject)
+    old = source.status
     closed = default_status(StatusCategory.CLOSED)
     apply_status(source, closed)
     source.merged_into = target
-    history(source, actor, "merged", source.reference, target.reference)
-    history(source, actor, "status", old, closed.name)
-    touch(source, "status", "status_category", "resolved_at", "closed_at", "merged_into")
+    history(source, actor, "merged", source, target)
+    history(source, actor, "status", old, closed)
+    touch(source, *STATUS_FIELDS, "merged_into")
     touch(target)
     log(actor, "ticket.merged", source, into=target.pk)
     return target
@@ -240,8 +226,8 @@ def ticket_link(*, ticket: Ticket, other: Ticket, actor) -> None:
     if ticket.links.filter(pk=other.pk).exists():
         return
     ticket.links.add(other)
-    history(ticket, actor, "link", "", other.reference)
-    history(other, actor, "link", "", ticket.reference)
+    history(ticket, actor, "link", None, other)
+    history(other, actor, "link", None, ticket)
     touch(ticket)
     log(actor, "ticket.linked", ticket, other=other.pk)
 
@@ -252,7 +238,7 @@ def ticket_unlink(*, ticket: Ticket, other: Ticket, actor) -> None:
     if not ticket.links.filter(pk=other.pk).exists():
         return
     ticket.links.remove(other)
-    history(ticket, actor, "link", other.reference, "")
+    history(ticket, actor, "link", other, None)
     touch(ticket)
     log(actor, "ticket.unlinked", ticket, other=other.pk)
 
@@ -278,6 +264,6 @@ def ticket_tags_set(*, ticket: Ticket, actor, names: list[str]) -> None:
         return
     tags = [Tag.objects.get_or_create(name=name)[0] for name in wanted]
     ticket.tags.set(tags)
-    history(ticket, actor, "tags", ", ".join(current), ", ".join(wanted))
+    history(ticket, actor, "tags", current, wanted)
     touch(locked(ticket))
     log(actor, "ticket.tagged", ticket, tags=[current, wanted])
