@@ -109,9 +109,10 @@ def _organisations_create(writer: Writer, rng: random.Random, count: int, when) 
         word, kind = rng.choice(words.ORGANISATION_WORDS), rng.choice(words.ORGANISATION_KINDS)
         name = f"{word} {kind} {first + n}"
         domain = f"{word}{kind}{first + n}.example".lower()
-        rows.append((first + n, when, when, name, domain, rng.random() < 0.3, "", True))
-    names = ["id", "created_at", "updated_at", "name", "domain", "shared_requests", "notes"]
-    names.append("is_active")
+        shared = rng.random() < 0.3
+        rows.append((first + n, when, when, name, domain, shared, shared and n % 2 == 0, "", True))
+    names = ["id", "created_at", "updated_at", "name", "domain", "shared_requests"]
+    names += ["colleagues_may_act", "notes", "is_active"]
     writer.write(Organisation._meta.db_table, _columns(Organisation, names), rows)
     return [row[0] for row in rows]
 

@@ -36,6 +36,16 @@ class Organisation(TimestampedModel):
         default=False,
         help_text=_("Members of the organisation can read all of its requests in the portal."),
     )
+    # Shared requests are read-only for colleagues unless the organisation says otherwise: a
+    # colleague confirming or reopening someone else's request decides for that person.
+    colleagues_may_act = models.BooleanField(
+        _("members may act on each other's requests"),
+        default=False,
+        help_text=_(
+            "With shared requests on, members may also reply to, confirm and reopen a "
+            "colleague's request. Off: they can only read it."
+        ),
+    )
     notes = models.TextField(_("notes"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 

@@ -363,7 +363,14 @@ def staff_deactivate(*, user: User, actor) -> User:
 
 # --- organisations and requesters -----------------------------------------------------------
 
-ORGANISATION_FIELDS = ("name", "domain", "shared_requests", "notes", "is_active")
+ORGANISATION_FIELDS = (
+    "name",
+    "domain",
+    "shared_requests",
+    "colleagues_may_act",
+    "notes",
+    "is_active",
+)
 
 
 @transaction.atomic

@@ -234,7 +234,7 @@ class StaffEditForm(StaffFieldsForm):
 class OrganisationForm(BootstrapForm, forms.ModelForm):
     class Meta:
         model = Organisation
-        fields = ["name", "domain", "shared_requests", "notes", "is_active"]
+        fields = ["name", "domain", "shared_requests", "colleagues_may_act", "notes", "is_active"]
         widgets = {"notes": forms.Textarea(attrs={"rows": 4})}
 
 

@@ -7,6 +7,11 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from helpline.accounts.models import Organisation, Role, User
+from helpline.tickets.access import (
+    may_register_requesters,
+    organisations_visible,
+    requester_directory,
+)
 from helpline.tickets.forms import AttachmentsField
 from helpline.tickets.models import Channel, Level, Priority, TicketClass
 
@@ -310,8 +315,12 @@ class NewRequestForm(forms.Form):
     assign_to_me = forms.BooleanField(label=_("Assign to me"), required=False)
     attachments = AttachmentsField(label=_("Attachments"))
 
-    def __init__(self, *args, departments, **kwargs):
+    def __init__(self, *args, departments, user, **kwargs):
         super().__init__(*args, **kwargs)
+        # Only the requesters and organisations this person may use (helpline.tickets.access).
+        self.fields["requester"].queryset = requester_directory(user)
+        self.fields["new_organisation"].queryset = organisations_visible(user)
+        self.allows_new_requester = may_register_requesters(user)
         self.departments = {d.pk: d for d in departments}
         self.fields["department"].choices = _department_choices(departments)
         if departments and "department" not in self.initial:
@@ -337,6 +346,10 @@ class NewRequestForm(forms.Form):
         data = super().clean()
         chosen = data.get("requester")
         new = any(data.get(f) for f in ("new_name", "new_email", "new_phone"))
+        if new and not self.allows_new_requester:
+            raise forms.ValidationError(
+                _("You can open requests only for requesters of your own work.")
+            )
         if chosen and new:
             raise forms.ValidationError(
                 _("Choose an existing requester or enter a new one, not both.")

@@ -1,26 +1,16 @@
-"""Fetch-and-authorise for the desk: which tickets a staff member may see."""
+"""Fetch-and-authorise for the desk: the tickets domain decides (`helpline.tickets.access`), these
+helpers only turn "not yours" into a 404."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
-from helpline.accounts.access import access_for
-from helpline.tickets.models import Ticket
+from helpline.tickets.access import desk_attachments, desk_tickets, staff_ticket_filter
+from helpline.tickets.models import Attachment, Ticket
 
+# The desk's names for the domain's querysets.
+staff_tickets = desk_tickets
 
-def staff_ticket_filter(user) -> Q | None:
-    """The Q that limits tickets to those `user` may see; None means every ticket."""
-    if not user.is_authenticated or not user.is_active or not user.is_agent_side:
-        return Q(pk__in=[])
-    access = access_for(user)
-    if access.everything:
-        return None
-    return Q(department_id__in=access.view) | Q(assignee_id=user.pk)
-
-
-def staff_tickets(user) -> QuerySet[Ticket]:
-    condition = staff_ticket_filter(user)
-    qs = Ticket.objects.all()
-    return qs if condition is None else qs.filter(condition)
+__all__ = ["staff_attachment_or_404", "staff_ticket_or_404", "staff_ticket_filter", "staff_tickets"]
 
 
 def staff_ticket_or_404(user, pk: int, queryset: QuerySet[Ticket] | None = None) -> Ticket:
@@ -31,4 +21,11 @@ def staff_ticket_or_404(user, pk: int, queryset: QuerySet[Ticket] | None = None)
     try:
         return qs.get(pk=pk)
     except Ticket.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def staff_attachment_or_404(user, pk: int) -> Attachment:
+    try:
+        return desk_attachments(user).get(pk=pk)
+    except Attachment.DoesNotExist as exc:
         raise Http404 from exc

@@ -15,14 +15,19 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from helpline.accounts.access import access_for
-from helpline.accounts.models import Department, Organisation, Role, User
+from helpline.accounts.models import Department, Role, User
+from helpline.tickets.access import (
+    departments_with,
+    organisations_visible,
+    requester_directory,
+    staff_visible,
+    tags_visible,
+)
 from helpline.tickets.models import (
     OPEN_CATEGORIES,
     WAITING_CATEGORIES,
     Status,
     StatusCategory,
-    Tag,
     Ticket,
 )
 
@@ -91,7 +96,7 @@ _DATETIME_COLUMNS = {"last_activity_at", "deleted_at"}
 
 
 def can_see_trash(user) -> bool:
-    return user.is_supervisor_or_admin or bool(access_for(user).manage)
+    return user.is_supervisor_or_admin or bool(departments_with(user, "manage"))
 
 
 def visible_views(user) -> list[BoardView]:
@@ -108,8 +113,8 @@ def view_tickets(user, key: str) -> QuerySet[Ticket]:
     """The unordered tickets of one board view, limited to what `user` may see."""
     if key == "trash":
         deleted = Ticket.objects.filter(deleted_at__isnull=False)
-        access = access_for(user)
-        return deleted if access.everything else deleted.filter(department_id__in=access.manage)
+        allowed = departments_with(user, "manage")
+        return deleted if allowed is None else deleted.filter(department_id__in=allowed)
     qs = staff_tickets(user).filter(deleted_at__isnull=True)
     if key == "mine":
         return qs.filter(assignee_id=user.pk, status_category__in=OPEN_CATEGORIES)
@@ -384,10 +389,10 @@ class BoardChoices:
     statuses: list[Status]
     departments: list[Department]  # every active department (transfer targets)
     viewable: list[Department]  # those the user may filter by or file into
-    staff: list[User]
+    staff: list[User]  # colleagues of the user's departments (everyone for supervisors)
     # (id, name): a large desk has thousands, and model instances cost 5x as much to load.
-    organisations: list[tuple[int, str]]
-    tags: list[Tag]
+    organisations: list[tuple[int, str]]  # of the requests the user can open
+    tags: list  # used on the requests the user can open
 
     def subtree(self, department_id: int) -> frozenset[int]:
         path = next((d.path for d in self.departments if d.pk == department_id), None)
@@ -396,36 +401,42 @@ class BoardChoices:
         return frozenset(d.pk for d in self.departments if d.path.startswith(path))
 
 
-def departments_viewable(user, departments: list[Department]) -> list[Department]:
-    access = access_for(user)
-    return [d for d in departments if access.everything or d.pk in access.view]
+def departments_viewable(
+    user, departments: list[Department], right: str = "view"
+) -> list[Department]:
+    """Those of `departments` where `user` holds `right`."""
+    allowed = departments_with(user, right)
+    return [d for d in departments if allowed is None or d.pk in allowed]
 
 
 def board_choices(user) -> BoardChoices:
-    """The option lists of the board's selects: five small queries, whatever the ticket count."""
+    """The option lists of the board's selects: five small queries, whatever the ticket count.
+
+    Only what the user may use (`helpline.tickets.access`): staff of their departments, and the
+    organisations and tags of the requests they can open, each chosen by a subquery.
+    """
     departments = list(Department.objects.filter(is_active=True).order_by("path"))
     return BoardChoices(
         statuses=list(Status.objects.filter(is_active=True)),
         departments=departments,
         viewable=departments_viewable(user, departments),
         staff=list(
-            User.objects.filter(is_active=True, role__in=STAFF_ROLES).only(
+            staff_visible(user).only(
                 "id", "first_name", "last_name", "email", "role", "is_active", "is_superuser"
             )
         ),
-        organisations=list(
-            Organisation.objects.filter(is_active=True).order_by("name").values_list("id", "name")
-        ),
-        tags=list(Tag.objects.all()),
+        organisations=list(organisations_visible(user).order_by("name").values_list("id", "name")),
+        tags=list(tags_visible(user).order_by("name")),
     )
 
 
-def requester_matches(text: str, limit: int = 10) -> list[User]:
-    """Requesters whose name, email or phone contain every word typed (a caller on the line)."""
+def requester_matches(user, text: str, limit: int = 10) -> list[User]:
+    """Requesters in `user`'s directory whose name, email or phone contain every word typed
+    (a caller on the line)."""
     words = text.split()[:4]
     if not words or len(text.strip()) < 2:
         return []
-    qs = User.objects.filter(role=Role.REQUESTER, is_active=True)
+    qs = requester_directory(user)
     for word in words:
         qs = qs.filter(
             Q(first_name__icontains=word)

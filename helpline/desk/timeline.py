@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from helpline.accounts.access import Access, access_for
 from helpline.accounts.models import Department, Role, User
+from helpline.tickets.access import Action, staff_can
 from helpline.tickets.history import HistoryNames, ref_id
 from helpline.tickets.models import Entry, EntryKind, Status, StatusCategory, Ticket
 
@@ -56,6 +57,8 @@ class TicketPage:
     tags: list = field(default_factory=list)
     watchers: list[User] = field(default_factory=list)
     merged_from: list[Ticket] = field(default_factory=list)
+    # Whether the request this one was merged into may be opened by the viewer.
+    merged_into_visible: bool = False
 
     @property
     def side_departments(self) -> list[Department]:
@@ -94,7 +97,12 @@ def ticket_queryset():
         Prefetch("links", queryset=Ticket.objects.select_related("status").order_by("-id")),
         "tags",
         Prefetch("watchers", queryset=User.objects.order_by("first_name", "last_name", "email")),
-        Prefetch("merged_from", queryset=Ticket.objects.only("id", "subject", "merged_into")),
+        Prefetch(
+            "merged_from",
+            queryset=Ticket.objects.only(
+                "id", "subject", "merged_into", "department_id", "assignee_id"
+            ),
+        ),
     )
 
 
@@ -121,14 +129,14 @@ def staff_for_department(department: Department, *, include: int | None = None) 
 
 
 def rights_for(user, ticket: Ticket, access: Access) -> Rights:
+    """The page's buttons follow the domain's rules (`helpline.tickets.access`)."""
     is_assignee = ticket.assignee_id == user.pk
-    dept = ticket.department_id
     return Rights(
-        view=is_assignee or access.can("view", dept),
-        reply=is_assignee or access.can("reply", dept),
-        assign=access.can("assign", dept),
-        manage=access.can("manage", dept),
-        supervise=user.is_supervisor_or_admin,
+        view=staff_can(user, Action.VIEW, ticket),
+        reply=staff_can(user, Action.REPLY, ticket),
+        assign=staff_can(user, Action.ASSIGN, ticket),
+        manage=staff_can(user, Action.MANAGE, ticket),
+        supervise=staff_can(user, Action.SUPERVISE, ticket),
         is_assignee=is_assignee,
         is_watching=any(w.pk == user.pk for w in ticket.watchers.all()),
     )
@@ -182,11 +190,23 @@ def ticket_page(user, pk: int) -> TicketPage:
         statuses=statuses,
         departments=departments,
         staff=staff,
-        links=list(ticket.links.all()),
+        links=_marked_visible(user, ticket.links.all()),
         tags=list(ticket.tags.all()),
         watchers=list(ticket.watchers.all()),
-        merged_from=list(ticket.merged_from.all()),
+        merged_from=_marked_visible(user, ticket.merged_from.all()),
+        merged_into_visible=bool(
+            ticket.merged_into_id and staff_can(user, Action.VIEW, ticket.merged_into)
+        ),
     )
+
+
+def _marked_visible(user, tickets) -> list[Ticket]:
+    """Other requests shown on the page, each marked whether the viewer may open it: one they
+    may not is shown as "a request you cannot see", without number, subject or status."""
+    marked = list(tickets)
+    for other in marked:
+        other.visible = staff_can(user, Action.VIEW, other)
+    return marked
 
 
 def status_groups(statuses: list[Status]) -> list[tuple[str, list[tuple[int, str]]]]:

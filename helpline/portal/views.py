@@ -11,12 +11,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from helpline.core.errors import DomainError
 from helpline.core.models import SiteSettings
+from helpline.tickets.access import Action, can
 from helpline.tickets.downloads import attachment_response
 from helpline.tickets.models import StatusCategory, Ticket
 from helpline.tickets.services import ticket_confirm_solved, ticket_reopen, ticket_reply_add
 
 from .forms import CLASS_HELP, ReopenForm, ReplyForm, RequestForm
-from .permissions import portal_attachment_or_404, portal_ticket_or_404, portal_tickets
+from .permissions import portal_attachment_or_404, portal_ticket_or_404
 from .selectors import public_thread, requester_requests
 from .services import portal_request_submit
 
@@ -88,16 +89,19 @@ def requests(request):
 
 def _ticket(request, pk: int) -> Ticket:
     return portal_ticket_or_404(
-        request.user, pk, queryset=Ticket.objects.select_related("requester", "topic")
+        request.user,
+        pk,
+        queryset=Ticket.objects.select_related("requester", "topic", "merged_into"),
     )
 
 
 def _render_request(request, ticket: Ticket, *, reply_form=None, reopen_form=None):
-    merged_into_visible = bool(
-        ticket.merged_into_id
-        and portal_tickets(request.user).filter(pk=ticket.merged_into_id).exists()
-    )
+    user = request.user
+    # Another request is named only if the reader could open it; otherwise it stays anonymous.
+    merged_into_visible = bool(ticket.merged_into_id and can(user, Action.VIEW, ticket.merged_into))
     context = {
+        # A colleague may only read a shared request unless their organisation lets them act.
+        "may_act": can(user, Action.REPLY, ticket),
         "ticket": ticket,
         "thread": public_thread(ticket),
         "reply_form": reply_form or ReplyForm(),

@@ -294,6 +294,9 @@ class Ticket(TimestampedModel):
                 fields=["organisation", "-last_public_activity_at", "-id"],
                 name="ticket_organisation",
             ),
+            # "Organisations of the requests I can open" (board filter): one probe per
+            # organisation and department, read from the index alone.
+            models.Index(fields=["organisation", "department"], name="ticket_org_department"),
         ]
 
     def __str__(self) -> str:

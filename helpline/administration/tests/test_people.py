@@ -23,6 +23,20 @@ def test_organisation_create_and_change(admin_user):
     org.shared_requests = True
     organisation_save(organisation=org, actor=admin_user)
     assert last_event("organisation.changed").changes == {"shared_requests": [False, True]}
+    org.colleagues_may_act = True
+    organisation_save(organisation=org, actor=admin_user)
+    assert last_event("organisation.changed").changes == {"colleagues_may_act": [False, True]}
+
+
+def test_organisation_form_sets_whether_colleagues_may_act(client, admin_user, org_a):
+    client.force_login(admin_user)
+    url = reverse("manage:organisation", args=[org_a.pk])
+    assert "members may act on each other" in client.get(url).content.decode().lower()
+    data = {"name": org_a.name, "domain": org_a.domain, "is_active": "on"}
+    data |= {"shared_requests": "on", "colleagues_may_act": "on"}
+    assert client.post(url, data).status_code == 302
+    org_a.refresh_from_db()
+    assert org_a.shared_requests and org_a.colleagues_may_act
 
 
 @pytest.mark.parametrize("domain", ["acme.test", "not a domain", "nodot"])

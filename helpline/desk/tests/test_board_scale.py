@@ -83,7 +83,8 @@ def test_long_select_renders_what_django_select_renders(value):
 
 
 def test_board_lists_grow_in_long_selects(dispatcher, support):
-    OrganisationFactory(name="Acme & Co")
+    acme = OrganisationFactory(name="Acme & Co")
+    TicketFactory(department=support, requester=UserFactory(organisation=acme))
     choices = board_choices(dispatcher)
 
     filters = BoardFilterForm({"organisation": ""}, choices=choices, user=dispatcher)

@@ -13,12 +13,12 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from helpline.accounts.access import access_for
 from helpline.accounts.models import Department, User
 from helpline.accounts.services import requester_register
 from helpline.core.decorators import staff_required
 from helpline.core.errors import DomainError
 from helpline.tickets import services
+from helpline.tickets.access import departments_with, requester_directory
 
 from ..forms import BoardFilterForm, BulkForm, NewRequestForm
 from ..permissions import staff_tickets
@@ -99,7 +99,6 @@ def board(request):
     )
     query = _board_query(request.GET)
     query["view"] = view_key
-    access = access_for(user)
     context = {
         "form": form,
         "page": page,
@@ -111,7 +110,7 @@ def board(request):
         "board_path": reverse("desk:board"),
         "board_query": query,
         "back": urlencode(query),
-        "can_delete": view_key != "trash" and (access.everything or bool(access.manage)),
+        "can_delete": view_key != "trash" and departments_with(user, "manage") != frozenset(),
         "can_restore": view_key == "trash" and user.is_supervisor_or_admin,
     }
     if request.htmx:
@@ -216,11 +215,12 @@ def _selected_requester(request, form: NewRequestForm) -> User | None:
 @require_http_methods(["GET", "POST"])
 def ticket_new(request):
     user = request.user
+    # Staff open requests where they may answer them (the service checks again).
     departments = departments_viewable(
-        user, list(Department.objects.filter(is_active=True).order_by("path"))
+        user, list(Department.objects.filter(is_active=True).order_by("path")), right="reply"
     )
     if request.method == "POST":
-        form = NewRequestForm(request.POST, request.FILES, departments=departments)
+        form = NewRequestForm(request.POST, request.FILES, departments=departments, user=user)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -257,10 +257,10 @@ def ticket_new(request):
                 return redirect("desk:ticket", pk=ticket.pk)
     else:
         # The no-JavaScript requester search submits the form as GET: keep what was typed.
-        form = NewRequestForm(initial=request.GET.dict(), departments=departments)
+        form = NewRequestForm(initial=request.GET.dict(), departments=departments, user=user)
     find = request.GET.get("find", "") if request.method == "GET" else ""
     selected = _selected_requester(request, form)
-    matches = requester_matches(find) if find else []
+    matches = requester_matches(user, find) if find else []
     context = {
         "form": form,
         "find": find,
@@ -286,9 +286,9 @@ def requester_lookup(request):
     raw = request.GET.get("requester", "")
     selected = None
     if raw.isdigit():
-        selected = NewRequestForm.base_fields["requester"].queryset.filter(pk=raw).first()
+        selected = requester_directory(request.user).filter(pk=raw).first()
     context = {
-        "matches": _with_selected(requester_matches(find), selected),
+        "matches": _with_selected(requester_matches(request.user, find), selected),
         "selected": selected,
         "searched": len(find) >= 2,
         "find": find,

@@ -77,14 +77,51 @@ def test_anonymous_download_is_404(client, public_file, ticket):
 
 
 @pytest.mark.parametrize("action", ACTIONS)
-def test_colleague_may_act_when_organisation_shares(
+def test_colleague_may_act_when_organisation_lets_colleagues_act(
     client, requester_a2, shared_org, resolved, public_file, action
 ):
+    shared_org.colleagues_may_act = True
+    shared_org.save()
     client.force_login(requester_a2)
     before = state(resolved)
     assert perform(client, action, resolved, public_file).status_code in {200, 302}
     if action in {"reply", "confirm", "reopen"}:
         assert state(resolved) != before
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_colleague_only_reads_a_shared_request_by_default(
+    client, requester_a2, shared_org, resolved, public_file, action
+):
+    # Given an organisation that shares its requests but does not let colleagues act on them,
+    client.force_login(requester_a2)
+    before = state(resolved)
+    response = perform(client, action, resolved, public_file)
+    # a colleague reads the request and its files, and every action changes nothing.
+    assert response.status_code in {200, 302}
+    assert state(resolved) == before
+
+
+def test_read_only_colleague_is_offered_no_reply_box_nor_decision(
+    client, requester_a2, shared_org, resolved
+):
+    client.force_login(requester_a2)
+    html = client.get(reverse("portal:request", args=[resolved.pk])).content.decode()
+    assert resolved.subject in html
+    assert reverse("portal:reply", args=[resolved.pk]) not in html
+    assert reverse("portal:confirm", args=[resolved.pk]) not in html
+    assert reverse("portal:reopen", args=[resolved.pk]) not in html
+
+
+def test_acting_colleague_is_offered_the_reply_box_and_decision(
+    client, requester_a2, shared_org, resolved
+):
+    shared_org.colleagues_may_act = True
+    shared_org.save()
+    client.force_login(requester_a2)
+    html = client.get(reverse("portal:request", args=[resolved.pk])).content.decode()
+    assert reverse("portal:confirm", args=[resolved.pk]) in html
+    assert reverse("portal:reopen", args=[resolved.pk]) in html
 
 
 @pytest.mark.parametrize("action", ACTIONS)

@@ -169,7 +169,9 @@ def test_merged_into_a_deleted_request_shows_no_link(
     services.ticket_delete(ticket=target, actor=supervisor)
     client.force_login(requester_a)
     html = page(client, ticket)
-    assert f"merged into #{target.pk}" in html
+    # A request the reader cannot open is named by nothing: no number, no subject, no link.
+    assert "merged into a request you cannot see" in html
+    assert f"#{target.pk}" not in html and "VPN again" not in html
     assert reverse("portal:request", args=[target.pk]) not in html
 
 

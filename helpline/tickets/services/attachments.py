@@ -1,6 +1,7 @@
 """Attachment rules: size and type, the type read from the content rather than the name."""
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import PurePath
 
 import puremagic
@@ -14,12 +15,23 @@ from helpline.core.models import SiteSettings
 ACTIVE_TYPES = {"html", "htm", "xhtml", "svg", "xml", "js", "mjs"}
 
 
+# Only attachment_validate holds this, so a CheckedFile cannot be made by hand.
+_VALIDATED = object()
+
+
 @dataclass(frozen=True)
 class CheckedFile:
+    """An upload that passed the rules; only `attachment_validate` can make one."""
+
     upload: UploadedFile
     filename: str
     content_type: str
     size: int
+    seal: object = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self):
+        if self.seal is not _VALIDATED:
+            raise TypeError("A CheckedFile comes from attachment_validate only.")
 
 
 def _display_name(name: str) -> str:
@@ -82,5 +94,25 @@ def attachment_validate(upload: UploadedFile, settings: SiteSettings | None = No
         # Stored, but always served as an opaque download.
         content_type = "application/octet-stream"
     return CheckedFile(
-        upload=upload, filename=filename, content_type=content_type, size=upload.size
+        upload=upload,
+        filename=filename,
+        content_type=content_type,
+        size=upload.size,
+        seal=_VALIDATED,
     )
+
+
+def attachments_checked(files: Iterable) -> list[CheckedFile]:
+    """What a service stores: files already checked pass, raw uploads are checked here, so no
+    entry point can hand a service a file the rules never saw."""
+    settings = None
+    checked = []
+    for item in files or ():
+        if isinstance(item, CheckedFile):
+            checked.append(item)
+            continue
+        if not isinstance(item, UploadedFile):
+            raise ValidationFailed(_("That is not an uploaded file."), field="attachments")
+        settings = settings or SiteSettings.current()
+        checked.append(attachment_validate(item, settings))
+    return checked

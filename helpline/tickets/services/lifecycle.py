@@ -11,6 +11,7 @@ from helpline.accounts.models import Department
 from helpline.core.errors import PermissionDenied, ValidationFailed
 from helpline.core.models import SiteSettings
 
+from ..access import Action, may_be_responsible, may_open_for, require_open_in
 from ..models import (
     Channel,
     Entry,
@@ -33,7 +34,7 @@ from ._common import (
     require,
     touch,
 )
-from .attachments import CheckedFile
+from .attachments import CheckedFile, attachments_checked
 
 
 def _clean_body(body: str) -> str:
@@ -68,8 +69,15 @@ def ticket_create(
 ) -> Ticket:
     """Open a request for `requester`; `actor` is the requester or the staff member logging it.
 
-    The department comes from the topic when not given. The first thread entry is public.
+    A requester opens requests only for themself, anywhere; staff need the reply right in the
+    department (and the assign right to make someone responsible, who must be able to see the
+    department); an external provider only for requesters of their own work. Raw uploads are
+    checked against the file rules here. The department comes from the topic when not given.
+    The first thread entry is public.
     """
+    if not may_open_for(actor, requester):
+        raise PermissionDenied(_("You may not open a request for this requester."))
+    files = attachments_checked(files)
     subject = (subject or "").strip()
     if not subject:
         raise ValidationFailed(_("A subject is required."), field="subject")
@@ -77,6 +85,13 @@ def ticket_create(
     if channel not in Channel.values:
         raise ValidationFailed(_("Unknown channel."), field="channel")
     department = department or (topic.department if topic else None) or _default_department()
+    if actor.pk != requester.pk or assignee is not None:
+        require_open_in(actor, department, assignee=assignee)
+    if assignee is not None and not may_be_responsible(assignee, department.pk):
+        raise ValidationFailed(
+            _("%(name)s cannot see requests in this department.") % {"name": assignee},
+            field="assignee",
+        )
     ticket_class = ticket_class or (topic.default_class if topic else TicketClass.INCIDENT)
     status = default_status(StatusCategory.NEW)
     now = timezone.now()
@@ -125,18 +140,20 @@ def ticket_reply_add(
     *, ticket: Ticket, actor, body: str, files: Sequence[CheckedFile] = (), status=None
 ) -> Entry:
     """Add a public reply. Staff need the reply right (or to be responsible); a requester must own
-    the ticket (checked by the caller's fetch). A requester's reply reopens a waiting or resolved
-    request; the first staff reply sets the first-response time and moves a new request to open.
+    the ticket, or share it through an organisation that lets colleagues act. A requester's reply
+    reopens a waiting or resolved request; the first staff reply sets the first-response time and
+    moves a new request to open.
     """
     body = _clean_body(body)
+    files = attachments_checked(files)
     ticket = locked(ticket)
+    require(actor, Action.REPLY, ticket)
     if ticket.is_deleted or ticket.status_category == StatusCategory.CLOSED:
         raise ValidationFailed(_("This request is closed; open a new one instead."))
     fields: list[str] = []
     # Staff replying in the portal to a request they asked themselves write as its requester.
     as_staff = actor.is_agent_side and actor.pk != ticket.requester_id
     if as_staff:
-        require(actor, "reply", ticket)
         fields = _staff_reply_effects(ticket, actor, status)
     elif ticket.status_category in (
         StatusCategory.PENDING,
@@ -162,8 +179,9 @@ def ticket_note_add(
     if not actor.is_agent_side:
         raise PermissionDenied(_("Only staff can write internal notes."))
     body = _clean_body(body)
+    files = attachments_checked(files)
     ticket = locked(ticket)
-    require(actor, "view", ticket)
+    require(actor, Action.NOTE, ticket)
     entry = Entry.objects.create(ticket=ticket, kind=EntryKind.NOTE, author=actor, body=body)
     attach(entry, files)
     touch(ticket)
@@ -171,20 +189,11 @@ def ticket_note_add(
     return entry
 
 
-def _requester_guard(ticket: Ticket, actor) -> None:
-    if actor.pk != ticket.requester_id and not (
-        actor.organisation_id
-        and ticket.organisation_id == actor.organisation_id
-        and ticket.organisation.shared_requests
-    ):
-        raise PermissionDenied(_("Only the requester can confirm or reopen this request."))
-
-
 @transaction.atomic
 def ticket_confirm_solved(*, ticket: Ticket, actor) -> Ticket:
     """The requester confirms a resolved request is solved: it closes."""
     ticket = locked(ticket)
-    _requester_guard(ticket, actor)
+    require(actor, Action.CONFIRM, ticket)
     if ticket.status_category != StatusCategory.RESOLVED:
         raise ValidationFailed(_("Only a resolved request can be confirmed."))
     old = ticket.status
@@ -202,7 +211,7 @@ def ticket_reopen(*, ticket: Ticket, actor, reason: str) -> Ticket:
     if not reason:
         raise ValidationFailed(_("Tell us what is still wrong."), field="reason")
     ticket = locked(ticket)
-    _requester_guard(ticket, actor)
+    require(actor, Action.REOPEN, ticket)
     if ticket.status_category != StatusCategory.RESOLVED:
         raise ValidationFailed(_("Only a resolved request can be reopened."))
     old = ticket.status
@@ -218,7 +227,7 @@ def ticket_reopen(*, ticket: Ticket, actor, reason: str) -> Ticket:
 def ticket_delete(*, ticket: Ticket, actor, reason: str = "") -> Ticket:
     """Move a request to the trash. Needs the manage right, or supervisor/administrator."""
     ticket = locked(ticket)
-    require(actor, "manage", ticket)
+    require(actor, Action.MANAGE, ticket)
     if ticket.is_deleted:
         return ticket
     ticket.deleted_at = timezone.now()
@@ -230,7 +239,7 @@ def ticket_delete(*, ticket: Ticket, actor, reason: str = "") -> Ticket:
 
 
 def _supervisor_only(actor) -> None:
-    if not actor.is_supervisor_or_admin:
+    if actor is None or not actor.is_active or not actor.is_supervisor_or_admin:
         raise PermissionDenied(_("Only supervisors and administrators can do this."))
 
 

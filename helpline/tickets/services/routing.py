@@ -3,10 +3,10 @@
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from helpline.accounts.access import access_for
 from helpline.accounts.models import Department, Role, SupportLine, User
 from helpline.core.errors import ValidationFailed
 
+from ..access import Action, may_be_responsible
 from ..history import logged
 from ..models import Entry, Status, StatusCategory, Tag, Ticket
 from ._common import (
@@ -38,7 +38,7 @@ def _check_assignee(assignee: User | None, department_id: int) -> None:
         return
     if not assignee.is_active or not assignee.is_agent_side:
         raise ValidationFailed(_("Requests can only be given to active staff."), field="assignee")
-    if not access_for(assignee).can("view", department_id):
+    if not may_be_responsible(assignee, department_id):
         raise ValidationFailed(
             _("%(name)s cannot see requests in this department.") % {"name": assignee},
             field="assignee",
@@ -63,9 +63,9 @@ def ticket_update(
     if ticket.is_deleted:
         raise ValidationFailed(_("Restore the request from the trash first."))
     if {"department", "assignee", "line"} & changes.keys():
-        require(actor, "assign", ticket)
+        require(actor, Action.ASSIGN, ticket)
     else:
-        require(actor, "reply", ticket)
+        require(actor, Action.UPDATE, ticket)
 
     changed: dict[str, list] = {}
     fields: set[str] = set()
@@ -84,7 +84,7 @@ def ticket_update(
         fields.add("department")
         if "assignee" not in changes and ticket.assignee_id:
             assignee = ticket.assignee
-            if not access_for(assignee).can("view", new_dept.pk):
+            if not may_be_responsible(assignee, new_dept.pk):
                 record("assignee", assignee, None)
                 ticket.assignee = None
                 fields.add("assignee")
@@ -190,8 +190,8 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor) -> Ticket:
     if source.pk == target.pk:
         raise ValidationFailed(_("A request cannot be merged into itself."), field="target")
     source, target = locked(source), locked(target)
-    require(actor, "assign", source)
-    require(actor, "reply", target)
+    require(actor, Action.ASSIGN, source)
+    require(actor, Action.UPDATE, target)
     if source.requester_id != target.requester_id:
         raise ValidationFailed(
             _("Only requests from the same requester can be merged; link them instead."),
@@ -221,8 +221,8 @@ def ticket_link(*, ticket: Ticket, other: Ticket, actor) -> None:
     """Link two related requests both ways; needs the view right on both."""
     if ticket.pk == other.pk:
         raise ValidationFailed(_("A request cannot be linked to itself."), field="other")
-    require(actor, "view", ticket)
-    require(actor, "view", other)
+    require(actor, Action.LINK, ticket)
+    require(actor, Action.LINK, other)
     if ticket.links.filter(pk=other.pk).exists():
         return
     ticket.links.add(other)
@@ -234,11 +234,15 @@ def ticket_link(*, ticket: Ticket, other: Ticket, actor) -> None:
 
 @transaction.atomic
 def ticket_unlink(*, ticket: Ticket, other: Ticket, actor) -> None:
-    require(actor, "view", ticket)
+    """Remove the link between two requests. A link is one fact shared by both, so removing it
+    needs the view right on both, and both histories record it."""
+    require(actor, Action.LINK, ticket)
+    require(actor, Action.LINK, other)
     if not ticket.links.filter(pk=other.pk).exists():
         return
     ticket.links.remove(other)
     history(ticket, actor, "link", other, None)
+    history(other, actor, "link", ticket, None)
     touch(ticket)
     log(actor, "ticket.unlinked", ticket, other=other.pk)
 
@@ -246,7 +250,7 @@ def ticket_unlink(*, ticket: Ticket, other: Ticket, actor) -> None:
 @transaction.atomic
 def ticket_watch(*, ticket: Ticket, actor, watch: bool) -> None:
     """Follow or stop following a request (staff with the view right)."""
-    require(actor, "view", ticket)
+    require(actor, Action.WATCH, ticket)
     if watch:
         ticket.watchers.add(actor)
     else:
@@ -257,7 +261,7 @@ def ticket_watch(*, ticket: Ticket, actor, watch: bool) -> None:
 @transaction.atomic
 def ticket_tags_set(*, ticket: Ticket, actor, names: list[str]) -> None:
     """Replace the request's tags (needs the reply right); tags are created on first use."""
-    require(actor, "reply", ticket)
+    require(actor, Action.UPDATE, ticket)
     wanted = sorted({n.strip().lower()[:50] for n in names if n.strip()})
     current = sorted(ticket.tags.values_list("name", flat=True))
     if wanted == current:

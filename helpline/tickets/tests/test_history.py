@@ -134,6 +134,7 @@ def test_tags_links_merge_and_trash_are_stored_as_data(
     ]
     assert events(third) == [
         ("link", {"old": None, "new": {"id": ticket.pk}}),
+        ("link", {"old": {"id": ticket.pk}, "new": None}),
         ("deleted", {"old": False, "new": True}),
         ("deleted", {"old": True, "new": False}),
     ]
