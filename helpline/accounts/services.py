@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from helpline.audit.changes import diff, snapshot
 from helpline.audit.services import event_record, saved_with_event
 from helpline.core.errors import ValidationFailed
+from helpline.core.lengths import fitting
 from helpline.core.models import SiteSettings
 
 from .addresses import address_normalise, address_primary_set, address_taken, user_by_address
@@ -33,7 +34,11 @@ def requester_register(
     """Find the person with this address (primary or other) or register a requester (no
     password until they set it, address not proved).
 
-    The organisation is taken from the mail domain when not given.
+    The organisation is taken from the mail domain when not given. Safe under concurrency:
+    when a parallel submission from the same new address registers it first, the insert hits
+    the unique address constraint inside a savepoint and the row that won is returned, so
+    every submission attaches to one requester. A name or phone longer than the account can
+    hold is refused, not cut.
     """
     email = address_normalise(email)
     if not email or "@" not in email:
@@ -42,16 +47,26 @@ def requester_register(
     if existing is not None:
         return existing
     first, _sep, last = name.strip().partition(" ")
-    with transaction.atomic():
-        user = User.objects.create_user(
-            email=email,
-            first_name=first[:150],
-            last_name=last[:150],
-            phone=phone[:50],
-            role=Role.REQUESTER,
-            organisation=organisation or organisation_for_email(email),
-        )
-        event_record(actor=None, action="requester.registered", obj=user)
+    fitting(User, "first_name", first, field="name")
+    fitting(User, "last_name", last.strip(), field="name")
+    fitting(User, "phone", phone.strip(), field="phone")
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email=email,
+                first_name=first,
+                last_name=last.strip(),
+                phone=phone.strip(),
+                role=Role.REQUESTER,
+                organisation=organisation or organisation_for_email(email),
+            )
+            event_record(actor=None, action="requester.registered", obj=user)
+    except IntegrityError:
+        # Another request registered the address between our look-up and our insert.
+        existing = user_by_address(email)
+        if existing is None:
+            raise
+        return existing
     return user
 
 

@@ -1,5 +1,6 @@
 """Base model shared by every Helpline table."""
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -88,3 +89,25 @@ class PeriodicJob(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SubmissionKey(models.Model):
+    """A one-time key a form (or an API client, or a mail's Message-ID) sent with a write.
+
+    Stored in the same transaction as the write, so a retried POST finds the key and answers
+    with what the first one created instead of writing again. Only a digest of scope and key is
+    kept; old keys are removed by a periodic job (`submission_keys_forget`).
+    """
+
+    digest = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(max_length=40)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # What the first submission created, as "app_label.model" and primary key.
+    result_type = models.CharField(max_length=60, blank=True)
+    result_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("submission key")

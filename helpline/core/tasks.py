@@ -1,9 +1,11 @@
-"""Periodic housekeeping run by the worker: the heartbeat and the SQLite integrity check."""
+"""Periodic housekeeping run by the worker: the heartbeat, the SQLite integrity check and
+forgetting old submission keys."""
 
 from huey import crontab
 
 from .health import database_integrity_check
 from .jobs import periodic_job
+from .submissions import submission_keys_forget
 
 HEARTBEAT_JOB = "core.heartbeat"
 
@@ -16,3 +18,8 @@ def worker_heartbeat():
 @periodic_job("core.database_check", crontab(minute="17", hour="*/6"), every=6 * 3600)
 def database_check():
     database_integrity_check()
+
+
+@periodic_job("core.submission_keys_cleanup", crontab(minute="17", hour="*"), every=3600)
+def submission_keys_cleanup():
+    submission_keys_forget()

@@ -282,3 +282,15 @@ def test_new_page_query_count_is_constant(
     with django_assert_num_queries(9):
         response = client.get(NEW, {"find": "caller"})
     assert len(response.context["matches"]) == min(rows, 10)
+
+
+def test_a_new_requesters_name_too_long_is_refused_not_cut(client, dispatcher, support):
+    client.force_login(dispatcher)
+    response = client.post(
+        NEW,
+        form(department=str(support.pk), new_email="long@name.test", new_name="N" * 151 + " X"),
+    )
+    assert response.status_code == 200
+    assert "at most 150 characters" in response.context["form"].errors["new_name"][0]
+    assert not User.objects.filter(email="long@name.test").exists()
+    assert not Ticket.objects.exists()

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0003_auto_close_days'),
+        ('core', '0004_submission_key'),
     ]
 
     operations = [
