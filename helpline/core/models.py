@@ -54,6 +54,21 @@ class SiteSettings(models.Model):
         help_text=_("Checked against the type read from the file's content, not only its name."),
     )
 
+    mfa_required_staff = models.BooleanField(
+        _("require two-step sign-in for all staff"),
+        default=False,
+        help_text=_(
+            "Staff without an authenticator app or security key are asked to set one up when "
+            "they next open the desk, and cannot use it until they have."
+        ),
+    )
+    mfa_required_roles = models.JSONField(
+        _("require two-step sign-in for these roles"),
+        default=list,
+        blank=True,
+        help_text=_("Used when it is not required for all staff."),
+    )
+
     class Meta:
         verbose_name = _("settings")
 
@@ -61,6 +76,14 @@ class SiteSettings(models.Model):
     def current(cls) -> "SiteSettings":
         obj, _created = cls.objects.get_or_create(pk=1)
         return obj
+
+    @classmethod
+    def for_request(cls, request) -> "SiteSettings":
+        """The settings row, read once per request (middleware and templates share it)."""
+        cached = getattr(request, "_helpline_site_settings", None)
+        if cached is None:
+            cached = request._helpline_site_settings = cls.current()
+        return cached
 
     def type_list(self, field: str) -> set[str]:
         raw = getattr(self, field).replace(",", " ").replace(";", " ").split()

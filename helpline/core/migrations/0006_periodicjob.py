@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0004_submission_key'),
+        ('core', '0005_mfa_requirement'),
     ]
 
     operations = [
