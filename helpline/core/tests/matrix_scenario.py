@@ -22,6 +22,7 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from helpline.accounts.models import Department, Organisation, Role, User
 from helpline.accounts.tests.factories import (
@@ -31,7 +32,7 @@ from helpline.accounts.tests.factories import (
     StaffFactory,
     UserFactory,
 )
-from helpline.core.health import worker_heartbeat_record
+from helpline.mail.models import OutboxMessage
 from helpline.tickets import services
 from helpline.tickets.models import (
     Attachment,
@@ -86,6 +87,7 @@ class Scenario:
     reset_uidb36: str
     reset_key: str
     signup_key: str
+    outbox_message: OutboxMessage
     markers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     secrets: dict[str, frozenset[str]] = field(default_factory=dict)
 
@@ -136,7 +138,6 @@ def _note(tag: str, ticket: Ticket, author: User) -> tuple[str, ...]:
 
 
 def scenario_build() -> Scenario:
-    worker_heartbeat_record()  # so /healthz answers 200, as on a running installation
     support = DepartmentFactory(name="MARKER-DEPT-Support", line=1)
     software = DepartmentFactory(name="MARKER-DEPT-Software", parent=support, line=2)
     billing = DepartmentFactory(name="MARKER-DEPT-Billing", line=1)
@@ -220,6 +221,18 @@ def scenario_build() -> Scenario:
         r"/accounts/password/reset/key/([0-9A-Za-z]+)-(\S+)/", bodies
     ).groups()
 
+    # A message the worker gave up on: what administrators see under Outgoing mail.
+    outbox_message = OutboxMessage.objects.create(
+        sender="desk@desk.test",
+        recipients=["someone@acme.test"],
+        subject="MARKER-MAIL-SUBJECT",
+        raw=b"Subject: MARKER-MAIL-SUBJECT\n\nbody\n",
+        status=OutboxMessage.Status.FAILED,
+        attempts=10,
+        last_error="SMTPServerDisconnected",
+        next_attempt_at=timezone.now(),
+    )
+
     markers = {
         "ticket": t_public,
         "ticket_note": t_note,
@@ -228,6 +241,7 @@ def scenario_build() -> Scenario:
         "ticket_x": x_public,
         "ticket_x_note": x_note,
         "ticket_billing": billing_public,
+        "outbox_message": (outbox_message.subject,),
     }
     # Who may see each group of markers; everyone else must never receive them.
     readers = {
@@ -238,6 +252,7 @@ def scenario_build() -> Scenario:
         "ticket_x": {"requester_a", "colleague_a", "external", *DESK_T},
         "ticket_x_note": {"external", *DESK_T},
         "ticket_billing": {"requester_a", "colleague_a", "agent_out", "supervisor", "admin"},
+        "outbox_message": {"admin"},
     }
     secrets = {
         persona: frozenset(
@@ -270,6 +285,7 @@ def scenario_build() -> Scenario:
         reset_uidb36=reset_uidb36,
         reset_key=reset_key,
         signup_key=signup_key,
+        outbox_message=outbox_message,
         markers=markers,
         secrets=secrets,
     )
