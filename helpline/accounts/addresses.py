@@ -28,6 +28,21 @@ def user_by_address(email: str) -> User | None:
     return User.objects.filter(email__iexact=email).first()
 
 
+def primary_address_proved(user):
+    """The queryset of `user`'s primary address if it is proved (for Exists subqueries)."""
+    return EmailAddress.objects.filter(user_id=user.pk, primary=True, verified=True)
+
+
+def primary_address_verified(user) -> bool:
+    """Whether `user` has proved their primary address (confirmation link, password reset or
+    set-password link); remembered on the user object for the rest of the request."""
+    cached = getattr(user, "_helpline_verified", None)
+    if cached is None:
+        cached = primary_address_proved(user).exists()
+        user._helpline_verified = cached
+    return cached
+
+
 def address_taken(email: str, *, exclude_user_id: int | None = None) -> bool:
     owner = user_by_address(email)
     return owner is not None and owner.pk != exclude_user_id

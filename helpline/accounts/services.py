@@ -27,19 +27,41 @@ def organisation_for_email(email: str) -> Organisation | None:
     return Organisation.objects.filter(domain__iexact=domain, is_active=True).first()
 
 
+class StaffAddressRefused(ValidationFailed):
+    """An address typed by someone who has not proved it belongs to a staff account."""
+
+    def __init__(self, message: str, *, staff: User):
+        super().__init__(message, field="email")
+        self.staff = staff
+
+
 def requester_register(
-    *, email: str, name: str = "", phone: str = "", organisation: Organisation | None = None
+    *,
+    email: str,
+    name: str = "",
+    phone: str = "",
+    organisation: Organisation | None = None,
+    actor: User | None = None,
+    staff_confirmed: bool = False,
 ) -> User:
     """Find the person with this address (primary or other) or register a requester (no
     password until they set it, address not proved).
 
-    The organisation is taken from the mail domain when not given.
+    The rule for every address typed by someone who has not proved it (an anonymous portal
+    visitor, staff entering a caller, the mail channel): it never attaches a request to a staff
+    account. Such an address raises StaffAddressRefused, unless a staff `actor` has seen the
+    warning and confirms (`staff_confirmed`), which is recorded (requester.staff_address_used).
+    Nothing about an existing person is changed from what was typed. The organisation is taken
+    from the mail domain when not given; it grants shared requests only once the address is
+    proved (helpline.tickets.access).
     """
     email = address_normalise(email)
     if not email or "@" not in email:
         raise ValidationFailed(_("A valid email address is required."), field="email")
     existing = user_by_address(email)
     if existing is not None:
+        if existing.is_agent_side:
+            _staff_address_check(existing, email=email, actor=actor, confirmed=staff_confirmed)
         return existing
     first, _sep, last = name.strip().partition(" ")
     with transaction.atomic():
@@ -53,6 +75,31 @@ def requester_register(
         )
         event_record(actor=None, action="requester.registered", obj=user)
     return user
+
+
+def _staff_address_check(staff: User, *, email: str, actor: User | None, confirmed: bool) -> None:
+    acting_staff = actor is not None and actor.is_authenticated and actor.is_agent_side
+    if not acting_staff:
+        # Says no more than "sign in": whoever typed it learns nothing about the account.
+        raise StaffAddressRefused(
+            _(
+                "Requests from this address can only be sent after signing in. Please sign in "
+                "and send your request again."
+            ),
+            staff=staff,
+        )
+    if not confirmed:
+        raise StaffAddressRefused(
+            _(
+                "%(email)s belongs to the staff account of %(name)s. The request would be filed "
+                "under that staff account. Check the address, or confirm that this is right."
+            )
+            % {"email": email, "name": staff.display_name},
+            staff=staff,
+        )
+    event_record(
+        actor=actor, action="requester.staff_address_used", obj=staff, changes={"email": email}
+    )
 
 
 # --- departments ----------------------------------------------------------------------------
