@@ -88,3 +88,43 @@ def address_add(*, user: User, email: str, verified: bool = False) -> EmailAddre
         address.verified = True
         address.save(update_fields=["verified"])
     return address
+
+
+def addresses_of(user: User) -> list[EmailAddress]:
+    """The person's addresses, primary first."""
+    return list(EmailAddress.objects.filter(user=user).order_by("-primary", "email"))
+
+
+@transaction.atomic
+def address_remove(*, user: User, email: str) -> EmailAddress:
+    """Take one of the person's other addresses away; the primary one cannot be removed."""
+    address = EmailAddress.objects.filter(user=user, email=address_normalise(email)).first()
+    if address is None:
+        raise ValidationFailed(_("This address is not on the account."), field="email")
+    if address.primary:
+        raise ValidationFailed(
+            _("The primary address cannot be removed. Make another address primary first."),
+            field="email",
+        )
+    address.delete()
+    return address
+
+
+@transaction.atomic
+def address_make_primary(*, user: User, email: str) -> EmailAddress:
+    """Make one of the person's proved addresses the primary one (User.email follows); the
+    previous primary stays as another address. Sign-in, password resets and answers go there."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    address = EmailAddress.objects.filter(user=user, email=address_normalise(email)).first()
+    if address is None:
+        raise ValidationFailed(_("This address is not on the account."), field="email")
+    if not address.verified:
+        raise ValidationFailed(
+            _("Only a confirmed address can become the primary address."), field="email"
+        )
+    if not address.primary:
+        EmailAddress.objects.filter(user=user, primary=True).update(primary=False)
+        address.primary = True
+        address.save(update_fields=["primary"])
+        User.objects.filter(pk=user.pk).update(email=address.email)
+    return address

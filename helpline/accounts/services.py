@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 
 from allauth.account.forms import default_token_generator
+from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -15,10 +16,18 @@ from django.utils.translation import gettext as _
 
 from helpline.audit.changes import diff, snapshot
 from helpline.audit.services import event_record, saved_with_event
-from helpline.core.errors import ValidationFailed
+from helpline.core.errors import PermissionDenied, ValidationFailed
 from helpline.core.models import SiteSettings
 
-from .addresses import address_normalise, address_primary_set, address_taken, user_by_address
+from .addresses import (
+    address_add,
+    address_make_primary,
+    address_normalise,
+    address_primary_set,
+    address_remove,
+    address_taken,
+    user_by_address,
+)
 from .models import Department, DepartmentMembership, Organisation, Role, User
 
 
@@ -485,3 +494,57 @@ def requester_update(
     if changes:
         event_record(actor=actor, action="requester.changed", obj=user, changes=changes)
     return user
+
+
+def _requester_for_admin(user: User, actor) -> User:
+    if not (actor is not None and actor.is_authenticated and actor.is_active and actor.is_admin):
+        raise PermissionDenied(_("Only administrators can change a requester's addresses."))
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.role != Role.REQUESTER:
+        raise ValidationFailed(_("This account is not a requester."))
+    return user
+
+
+@transaction.atomic
+def requester_address_add(*, user: User, actor, email: str) -> None:
+    """An administrator gives a requester another address (not proved: staff typed it), so that
+    requests and mail from it find them. Refuses an address somebody else has. Records
+    requester.address_added."""
+    user = _requester_for_admin(user, actor)
+    if EmailAddress.objects.filter(user=user, email=address_normalise(email)).exists():
+        raise ValidationFailed(_("The requester already has this address."), field="email")
+    address = address_add(user=user, email=email, verified=False)
+    event_record(
+        actor=actor, action="requester.address_added", obj=user, changes={"email": address.email}
+    )
+
+
+@transaction.atomic
+def requester_address_remove(*, user: User, actor, email: str) -> None:
+    """An administrator takes one of a requester's other addresses away (never the primary one).
+    Records requester.address_removed."""
+    user = _requester_for_admin(user, actor)
+    address = address_remove(user=user, email=email)
+    event_record(
+        actor=actor,
+        action="requester.address_removed",
+        obj=user,
+        changes={"email": address.email, "verified": address.verified},
+    )
+
+
+@transaction.atomic
+def requester_address_make_primary(*, user: User, actor, email: str) -> None:
+    """An administrator makes one of a requester's confirmed addresses the primary one (the
+    previous one stays as another address). Records requester.changed with the old and new
+    address."""
+    user = _requester_for_admin(user, actor)
+    before = user.email
+    address = address_make_primary(user=user, email=email)
+    if address.email != before:
+        event_record(
+            actor=actor,
+            action="requester.changed",
+            obj=user,
+            changes={"email": [before, address.email]},
+        )

@@ -56,6 +56,8 @@ def _route(route, view, name):
 urlpatterns = [
     *[_route(route, view, name) for route, view, name, _allauth in _PAGES],
     path("profile/", views.profile, name="profile"),
+    path("profile/addresses/", views.addresses, name="addresses"),
+    path("profile/addresses/confirm/<str:token>/", views.address_confirm, name="address_confirm"),
 ]
 
 ALLAUTH_URLPATTERNS = [_route(route, view, allauth) for route, view, _name, allauth in _PAGES]
