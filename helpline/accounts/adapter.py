@@ -24,6 +24,11 @@ _MESSAGES = {
     "account/messages/email_confirmation_failed.txt": _(
         "This address belongs to another account already. Please sign in instead."
     ),
+    "mfa/messages/totp_activated.txt": _("The authenticator app is on."),
+    "mfa/messages/totp_deactivated.txt": _("The authenticator app is off."),
+    "mfa/messages/webauthn_added.txt": _("The key is added."),
+    "mfa/messages/webauthn_removed.txt": _("The key is removed."),
+    "mfa/messages/recovery_codes_generated.txt": _("New recovery codes are ready."),
 }
 
 
@@ -161,6 +166,31 @@ class AccountAdapter(DefaultAccountAdapter):
             if message is None:
                 return
         messages.add_message(request, level, message, extra_tags=extra_tags)
+
+    # --- confirming it is you -----------------------------------------------------------------
+
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        """A sign-in with the password (and second step) in the last few minutes counts as the
+        confirmation allauth asks before changes to authenticators: a staff member sent to set
+        up two-step sign-in straight after signing in is not asked for the password again."""
+        import time
+
+        from allauth.account import app_settings as account_settings
+        from allauth.account.internal.flows.login import get_authentication_records
+        from allauth.core import context as allauth_context
+
+        if not super().is_reauthentication_required(app=app, **kwargs):
+            return False
+        request = allauth_context.request
+        if request is None or not request.user.is_authenticated:
+            return True
+        fresh = [
+            record
+            for record in get_authentication_records(request, request.user)
+            if record.get("method") in {"password", "mfa"}
+            and time.time() - record.get("at", 0) < account_settings.REAUTHENTICATION_TIMEOUT
+        ]
+        return not fresh
 
     # --- after signing in ----------------------------------------------------------------------
 

@@ -6,6 +6,8 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self) -> None:
-        from . import signals
+        from . import mfa, signals, sso
 
         signals.connect()
+        mfa.connect()
+        sso.connect()

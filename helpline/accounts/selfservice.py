@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from helpline.audit.models import Event
 from helpline.audit.services import event_record
 from helpline.core.errors import ValidationFailed
+from helpline.core.lengths import fitting
 from helpline.core.models import SiteSettings
 
 from .addresses import (
@@ -47,6 +48,11 @@ def address_confirmed(*, address: EmailAddress) -> None:
     grants the organisation's shared requests. Records account.address_confirmed.
     """
     user = User.objects.select_for_update().get(pk=address.user_id)
+    # The button pressed twice at once: the second waits for the first's lock and stops here.
+    if Event.objects.filter(
+        action="account.address_confirmed", object_id=str(user.pk), changes__email=address.email
+    ).exists():
+        return
     if user.role == Role.REQUESTER and user.organisation_id is None and address.primary:
         organisation = organisation_for_email(address.email)
         if organisation is not None:
@@ -127,9 +133,9 @@ def profile_update(
     if language and language not in codes:
         raise ValidationFailed(_("Choose one of the offered languages."), field="language")
     new = {
-        "first_name": first_name.strip()[:150],
-        "last_name": last_name.strip()[:150],
-        "phone": phone.strip()[:50],
+        "first_name": fitting(User, "first_name", first_name.strip()),
+        "last_name": fitting(User, "last_name", last_name.strip()),
+        "phone": fitting(User, "phone", phone.strip()),
         "language": language,
     }
     changes = {

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from helpline.audit.changes import diff, snapshot
 from helpline.audit.services import event_record, saved_with_event
 from helpline.core.errors import PermissionDenied, ValidationFailed
+from helpline.core.lengths import fitting
 from helpline.core.models import SiteSettings
 
 from .addresses import (
@@ -63,6 +64,11 @@ def requester_register(
     Nothing about an existing person is changed from what was typed. The organisation is taken
     from the mail domain when not given; it grants shared requests only once the address is
     proved (helpline.tickets.access).
+
+    Safe under concurrency: when a parallel submission from the same new address registers it
+    first, the insert hits the unique address constraint inside a savepoint and the row that won
+    is returned, so every submission attaches to one requester. A name or phone longer than the
+    account can hold is refused, not cut.
     """
     email = address_normalise(email)
     if not email or "@" not in email:
@@ -73,16 +79,28 @@ def requester_register(
             _staff_address_check(existing, email=email, actor=actor, confirmed=staff_confirmed)
         return existing
     first, _sep, last = name.strip().partition(" ")
-    with transaction.atomic():
-        user = User.objects.create_user(
-            email=email,
-            first_name=first[:150],
-            last_name=last[:150],
-            phone=phone[:50],
-            role=Role.REQUESTER,
-            organisation=organisation or organisation_for_email(email),
-        )
-        event_record(actor=None, action="requester.registered", obj=user)
+    fitting(User, "first_name", first, field="name")
+    fitting(User, "last_name", last.strip(), field="name")
+    fitting(User, "phone", phone.strip(), field="phone")
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email=email,
+                first_name=first,
+                last_name=last.strip(),
+                phone=phone.strip(),
+                role=Role.REQUESTER,
+                organisation=organisation or organisation_for_email(email),
+            )
+            event_record(actor=None, action="requester.registered", obj=user)
+    except IntegrityError:
+        # Another request registered the address between our look-up and our insert.
+        existing = user_by_address(email)
+        if existing is None:
+            raise
+        if existing.is_agent_side:
+            _staff_address_check(existing, email=email, actor=actor, confirmed=staff_confirmed)
+        return existing
     return user
 
 

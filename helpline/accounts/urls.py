@@ -6,9 +6,16 @@ The pages are django-allauth's views (views.py). allauth finds its pages by its 
 code use the `accounts:` names.
 """
 
-from django.urls import path, re_path
+from allauth.mfa.base import views as mfa_views
+from allauth.mfa.recovery_codes import views as recovery_views
+from allauth.mfa.totp import views as totp_views
+from allauth.mfa.webauthn import views as webauthn_views
+from allauth.socialaccount import views as social_views
+from allauth.socialaccount.providers.openid_connect import urls as oidc_urls
+from django.urls import include, path, re_path
 
 from . import views
+from .mfa import key_removal_guarded, recovery_codes_seen, staff_mfa_page
 
 app_name = "accounts"
 
@@ -60,4 +67,51 @@ urlpatterns = [
     path("profile/addresses/confirm/<str:token>/", views.address_confirm, name="address_confirm"),
 ]
 
-ALLAUTH_URLPATTERNS = [_route(route, view, allauth) for route, view, _name, allauth in _PAGES]
+# Two-step sign-in (allauth.mfa), under allauth's names. The second sign-in step and the passkey
+# sign-in belong to signing in; the rest manages a staff member's own authenticators.
+_MFA_PAGES = [
+    ("", staff_mfa_page(views.security), "mfa_index"),
+    ("authenticate/", mfa_views.authenticate, "mfa_authenticate"),
+    ("reauthenticate/", staff_mfa_page(mfa_views.reauthenticate), "mfa_reauthenticate"),
+    ("totp/activate/", staff_mfa_page(totp_views.activate_totp), "mfa_activate_totp"),
+    ("totp/deactivate/", staff_mfa_page(totp_views.deactivate_totp), "mfa_deactivate_totp"),
+    (
+        "recovery-codes/",
+        staff_mfa_page(recovery_codes_seen(recovery_views.view_recovery_codes)),
+        "mfa_view_recovery_codes",
+    ),
+    (
+        "recovery-codes/generate/",
+        staff_mfa_page(recovery_views.generate_recovery_codes),
+        "mfa_generate_recovery_codes",
+    ),
+    (
+        "recovery-codes/download/",
+        staff_mfa_page(recovery_codes_seen(recovery_views.download_recovery_codes)),
+        "mfa_download_recovery_codes",
+    ),
+    ("keys/", staff_mfa_page(webauthn_views.list_webauthn), "mfa_list_webauthn"),
+    ("keys/add/", staff_mfa_page(webauthn_views.add_webauthn), "mfa_add_webauthn"),
+    (
+        "keys/reauthenticate/",
+        staff_mfa_page(webauthn_views.reauthenticate_webauthn),
+        "mfa_reauthenticate_webauthn",
+    ),
+    (
+        "keys/<int:pk>/remove/",
+        staff_mfa_page(key_removal_guarded(webauthn_views.remove_webauthn)),
+        "mfa_remove_webauthn",
+    ),
+    ("keys/<int:pk>/edit/", staff_mfa_page(webauthn_views.edit_webauthn), "mfa_edit_webauthn"),
+    ("passkey/", webauthn_views.login_webauthn, "mfa_login_webauthn"),
+]
+
+ALLAUTH_URLPATTERNS = [
+    *[_route(route, view, allauth) for route, view, _name, allauth in _PAGES],
+    path("reauthenticate/", views.reauthenticate, name="account_reauthenticate"),
+    path("two-step/", include([path(r, v, name=n) for r, v, n in _MFA_PAGES])),
+    # Single sign-on (OpenID Connect): /accounts/oidc/<provider>/login/ and .../callback/.
+    path("sso/cancelled/", social_views.login_cancelled, name="socialaccount_login_cancelled"),
+    path("sso/error/", social_views.login_error, name="socialaccount_login_error"),
+    *oidc_urls.urlpatterns,
+]

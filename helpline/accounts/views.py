@@ -8,6 +8,7 @@ they sign in (adapter.post_login) and when they change it here.
 
 from allauth.account import views as allauth_views
 from allauth.core import ratelimit
+from allauth.mfa.base import views as mfa_views
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseRedirect
@@ -23,10 +24,36 @@ from . import selfservice
 from .adapter import language_cookie_apply
 from .addresses import addresses_of
 from .forms import AddressForm, ProfileForm
+from .mfa import mfa_allowed, mfa_required
+from .mfa_forms import ReauthenticatePasswordForm
+from .sso import sso_providers
 
 
 class SignInView(allauth_views.LoginView):
     template_name = "accounts/login.html"
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "sso_providers": sso_providers()}
+
+
+class ReauthenticateView(allauth_views.ReauthenticateView):
+    """The password asked again before a change to one's sign-in (adding a key, ...)."""
+
+    template_name = "accounts/reauthenticate.html"
+    form_class = ReauthenticatePasswordForm
+
+
+class SecurityView(mfa_views.IndexView):
+    """Two-step sign-in: the staff member's authenticators, and whether it is required."""
+
+    template_name = "mfa/index.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["mfa_required"] = mfa_required(
+            self.request.user, SiteSettings.for_request(self.request)
+        )
+        return context
 
 
 class SignOutView(allauth_views.LogoutView):
@@ -120,6 +147,8 @@ signup = SignupView.as_view()
 signup_sent = SignupSentView.as_view()
 signup_confirm = SignupConfirmView.as_view()
 inactive = InactiveView.as_view()
+reauthenticate = ReauthenticateView.as_view()
+security = SecurityView.as_view()
 
 
 @login_required
@@ -144,6 +173,7 @@ def _profile_page(request, *, form=None, address_form=None, status=200):
         "form": form or ProfileForm(initial=_profile_initial(user)),
         "addresses": addresses_of(user),
         "address_form": address_form or AddressForm(initial={"action": "add"}),
+        "mfa_allowed": mfa_allowed(user),
     }
     return render(request, "accounts/profile.html", context, status=status)
 

@@ -43,6 +43,10 @@ KNOWN_ACTIONS = (
     "settings.changed",
     "auth.",
     "auth.login_failed",
+    "auth.mfa_failed",
+    "auth.sso_*",
+    "mfa.",
+    "mfa.reset",
     "account.",
 )
 
@@ -302,6 +306,18 @@ class TopicForm(BootstrapForm, forms.ModelForm):
 
 
 class SettingsForm(BootstrapForm, forms.ModelForm):
+    mfa_required_roles = forms.TypedMultipleChoiceField(
+        label=_("Require two-step sign-in for these roles"),
+        choices=[(role.value, role.label) for role in STAFF_ROLES],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Used when it is not required for all staff."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["mfa_required_roles"].widget.attrs["class"] = "form-check-input"
+
     class Meta:
         model = SiteSettings
         fields = [
@@ -313,6 +329,8 @@ class SettingsForm(BootstrapForm, forms.ModelForm):
             "max_attachment_mb",
             "allowed_types",
             "blocked_types",
+            "mfa_required_staff",
+            "mfa_required_roles",
         ]
         widgets = {
             "portal_welcome": forms.Textarea(attrs={"rows": 4}),

@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from helpline.accounts.services import STAFF_ROLES
 from helpline.audit.changes import diff, snapshot
 from helpline.audit.services import event_record
 from helpline.core.errors import ValidationFailed
@@ -17,6 +18,8 @@ SETTINGS_FIELDS = (
     "max_attachment_mb",
     "allowed_types",
     "blocked_types",
+    "mfa_required_staff",
+    "mfa_required_roles",
 )
 # Larger uploads belong in a file-sharing service, not in a ticket.
 MAX_ATTACHMENT_MB = 1024
@@ -66,6 +69,13 @@ def site_settings_update(*, actor, **values) -> SiteSettings:
                 _("File types are extensions made of letters and digits, such as pdf or png."),
                 field=field,
             )
+    staff_roles = {str(role) for role in STAFF_ROLES}
+    roles = [str(role) for role in (row.mfa_required_roles or [])]
+    if not set(roles) <= staff_roles:
+        raise ValidationFailed(
+            _("Two-step sign-in can be required of staff roles only."), field="mfa_required_roles"
+        )
+    row.mfa_required_roles = [role for role in STAFF_ROLES if role in roles]
     row.allowed_types = ", ".join(allowed)
     row.blocked_types = ", ".join(blocked)
     row.save()

@@ -28,6 +28,7 @@ urlpatterns = [
     path("staff/new/", staff.staff_new, name="staff_new"),
     path("staff/<int:pk>/", staff.staff_edit, name="staff_edit"),
     path("staff/<int:pk>/deactivate/", staff.staff_deactivate_view, name="staff_deactivate"),
+    path("staff/<int:pk>/two-step/reset/", staff.staff_mfa_reset_view, name="staff_mfa_reset"),
     # people.py
     path("organisations/", people.organisation_index, name="organisations"),
     path("organisations/new/", people.organisation_edit, name="organisation_new"),

@@ -8,6 +8,8 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
+from helpline.config import sso as sso_config
+
 
 def env_bool(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
@@ -72,6 +74,9 @@ INSTALLED_APPS = [
     # After Helpline's apps, so our templates for allauth's pages and mails win.
     "allauth",
     "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
 ]
 
 MIDDLEWARE = [
@@ -85,6 +90,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "helpline.accounts.mfa.MfaPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -212,6 +218,9 @@ ACCOUNT_PREVENT_ENUMERATION = True
 # same path: one mail, one redirect (docs/admin/security.md).
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = True
 ACCOUNT_LOGOUT_ON_GET = False
+# Before a change to how one signs in (adding or removing an authenticator, new recovery codes):
+# the password again, or the second step; no codes by mail.
+ACCOUNT_REAUTHENTICATION_METHODS = ["password", "mfa"]
 ACCOUNT_SESSION_REMEMBER = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if env_bool("HELPLINE_HTTPS") else "http"
@@ -229,6 +238,42 @@ ACCOUNT_RATE_LIMITS = {
     "manage_email": "10/m/user",
     "reauthenticate": "10/m/user",
 }
+
+# --- two-step sign-in (allauth.mfa) and single sign-on (docs/admin/security.md) ------------
+MFA_ADAPTER = "helpline.accounts.mfa.MfaAdapter"
+MFA_FORMS = {
+    name: f"helpline.accounts.mfa_forms.{form}"
+    for name, form in {
+        "authenticate": "AuthenticateForm",
+        "reauthenticate": "ReauthenticateForm",
+        "authenticate_webauthn": "AuthenticateWebAuthnForm",
+        "reauthenticate_webauthn": "ReauthenticateWebAuthnForm",
+        "add_webauthn": "AddWebAuthnForm",
+        "edit_webauthn": "EditWebAuthnForm",
+        "activate_totp": "ActivateTOTPForm",
+    }.items()
+}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = os.environ.get("HELPLINE_MFA_ISSUER", "")
+MFA_TOTP_TOLERANCE = 1  # one period either side: phones whose clock drifts a little
+# Browsers offer WebAuthn only on https:// origins and on http://localhost; plain http is
+# accepted by the server only in development and tests.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG or TESTING
+MFA_RATE_LIMITS = {"webauthn_login": "10/m/ip"}
+
+SOCIALACCOUNT_ADAPTER = "helpline.accounts.sso.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = False  # never: the adapter refuses anyone who is not staff already
+# Matching a provider's account to a person is the adapter's (existing active staff only).
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_LOGIN_ON_GET = False  # the button posts; a link cannot start a sign-in
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_ONLY = False
+SOCIALACCOUNT_OPENID_CONNECT_URL_PREFIX = "oidc"
+
+
+OIDC_PROVIDERS = sso_config.providers_from_environment(os.environ)
+SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"APPS": OIDC_PROVIDERS, "OAUTH_PKCE_ENABLED": True}}
 
 # --- mail -----------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get(
@@ -287,7 +332,7 @@ CONTENT_SECURITY_POLICY = {
         "font-src": [SELF],
         "connect-src": [SELF],
         "frame-ancestors": [NONE],
-        "form-action": [SELF],
+        "form-action": [SELF, *sso_config.form_action_origins(OIDC_PROVIDERS)],
         "base-uri": [SELF],
         "object-src": [NONE],
     }

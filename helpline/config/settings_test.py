@@ -12,3 +12,9 @@ from .settings import *  # noqa: E402, F403
 
 # WhiteNoise warns on every request when its root is missing; tests serve static through finders.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A database file, as in production, not Django's in-memory default: the concurrency tests
+    # run real threads with a connection each, and an in-memory database shared between
+    # connections answers them "table is locked" instead of waiting as a file database does.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}  # noqa: F405

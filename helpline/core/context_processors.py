@@ -4,4 +4,4 @@ from .models import SiteSettings
 
 
 def site(request):
-    return {"site_settings": SiteSettings.current()}
+    return {"site_settings": SiteSettings.for_request(request)}

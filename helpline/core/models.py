@@ -1,5 +1,6 @@
 """Base model shared by every Helpline table."""
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -53,6 +54,21 @@ class SiteSettings(models.Model):
         help_text=_("Checked against the type read from the file's content, not only its name."),
     )
 
+    mfa_required_staff = models.BooleanField(
+        _("require two-step sign-in for all staff"),
+        default=False,
+        help_text=_(
+            "Staff without an authenticator app or security key are asked to set one up when "
+            "they next open the desk, and cannot use it until they have."
+        ),
+    )
+    mfa_required_roles = models.JSONField(
+        _("require two-step sign-in for these roles"),
+        default=list,
+        blank=True,
+        help_text=_("Used when it is not required for all staff."),
+    )
+
     class Meta:
         verbose_name = _("settings")
 
@@ -61,6 +77,36 @@ class SiteSettings(models.Model):
         obj, _created = cls.objects.get_or_create(pk=1)
         return obj
 
+    @classmethod
+    def for_request(cls, request) -> "SiteSettings":
+        """The settings row, read once per request (middleware and templates share it)."""
+        cached = getattr(request, "_helpline_site_settings", None)
+        if cached is None:
+            cached = request._helpline_site_settings = cls.current()
+        return cached
+
     def type_list(self, field: str) -> set[str]:
         raw = getattr(self, field).replace(",", " ").replace(";", " ").split()
         return {item.strip().lstrip(".").lower() for item in raw if item.strip()}
+
+
+class SubmissionKey(models.Model):
+    """A one-time key a form (or an API client, or a mail's Message-ID) sent with a write.
+
+    Stored in the same transaction as the write, so a retried POST finds the key and answers
+    with what the first one created instead of writing again. Only a digest of scope and key is
+    kept; old keys are removed by a periodic job (`submission_keys_forget`).
+    """
+
+    digest = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(max_length=40)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # What the first submission created, as "app_label.model" and primary key.
+    result_type = models.CharField(max_length=60, blank=True)
+    result_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("submission key")

@@ -7,6 +7,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from helpline.accounts.models import Organisation, Role, User
+from helpline.core.submissions import SubmissionKeyField
 from helpline.tickets.access import (
     may_register_requesters,
     organisations_visible,
@@ -275,6 +276,7 @@ class BulkForm(forms.Form):
 class NewRequestForm(forms.Form):
     """A request logged by staff for a caller or a visitor: an existing requester or a new one."""
 
+    submission = SubmissionKeyField()
     requester = forms.ModelChoiceField(
         label=_("Requester"),
         required=False,

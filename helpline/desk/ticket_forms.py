@@ -2,16 +2,44 @@
 
 from django import forms
 from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from helpline.accounts.models import SupportLine
+from helpline.core.submissions import SubmissionKeyField
 from helpline.tickets.forms import AttachmentsField
 from helpline.tickets.models import Level, Priority, StatusCategory, TicketClass
 
 from .timeline import TicketPage, staff_for_department, status_groups
 
 
-class StyledForm(forms.Form):
+class VersionedForm(forms.Form):
+    """Every form that changes a ticket carries the version it was rendered from and the newest
+    thread entry shown then, so a service can refuse a change made on an old page and the page
+    can say what happened since (see `conflict_context`)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    seen = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+
+    def __init__(self, *args, page: TicketPage | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if page is not None:
+            self.fields["version"].initial = page.ticket.version
+            self.fields["seen"].initial = page.last_entry_id
+
+    def rendered_version(self) -> int | None:
+        return self.cleaned_data.get("version")
+
+    def carry_current(self, page: TicketPage) -> None:
+        """After a conflict: keep what was typed, but carry the current version, so sending
+        again ("send anyway") goes through unless the request changes once more."""
+        data = self.data.copy()
+        data["version"] = str(page.ticket.version)
+        data["seen"] = str(page.last_entry_id)
+        self.data = data
+
+
+class StyledForm(VersionedForm):
     """Bootstrap classes on every widget; `small` for the dense side panel."""
 
     small = False
@@ -38,8 +66,11 @@ def _staff_label(user) -> str:
     return user.display_name
 
 
-class EntryForm(forms.Form):
-    """A reply or a note: text and attachments, each checked against the file rules."""
+class EntryForm(VersionedForm):
+    """A reply or a note: text and attachments, each checked against the file rules, with a
+    one-time key so a repeated post adds one entry."""
+
+    submission = SubmissionKeyField()
 
     body = forms.CharField(
         label=_("Message"),
@@ -53,7 +84,7 @@ class ReplyForm(EntryForm):
     status = forms.ChoiceField(label=_("and set status to"), required=False)
 
     def __init__(self, *args, page: TicketPage, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, page=page, **kwargs)
         # A reply answers the requester: the request can wait on them or be resolved, not be new.
         targets = [s for s in page.statuses if s.category != StatusCategory.NEW and s.is_active]
         self.statuses = {s.pk: s for s in targets}
@@ -66,14 +97,12 @@ class ReplyForm(EntryForm):
 
 
 class NoteForm(EntryForm):
-    def __init__(self, *args, page: TicketPage | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
+    pass
 
 
 class FieldsForm(StyledForm):
     """The side panel: classification and ownership, carrying the version it was shown at."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput)
     ticket_class = forms.ChoiceField(label=_("Class"), choices=TicketClass.choices)
     status = forms.TypedChoiceField(label=_("Status"), coerce=int)
     impact = forms.TypedChoiceField(label=_("Impact"), choices=Level.choices, coerce=int)
@@ -94,25 +123,26 @@ class FieldsForm(StyledForm):
     small = True
     REPLY_FIELDS = ("ticket_class", "status", "impact", "urgency", "priority")
     ASSIGN_FIELDS = ("department", "assignee", "line")
+    EDIT_FIELDS = REPLY_FIELDS + ASSIGN_FIELDS
+
+    @staticmethod
+    def values_of(ticket) -> dict:
+        return {
+            "ticket_class": ticket.ticket_class,
+            "status": ticket.status_id,
+            "impact": ticket.impact,
+            "urgency": ticket.urgency,
+            "priority": ticket.priority,
+            "department": ticket.department_id,
+            "assignee": ticket.assignee_id,
+            "line": ticket.line,
+        }
 
     def __init__(self, *args, page: TicketPage, department_id: int | None = None, **kwargs):
         """`department_id` (or the posted department) picks whose staff are offered."""
         ticket = page.ticket
-        kwargs.setdefault(
-            "initial",
-            {
-                "version": ticket.version,
-                "ticket_class": ticket.ticket_class,
-                "status": ticket.status_id,
-                "impact": ticket.impact,
-                "urgency": ticket.urgency,
-                "priority": ticket.priority,
-                "department": ticket.department_id,
-                "assignee": ticket.assignee_id,
-                "line": ticket.line,
-            },
-        )
-        super().__init__(*args, **kwargs)
+        kwargs.setdefault("initial", self.values_of(ticket))
+        super().__init__(*args, page=page, **kwargs)
         self.ticket = ticket
         self.statuses = {s.pk: s for s in page.statuses}
         departments = page.side_departments
@@ -140,6 +170,10 @@ class FieldsForm(StyledForm):
                     "hx-disabled-elt": "this",
                 }
             )
+        for name in self.EDIT_FIELDS:
+            # The value each field was shown with travels along, so only what this agent
+            # changed is applied (see `changes` and `carry_current`).
+            self.fields[name].show_hidden_initial = True
         editable = not ticket.is_deleted
         for name in self.REPLY_FIELDS:
             self.fields[name].disabled = not (editable and page.rights.reply)
@@ -153,20 +187,41 @@ class FieldsForm(StyledForm):
         except (TypeError, ValueError):
             return None
 
+    def hidden_initials(self) -> SafeString:
+        """The shown values as hidden inputs (outside the assignee fragment, which htmx swaps)."""
+        return mark_safe(  # noqa: S308 (Django's own widget rendering, escaped)
+            "".join(str(self[name].as_hidden(only_initial=True)) for name in self.EDIT_FIELDS)
+        )
+
     def changes(self) -> dict:
-        """Only the fields that differ from the ticket, as `ticket_update` takes them."""
+        """The fields this agent changed that differ from the ticket, as `ticket_update` takes
+        them. A field someone else changed meanwhile and this agent left alone is not sent back
+        (a form without the shown values, such as an older client's, counts every field)."""
         data, ticket = self.cleaned_data, self.ticket
+        touched = set(self.changed_data)
         result: dict = {}
         for name in ("ticket_class", "impact", "urgency", "priority", "line"):
-            if data[name] != getattr(ticket, name):
+            if name in touched and data[name] != getattr(ticket, name):
                 result[name] = data[name]
-        if data["status"] != ticket.status_id:
+        if "status" in touched and data["status"] != ticket.status_id:
             result["status"] = self.statuses[data["status"]]
-        if data["department"] != ticket.department_id:
+        if "department" in touched and data["department"] != ticket.department_id:
             result["department"] = self.departments[data["department"]]
-        if data["assignee"] != ticket.assignee_id:
+        if "assignee" in touched and data["assignee"] != ticket.assignee_id:
             result["assignee"] = self.staff[data["assignee"]] if data["assignee"] else None
         return result
+
+    def carry_current(self, page: TicketPage) -> None:
+        """After a conflict: the fields this agent changed keep their new values, every other
+        field shows the current value, and the current values become the "shown" ones."""
+        touched = set(self.changed_data)
+        super().carry_current(page)
+        data = self.data
+        for name, value in self.values_of(page.ticket).items():
+            text = "" if value is None else str(value)
+            data[self.add_initial_prefix(name)] = text
+            if name not in touched:
+                data[self.add_prefix(name)] = text
 
 
 class TagsForm(StyledForm):
@@ -199,7 +254,7 @@ class EscalateForm(StyledForm):
     reason = ReasonField(required=False)
 
     def __init__(self, *args, page: TicketPage, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, page=page, **kwargs)
         self.departments = {d.pk: d for d in page.target_departments}
         self.fields["department"].choices = [
             ("", _("Keep the department")),
@@ -219,7 +274,7 @@ class TransferForm(StyledForm):
     reason = ReasonField(required=True)
 
     def __init__(self, *args, page: TicketPage, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, page=page, **kwargs)
         targets = [d for d in page.target_departments if d.pk != page.ticket.department_id]
         self.departments = {d.pk: d for d in targets}
         self.fields["department"].choices = [
@@ -236,7 +291,7 @@ class SupervisorForm(StyledForm):
     reason = ReasonField(required=True)
 
     def __init__(self, *args, page: TicketPage, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, page=page, **kwargs)
         self.supervisors = {u.pk: u for u in page.supervisors}
         self.fields["supervisor"].choices = [
             ("", _("Choose a supervisor")),
@@ -261,12 +316,10 @@ class TicketNumberField(forms.CharField):
 class MergeForm(StyledForm):
     target = TicketNumberField(label=_("Merge into request number"), max_length=20)
 
-    def __init__(self, *args, page: TicketPage | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-
 
 class LinkForm(StyledForm):
     other = TicketNumberField(label=_("Link to request number"), max_length=20)
 
-    def __init__(self, *args, page: TicketPage | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
+
+class TakeForm(VersionedForm):
+    """The Take button: nothing to fill in, only the version it was shown at."""

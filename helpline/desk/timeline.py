@@ -61,6 +61,12 @@ class TicketPage:
     merged_into_visible: bool = False
 
     @property
+    def last_entry_id(self) -> int:
+        """The newest thread entry shown: forms carry it, so a conflict can list what came
+        after it (entry ids only grow)."""
+        return max((e.pk for e in self.entries), default=0)
+
+    @property
     def side_departments(self) -> list[Department]:
         """Departments for the side panel: those the agent can view, plus the current one."""
         return [
@@ -207,6 +213,27 @@ def _marked_visible(user, tickets) -> list[Ticket]:
     for other in marked:
         other.visible = staff_can(user, Action.VIEW, other)
     return marked
+
+
+def changes_since(page: TicketPage, seen: int | None) -> list[tuple[Entry, EventLine]]:
+    """What was added to the thread after entry `seen`, each as a sentence: who changed which
+    field, who replied, who wrote a note. None known (no `seen`): an empty list."""
+    if seen is None:
+        return []
+    lines = []
+    for entry in page.entries:
+        if entry.pk <= seen:
+            continue
+        if entry.kind == EntryKind.EVENT:
+            line = entry.line
+        elif entry.kind == EntryKind.NOTE:
+            line = EventLine(
+                "bi-lock", format_html(_("{actor} added an internal note"), actor=_actor(entry))
+            )
+        else:
+            line = EventLine("bi-reply", format_html(_("{actor} replied"), actor=_actor(entry)))
+        lines.append((entry, line))
+    return lines
 
 
 def status_groups(statuses: list[Status]) -> list[tuple[str, list[tuple[int, str]]]]:

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from helpline.accounts.forms import BootstrapFormMixin
+from helpline.core.submissions import SubmissionKeyField
 from helpline.tickets.forms import AttachmentsField
 from helpline.tickets.models import TicketClass, Topic
 
@@ -17,6 +18,7 @@ CLASS_HELP = {
 
 
 class RequestForm(BootstrapFormMixin, forms.Form):
+    submission = SubmissionKeyField()
     # Anonymous visitors only (removed for signed-in people).
     name = forms.CharField(
         label=_("Your name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
@@ -83,6 +85,7 @@ class RequestForm(BootstrapFormMixin, forms.Form):
 
 
 class ReplyForm(BootstrapFormMixin, forms.Form):
+    submission = SubmissionKeyField()
     body = forms.CharField(
         label=_("Your reply"), max_length=50000, widget=forms.Textarea(attrs={"rows": 5})
     )

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from helpline.core.errors import DomainError
 from helpline.core.models import SiteSettings
+from helpline.core.submissions import submission_once
 from helpline.tickets.access import Action, can
 from helpline.tickets.downloads import attachment_response
 from helpline.tickets.models import StatusCategory, Ticket
@@ -44,21 +45,28 @@ def new(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            ticket = portal_request_submit(
+            # A repeated post (double click, browser retry) answers with the first request.
+            done = submission_once(
+                key=data["submission"],
+                scope="portal.request",
                 user=request.user,
-                subject=data["subject"],
-                description=data["description"],
-                ticket_class=data["ticket_class"],
-                topic=data.get("topic"),
-                files=data["attachments"],
-                name=data.get("name", ""),
-                email=data.get("email", ""),
+                write=lambda: portal_request_submit(
+                    user=request.user,
+                    subject=data["subject"],
+                    description=data["description"],
+                    ticket_class=data["ticket_class"],
+                    topic=data.get("topic"),
+                    files=data["attachments"],
+                    name=data.get("name", ""),
+                    email=data.get("email", ""),
+                ),
             )
         except DomainError as exc:
             _form_error(form, exc)
         else:
             # Kept in the session, not the URL: the confirmation must not open anyone's ticket.
-            request.session[SUBMITTED_KEY] = ticket.pk
+            if done.result is not None:
+                request.session[SUBMITTED_KEY] = done.result.pk
             return redirect("portal:submitted")
     return render(
         request,
@@ -131,17 +139,23 @@ def reply(request, pk):
     form = ReplyForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            entry = ticket_reply_add(
-                ticket=ticket,
-                actor=request.user,
-                body=form.cleaned_data["body"],
-                files=form.cleaned_data["attachments"],
+            done = submission_once(
+                key=form.cleaned_data["submission"],
+                scope="portal.reply",
+                user=request.user,
+                write=lambda: ticket_reply_add(
+                    ticket=ticket,
+                    actor=request.user,
+                    body=form.cleaned_data["body"],
+                    files=form.cleaned_data["attachments"],
+                ),
             )
         except DomainError as exc:
             _form_error(form, exc)
         else:
             messages.success(request, _("Your reply is sent."))
-            return redirect(_back_to(ticket, f"#entry-{entry.pk}"))
+            anchor = f"#entry-{done.result.pk}" if done.result is not None else ""
+            return redirect(_back_to(ticket, anchor))
     return _render_request(request, ticket, reply_form=form)
 
 

@@ -3,6 +3,7 @@
 from django import template
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from helpline.audit.selectors import event_object_types
 
@@ -34,6 +35,35 @@ def _shown(value) -> str:
             return str(value["name"]) or "—"
         return ", ".join(f"{k}: {_shown(v)}" for k, v in value.items())
     return str(value)
+
+
+# Sign-in events read as words next to their code (the code stays: it is what filters use).
+ACTION_LABELS = {
+    "auth.mfa_succeeded": gettext_lazy("Two-step sign-in passed"),
+    "auth.mfa_failed": gettext_lazy("Two-step sign-in failed"),
+    "auth.mfa_reauthenticated": gettext_lazy("Confirmed with a second step"),
+    "mfa.authenticator_added": gettext_lazy("Authenticator added"),
+    "mfa.authenticator_removed": gettext_lazy("Authenticator removed"),
+    "mfa.authenticator_reset": gettext_lazy("Authenticator reset"),
+    "mfa.recovery_codes_generated": gettext_lazy("Recovery codes made"),
+    "mfa.recovery_codes_viewed": gettext_lazy("Recovery codes viewed"),
+    "mfa.reset": gettext_lazy("Two-step sign-in reset by an administrator"),
+    "auth.sso_login": gettext_lazy("Signed in through single sign-on"),
+    "auth.sso_connected": gettext_lazy("Single sign-on account linked"),
+    "auth.sso_refused": gettext_lazy("Single sign-on refused"),
+    "auth.sso_failed": gettext_lazy("Single sign-on failed"),
+    "account.address_added": gettext_lazy("Address to confirm added"),
+    "account.address_removed": gettext_lazy("Address removed"),
+    "account.address_primary_changed": gettext_lazy("Primary address changed"),
+    "requester.address_added": gettext_lazy("Address added by an administrator"),
+    "requester.address_removed": gettext_lazy("Address removed by an administrator"),
+    "requester.staff_address_used": gettext_lazy("Request filed under a staff address"),
+}
+
+
+@register.filter
+def action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, ""))
 
 
 # Events whose pairs all start (or end) empty read better as plain values.

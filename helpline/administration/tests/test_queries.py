@@ -79,8 +79,8 @@ def test_staff_page(client, admin_user, rows, django_assert_num_queries):
     for _n in range(rows):
         MembershipFactory(user=person)
     client.force_login(admin_user)
-    # + the person, + their memberships, + the department tree
-    get(client, reverse("manage:staff_edit", args=[person.pk]), django_assert_num_queries, BASE + 3)
+    # + the person, + their memberships, + the department tree, + their authenticators
+    get(client, reverse("manage:staff_edit", args=[person.pk]), django_assert_num_queries, BASE + 4)
 
 
 def test_event_log(client, admin_user, rows, django_assert_num_queries):

@@ -6,10 +6,12 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from helpline.accounts.mfa import mfa_required, mfa_reset, mfa_summary
 from helpline.accounts.models import Role, User
 from helpline.accounts.services import STAFF_ROLES, staff_create, staff_deactivate, staff_update
 from helpline.core.decorators import admin_required
 from helpline.core.errors import DomainError
+from helpline.core.models import SiteSettings
 
 from ..forms import RIGHT_LABELS, STAFF_ROLE_CHOICES, StaffCreateForm, StaffEditForm
 from ..selectors import department_tree, staff_list, staff_memberships
@@ -100,6 +102,8 @@ def staff_edit(request, pk: int):
             "person": person,
             "right_labels": RIGHT_LABELS.values(),
             "is_self": person.pk == request.user.pk,
+            "mfa": mfa_summary(person),
+            "mfa_required": mfa_required(person, SiteSettings.for_request(request)),
         },
         menu="staff",
     )
@@ -117,6 +121,23 @@ def staff_deactivate_view(request, pk: int):
         messages.success(
             request,
             _("%(name)s can no longer sign in; their history stays.")
+            % {"name": person.display_name},
+        )
+    return redirect("manage:staff_edit", pk=pk)
+
+
+@admin_required
+@require_POST
+def staff_mfa_reset_view(request, pk: int):
+    person = get_object_or_404(User, pk=pk, role__in=STAFF_ROLES)
+    try:
+        mfa_reset(user=person, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Two-step sign-in of %(name)s is reset; they can set it up again.")
             % {"name": person.display_name},
         )
     return redirect("manage:staff_edit", pk=pk)

@@ -322,3 +322,15 @@ def test_the_requester_search_finds_a_caller_by_another_address(client, dispatch
     address_add(user=requester_a, email="alice.home@mail.test")
     client.force_login(dispatcher)
     assert listed(client.get(LOOKUP, {"find": "alice.home"})) == {requester_a.pk}
+
+
+def test_a_new_requesters_name_too_long_is_refused_not_cut(client, dispatcher, support):
+    client.force_login(dispatcher)
+    response = client.post(
+        NEW,
+        form(department=str(support.pk), new_email="long@name.test", new_name="N" * 151 + " X"),
+    )
+    assert response.status_code == 200
+    assert "at most 150 characters" in response.context["form"].errors["new_name"][0]
+    assert not User.objects.filter(email="long@name.test").exists()
+    assert not Ticket.objects.exists()

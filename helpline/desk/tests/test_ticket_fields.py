@@ -108,7 +108,7 @@ def test_stale_version_is_a_conflict_and_changes_nothing(client, dispatcher, tic
 
     assert response.status_code == 409
     html = response.content.decode()
-    assert "Someone else changed this request" in html
+    assert "This request changed while you were working on it" in html
     assert f'href="{url("ticket", ticket.pk)}"' in html  # reload link
     assert f'id="ticket-{ticket.pk}-side"' in html
     ticket.refresh_from_db()
@@ -124,7 +124,7 @@ def test_stale_version_without_htmx(client, dispatcher, ticket):
     response = client.post(url("fields", ticket.pk), form)
 
     assert response.status_code == 409
-    assert "Someone else changed this request" in response.content.decode()
+    assert "This request changed while you were working on it" in response.content.decode()
 
 
 def test_htmx_save_answers_with_side_panel_and_history(client, dispatcher, ticket):

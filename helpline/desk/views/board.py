@@ -17,6 +17,7 @@ from helpline.accounts.models import Department, User
 from helpline.accounts.services import StaffAddressRefused, requester_register
 from helpline.core.decorators import staff_required
 from helpline.core.errors import DomainError
+from helpline.core.submissions import submission_once
 from helpline.tickets import services
 from helpline.tickets.access import departments_with, requester_directory
 
@@ -168,7 +169,9 @@ def bulk(request):
 
     action = form.cleaned_data["action"]
     assignee = _assignee(form, choices, user) if action == "assign" else None
-    # Tickets the agent cannot see are not there for them: ignored, not reported.
+    # Tickets the agent cannot see are not there for them: ignored, not reported. Each one is
+    # changed in its own transaction, one row lock at a time, in id order: a bulk action never
+    # holds two tickets' locks at once, so it cannot deadlock with another bulk action or a merge.
     tickets = list(staff_tickets(user).filter(pk__in=form.cleaned_data["ids"]).order_by("pk"))
     updated, skipped = 0, []
     for ticket in tickets:
@@ -201,7 +204,14 @@ def bulk(request):
 # --- a new request on a requester's behalf --------------------------------------------------
 
 # Where a service's complaint about a field belongs on the new-request form.
-_FIELD_FOR = {"email": "new_email", "subject": "subject", "body": "body", "channel": "channel"}
+_FIELD_FOR = {
+    "email": "new_email",
+    "name": "new_name",
+    "phone": "new_phone",
+    "subject": "subject",
+    "body": "body",
+    "channel": "channel",
+}
 
 
 def _selected_requester(request, form: NewRequestForm) -> User | None:
@@ -209,6 +219,32 @@ def _selected_requester(request, form: NewRequestForm) -> User | None:
         return form.cleaned_data.get("requester")
     raw = request.GET.get("requester", "")
     return form.fields["requester"].queryset.filter(pk=raw).first() if raw.isdigit() else None
+
+
+@transaction.atomic
+def _ticket_new_create(data: dict, user):
+    """Register a new requester if needed and open the ticket: they stand or fall together."""
+    requester = data["requester"] or requester_register(
+        email=data["new_email"],
+        name=data["new_name"],
+        phone=data["new_phone"],
+        organisation=data["new_organisation"],
+        actor=user,
+        staff_confirmed=data["confirm_staff_address"],
+    )
+    return services.ticket_create(
+        actor=user,
+        requester=requester,
+        subject=data["subject"],
+        body=data["body"],
+        channel=data["channel"],
+        department=data["department"],
+        ticket_class=data["ticket_class"],
+        impact=data["impact"],
+        urgency=data["urgency"],
+        files=data["attachments"],
+        assignee=user if data["assign_to_me"] else None,
+    )
 
 
 @staff_required
@@ -225,29 +261,12 @@ def ticket_new(request):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                # Registering a new requester and opening the ticket stand or fall together.
-                with transaction.atomic():
-                    requester = data["requester"] or requester_register(
-                        email=data["new_email"],
-                        name=data["new_name"],
-                        phone=data["new_phone"],
-                        organisation=data["new_organisation"],
-                        actor=user,
-                        staff_confirmed=data["confirm_staff_address"],
-                    )
-                    ticket = services.ticket_create(
-                        actor=user,
-                        requester=requester,
-                        subject=data["subject"],
-                        body=data["body"],
-                        channel=data["channel"],
-                        department=data["department"],
-                        ticket_class=data["ticket_class"],
-                        impact=data["impact"],
-                        urgency=data["urgency"],
-                        files=data["attachments"],
-                        assignee=user if data["assign_to_me"] else None,
-                    )
+                done = submission_once(
+                    key=data["submission"],
+                    scope="desk.request",
+                    user=user,
+                    write=lambda: _ticket_new_create(data, user),
+                )
             except StaffAddressRefused as exc:
                 # Never filed under a staff account silently: the agent must tick the box.
                 form.add_error("new_email", exc.message)
@@ -255,11 +274,14 @@ def ticket_new(request):
             except DomainError as exc:
                 form.add_error(_FIELD_FOR.get(exc.field or ""), exc.message)
             else:
+                ticket = done.result
+                if ticket is None:  # a repeat of a request purged since
+                    return redirect("desk:board")
                 view_counts_forget(user)
                 messages.success(
                     request,
                     _("Request %(ref)s created for %(name)s.")
-                    % {"ref": ticket.reference, "name": requester.display_name},
+                    % {"ref": ticket.reference, "name": ticket.requester.display_name},
                 )
                 return redirect("desk:ticket", pk=ticket.pk)
     else:

@@ -2,11 +2,12 @@
 
 from collections.abc import Iterable
 
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from helpline.audit.services import event_record
-from helpline.core.errors import Conflict
+from helpline.core.errors import Conflict, ValidationFailed
 
 from .. import access
 from ..history import change_data
@@ -35,16 +36,35 @@ STATUS_FIELDS = (
 )
 
 
-def locked(ticket: Ticket, expected_version: int | None = None) -> Ticket:
-    """Re-read the ticket under a row lock; refuse if someone saved it since the form was shown."""
-    fresh = Ticket.objects.select_for_update().get(pk=ticket.pk)
-    if expected_version is not None and fresh.version != expected_version:
+def check_version(ticket: Ticket, expected_version: int | None) -> None:
+    """Refuse if the (locked) ticket was saved since the form that carries `expected_version`
+    was shown; the entry point then says what changed and by whom."""
+    if expected_version is not None and ticket.version != expected_version:
         raise Conflict(
             _(
                 "Someone else changed this request while you were working on it. Reload to see "
                 "their change, then try again."
             )
         )
+
+
+def locked(ticket: Ticket, expected_version: int | None = None) -> Ticket:
+    """Re-read the ticket under a row lock; refuse if someone saved it since the form was shown."""
+    fresh = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    check_version(fresh, expected_version)
+    return fresh
+
+
+def locked_together(*tickets: Ticket) -> dict[int, Ticket]:
+    """Re-read several tickets under row locks taken in ascending id order, in one query.
+
+    Every action that changes more than one ticket (merge, link, unlink) locks through here, so
+    two agents acting on the same pair in opposite directions queue instead of deadlocking.
+    """
+    ids = sorted({t.pk for t in tickets})
+    fresh = {t.pk: t for t in Ticket.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    if len(fresh) != len(ids):
+        raise ValidationFailed(_("One of these requests was deleted meanwhile."))
     return fresh
 
 
@@ -112,14 +132,17 @@ def apply_status(ticket: Ticket, status: Status) -> tuple[str, ...]:
 
 def touch(ticket: Ticket, *fields: str, public: bool = False) -> None:
     """Save `fields` with a new version and activity time; `public` for what the requester sees
-    (a public reply), which also moves the last public activity."""
+    (a public reply), which also moves the last public activity. The version is incremented by
+    the database itself, so an instance read before someone else's write can never move it
+    backwards."""
     ticket.last_activity_at = timezone.now()
-    ticket.version += 1
+    ticket.version = F("version") + 1
     extra = ["last_activity_at", "version", "updated_at"]
     if public:
         ticket.last_public_activity_at = ticket.last_activity_at
         extra.append("last_public_activity_at")
     ticket.save(update_fields=list(dict.fromkeys([*fields, *extra])))
+    ticket.refresh_from_db(fields=["version"])
 
 
 def attach(entry: Entry, files: Iterable[CheckedFile]) -> list[Attachment]:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from helpline.accounts.models import Department
 from helpline.core.errors import PermissionDenied, ValidationFailed
+from helpline.core.lengths import fitting
 from helpline.core.models import SiteSettings
 
 from ..access import Action, may_be_responsible, may_open_for, require_open_in
@@ -81,6 +82,7 @@ def ticket_create(
     subject = (subject or "").strip()
     if not subject:
         raise ValidationFailed(_("A subject is required."), field="subject")
+    fitting(Ticket, "subject", subject)
     body = _clean_body(body)
     if channel not in Channel.values:
         raise ValidationFailed(_("Unknown channel."), field="channel")
@@ -96,7 +98,7 @@ def ticket_create(
     status = default_status(StatusCategory.NEW)
     now = timezone.now()
     ticket = Ticket.objects.create(
-        subject=subject[:250],
+        subject=subject,
         ticket_class=ticket_class,
         status=status,
         status_category=status.category,
@@ -137,16 +139,25 @@ def _staff_reply_effects(ticket: Ticket, actor, status) -> list[str]:
 
 @transaction.atomic
 def ticket_reply_add(
-    *, ticket: Ticket, actor, body: str, files: Sequence[CheckedFile] = (), status=None
+    *,
+    ticket: Ticket,
+    actor,
+    body: str,
+    files: Sequence[CheckedFile] = (),
+    status=None,
+    expected_version: int | None = None,
 ) -> Entry:
     """Add a public reply. Staff need the reply right (or to be responsible); a requester must own
     the ticket, or share it through an organisation that lets colleagues act. A requester's reply
     reopens a waiting or resolved request; the first staff reply sets the first-response time and
     moves a new request to open.
+
+    `expected_version` (the page's) is only enforced when the reply also sets a status: a plain
+    reply adds to the thread and overwrites nothing, so it goes through from an older page.
     """
     body = _clean_body(body)
     files = attachments_checked(files)
-    ticket = locked(ticket)
+    ticket = locked(ticket, expected_version if status is not None else None)
     require(actor, Action.REPLY, ticket)
     if ticket.is_deleted or ticket.status_category == StatusCategory.CLOSED:
         raise ValidationFailed(_("This request is closed; open a new one instead."))

@@ -12,9 +12,11 @@ from ..models import Entry, Status, StatusCategory, Tag, Ticket
 from ._common import (
     STATUS_FIELDS,
     apply_status,
+    check_version,
     default_status,
     history,
     locked,
+    locked_together,
     log,
     matrix_priority,
     require,
@@ -130,17 +132,29 @@ def ticket_update(
     return ticket
 
 
-def ticket_take(*, ticket: Ticket, actor) -> Ticket:
-    """Make the acting agent responsible ("Take"); a new request becomes open."""
-    ticket = ticket_update(ticket=ticket, actor=actor, assignee=actor)
-    if ticket.status_category == StatusCategory.NEW:
-        ticket = ticket_update(
-            ticket=ticket, actor=actor, status=default_status(StatusCategory.OPEN)
-        )
-    return ticket
+@transaction.atomic
+def ticket_take(*, ticket: Ticket, actor, expected_version: int | None = None) -> Ticket:
+    """Make the acting agent responsible ("Take"); a new request becomes open.
+
+    One transaction and one version step: the status is decided on the locked row, so two
+    agents pressing Take at once end with one owner and the other told who was faster (when
+    their page's version is given).
+    """
+    fresh = locked(ticket, expected_version)
+    changes: dict = {"assignee": actor}
+    if fresh.status_category == StatusCategory.NEW:
+        changes["status"] = default_status(StatusCategory.OPEN)
+    return ticket_update(ticket=fresh, actor=actor, **changes)
 
 
-def ticket_transfer(*, ticket: Ticket, actor, department: Department, reason: str) -> Ticket:
+def ticket_transfer(
+    *,
+    ticket: Ticket,
+    actor,
+    department: Department,
+    reason: str,
+    expected_version: int | None = None,
+) -> Ticket:
     """Redirect the request to another department, with a reason; the line follows the
     department's line and the responsible person is released unless they can see it there."""
     if not (reason or "").strip():
@@ -148,11 +162,22 @@ def ticket_transfer(*, ticket: Ticket, actor, department: Department, reason: st
     changes: dict = {"department": department}
     if department.line != ticket.line:
         changes["line"] = department.line
-    return ticket_update(ticket=ticket, actor=actor, reason=reason.strip(), **changes)
+    return ticket_update(
+        ticket=ticket,
+        actor=actor,
+        reason=reason.strip(),
+        expected_version=expected_version,
+        **changes,
+    )
 
 
 def ticket_escalate(
-    *, ticket: Ticket, actor, department: Department | None = None, reason: str = ""
+    *,
+    ticket: Ticket,
+    actor,
+    department: Department | None = None,
+    reason: str = "",
+    expected_version: int | None = None,
 ) -> Ticket:
     """Functional escalation: to the next line of support, optionally to another department.
 
@@ -167,29 +192,45 @@ def ticket_escalate(
         ticket=ticket,
         actor=actor,
         reason=(reason or "").strip() or _("Escalated to the next line."),
+        expected_version=expected_version,
         **changes,
     )
 
 
-def ticket_hand_to_supervisor(*, ticket: Ticket, actor, supervisor: User, reason: str) -> Ticket:
+def ticket_hand_to_supervisor(
+    *, ticket: Ticket, actor, supervisor: User, reason: str, expected_version: int | None = None
+) -> Ticket:
     """Hierarchical escalation: the supervisor becomes responsible, with a reason."""
     if not (reason or "").strip():
         raise ValidationFailed(_("Say why the supervisor should take this."), field="reason")
     if supervisor.role not in {Role.SUPERVISOR, Role.ADMIN}:
         raise ValidationFailed(_("Choose a supervisor."), field="supervisor")
-    return ticket_update(ticket=ticket, actor=actor, reason=reason.strip(), assignee=supervisor)
+    return ticket_update(
+        ticket=ticket,
+        actor=actor,
+        reason=reason.strip(),
+        expected_version=expected_version,
+        assignee=supervisor,
+    )
 
 
 @transaction.atomic
-def ticket_merge(*, source: Ticket, target: Ticket, actor) -> Ticket:
+def ticket_merge(
+    *, source: Ticket, target: Ticket, actor, expected_version: int | None = None
+) -> Ticket:
     """Move the thread of `source` into `target` and close `source` as merged.
 
     Both must belong to the same requester, so nobody's correspondence reaches another person;
-    different requesters' requests are linked instead.
+    different requesters' requests are linked instead. The target must be a live request: not
+    merged itself (so merges never form a cycle or a chain), not closed, not in the trash.
+    Both rows are locked in id order, so opposite merges at the same moment queue: the second
+    finds its target already merged and is refused. `expected_version` is the source's.
     """
     if source.pk == target.pk:
         raise ValidationFailed(_("A request cannot be merged into itself."), field="target")
-    source, target = locked(source), locked(target)
+    rows = locked_together(source, target)
+    source, target = rows[source.pk], rows[target.pk]
+    check_version(source, expected_version)
     require(actor, Action.ASSIGN, source)
     require(actor, Action.UPDATE, target)
     if source.requester_id != target.requester_id:
@@ -197,8 +238,28 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor) -> Ticket:
             _("Only requests from the same requester can be merged; link them instead."),
             field="target",
         )
-    if source.is_deleted or target.is_deleted or source.merged_into_id:
-        raise ValidationFailed(_("These requests cannot be merged."), field="target")
+    if source.is_deleted or source.merged_into_id:
+        raise ValidationFailed(_("This request cannot be merged any more."), field="target")
+    if target.merged_into_id == source.pk:
+        raise ValidationFailed(
+            _("%(target)s was already merged into this request.") % {"target": target.reference},
+            field="target",
+        )
+    if target.merged_into_id:
+        raise ValidationFailed(
+            _("%(target)s was itself merged into %(next)s; merge into that one instead.")
+            % {"target": target.reference, "next": f"#{target.merged_into_id}"},
+            field="target",
+        )
+    if target.is_deleted:
+        raise ValidationFailed(
+            _("%(target)s is in the trash.") % {"target": target.reference}, field="target"
+        )
+    if target.status_category == StatusCategory.CLOSED:
+        raise ValidationFailed(
+            _("%(target)s is closed; merge into an open request.") % {"target": target.reference},
+            field="target",
+        )
     Entry.objects.filter(ticket=source).update(ticket=target)
     source.attachments.update(ticket=target)
     target.watchers.add(*source.watchers.all())
@@ -217,34 +278,45 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor) -> Ticket:
 
 
 @transaction.atomic
-def ticket_link(*, ticket: Ticket, other: Ticket, actor) -> None:
-    """Link two related requests both ways; needs the view right on both."""
+def ticket_link(*, ticket: Ticket, other: Ticket, actor) -> bool:
+    """Link two related requests both ways; needs the view right on both.
+
+    Both rows are locked in id order before the check, so linking A to B while someone links
+    B to A makes one link: the second finds it there. Returns whether a link was made.
+    """
     if ticket.pk == other.pk:
         raise ValidationFailed(_("A request cannot be linked to itself."), field="other")
+    rows = locked_together(ticket, other)
+    ticket, other = rows[ticket.pk], rows[other.pk]
     require(actor, Action.LINK, ticket)
     require(actor, Action.LINK, other)
     if ticket.links.filter(pk=other.pk).exists():
-        return
+        return False
     ticket.links.add(other)
     history(ticket, actor, "link", None, other)
     history(other, actor, "link", None, ticket)
     touch(ticket)
+    touch(other)
     log(actor, "ticket.linked", ticket, other=other.pk)
+    return True
 
 
 @transaction.atomic
-def ticket_unlink(*, ticket: Ticket, other: Ticket, actor) -> None:
-    """Remove the link between two requests. A link is one fact shared by both, so removing it
-    needs the view right on both, and both histories record it."""
+def ticket_unlink(*, ticket: Ticket, other: Ticket, actor) -> bool:
+    """Remove the link between two requests; returns whether there was one. A link is one fact
+    shared by both, so removing it needs the view right on both, and both histories record it."""
+    rows = locked_together(ticket, other)
+    ticket, other = rows[ticket.pk], rows[other.pk]
     require(actor, Action.LINK, ticket)
     require(actor, Action.LINK, other)
     if not ticket.links.filter(pk=other.pk).exists():
-        return
+        return False
     ticket.links.remove(other)
     history(ticket, actor, "link", other, None)
     history(other, actor, "link", ticket, None)
     touch(ticket)
     log(actor, "ticket.unlinked", ticket, other=other.pk)
+    return True
 
 
 @transaction.atomic
@@ -259,15 +331,28 @@ def ticket_watch(*, ticket: Ticket, actor, watch: bool) -> None:
 
 
 @transaction.atomic
-def ticket_tags_set(*, ticket: Ticket, actor, names: list[str]) -> None:
-    """Replace the request's tags (needs the reply right); tags are created on first use."""
+def ticket_tags_set(
+    *, ticket: Ticket, actor, names: list[str], expected_version: int | None = None
+) -> None:
+    """Replace the request's tags (needs the reply right); tags are created on first use.
+
+    A name longer than a tag can hold is refused, never cut short."""
+    ticket = locked(ticket, expected_version)
     require(actor, Action.UPDATE, ticket)
-    wanted = sorted({n.strip().lower()[:50] for n in names if n.strip()})
+    limit = Tag._meta.get_field("name").max_length
+    wanted = sorted({n.strip().lower() for n in names if n.strip()})
+    too_long = [name for name in wanted if len(name) > limit]
+    if too_long:
+        raise ValidationFailed(
+            _("A tag can be at most %(limit)s characters long: “%(tag)s”.")
+            % {"limit": limit, "tag": too_long[0]},
+            field="tags",
+        )
     current = sorted(ticket.tags.values_list("name", flat=True))
     if wanted == current:
         return
     tags = [Tag.objects.get_or_create(name=name)[0] for name in wanted]
     ticket.tags.set(tags)
     history(ticket, actor, "tags", current, wanted)
-    touch(locked(ticket))
+    touch(ticket)
     log(actor, "ticket.tagged", ticket, tags=[current, wanted])

@@ -8,13 +8,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from helpline.core.decorators import staff_required
-from helpline.core.errors import DomainError, ValidationFailed
+from helpline.core.errors import Conflict, DomainError, ValidationFailed
 from helpline.desk.permissions import staff_ticket_or_404, staff_tickets
 from helpline.desk.selectors import view_counts_forget
 from helpline.desk.timeline import TicketPage, ticket_page
 from helpline.tickets import services
 
-from .page import changed, make_form, refused, refused_by_service, status_for
+from .page import changed, conflicted, make_form, refused, refused_by_service, status_for
 
 
 def _dialog_refused(request, page: TicketPage, name: str, form, status: int = 422):
@@ -29,6 +29,10 @@ def _dialog_refused(request, page: TicketPage, name: str, form, status: int = 42
     )
 
 
+# A dialog refused for an old page re-renders with the page's changed parts and reopens.
+DIALOG_CONFLICT = ("header", "thread", "side", "forms")
+
+
 def _dialog_action(request, pk: int, name: str, act, done: str):
     """Parse the dialog's form, call the service through `act(page, data)`, answer."""
     page = ticket_page(request.user, pk)
@@ -37,6 +41,8 @@ def _dialog_action(request, pk: int, name: str, act, done: str):
         return _dialog_refused(request, page, name, form)
     try:
         act(page, form.cleaned_data)
+    except Conflict:
+        return conflicted(request, pk, name, form, parts=DIALOG_CONFLICT, modal_open=name)
     except DomainError as exc:
         form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         return _dialog_refused(request, page, name, form, status_for(exc))
@@ -46,10 +52,17 @@ def _dialog_action(request, pk: int, name: str, act, done: str):
 @staff_required
 @require_POST
 def take(request, pk: int):
-    """Take: the signed-in agent becomes responsible."""
+    """Take: the signed-in agent becomes responsible. Refused from an older page (someone may
+    just have taken it), with who did what since and "take anyway"."""
     page = ticket_page(request.user, pk)
+    form = make_form("take_form", page, request.POST)
+    form.is_valid()  # only hidden, optional fields: always valid
     try:
-        services.ticket_take(ticket=page.ticket, actor=request.user)
+        services.ticket_take(
+            ticket=page.ticket, actor=request.user, expected_version=form.rendered_version()
+        )
+    except Conflict:
+        return conflicted(request, pk, "take", form, parts=("header", "thread", "side"))
     except DomainError as exc:
         return refused_by_service(request, page, exc)
     return changed(request, pk, _("You are now responsible for this request."))
@@ -62,6 +75,7 @@ def escalate(request, pk: int):
         services.ticket_escalate(
             ticket=page.ticket,
             actor=request.user,
+            expected_version=data["version"],
             department=data["department"],
             reason=data["reason"],
         )
@@ -76,6 +90,7 @@ def hand_to_supervisor(request, pk: int):
         services.ticket_hand_to_supervisor(
             ticket=page.ticket,
             actor=request.user,
+            expected_version=data["version"],
             supervisor=data["supervisor"],
             reason=data["reason"],
         )
@@ -90,6 +105,7 @@ def transfer(request, pk: int):
         services.ticket_transfer(
             ticket=page.ticket,
             actor=request.user,
+            expected_version=data["version"],
             department=data["department"],
             reason=data["reason"],
         )
@@ -118,7 +134,14 @@ def merge(request, pk: int):
         return _dialog_refused(request, page, "merge", form)
     try:
         target = _other_ticket(request.user, form.cleaned_data["target"], "target")
-        services.ticket_merge(source=page.ticket, target=target, actor=request.user)
+        services.ticket_merge(
+            source=page.ticket,
+            target=target,
+            actor=request.user,
+            expected_version=form.rendered_version(),
+        )
+    except Conflict:
+        return conflicted(request, pk, "merge", form, parts=DIALOG_CONFLICT, modal_open="merge")
     except DomainError as exc:
         form.add_error("target", exc.message)
         return _dialog_refused(request, page, "merge", form, status_for(exc))

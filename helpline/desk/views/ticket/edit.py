@@ -4,7 +4,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from helpline.core.decorators import staff_required
-from helpline.core.errors import DomainError
+from helpline.core.errors import Conflict, DomainError
+from helpline.core.submissions import submission_once
 from helpline.desk.timeline import ticket_page
 from helpline.tickets.services import (
     ticket_note_add,
@@ -13,7 +14,10 @@ from helpline.tickets.services import (
     ticket_update,
 )
 
-from .page import changed, make_form, refused, status_for
+from .page import changed, conflicted, make_form, refused, status_for
+
+# What a conflict re-renders: the thread and header show what changed, the form keeps the text.
+COMPOSER_CONFLICT = ("header", "thread", "composer")
 
 
 def _add_error(form, exc: DomainError) -> str | None:
@@ -25,27 +29,47 @@ def _add_error(form, exc: DomainError) -> str | None:
     return exc.message
 
 
+def _entry_anchor(entry) -> str:
+    return f"#entry-{entry.pk}" if entry is not None else ""
+
+
 @staff_required
 @require_POST
 def reply(request, pk: int):
-    """A public reply, optionally moving the request to another status."""
+    """A public reply, optionally moving the request to another status.
+
+    A reply that also sets a status is refused when the page is older than the request (the
+    status may have been set by someone else meanwhile); a plain reply only adds to the thread
+    and goes through. The form's one-time key makes a repeated post add one reply.
+    """
     page = ticket_page(request.user, pk)
     form = make_form("reply_form", page, request.POST, request.FILES)
     status, message = 422, None
     if form.is_valid():
+        data = form.cleaned_data
         try:
-            entry = ticket_reply_add(
-                ticket=page.ticket,
-                actor=request.user,
-                body=form.cleaned_data["body"],
-                files=form.cleaned_data["attachments"],
-                status=form.cleaned_data["status"],
+            done = submission_once(
+                key=data["submission"],
+                scope="desk.reply",
+                user=request.user,
+                write=lambda: ticket_reply_add(
+                    ticket=page.ticket,
+                    actor=request.user,
+                    body=data["body"],
+                    files=data["attachments"],
+                    status=data["status"],
+                    expected_version=data["version"],
+                ),
+            )
+        except Conflict:
+            return conflicted(
+                request, pk, "reply", form, parts=COMPOSER_CONFLICT, active_tab="reply"
             )
         except DomainError as exc:
             message = _add_error(form, exc)
             status = status_for(exc)
         else:
-            return changed(request, pk, _("Reply sent."), anchor=f"#entry-{entry.pk}")
+            return changed(request, pk, _("Reply sent."), anchor=_entry_anchor(done.result))
     return refused(
         request,
         page,
@@ -60,24 +84,35 @@ def reply(request, pk: int):
 @staff_required
 @require_POST
 def note(request, pk: int):
-    """An internal note, never shown to the requester."""
+    """An internal note, never shown to the requester; it adds to the thread and overwrites
+    nothing, so it goes through from an older page. A repeated post adds one note."""
     page = ticket_page(request.user, pk)
     form = make_form("note_form", page, request.POST, request.FILES)
     status, message = 422, None
     if form.is_valid():
+        data = form.cleaned_data
         try:
-            entry = ticket_note_add(
-                ticket=page.ticket,
-                actor=request.user,
-                body=form.cleaned_data["body"],
-                files=form.cleaned_data["attachments"],
+            done = submission_once(
+                key=data["submission"],
+                scope="desk.note",
+                user=request.user,
+                write=lambda: ticket_note_add(
+                    ticket=page.ticket,
+                    actor=request.user,
+                    body=data["body"],
+                    files=data["attachments"],
+                ),
             )
         except DomainError as exc:
             message = _add_error(form, exc)
             status = status_for(exc)
         else:
             return changed(
-                request, pk, _("Note added."), anchor=f"#entry-{entry.pk}", active_tab="note"
+                request,
+                pk,
+                _("Note added."),
+                anchor=_entry_anchor(done.result),
+                active_tab="note",
             )
     return refused(
         request,
@@ -103,36 +138,36 @@ def fields(request, pk: int):
                 ticket=page.ticket,
                 actor=request.user,
                 reason=form.cleaned_data["reason"].strip(),
-                expected_version=form.cleaned_data["version"],
+                expected_version=form.rendered_version(),
                 **form.changes(),
             )
+        except Conflict:
+            return conflicted(request, pk, "fields", form, parts=("header", "thread", "side"))
         except DomainError as exc:
             message = _add_error(form, exc)
             status = status_for(exc)
         else:
             return changed(request, pk, _("Changes saved."))
-    if status == 409:
-        message = None  # the side panel says it, with a reload link
-    return refused(
-        request,
-        page,
-        parts=("side",),
-        status=status,
-        message=message,
-        fields_form=form,
-        conflict=status == 409,
-    )
+    return refused(request, page, parts=("side",), status=status, message=message, fields_form=form)
 
 
 @staff_required
 @require_POST
 def tags(request, pk: int):
+    """Replace the tags; refused from an older page, since the whole set is replaced."""
     page = ticket_page(request.user, pk)
     form = make_form("tags_form", page, request.POST)
     status, message = 422, None
     if form.is_valid():
         try:
-            ticket_tags_set(ticket=page.ticket, actor=request.user, names=form.names())
+            ticket_tags_set(
+                ticket=page.ticket,
+                actor=request.user,
+                names=form.names(),
+                expected_version=form.rendered_version(),
+            )
+        except Conflict:
+            return conflicted(request, pk, "tags", form, parts=("header", "thread", "side"))
         except DomainError as exc:
             message = _add_error(form, exc)
             status = status_for(exc)

@@ -1,5 +1,7 @@
 """The ticket page itself and the responses every ticket view answers with."""
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -12,7 +14,7 @@ from helpline.core.decorators import staff_required
 from helpline.core.errors import Conflict, DomainError, PermissionDenied
 from helpline.desk import ticket_forms as tf
 from helpline.desk.selectors import view_counts_forget
-from helpline.desk.timeline import TicketPage, ticket_page
+from helpline.desk.timeline import TicketPage, changes_since, ticket_page
 
 TEMPLATE = "desk/ticket.html"
 # Fragments of the page, each a {% partialdef %} with a stable id (ticket-<pk>-<name>).
@@ -31,21 +33,30 @@ FORMS = {
     "supervisor_form": (tf.SupervisorForm, "supervisor-%s"),
     "merge_form": (tf.MergeForm, "merge-%s"),
     "link_form": (tf.LinkForm, "link-%s"),
+    "take_form": (tf.TakeForm, "take-%s"),
 }
 
 
 def make_form(name: str, page: TicketPage, data=None, files=None):
     form_class, auto_id = FORMS[name]
-    kwargs = {"auto_id": auto_id}
+    kwargs = {"auto_id": auto_id, "page": page}
     if name == "tags_form":
         kwargs["initial"] = {"tags": ", ".join(tag.name for tag in page.tags)}
-    else:
-        kwargs["page"] = page
     return form_class(data, files, **kwargs)
+
+
+@dataclass
+class ConflictNotice:
+    """A change refused because the page was old: which form, and what happened since."""
+
+    form: object
+    changes: list
+    files_dropped: bool = False
 
 
 def page_context(page: TicketPage, **extra) -> dict:
     context = {
+        "conflict": None,
         "page": page,
         "ticket": page.ticket,
         "rights": page.rights,
@@ -106,6 +117,21 @@ def refused(
             messages.error(request, message)
         return fragments(request, page, parts, status=status, **extra)
     return full_page(request, page, status=status, action_error=message, **extra)
+
+
+def conflicted(request, pk: int, name: str, form, *, parts, **extra) -> HttpResponse:
+    """The answer to a change made on an old page (409): the same form, with what was typed and
+    the current version, above it what changed since and by whom, "anyway" and "reload"."""
+    page = ticket_page(request.user, pk)
+    form.carry_current(page)
+    notice = ConflictNotice(
+        form=form,
+        changes=changes_since(page, form.cleaned_data.get("seen")),
+        files_dropped=bool(form.files),
+    )
+    return refused(
+        request, page, parts=parts, status=409, conflict=notice, **{f"{name}_form": form}, **extra
+    )
 
 
 def refused_by_service(request, page: TicketPage, exc: DomainError) -> HttpResponse:

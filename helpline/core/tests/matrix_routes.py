@@ -1,0 +1,728 @@
+"""The access matrix's table: every URL the project resolves, classified.
+
+A URL is classified by one entry in `ROUTES`, keyed by its full name ("namespace:name", or the
+bare name for URLs outside any namespace, like Django's `set_language`). Each entry is a list of
+cases; a case says
+
+- `args`: how to fill the URL's arguments, each with a real object of a KIND below (never an
+  id that 404s for everyone);
+- `method`: GET or POST (`also_post` on a GET case: the URL takes a form too, so every persona
+  who is turned away from the page is also turned away from a POST to it);
+- `answers`: for EVERY persona of the scenario, the answer expected: a normal answer (OK, PAGE,
+  GOES) for those entitled, a denial (NOT_FOUND, LOGIN, HIDDEN, REFUSED) for the others; `grant`
+  builds the usual shape (entitled personas answered normally, anonymous sent to sign in,
+  everyone else 404);
+- `data`, `setup`, `effect`: what a POST sends, the state the case needs (e.g. a resolved or
+  trashed request), and how to tell that the action took effect (it must for those entitled, and
+  must not for anyone refused).
+
+Every case runs inside a savepoint that is rolled back, so a POST that changes, trashes or
+deletes an object leaves the scenario as it was for the next case.
+
+A new URL: add an entry (the test names what is missing and the arguments it takes). A new
+namespace (a library's URLs, say): classify each of its URLs the same way; public pages
+(sign-in, password reset, health) answer every persona normally.
+"""
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from django.urls import reverse
+
+from helpline.accounts.models import Department, DepartmentMembership, User
+from helpline.tickets import services
+from helpline.tickets.models import EntryKind, Status, StatusCategory, Ticket
+
+from .matrix_scenario import (
+    ANONYMOUS,
+    DESK_T,
+    MANAGERS,
+    PERSONAS,
+    REQUESTERS,
+    SIGNED_IN,
+    STAFF,
+    Scenario,
+)
+
+# --- answers -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What one persona must get. `allowed`: a normal answer (the action takes effect); else a
+    denial (nothing changes, none of the case's markers in the response)."""
+
+    status: int
+    allowed: bool
+    to: str | Callable[[Scenario], str] | None = None  # a redirect's target (URL name or path)
+    shows: bool = False  # the case's markers must be on the page
+    # A refusal to someone who may see the object in the URL, only not do this: the page they
+    # get back may show it (the global secrets and the case's `about` objects still may not).
+    sees_args: bool = False
+
+    def target(self, scenario: Scenario) -> str | None:
+        if self.to is None:
+            return None
+        if callable(self.to):
+            return self.to(scenario)
+        return self.to if self.to.startswith("/") else reverse(self.to)
+
+
+OK = Answer(200, allowed=True, shows=True)  # the page, showing the object
+PAGE = Answer(200, allowed=True)  # the page (nothing of the case's objects to show)
+NOT_FOUND = Answer(404, allowed=False)
+LOGIN = Answer(302, allowed=False, to="accounts:login")
+HIDDEN = Answer(200, allowed=False)  # a page of one's own, without the case's objects
+
+
+def GOES(to: str | Callable[[Scenario], str]) -> Answer:  # noqa: N802 (reads like the others)
+    """A redirect to where the action leads (a URL name without arguments, a path, or a
+    function of the scenario)."""
+    return Answer(302, allowed=True, to=to)
+
+
+def REFUSED(status: int, to: str | Callable[[Scenario], str] | None = None) -> Answer:  # noqa: N802
+    """Turned away by the service or the form (the person may see the object, not do this)."""
+    return Answer(status, allowed=False, to=to, sees_args=True)
+
+
+def grant(
+    entitled: Iterable[str],
+    answer: Answer = OK,
+    *,
+    others: Answer = NOT_FOUND,
+    anonymous: Answer | None = None,
+    **overrides: Answer,
+) -> dict[str, Answer]:
+    """`answer` for the entitled personas, `others` for the rest, sign-in for anonymous."""
+    entitled = set(entitled)
+    answers = {p: answer if p in entitled else others for p in PERSONAS}
+    if ANONYMOUS not in entitled:
+        answers[ANONYMOUS] = anonymous or LOGIN
+    answers.update(overrides)
+    return answers
+
+
+def public(answer: Answer = PAGE, **overrides: Answer) -> dict[str, Answer]:
+    return grant(PERSONAS, answer, **overrides)
+
+
+# --- URL argument kinds: a real object each, and the markers it carries ------------------------
+
+
+@dataclass(frozen=True)
+class Kind:
+    value: Callable[[Scenario], object]
+    markers: Callable[[Scenario], tuple[str, ...]] = lambda s: ()  # must not leak when denied
+    shown: Callable[[Scenario], tuple[str, ...]] = lambda s: ()  # on the page when allowed
+
+
+def _ticket_kind(name: str, note: str | None = None, show: int = 0) -> Kind:
+    def markers(s: Scenario) -> tuple[str, ...]:
+        return s.markers[name] + (s.markers[note] if note else ())
+
+    return Kind(
+        value=lambda s: getattr(s, name).pk,
+        markers=markers,
+        shown=lambda s: (s.markers[name][show],),
+    )
+
+
+def _file_kind(name: str, entry_kind: str, group: str, note: str | None = None) -> Kind:
+    def markers(s: Scenario) -> tuple[str, ...]:
+        return s.markers[name] + (s.markers[note] if note else ())
+
+    return Kind(
+        value=lambda s: s.attachment(getattr(s, name), entry_kind).pk,
+        markers=markers,
+        shown=lambda s: (s.markers[group][-1],),  # the file's content
+    )
+
+
+def _named(get: Callable[[Scenario], object], text: Callable[[object], str]) -> Kind:
+    return Kind(
+        value=lambda s: get(s).pk,
+        markers=lambda s: (text(get(s)),),
+        shown=lambda s: (text(get(s)),),
+    )
+
+
+KINDS: dict[str, Kind] = {
+    "ticket": _ticket_kind("ticket", note="ticket_note"),
+    "ticket_2": _ticket_kind("ticket_2"),
+    "ticket_b": _ticket_kind("ticket_b"),
+    "ticket_x": _ticket_kind("ticket_x", note="ticket_x_note"),
+    "ticket_billing": _ticket_kind("ticket_billing"),
+    "ticket_file": _file_kind("ticket", EntryKind.REPLY, "ticket", note="ticket_note"),
+    "ticket_note_file": _file_kind("ticket", EntryKind.NOTE, "ticket_note", note="ticket_note"),
+    "ticket_b_file": _file_kind("ticket_b", EntryKind.REPLY, "ticket_b"),
+    "ticket_x_file": _file_kind("ticket_x", EntryKind.REPLY, "ticket_x", note="ticket_x_note"),
+    "ticket_x_note_file": _file_kind(
+        "ticket_x", EntryKind.NOTE, "ticket_x_note", note="ticket_x_note"
+    ),
+    "department": _named(lambda s: s.support, lambda d: d.name),
+    "staff_member": _named(lambda s: s.staff_member, lambda u: u.first_name),
+    "requester": _named(lambda s: s.requester_person, lambda u: u.first_name),
+    "organisation": _named(lambda s: s.organisation, lambda o: o.name),
+    "status": _named(lambda s: s.status, lambda st: st.name),
+    "topic": _named(lambda s: s.topic, lambda t: t.name),
+    "reset_uidb36": Kind(value=lambda s: s.reset_uidb36),
+    "reset_key": Kind(value=lambda s: s.reset_key),
+    "signup_key": Kind(value=lambda s: s.signup_key, shown=lambda s: ("newcomer@",)),
+}
+
+
+# --- cases -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    answers: Mapping[str, Answer]
+    args: Mapping[str, str] = field(default_factory=dict)  # URL argument -> KINDS key
+    method: str = "GET"
+    also_post: bool = False
+    query: str | Callable[[Scenario], str] = ""
+    about: tuple[str, ...] = ()  # further KINDS whose markers the case is about (list pages)
+    data: Callable[[Scenario], dict] | None = None
+    setup: Callable[[Scenario], None] | None = None
+    effect: Callable[[Scenario, str], bool] | None = None  # (scenario, persona) -> took effect?
+    label: str = ""
+
+
+def _pk(s: Scenario, persona: str) -> int | None:
+    return s.people[persona].pk if persona in s.people else None
+
+
+def _fresh(ticket: Ticket) -> Ticket:
+    return Ticket.objects.get(pk=ticket.pk)
+
+
+def _to_ticket(name: str) -> Callable[[Scenario], str]:
+    return lambda s: reverse("desk:ticket", args=[getattr(s, name).pk])
+
+
+def _to_request(name: str) -> Callable[[Scenario], str]:
+    return lambda s: reverse("portal:request", args=[getattr(s, name).pk])
+
+
+def _resolve(name: str) -> Callable[[Scenario], None]:
+    def setup(s: Scenario) -> None:
+        resolved = Status.objects.filter(category=StatusCategory.RESOLVED, is_active=True).first()
+        services.ticket_update(ticket=getattr(s, name), actor=s.people["admin"], status=resolved)
+
+    return setup
+
+
+def _trash(name: str) -> Callable[[Scenario], None]:
+    return lambda s: services.ticket_delete(ticket=getattr(s, name), actor=s.people["admin"])
+
+
+def _link(s: Scenario) -> None:
+    services.ticket_link(ticket=s.ticket, other=s.ticket_2, actor=s.people["admin"])
+
+
+def _entry_added(name: str, body: str, kind: str = EntryKind.REPLY):
+    return lambda s, p: getattr(s, name).entries.filter(kind=kind, body=body).exists()
+
+
+def _fields_data(s: Scenario) -> dict:
+    t = _fresh(s.ticket)
+    return {
+        "version": t.version,
+        "ticket_class": t.ticket_class,
+        "status": t.status_id,
+        "impact": t.impact,
+        "urgency": t.urgency,
+        "priority": 4 if t.priority != 4 else 1,
+        "department": t.department_id,
+        "assignee": t.assignee_id or "",
+        "line": t.line,
+        "reason": "",
+    }
+
+
+def _desk_ticket_action(
+    *,
+    data: Callable[[Scenario], dict] | None = None,
+    effect: Callable[[Scenario, str], bool] | None = None,
+    setup: Callable[[Scenario], None] | None = None,
+    entitled: Iterable[str] = DESK_T,
+    to: Callable[[Scenario], str] | None = None,
+    args: Mapping[str, str] | None = None,
+    about: tuple[str, ...] = (),
+    **overrides: Answer,
+) -> list[Case]:
+    """A POST on `ticket` at the desk: Support and the supervisors act; everyone else 404."""
+    return [
+        Case(
+            args=args or {"pk": "ticket"},
+            about=about,
+            method="POST",
+            data=data,
+            setup=setup,
+            effect=effect,
+            answers=grant(entitled, GOES(to or _to_ticket("ticket")), **overrides),
+        )
+    ]
+
+
+def _admin_page(
+    args: Mapping[str, str] | None = None, *, about: tuple[str, ...] = (), form: bool = False
+) -> list[Case]:
+    """An administration page: administrators only; everyone else 404, anonymous to sign-in.
+    The page shows the object in its arguments, or a list shows those in `about`."""
+    return [
+        Case(
+            args=args or {},
+            about=about,
+            also_post=form,
+            answers=grant(["admin"], OK if args or about else PAGE),
+        )
+    ]
+
+
+def _admin_post(args, data, effect, to) -> list[Case]:
+    return [
+        Case(
+            args=args,
+            method="POST",
+            data=data,
+            effect=effect,
+            answers=grant(["admin"], GOES(to)),
+        )
+    ]
+
+
+# Whether members of a sharing organisation may act (reply, confirm, reopen) on a colleague's
+# request, not only read it. On main today they may.
+SHARING_MEMBERS_ACT = ("colleague_a",)
+
+# Who sees `ticket` in the portal: its requester and the colleagues of a sharing organisation.
+PORTAL_T = ("requester_a", "colleague_a")
+
+
+# The same view at the same path under a second name (allauth reverses its own names, e.g.
+# `account_login`; Helpline uses `accounts:login`): checked to be the same page, run once.
+ALIASES: dict[str, str] = {
+    "account_login": "accounts:login",
+    "account_logout": "accounts:logout",
+    "account_reset_password": "accounts:password_reset",
+    "account_reset_password_done": "accounts:password_reset_done",
+    "account_reset_password_from_key": "accounts:password_reset_confirm",
+    "account_reset_password_from_key_done": "accounts:password_reset_complete",
+    "account_signup": "accounts:signup",
+    "account_email_verification_sent": "accounts:signup_sent",
+    "account_confirm_email": "accounts:signup_confirm",
+    "account_inactive": "accounts:inactive",
+}
+
+ROUTES: dict[str, list[Case]] = {
+    # --- Django's language switch (django.conf.urls.i18n) ---------------------------------
+    "set_language": [
+        Case(
+            method="POST", data=lambda s: {"language": "nb", "next": "/"}, answers=public(GOES("/"))
+        )
+    ],
+    # --- core -------------------------------------------------------------------------------
+    "core:healthz": [Case(answers=public())],
+    "core:home": [
+        Case(
+            answers=grant(
+                STAFF,
+                GOES("desk:board"),
+                **{p: GOES("portal:requests") for p in REQUESTERS},
+            )
+        )
+    ],
+    # --- accounts ---------------------------------------------------------------------------
+    "accounts:login": [Case(answers=grant([ANONYMOUS], PAGE, others=GOES("core:home")))],
+    "accounts:logout": [Case(method="POST", answers=public(GOES("accounts:login")))],
+    "accounts:password_reset": [Case(answers=public())],
+    "accounts:password_reset_done": [Case(answers=public())],
+    "accounts:password_reset_confirm": [
+        # The link from the mail (a real token for requester A): anyone holding it is sent on
+        # to the set-password form, with the token kept in the session, not the address.
+        Case(
+            args={"uidb36": "reset_uidb36", "key": "reset_key"},
+            answers=public(
+                GOES(
+                    lambda s: reverse(
+                        "accounts:password_reset_confirm",
+                        kwargs={"uidb36": s.reset_uidb36, "key": "set-password"},
+                    )
+                )
+            ),
+        )
+    ],
+    "accounts:password_reset_complete": [Case(answers=public())],
+    "accounts:signup": [Case(answers=grant([ANONYMOUS], PAGE, others=GOES("core:home")))],
+    "accounts:signup_sent": [Case(answers=public())],
+    "accounts:signup_confirm": [
+        # The link from the confirmation mail: it shows whose sign-up it confirms, to whoever
+        # holds it (that is what the link is for).
+        Case(args={"key": "signup_key"}, answers=public(OK))
+    ],
+    "accounts:inactive": [Case(answers=public())],
+    "accounts:profile": [Case(answers=grant(SIGNED_IN, PAGE))],
+    # --- desk: the board --------------------------------------------------------------------
+    "desk:board": [
+        Case(
+            label="all requests",
+            query="?view=all",
+            about=("ticket",),
+            answers=grant(DESK_T, OK, **{p: HIDDEN for p in STAFF if p not in DESK_T}),
+        ),
+        Case(
+            label="search by number",
+            query=lambda s: f"?q=%23{s.ticket.pk}",
+            about=("ticket",),
+            answers=grant(
+                DESK_T, GOES(_to_ticket("ticket")), **{p: HIDDEN for p in STAFF if p not in DESK_T}
+            ),
+        ),
+        Case(
+            label="trash",
+            query="?view=trash",
+            setup=_trash("ticket"),
+            about=("ticket",),
+            answers=grant(MANAGERS, OK, **{p: HIDDEN for p in STAFF if p not in MANAGERS}),
+        ),
+        Case(
+            label="the external provider's work",
+            query="?view=all",
+            about=("ticket_x",),
+            answers=grant((*DESK_T, "external"), OK, agent_out=HIDDEN, staff_plain=HIDDEN),
+        ),
+    ],
+    "desk:bulk": [
+        Case(
+            method="POST",
+            data=lambda s: {"ids": [s.ticket.pk], "action": "priority", "priority": "4"},
+            effect=lambda s, p: _fresh(s.ticket).priority == 4,
+            answers=grant(
+                DESK_T,
+                GOES("desk:board"),
+                # The ticked request is not there for them: nothing happens.
+                **{p: REFUSED(302, "desk:board") for p in STAFF if p not in DESK_T},
+            ),
+        )
+    ],
+    "desk:new": [
+        Case(answers=grant(STAFF, PAGE), also_post=True),
+        Case(
+            label="create in Support for requester A",
+            method="POST",
+            data=lambda s: {
+                "requester": s.people["requester_a"].pk,
+                "channel": "phone",
+                "subject": "Matrix new request",
+                "body": "Called in.",
+                "ticket_class": "incident",
+                "department": s.support.pk,
+                "impact": 2,
+                "urgency": 2,
+            },
+            effect=lambda s, p: Ticket.objects.filter(subject="Matrix new request").exists(),
+            answers=grant(
+                DESK_T,
+                GOES("/desk/tickets/"),
+                # Support is not among the departments offered to them: the form says so.
+                **{p: REFUSED(200) for p in STAFF if p not in DESK_T},
+            ),
+        ),
+    ],
+    "desk:requester_lookup": [
+        # Any staff member may look up a requester on main today.
+        Case(
+            query="?find=MARKER-REQNAME",
+            about=("requester",),
+            answers=grant(STAFF, OK),
+        )
+    ],
+    # --- desk: the ticket page and its actions ----------------------------------------------
+    "desk:ticket": [
+        Case(args={"pk": "ticket"}, answers=grant(DESK_T)),
+        Case(args={"pk": "ticket_b"}, answers=grant(DESK_T)),
+        Case(args={"pk": "ticket_x"}, answers=grant((*DESK_T, "external"))),
+    ],
+    "desk:reply": [
+        *_desk_ticket_action(
+            data=lambda s: {"body": "Matrix staff reply"},
+            effect=_entry_added("ticket", "Matrix staff reply"),
+            to=lambda s: reverse("desk:ticket", args=[s.ticket.pk]) + "#entry-",
+        ),
+        *_desk_ticket_action(
+            args={"pk": "ticket_x"},
+            entitled=(*DESK_T, "external"),
+            data=lambda s: {"body": "Matrix staff reply"},
+            effect=_entry_added("ticket_x", "Matrix staff reply"),
+            to=lambda s: reverse("desk:ticket", args=[s.ticket_x.pk]) + "#entry-",
+        ),
+    ],
+    "desk:note": [
+        *_desk_ticket_action(
+            data=lambda s: {"body": "Matrix note"},
+            effect=_entry_added("ticket", "Matrix note", EntryKind.NOTE),
+            to=lambda s: reverse("desk:ticket", args=[s.ticket.pk]) + "#entry-",
+        ),
+        *_desk_ticket_action(
+            args={"pk": "ticket_x"},
+            entitled=(*DESK_T, "external"),
+            data=lambda s: {"body": "Matrix note"},
+            effect=_entry_added("ticket_x", "Matrix note", EntryKind.NOTE),
+            to=lambda s: reverse("desk:ticket", args=[s.ticket_x.pk]) + "#entry-",
+        ),
+    ],
+    "desk:fields": _desk_ticket_action(
+        data=_fields_data, effect=lambda s, p: _fresh(s.ticket).priority_overridden
+    ),
+    "desk:take": [
+        *_desk_ticket_action(effect=lambda s, p: _fresh(s.ticket).assignee_id is not None),
+        # The external provider works `ticket_x` without the right to assign in Support.
+        *_desk_ticket_action(
+            args={"pk": "ticket_x"},
+            effect=lambda s, p: _fresh(s.ticket_x).assignee_id != s.people["external"].pk,
+            to=_to_ticket("ticket_x"),
+            external=REFUSED(302, _to_ticket("ticket_x")),
+        ),
+    ],
+    "desk:escalate": _desk_ticket_action(
+        data=lambda s: {"department": s.software.pk, "reason": "Needs a specialist"},
+        effect=lambda s, p: _fresh(s.ticket).department_id == s.software.pk,
+    ),
+    "desk:hand_to_supervisor": _desk_ticket_action(
+        data=lambda s: {"supervisor": s.people["supervisor"].pk, "reason": "Angry caller"},
+        effect=lambda s, p: _fresh(s.ticket).assignee_id == s.people["supervisor"].pk,
+    ),
+    "desk:transfer": [
+        *_desk_ticket_action(
+            data=lambda s: {"department": s.billing.pk, "reason": "An invoice question"},
+            effect=lambda s, p: _fresh(s.ticket).department_id == s.billing.pk,
+        ),
+        *_desk_ticket_action(
+            args={"pk": "ticket_x"},
+            data=lambda s: {"department": s.billing.pk, "reason": "An invoice question"},
+            effect=lambda s, p: _fresh(s.ticket_x).department_id == s.billing.pk,
+            to=_to_ticket("ticket_x"),
+            external=REFUSED(403),
+        ),
+    ],
+    "desk:merge": [
+        *_desk_ticket_action(
+            data=lambda s: {"target": str(s.ticket_2.pk)},
+            effect=lambda s, p: _fresh(s.ticket).merged_into_id == s.ticket_2.pk,
+            to=_to_ticket("ticket_2"),
+        ),
+        # Into a request Support cannot see: "no request #… that you can see", nothing merged.
+        *_desk_ticket_action(
+            about=("ticket_billing",),
+            entitled=("supervisor", "admin"),
+            data=lambda s: {"target": str(s.ticket_billing.pk)},
+            effect=lambda s, p: _fresh(s.ticket).merged_into_id == s.ticket_billing.pk,
+            to=_to_ticket("ticket_billing"),
+            agent_in=REFUSED(422),
+            manager_in=REFUSED(422),
+        ),
+    ],
+    "desk:link": [
+        *_desk_ticket_action(
+            data=lambda s: {"other": str(s.ticket_2.pk)},
+            effect=lambda s, p: s.ticket.links.filter(pk=s.ticket_2.pk).exists(),
+        ),
+        *_desk_ticket_action(
+            about=("ticket_billing",),
+            entitled=("supervisor", "admin"),
+            data=lambda s: {"other": str(s.ticket_billing.pk)},
+            effect=lambda s, p: s.ticket.links.filter(pk=s.ticket_billing.pk).exists(),
+            agent_in=REFUSED(422),
+            manager_in=REFUSED(422),
+        ),
+    ],
+    "desk:unlink": _desk_ticket_action(
+        args={"pk": "ticket", "other": "ticket_2"},
+        setup=_link,
+        effect=lambda s, p: not s.ticket.links.filter(pk=s.ticket_2.pk).exists(),
+    ),
+    "desk:watch": _desk_ticket_action(
+        data=lambda s: {"watch": "1"},
+        effect=lambda s, p: s.ticket.watchers.filter(pk=_pk(s, p)).exists(),
+    ),
+    "desk:tags": _desk_ticket_action(
+        data=lambda s: {"tags": "matrix-tag"},
+        effect=lambda s, p: s.ticket.tags.filter(name="matrix-tag").exists(),
+    ),
+    "desk:delete": _desk_ticket_action(
+        entitled=MANAGERS,
+        data=lambda s: {"reason": "Spam"},
+        effect=lambda s, p: _fresh(s.ticket).deleted_at is not None,
+        # Sees the request, lacks the manage right: the service refuses, the page says why.
+        agent_in=REFUSED(302, _to_ticket("ticket")),
+    ),
+    "desk:restore": _desk_ticket_action(
+        entitled=("supervisor", "admin"),
+        setup=_trash("ticket"),
+        effect=lambda s, p: _fresh(s.ticket).deleted_at is None,
+        agent_in=REFUSED(302, _to_ticket("ticket")),
+        manager_in=REFUSED(302, _to_ticket("ticket")),
+    ),
+    "desk:purge": _desk_ticket_action(
+        entitled=("supervisor", "admin"),
+        setup=_trash("ticket"),
+        effect=lambda s, p: not Ticket.objects.filter(pk=s.ticket.pk).exists(),
+        to=lambda s: reverse("desk:board") + "?view=trash",
+        agent_in=REFUSED(302, _to_ticket("ticket")),
+        manager_in=REFUSED(302, _to_ticket("ticket")),
+    ),
+    "desk:attachment": [
+        Case(args={"pk": "ticket_file"}, answers=grant(DESK_T)),
+        Case(args={"pk": "ticket_note_file"}, answers=grant(DESK_T)),
+        Case(args={"pk": "ticket_b_file"}, answers=grant(DESK_T)),
+        Case(args={"pk": "ticket_x_file"}, answers=grant((*DESK_T, "external"))),
+        Case(args={"pk": "ticket_x_note_file"}, answers=grant((*DESK_T, "external"))),
+    ],
+    # --- portal -----------------------------------------------------------------------------
+    "portal:home": [
+        Case(
+            about=("ticket",),
+            answers=public(HIDDEN, requester_a=OK, anonymous=PAGE),
+        )
+    ],
+    "portal:requests": [
+        Case(
+            label="my requests",
+            about=("ticket",),
+            answers=grant(SIGNED_IN, HIDDEN, requester_a=OK),
+        ),
+        Case(
+            label="my organisation's requests",
+            query="?tab=organisation",
+            about=("ticket",),
+            answers=grant(SIGNED_IN, HIDDEN, requester_a=OK, colleague_a=OK),
+        ),
+    ],
+    "portal:new": [Case(answers=grant(SIGNED_IN, PAGE), also_post=True)],
+    "portal:submitted": [Case(answers=public(GOES("portal:home")))],
+    "portal:request": [
+        Case(args={"pk": "ticket"}, answers=grant(PORTAL_T)),
+        Case(args={"pk": "ticket_b"}, answers=grant(["requester_b"])),
+    ],
+    "portal:reply": [
+        Case(
+            args={"pk": "ticket"},
+            method="POST",
+            data=lambda s: {"body": "Matrix requester reply"},
+            effect=_entry_added("ticket", "Matrix requester reply"),
+            answers=grant(
+                ("requester_a", *SHARING_MEMBERS_ACT),
+                GOES(lambda s: reverse("portal:request", args=[s.ticket.pk]) + "#entry-"),
+            ),
+        ),
+        Case(
+            args={"pk": "ticket_b"},
+            method="POST",
+            data=lambda s: {"body": "Matrix requester reply"},
+            effect=_entry_added("ticket_b", "Matrix requester reply"),
+            answers=grant(
+                ["requester_b"],
+                GOES(lambda s: reverse("portal:request", args=[s.ticket_b.pk]) + "#entry-"),
+            ),
+        ),
+    ],
+    "portal:confirm": [
+        Case(
+            args={"pk": "ticket"},
+            method="POST",
+            setup=_resolve("ticket"),
+            effect=lambda s, p: _fresh(s.ticket).status_category == StatusCategory.CLOSED,
+            answers=grant(("requester_a", *SHARING_MEMBERS_ACT), GOES(_to_request("ticket"))),
+        )
+    ],
+    "portal:reopen": [
+        Case(
+            args={"pk": "ticket"},
+            method="POST",
+            setup=_resolve("ticket"),
+            data=lambda s: {"reason": "Still broken"},
+            effect=lambda s, p: _fresh(s.ticket).status_category == StatusCategory.OPEN,
+            answers=grant(("requester_a", *SHARING_MEMBERS_ACT), GOES(_to_request("ticket"))),
+        )
+    ],
+    "portal:attachment": [
+        # A download link answers 404 to anyone who may not have it, signed in or not.
+        Case(args={"pk": "ticket_file"}, answers=grant(PORTAL_T, anonymous=NOT_FOUND)),
+        Case(args={"pk": "ticket_b_file"}, answers=grant(["requester_b"], anonymous=NOT_FOUND)),
+        # A note's file is never a portal download, not even for the requester.
+        Case(args={"pk": "ticket_note_file"}, answers=grant([], anonymous=NOT_FOUND)),
+    ],
+    # --- administration: administrators only ------------------------------------------------
+    "manage:index": _admin_page(),
+    "manage:departments": _admin_page(about=("department",)),
+    "manage:department_new": _admin_page(form=True),
+    "manage:department": _admin_page({"pk": "department"}, form=True),
+    "manage:department_remove": _admin_post(
+        {"pk": "department"},
+        None,
+        lambda s, p: not Department.objects.filter(pk=s.support.pk, is_active=True).exists(),
+        "manage:departments",
+    ),
+    "manage:member_add": _admin_post(
+        {"pk": "department"},
+        lambda s: {"user": s.people["staff_plain"].pk, "can_view": "on"},
+        lambda s, p: DepartmentMembership.objects.filter(
+            user=s.people["staff_plain"], department=s.support
+        ).exists(),
+        lambda s: reverse("manage:department", args=[s.support.pk]),
+    ),
+    "manage:member_change": _admin_post(
+        {"pk": "department", "user_pk": "staff_member"},
+        lambda s: {f"m{s.staff_member.pk}-{r}": "on" for r in ("can_view", "can_manage")},
+        lambda s, p: DepartmentMembership.objects.filter(
+            user=s.staff_member, department=s.support, can_manage=True
+        ).exists(),
+        lambda s: reverse("manage:department", args=[s.support.pk]),
+    ),
+    "manage:staff": _admin_page(about=("staff_member",)),
+    "manage:staff_new": _admin_page(form=True),
+    "manage:staff_edit": _admin_page({"pk": "staff_member"}, form=True),
+    "manage:staff_deactivate": _admin_post(
+        {"pk": "staff_member"},
+        None,
+        lambda s, p: not User.objects.get(pk=s.staff_member.pk).is_active,
+        lambda s: reverse("manage:staff_edit", args=[s.staff_member.pk]),
+    ),
+    "manage:organisations": _admin_page(about=("organisation",)),
+    "manage:organisation_new": _admin_page(form=True),
+    "manage:organisation": _admin_page({"pk": "organisation"}, form=True),
+    "manage:requesters": _admin_page(about=("requester",)),
+    "manage:requester": _admin_page({"pk": "requester"}, form=True),
+    "manage:person": [
+        Case(
+            args={"pk": "staff_member"},
+            answers=grant(
+                ["admin"], GOES(lambda s: reverse("manage:staff_edit", args=[s.staff_member.pk]))
+            ),
+        ),
+        Case(
+            args={"pk": "requester"},
+            answers=grant(
+                ["admin"],
+                GOES(lambda s: reverse("manage:requester", args=[s.requester_person.pk])),
+            ),
+        ),
+    ],
+    "manage:statuses": _admin_page(about=("status",)),
+    "manage:status_new": _admin_page(form=True),
+    "manage:status": _admin_page({"pk": "status"}, form=True),
+    "manage:status_remove": _admin_post(
+        {"pk": "status"},
+        None,
+        lambda s, p: not Status.objects.filter(pk=s.status.pk, is_active=True).exists(),
+        "manage:statuses",
+    ),
+    "manage:priorities": _admin_page(form=True),
+    "manage:topics": _admin_page(about=("topic",)),
+    "manage:topic_new": _admin_page(form=True),
+    "manage:topic": _admin_page({"pk": "topic"}, form=True),
+    "manage:settings": _admin_page(form=True),
+    "manage:events": _admin_page(),
+}

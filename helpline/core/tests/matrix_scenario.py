@@ -1,0 +1,275 @@
+"""The access matrix's world: one small desk where every URL argument is a real object.
+
+Every persona the matrix asks about is here, signed in once (the matrix gives each request a
+fresh client carrying the persona's session cookie). Every object a URL can name carries MARKER
+text in its subject, bodies, names, file names and file contents; `Scenario.secrets` lists, per
+persona, the ticket markers that must never reach them, on any page.
+
+Tickets (all in Support unless said otherwise):
+- `ticket`   requester A's request (Acme, which shares with its members), with a file in the
+             requester's description and an internal note with its own file;
+- `ticket_2` another of A's requests (a merge or link target);
+- `ticket_b` requester B's request (Globex, which does not share), with a file;
+- `ticket_x` A's request assigned to the external provider (their only work), with a note;
+- `ticket_billing` A's request in Billing: Support's people cannot see it.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from helpline.accounts.models import Department, Organisation, Role, User
+from helpline.accounts.tests.factories import (
+    DepartmentFactory,
+    MembershipFactory,
+    OrganisationFactory,
+    StaffFactory,
+    UserFactory,
+)
+from helpline.core.health import worker_heartbeat_record
+from helpline.tickets import services
+from helpline.tickets.models import (
+    Attachment,
+    Channel,
+    Status,
+    StatusCategory,
+    Ticket,
+    Topic,
+)
+
+ANONYMOUS = "anonymous"
+REQUESTERS = ("requester_a", "colleague_a", "requester_b", "colleague_b")
+STAFF = (
+    "agent_in",
+    "manager_in",
+    "agent_out",
+    "external",
+    "staff_plain",
+    "supervisor",
+    "admin",
+)
+SIGNED_IN = (*REQUESTERS, *STAFF)
+PERSONAS = (ANONYMOUS, *SIGNED_IN)
+
+# Who may open `ticket`, `ticket_2` and `ticket_b` at the desk (Support's people and the
+# supervisors); the external provider sees `ticket_x` only, by assignment.
+DESK_T = ("agent_in", "manager_in", "supervisor", "admin")
+# Who manages Support: the trash and deletion.
+MANAGERS = ("manager_in", "supervisor", "admin")
+
+
+@dataclass
+class Scenario:
+    people: dict[str, User]
+    sessions: dict[str, str]
+    support: Department
+    software: Department
+    billing: Department
+    vendor: Department
+    acme: Organisation
+    globex: Organisation
+    ticket: Ticket
+    ticket_2: Ticket
+    ticket_b: Ticket
+    ticket_x: Ticket
+    ticket_billing: Ticket
+    status: Status
+    topic: Topic
+    organisation: Organisation
+    staff_member: User
+    requester_person: User
+    reset_uidb36: str
+    reset_key: str
+    signup_key: str
+    markers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    secrets: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def client(self, persona: str) -> Client:
+        """A fresh client signed in as `persona` (anonymous: no session)."""
+        client = Client()
+        if persona != ANONYMOUS:
+            client.cookies[settings.SESSION_COOKIE_NAME] = self.sessions[persona]
+        return client
+
+    def attachment(self, ticket: Ticket, kind: str) -> Attachment:
+        return Attachment.objects.get(ticket=ticket, entry__kind=kind)
+
+
+def _file(name: str, marker: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, f"{marker}\n".encode() + b"plain text, " * 20)
+
+
+def _ticket(
+    tag: str, *, requester: User, department: Department, note_by: User | None = None
+) -> tuple[Ticket, tuple[str, ...]]:
+    """A request whose every visible part carries `MARKER-<tag>-…`; returns it and its markers
+    that requesters may see (description, file) and, separately, the note's (staff only)."""
+    subject, body = f"MARKER-{tag}-SUBJECT", f"MARKER-{tag}-DESCRIPTION"
+    filename, content = f"marker-{tag.lower()}-file.txt", f"MARKER-{tag}-FILE-CONTENT"
+    ticket = services.ticket_create(
+        actor=requester,
+        requester=requester,
+        subject=subject,
+        body=body,
+        channel=Channel.PORTAL,
+        department=department,
+        files=[services.attachment_validate(_file(filename, content))],
+    )
+    return ticket, (subject, body, filename, content)
+
+
+def _note(tag: str, ticket: Ticket, author: User) -> tuple[str, ...]:
+    body = f"MARKER-{tag}-NOTE"
+    filename, content = f"marker-{tag.lower()}-note.txt", f"MARKER-{tag}-NOTE-CONTENT"
+    services.ticket_note_add(
+        ticket=ticket,
+        actor=author,
+        body=body,
+        files=[services.attachment_validate(_file(filename, content))],
+    )
+    return body, filename, content
+
+
+def scenario_build() -> Scenario:
+    worker_heartbeat_record()  # so /healthz answers 200, as on a running installation
+    support = DepartmentFactory(name="MARKER-DEPT-Support", line=1)
+    software = DepartmentFactory(name="MARKER-DEPT-Software", parent=support, line=2)
+    billing = DepartmentFactory(name="MARKER-DEPT-Billing", line=1)
+    vendor = DepartmentFactory(name="MARKER-DEPT-Vendor", line=3)
+    acme = OrganisationFactory(name="MARKER-ORG-Acme", domain="acme.test", shared_requests=True)
+    globex = OrganisationFactory(name="MARKER-ORG-Globex", domain="globex.test")
+
+    def requester(email: str, name: str, organisation: Organisation) -> User:
+        return UserFactory(email=email, first_name=name, organisation=organisation)
+
+    def staff(email: str, name: str, role: str = Role.AGENT) -> User:
+        return StaffFactory(email=email, first_name=name, role=role)
+
+    people = {
+        "requester_a": requester("alice@acme.test", "Alice", acme),
+        "colleague_a": requester("arthur@acme.test", "Arthur", acme),
+        "requester_b": requester("bob@globex.test", "Bob", globex),
+        "colleague_b": requester("bella@globex.test", "Bella", globex),
+        "agent_in": staff("dispatcher@desk.test", "Dana"),
+        "manager_in": staff("manager@desk.test", "Manny"),
+        "agent_out": staff("billing@desk.test", "Bill"),
+        "external": staff("vendor@partner.test", "Vic", Role.EXTERNAL),
+        "staff_plain": staff("plain@desk.test", "Pat"),
+        "supervisor": staff("supervisor@desk.test", "Sue", Role.SUPERVISOR),
+        "admin": staff("admin@desk.test", "Ada", Role.ADMIN),
+    }
+    MembershipFactory(user=people["agent_in"], department=support)
+    MembershipFactory(user=people["manager_in"], department=support, can_manage=True)
+    # Outside Support, but managing Billing: the trash view is open to them (Billing's part).
+    MembershipFactory(user=people["agent_out"], department=billing, can_manage=True)
+    MembershipFactory(user=people["external"], department=vendor, can_assign=False)
+
+    a, b = people["requester_a"], people["requester_b"]
+    ticket, t_public = _ticket("T", requester=a, department=support)
+    t_note = _note("T", ticket, people["agent_in"])
+    ticket_2, t2_public = _ticket("T2", requester=a, department=support)
+    ticket_b, b_public = _ticket("TB", requester=b, department=support)
+    ticket_x, x_public = _ticket("TX", requester=a, department=support)
+    ticket_billing, billing_public = _ticket("TBILL", requester=a, department=billing)
+    x_note = _note("TX", ticket_x, people["agent_in"])
+    # The external provider's only work: assigned, without any right in Support.
+    Ticket.objects.filter(pk=ticket_x.pk).update(assignee=people["external"])
+    for item in (ticket, ticket_2, ticket_b, ticket_x, ticket_billing):
+        item.refresh_from_db()
+
+    status = Status.objects.create(
+        name="MARKER-STATUS-Waiting on vendor", category=StatusCategory.PENDING, order=90
+    )
+    topic = Topic.objects.create(name="MARKER-TOPIC-Printers", department=support)
+    # What the administration pages edit: nobody the matrix signs in as, so a persona's own name
+    # in the page's menu is never mistaken for a leak.
+    organisation = OrganisationFactory(name="MARKER-ORG-Initech")
+    staff_member = StaffFactory(email="morgan@desk.test", first_name="MARKER-STAFFNAME Morgan")
+    MembershipFactory(user=staff_member, department=support)
+    requester_person = UserFactory(
+        email="carol@globex.test", first_name="MARKER-REQNAME Carol", organisation=globex
+    )
+
+    sessions = {}
+    for persona, user in people.items():
+        client = Client()
+        client.force_login(user)
+        sessions[persona] = client.cookies[settings.SESSION_COOKIE_NAME].value
+
+    # The links people get by mail, made by the real pages: a sign-up to confirm, and a
+    # password reset for requester A (after the sign-ins above, which the reset key depends on).
+    mail.outbox = []
+    Client().post(
+        reverse("accounts:signup"),
+        {
+            "name": "MARKER-SIGNUP Newcomer",
+            "email": "newcomer@elsewhere.test",
+            "password1": "a-long-pass-phrase-42",
+            "password2": "a-long-pass-phrase-42",
+        },
+    )
+    Client().post(reverse("accounts:password_reset"), {"email": a.email})
+    bodies = "\n".join(message.body for message in mail.outbox)
+    signup_key = re.search(r"/accounts/signup/confirm/([^/\s]+)/", bodies).group(1)
+    reset_uidb36, reset_key = re.search(
+        r"/accounts/password/reset/key/([0-9A-Za-z]+)-(\S+)/", bodies
+    ).groups()
+
+    markers = {
+        "ticket": t_public,
+        "ticket_note": t_note,
+        "ticket_2": t2_public,
+        "ticket_b": b_public,
+        "ticket_x": x_public,
+        "ticket_x_note": x_note,
+        "ticket_billing": billing_public,
+    }
+    # Who may see each group of markers; everyone else must never receive them.
+    readers = {
+        "ticket": {"requester_a", "colleague_a", *DESK_T},
+        "ticket_note": set(DESK_T),
+        "ticket_2": {"requester_a", "colleague_a", *DESK_T},
+        "ticket_b": {"requester_b", *DESK_T},
+        "ticket_x": {"requester_a", "colleague_a", "external", *DESK_T},
+        "ticket_x_note": {"external", *DESK_T},
+        "ticket_billing": {"requester_a", "colleague_a", "agent_out", "supervisor", "admin"},
+    }
+    secrets = {
+        persona: frozenset(
+            marker
+            for group, texts in markers.items()
+            if persona not in readers[group]
+            for marker in texts
+        )
+        for persona in PERSONAS
+    }
+    return Scenario(
+        people=people,
+        sessions=sessions,
+        support=support,
+        software=software,
+        billing=billing,
+        vendor=vendor,
+        acme=acme,
+        globex=globex,
+        ticket=ticket,
+        ticket_2=ticket_2,
+        ticket_b=ticket_b,
+        ticket_x=ticket_x,
+        ticket_billing=ticket_billing,
+        status=status,
+        topic=topic,
+        organisation=organisation,
+        staff_member=staff_member,
+        requester_person=requester_person,
+        reset_uidb36=reset_uidb36,
+        reset_key=reset_key,
+        signup_key=signup_key,
+        markers=markers,
+        secrets=secrets,
+    )
