@@ -1,7 +1,6 @@
 """Django settings, read from HELPLINE_* environment variables (docs/admin/install.md)."""
 
 import os
-import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -9,6 +8,8 @@ from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from helpline.config import sso as sso_config
+
+from .startup import data_dir_prepare, secret_key_load
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -23,28 +24,8 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(os.environ.get("HELPLINE_DATA_DIR", "var")).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
-
-
-def _secret_key() -> str:
-    configured = os.environ.get("HELPLINE_SECRET_KEY")
-    if configured:
-        return configured
-    key_file = DATA_DIR / "secret_key"
-    if not key_file.exists():
-        # O_EXCL: two processes starting together must not write two different keys.
-        try:
-            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_urlsafe(50))
-    return key_file.read_text().strip()
-
-
-SECRET_KEY = _secret_key()
+DATA_DIR = data_dir_prepare(Path(os.environ.get("HELPLINE_DATA_DIR", "var")).resolve())
+SECRET_KEY = os.environ.get("HELPLINE_SECRET_KEY") or secret_key_load(DATA_DIR)
 DEBUG = env_bool("HELPLINE_DEBUG")
 ALLOWED_HOSTS = env_list("HELPLINE_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("HELPLINE_CSRF_TRUSTED_ORIGINS")
@@ -133,8 +114,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
         ),
     }
-elif env_bool("HELPLINE_DATABASE_POOL", default=not TESTING):
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = True
+else:
+    # libpq waits without end for a host that does not answer; a dead database must show as an
+    # error within seconds (at start, in /healthz), not hang the process.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", int(os.environ.get("HELPLINE_DATABASE_CONNECT_TIMEOUT", "5"))
+    )
+    if env_bool("HELPLINE_DATABASE_POOL", default=not TESTING):
+        DATABASES["default"]["OPTIONS"]["pool"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -310,6 +297,14 @@ STORAGES = {
     },
 }
 FILE_UPLOAD_PERMISSIONS = 0o640
+# Uploads larger than 2.5 MB and chunked request bodies are spooled here, one directory per
+# process, never to /tmp; directories of processes that died are removed (helpline.core.uploads).
+FILE_UPLOAD_TEMP_DIR = DATA_DIR / "tmp"
+FILE_UPLOAD_TEMP_DIR.mkdir(exist_ok=True)
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "helpline.core.uploads.DataDirUploadHandler",
+]
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 
 # --- security -------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from helpline.demo.load import (
 )
 from helpline.demo.people import DEMO_PASSWORD, demo_logins
 
-from .serve import add_server_arguments, prepare, run_server
+from .serve import add_server_arguments, prepare, run_server, start
 
 
 class Command(BaseCommand):
@@ -33,7 +33,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        prepare(migrate=not options["no_migrate"])
+        if options["no_serve"]:
+            prepare(migrate=not options["no_migrate"])
+        else:
+            start(options, migrate=not options["no_migrate"])
         try:
             if demo_loaded():
                 raise DemoAlreadyLoaded

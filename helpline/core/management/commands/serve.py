@@ -1,19 +1,29 @@
 """`helpline serve`: migrate, collect static files, run worker threads and Granian together."""
 
+import contextlib
 import multiprocessing
 import signal
+import sqlite3
 import threading
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, connections
+from django.db import DatabaseError, connection, connections
 from django.utils.module_loading import autodiscover_modules
+
+from helpline.config import startup
+from helpline.core import uploads
+from helpline.core.server import HelplineServer, bind_socket
 
 WSGI_TARGET = "helpline.config.wsgi:application"
 # How often the supervising thread replaces worker threads that died (Huey's own `run()` loop,
 # which we cannot use outside the main thread, does the same).
 WORKER_CHECK_SECONDS = 10
+# Running background jobs get this long to finish when the server stops; then they are abandoned
+# (Huey puts interrupted jobs back on the queue).
+JOBS_SHUTDOWN_SECONDS = 20
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def add_server_arguments(parser) -> None:
@@ -37,10 +47,75 @@ def add_server_arguments(parser) -> None:
 
 
 def prepare(*, migrate: bool = True) -> None:
-    """Bring the database schema and the collected static files up to date."""
-    if migrate:
-        call_command("migrate", interactive=False, verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)
+    """Bring the database schema and the collected static files up to date.
+
+    Under a lock, so that two first starts at once do not migrate the same database together:
+    a file lock in the data directory (processes sharing it) and, on PostgreSQL, an advisory
+    lock (servers sharing the database). The second start waits, then finds nothing to do."""
+    with startup.file_lock(settings.DATA_DIR / ".prepare.lock"), database_lock():
+        if migrate:
+            call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+
+
+# pg_advisory_lock key: "helpline" in ASCII, to stay clear of other applications' keys.
+MIGRATION_LOCK_KEY = 0x68656C706C696E65
+
+
+@contextlib.contextmanager
+def database_lock():
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK_KEY])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [MIGRATION_LOCK_KEY])
+
+
+def database_check() -> None:
+    """Fail with one line when the database cannot be used: not there, not a database, damaged.
+
+    PostgreSQL is tried with a connection of its own (the pool would retry for 30 seconds)."""
+    db = settings.DATABASES["default"]
+    if connection.vendor == "sqlite":
+        path = db["NAME"]
+        try:
+            with contextlib.closing(sqlite3.connect(path, timeout=20)) as conn:
+                conn.execute("PRAGMA schema_version").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise startup.StartupError(
+                f"The database file {path} cannot be used ({exc}): if it is not an SQLite "
+                f"database or is damaged, restore it from a backup or move it away to start "
+                f"with an empty one."
+            ) from None
+        return
+    if connection.vendor != "postgresql":
+        return
+    import psycopg
+
+    options = db.get("OPTIONS", {})
+    where = f"{db.get('HOST') or 'localhost'}:{db.get('PORT') or 5432}"
+    try:
+        psycopg.connect(
+            dbname=db.get("NAME") or None,
+            user=db.get("USER") or None,
+            password=db.get("PASSWORD") or None,
+            host=db.get("HOST") or None,
+            port=db.get("PORT") or None,
+            connect_timeout=options.get("connect_timeout", 5),
+            sslmode=options.get("sslmode"),
+        ).close()
+    except psycopg.Error as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        reason = first.rsplit("failed: ", 1)[-1].strip()
+        raise startup.StartupError(
+            f"Cannot connect to the PostgreSQL database {db.get('NAME')} at {where} ({reason}): "
+            f"check HELPLINE_DATABASE_URL and that the database server runs."
+        ) from None
 
 
 class InProcessWorker:
@@ -60,6 +135,7 @@ class InProcessWorker:
         if threads is not None:
             options["workers"] = threads
         options["periodic"] = periodic
+        options.setdefault("shutdown_timeout", JOBS_SHUTDOWN_SECONDS)
         self.threads = options.get("workers", 1)
         self.consumer = HUEY.create_consumer(**options)
         self._watchdog = threading.Thread(
@@ -69,7 +145,12 @@ class InProcessWorker:
     def start(self) -> None:
         from helpline.core.tasks import worker_heartbeat_now
 
+        # The consumer's start() installs Huey's signal handlers, which only its run() loop
+        # reads; keep the process's own.
+        handlers = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS + (signal.SIGHUP,)}
         self.consumer.start()
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
         self._watchdog.start()
         # One beat at once, so /healthz is green without waiting for the minute's periodic beat.
         worker_heartbeat_now()
@@ -79,6 +160,7 @@ class InProcessWorker:
             self.consumer.check_worker_health()
 
     def stop(self) -> None:
+        """Let running jobs finish, for at most JOBS_SHUTDOWN_SECONDS."""
         self.consumer.stop(graceful=True)
         self.consumer.huey.notify_interrupted_tasks()
 
@@ -95,19 +177,31 @@ def display_url(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
-def run_server(command: BaseCommand, options: dict, banner: list[str] | None = None) -> None:
-    """Start the worker threads (unless disabled), then Granian in the foreground until Ctrl-C."""
-    from granian.constants import Interfaces
-    from granian.server import Server
+def claim_port(options: dict) -> None:
+    """Bind the port before anything else, so a start on a taken port fails at once."""
+    if options.get("listener") is None:
+        try:
+            options["listener"] = bind_socket(options["host"], options["port"])
+        except OSError as exc:
+            raise startup.StartupError(str(exc)) from None
 
+
+def _interrupt(signum, _frame):
+    raise KeyboardInterrupt
+
+
+def run_server(command: BaseCommand, options: dict, banner: list[str] | None = None) -> None:
+    """Start the worker threads (unless disabled), then Granian in the foreground until Ctrl-C
+    or SIGTERM; then stop the web workers, then let running background jobs finish."""
+    claim_port(options)
     host, port = options["host"], options["port"]
     workers, threads = max(1, options["workers"]), max(1, options["threads"])
     worker = None if options["no_worker"] else InProcessWorker()
-    server = Server(
+    server = HelplineServer(
         WSGI_TARGET,
+        listener=options["listener"],
         address=host,
         port=port,
-        interface=Interfaces.WSGI,
         workers=workers,
         blocking_threads=threads,
         # No backpressure below the backlog: browsers keep up to six idle keep-alive
@@ -142,18 +236,30 @@ def run_server(command: BaseCommand, options: dict, banner: list[str] | None = N
     out.write("  Press Ctrl-C to stop.")
     out.flush()
 
-    if worker is not None:
-        worker.start()
     try:
+        if worker is not None:
+            worker.start()
+        # Granian installs its own handlers for SIGINT and SIGTERM and returns once one came
+        # and its web workers have stopped.
         server.serve()
     finally:
-        # A second Ctrl-C while jobs finish interrupts them instead of being swallowed.
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        if worker is not None:
-            out.write("Stopping background jobs…")
-            out.flush()
-            worker.stop()
+        # Another Ctrl-C or SIGTERM while jobs finish stops without waiting for them.
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, _interrupt)
+        try:
+            if worker is not None:
+                out.write("Stopping background jobs…")
+                out.flush()
+                worker.stop()
+        except KeyboardInterrupt:
+            out.write("Stopped without waiting for running background jobs.")
+        finally:
+            for sig in STOP_SIGNALS:
+                signal.signal(sig, signal.SIG_IGN)
+            options["listener"].close()
+            uploads.sweep_orphans()
         out.write("Helpline stopped.")
+        out.flush()
 
 
 class Command(BaseCommand):
@@ -166,5 +272,32 @@ class Command(BaseCommand):
         add_server_arguments(parser)
 
     def handle(self, *args, **options):
-        prepare(migrate=not options["no_migrate"])
+        start(options, migrate=not options["no_migrate"])
         run_server(self, options)
+
+
+def tasks_check(options: dict) -> None:
+    from huey.contrib.djhuey import HUEY
+
+    if HUEY.immediate and not options["no_worker"]:
+        raise CommandError(
+            "HELPLINE_TASKS_IMMEDIATE is on: background jobs run inline, there is no worker "
+            "to start. Unset it to serve."
+        )
+
+
+def start(options: dict, *, migrate: bool) -> None:
+    """Everything before serving, each failure one line: the port, the database, migrations.
+    SIGTERM meanwhile ends the command like Ctrl-C."""
+    tasks_check(options)
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, _interrupt)
+    claim_port(options)
+    database_check()
+    uploads.sweep_orphans()
+    try:
+        prepare(migrate=migrate)
+    except DatabaseError as exc:
+        raise startup.StartupError(
+            f"The database failed while migrating ({database_summary()}): {exc}"
+        ) from None

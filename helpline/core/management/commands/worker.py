@@ -4,6 +4,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.module_loading import autodiscover_modules
 
+from helpline.core import uploads
+
 
 class Command(BaseCommand):
     help = (
@@ -36,6 +38,9 @@ class Command(BaseCommand):
         if options["threads"]:
             consumer_options["workers"] = options["threads"]
         consumer_options["periodic"] = not options["no_periodic"]
+        # Running jobs get this long to finish on Ctrl-C, then are left for a later run.
+        consumer_options.setdefault("shutdown_timeout", 20)
+        uploads.sweep_orphans()
         consumer = HUEY.create_consumer(**consumer_options)
         self.stdout.write(
             f"Helpline worker: {consumer_options.get('workers', 1)} threads, periodic jobs "
