@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from helpline.accounts.models import Role
 from helpline.accounts.tests.factories import (
@@ -176,3 +177,41 @@ def pytest_sessionfinish(session, exitstatus):
         return
     if _skipped or _browser_tests_missing(session.config):
         session.exitstatus = 1
+
+
+# --- the event log's guard and the flush of transactional tests ----------------------------
+
+
+def _flushes(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    transactional = marker is not None and marker.kwargs.get("transaction", False)
+    return transactional or {"transactional_db", "live_server"} & set(item.fixturenames)
+
+
+def _event_log_retention_flag(blocker, *, hold: bool) -> None:
+    sql = (
+        "INSERT INTO audit_event_retention (id, started_at) VALUES (1, CURRENT_TIMESTAMP)"
+        " ON CONFLICT (id) DO NOTHING"
+        if hold
+        else "DELETE FROM audit_event_retention"
+    )
+    with blocker.unblock(), connections["default"].cursor() as cursor:
+        cursor.execute(sql)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """A transactional test (threads, browser journeys) ends with a flush that empties every
+    table (DELETE on SQLite, TRUNCATE on PostgreSQL), which the event log's triggers refuse:
+    hold its retention flag while the test's fixtures are torn down. The flag table is no Django
+    model, so the flush leaves its row for this hook to remove."""
+    blocker = item.funcargs.get("django_db_blocker")
+    if blocker is None or not _flushes(item):
+        return (yield)
+    _event_log_retention_flag(blocker, hold=True)
+    try:
+        return (yield)
+    finally:
+        # After the session's last test the teardown has dropped the test database already.
+        if nextitem is not None:
+            _event_log_retention_flag(blocker, hold=False)

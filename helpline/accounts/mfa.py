@@ -31,14 +31,12 @@ from .models import Role, User
 
 # Authenticators that count as a second step; recovery codes only back them up.
 SECOND_STEPS = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
-# The roles an administrator may require it for (requesters never enrol).
-MFA_ROLES = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN, Role.EXTERNAL)
 
 
 def mfa_allowed(user) -> bool:
     """Staff enrol; requesters do not (their account guards only their own requests, and a lost
     phone would need the desk to step in)."""
-    return bool(user.is_authenticated and user.is_active and user.role in MFA_ROLES)
+    return bool(user.is_authenticated and user.is_active and user.role in Role.STAFF)
 
 
 def mfa_required(user, site: SiteSettings) -> bool:
@@ -94,7 +92,7 @@ class MfaPolicyMiddleware:
         user = request.user
         if (
             user.is_authenticated
-            and user.role in MFA_ROLES
+            and user.role in Role.STAFF
             and not request.path_info.startswith(_OPEN_PREFIXES)
             and not request.path_info.startswith(settings.STATIC_URL)
             and mfa_required(user, SiteSettings.for_request(request))

@@ -1,5 +1,7 @@
 """People and the desk's structure: users in their roles, organisations, departments and rights."""
 
+from enum import nonmember
+
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -15,6 +17,12 @@ class Role(models.TextChoices):
     SUPERVISOR = "supervisor", _("Supervisor")
     ADMIN = "admin", _("Administrator")
     EXTERNAL = "external", _("External provider")
+
+    # The groups that rules and queries use, named once (plain values: `role__in=Role.STAFF`).
+    # Everyone who works inside the desk: not requesters.
+    STAFF = nonmember(("agent", "supervisor", "admin", "external"))
+    # Who supervises: may restore, purge and take hand-overs.
+    SUPERVISING = nonmember(("supervisor", "admin"))
 
 
 class SupportLine(models.IntegerChoices):
@@ -148,7 +156,7 @@ class User(AbstractUser):
     @property
     def is_agent_side(self) -> bool:
         """Staff who work tickets inside the desk (not requesters)."""
-        return self.role in {Role.AGENT, Role.SUPERVISOR, Role.ADMIN, Role.EXTERNAL}
+        return self.role in Role.STAFF
 
     @property
     def is_admin(self) -> bool:
@@ -156,7 +164,7 @@ class User(AbstractUser):
 
     @property
     def is_supervisor_or_admin(self) -> bool:
-        return self.role in {Role.SUPERVISOR, Role.ADMIN} or self.is_superuser
+        return self.role in Role.SUPERVISING or self.is_superuser
 
 
 class Department(TimestampedModel):

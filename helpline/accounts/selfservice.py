@@ -10,11 +10,11 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from helpline.audit.models import Event
 from helpline.audit.services import event_record
+from helpline.core import clock
 from helpline.core.errors import ValidationFailed
 from helpline.core.lengths import fitting
 
@@ -79,7 +79,7 @@ def signups_expired_remove(*, now=None) -> dict[str, int]:
     but the password chosen by whoever signed up is dropped: they set their own through the
     password reset. Each removal is recorded (account.signup_expired). Returns the counts.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     cutoff = now - timedelta(days=settings.ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS)
     pending = (
         User.objects.filter(

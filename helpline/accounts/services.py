@@ -207,7 +207,6 @@ def membership_set(
 
 # --- staff ----------------------------------------------------------------------------------
 
-STAFF_ROLES = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN, Role.EXTERNAL)
 STAFF_FIELDS = ("email", "first_name", "last_name", "role", "support_line", "is_active")
 
 
@@ -240,7 +239,7 @@ def _email_free(email: str, *, exclude_pk: int | None = None) -> str:
 
 
 def _staff_role(role: str, support_line: int | None) -> int | None:
-    if role not in STAFF_ROLES:
+    if role not in Role.STAFF:
         raise ValidationFailed(_("Choose a staff role."), field="role")
     if role == Role.AGENT and not support_line:
         raise ValidationFailed(_("An agent works in a support line."), field="support_line")
@@ -330,7 +329,7 @@ def staff_update(
     staff.changed plus one membership event per changed department.
     """
     user = User.objects.select_for_update().get(pk=user.pk)
-    if user.role not in STAFF_ROLES:
+    if user.role not in Role.STAFF:
         raise ValidationFailed(_("This account is not a staff account."))
     _refuse_self_lockout(user, actor, role=role, is_active=is_active)
     email = _email_free(email, exclude_pk=user.pk)
@@ -364,7 +363,7 @@ def staff_update(
 def staff_deactivate(*, user: User, actor) -> User:
     """Close a staff account (never deleted: history refers to it); not one's own."""
     user = User.objects.select_for_update().get(pk=user.pk)
-    if user.role not in STAFF_ROLES:
+    if user.role not in Role.STAFF:
         raise ValidationFailed(_("This account is not a staff account."))
     _refuse_self_lockout(user, actor, role=user.role, is_active=False)
     if user.is_active:

@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from helpline.accounts.models import Department, Organisation, Role, SupportLine, User
-from helpline.accounts.services import RIGHTS, STAFF_ROLES
+from helpline.accounts.services import RIGHTS
 from helpline.audit.selectors import event_object_types
 from helpline.core.errors import DomainError
 from helpline.core.models import SiteSettings
@@ -126,7 +126,7 @@ class AddMemberForm(RightsForm):
 
 # --- staff ----------------------------------------------------------------------------------
 
-STAFF_ROLE_CHOICES = [(value, label) for value, label in Role.choices if value in STAFF_ROLES]
+STAFF_ROLE_CHOICES = [(value, label) for value, label in Role.choices if value in Role.STAFF]
 LINE_CHOICES = [("", "—"), *SupportLine.choices]
 
 
@@ -308,7 +308,7 @@ class TopicForm(BootstrapForm, forms.ModelForm):
 class SettingsForm(BootstrapForm, forms.ModelForm):
     mfa_required_roles = forms.TypedMultipleChoiceField(
         label=_("Require two-step sign-in for these roles"),
-        choices=[(role.value, role.label) for role in STAFF_ROLES],
+        choices=STAFF_ROLE_CHOICES,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Used when it is not required for all staff."),
@@ -370,10 +370,10 @@ class EventFilterForm(BootstrapForm, forms.Form):
         # lists staff, plus the chosen person when they are not staff.
         actor = self.fields["actor"]
         actor.queryset = User.objects.all()
-        people = User.objects.filter(role__in=STAFF_ROLES)
+        people = User.objects.filter(role__in=Role.STAFF)
         chosen = str(self.data.get("actor", ""))
         if chosen.isdigit():
-            people = User.objects.filter(Q(role__in=STAFF_ROLES) | Q(pk=int(chosen)))
+            people = User.objects.filter(Q(role__in=Role.STAFF) | Q(pk=int(chosen)))
         actor.choices = [("", _("Anyone"))] + [
             (person.pk, f"{person.display_name} <{person.email}>")
             for person in people.order_by("first_name", "last_name", "email")

@@ -16,7 +16,6 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from helpline.accounts.models import Department, DepartmentMembership, Organisation, Role, User
-from helpline.accounts.services import STAFF_ROLES
 from helpline.tickets.models import (
     OPEN_CATEGORIES,
     Level,
@@ -33,7 +32,7 @@ REQUESTER_PAGE_SIZE = 50
 def overview_counts() -> dict:
     """Headline numbers for the overview (five small queries, no joins)."""
     by_role = dict(
-        User.objects.filter(role__in=STAFF_ROLES, is_active=True)
+        User.objects.filter(role__in=Role.STAFF, is_active=True)
         .values_list("role")
         .annotate(n=Count("id"))
         .order_by()
@@ -41,7 +40,7 @@ def overview_counts() -> dict:
     return {
         "departments": Department.objects.filter(is_active=True).count(),
         "staff_by_role": [
-            (label, by_role.get(value, 0)) for value, label in Role.choices if value in STAFF_ROLES
+            (label, by_role.get(value, 0)) for value, label in Role.choices if value in Role.STAFF
         ],
         "staff": sum(by_role.values()),
         "requesters": User.objects.filter(role=Role.REQUESTER).count(),
@@ -107,7 +106,7 @@ def department_members(department: Department) -> list[DepartmentMembership]:
 def staff_candidates(department: Department) -> QuerySet[User]:
     """Active staff who are not yet members of `department`."""
     return (
-        User.objects.filter(role__in=STAFF_ROLES, is_active=True)
+        User.objects.filter(role__in=Role.STAFF, is_active=True)
         .exclude(memberships__department=department)
         .order_by("first_name", "last_name", "email")
     )
@@ -115,8 +114,8 @@ def staff_candidates(department: Department) -> QuerySet[User]:
 
 def staff_list(*, q: str = "", role: str = "", active: str = "") -> QuerySet[User]:
     """Staff with their departments prefetched (two queries whatever the number of rows)."""
-    qs = User.objects.filter(role__in=STAFF_ROLES)
-    if role in STAFF_ROLES:
+    qs = User.objects.filter(role__in=Role.STAFF)
+    if role in Role.STAFF:
         qs = qs.filter(role=role)
     if active in {"1", "0"}:
         qs = qs.filter(is_active=active == "1")

@@ -1,9 +1,15 @@
-"""The event log: an append-only record of every staff action and sign-in."""
+"""The event log: an append-only record of every staff action and sign-in.
+
+The database itself refuses UPDATE and DELETE on the table (triggers, migration 0002); the
+guards below only fail earlier and more readably. The one way to remove events is retention
+(`event_prune`, the `helpline prune-events` command).
+"""
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from helpline.core import clock
 
 
 class AppendOnlyError(RuntimeError):
@@ -23,13 +29,17 @@ class EventQuerySet(models.QuerySet):
 
 
 class Event(models.Model):
-    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(_("when"), default=clock.now, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("who"),
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        # No constraint and no cascade: deleting a person must not touch the log (the triggers
+        # would refuse setting the column to NULL). The id stays as written; `actor` is None
+        # through `select_related` once the account is gone, and `actor_repr` keeps the name.
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
         related_name="+",
     )
     # Kept as text too, so the log still names the person after their account is gone.
@@ -41,8 +51,6 @@ class Event(models.Model):
     changes = models.JSONField(_("changes"), default=dict, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
 
-    # Django's deletion collector uses the plain base manager, so deleting a person still sets
-    # their events' actor to NULL (actor_repr keeps the name).
     objects = EventQuerySet.as_manager()
 
     class Meta:

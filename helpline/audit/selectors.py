@@ -50,15 +50,20 @@ def _parse_cursor(raw: str | None) -> tuple[datetime.datetime, int] | None:
         return None
 
 
+def action_matching(action: str) -> Q:
+    """ "ticket.updated" matches exactly; "ticket." or "ticket.*" matches the whole family."""
+    action = action.strip()
+    if action.endswith(("*", ".")):
+        return Q(action__startswith=action.rstrip("*"))
+    return Q(action=action)
+
+
 def event_filtered(filters: EventFilters) -> QuerySet[Event]:
     qs = Event.objects.select_related("actor")
     if filters.actor_id:
         qs = qs.filter(actor_id=filters.actor_id)
-    action = filters.action.strip()
-    if action.endswith(("*", ".")):
-        qs = qs.filter(action__startswith=action.rstrip("*"))
-    elif action:
-        qs = qs.filter(action=action)
+    if filters.action.strip():
+        qs = qs.filter(action_matching(filters.action))
     if filters.object_type:
         qs = qs.filter(object_type=filters.object_type)
     if filters.object_id:

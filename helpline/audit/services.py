@@ -1,14 +1,19 @@
-"""Writing to the event log."""
+"""Writing to the event log, and its one removal path (retention)."""
 
-from collections.abc import Iterable
+import datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from django.db import models
+from django.db import connection, models, transaction
+from django.utils import timezone
 
+from helpline.core import clock
 from helpline.core.middleware import current_ip
 
 from .changes import diff, snapshot
 from .models import Event
+from .selectors import action_matching
 
 
 def event_record(
@@ -49,3 +54,65 @@ def saved_with_event(
             changes=changes,
         )
     return obj
+
+
+# Retention records stay: they are the trail of every removal.
+KEPT_ACTIONS = frozenset({"events.pruned"})
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    deleted: int
+    before: datetime.datetime
+    action: str
+    dry_run: bool = False
+
+    def line(self) -> str:
+        verb = "Would remove" if self.dry_run else "Removed"
+        which = f"{self.action!r} events" if self.action else "events"
+        return f"{verb} {self.deleted} {which} older than {self.before:%Y-%m-%d %H:%M %Z}."
+
+
+def event_prune(
+    *,
+    before: datetime.datetime,
+    action: str = "",
+    batch: int = 1000,
+    dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> PruneResult:
+    """Remove events older than `before` (only `action`, exact or a "family." if given).
+
+    The one removal path of the event log, run by `helpline prune-events`: in one transaction it
+    lifts the database's guard (a row in the retention flag table that no other session can see),
+    deletes in batches of `batch`, restores the guard and records `events.pruned` with what it
+    removed. Retention records themselves are never removed. `dry_run` only counts.
+    """
+    if timezone.is_naive(before):
+        raise ValueError("event_prune needs an aware datetime")
+    doomed = Event.objects.filter(created_at__lt=before).exclude(action__in=KEPT_ACTIONS)
+    if action.strip():
+        doomed = doomed.filter(action_matching(action))
+    with transaction.atomic():
+        total = doomed.count()
+        if dry_run or not total:
+            return PruneResult(deleted=total, before=before, action=action, dry_run=dry_run)
+        deleted = 0
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO audit_event_retention (id, started_at) VALUES (1, %s)", [clock.now()]
+            )
+            while ids := list(doomed.values_list("pk", flat=True)[:batch]):
+                # The plain base manager: the model's own manager refuses deletes by design.
+                deleted += Event._base_manager.filter(pk__in=ids).delete()[0]
+                if progress:
+                    progress(deleted, total)
+            cursor.execute("DELETE FROM audit_event_retention")
+        result = PruneResult(deleted=deleted, before=before, action=action)
+        event_record(
+            actor=None,
+            action="events.pruned",
+            changes={"older_than": before.isoformat(), "action": action or "*", "removed": deleted},
+            object_repr=result.line(),
+        )
+    return result

@@ -6,7 +6,7 @@ traceback; so is an interruption (Ctrl-C, SIGTERM) before the server runs."""
 import os
 import sys
 
-from helpline.config.startup import StartupError
+from helpline.core.startup import StartupError
 
 
 def main() -> None:

@@ -8,8 +8,7 @@ from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from helpline.config import sso as sso_config
-
-from .startup import data_dir_prepare, secret_key_load
+from helpline.core.startup import data_dir_prepare, secret_key_load
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -52,6 +51,7 @@ INSTALLED_APPS = [
     "helpline.desk",
     "helpline.portal",
     "helpline.administration",
+    "helpline.demo",
     # After Helpline's apps, so our templates for allauth's pages and mails win.
     "allauth",
     "allauth.account",

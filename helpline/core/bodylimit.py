@@ -39,8 +39,7 @@ def request_body_limit() -> int:
     with _cache_lock:
         if _cache["limit"] is not None and time.monotonic() < _cache["until"]:
             return _cache["limit"]
-    from helpline.core.models import SiteSettings
-    from helpline.tickets.forms import MAX_FILES
+    from helpline.core.models import MAX_FILES, SiteSettings
 
     default_mb = SiteSettings._meta.get_field("max_attachment_mb").default
     try:

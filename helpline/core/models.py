@@ -4,10 +4,15 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .clock import ClockDateTimeField
+
+# How many files one form takes at a time; the request body limit counts on it.
+MAX_FILES = 10
+
 
 class TimestampedModel(models.Model):
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = ClockDateTimeField(auto_now_add=True)
+    updated_at = ClockDateTimeField(auto_now=True)
 
     class Meta:
         abstract = True
@@ -106,7 +111,7 @@ class SubmissionKey(models.Model):
     # What the first submission created, as "app_label.model" and primary key.
     result_type = models.CharField(max_length=60, blank=True)
     result_id = models.BigIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = ClockDateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         verbose_name = _("submission key")

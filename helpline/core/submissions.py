@@ -17,9 +17,9 @@ from typing import Generic, TypeVar
 from django import forms
 from django.apps import apps
 from django.db import IntegrityError, models, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import clock
 from .errors import ValidationFailed
 from .models import SubmissionKey
 
@@ -95,6 +95,6 @@ def _repeat(digest: str, user_id: int | None) -> Submitted:
 def submission_keys_forget(*, older_than: timedelta = KEEP_FOR) -> int:
     """Delete keys older than `older_than` (a periodic job); returns how many went."""
     deleted, _by_model = SubmissionKey.objects.filter(
-        created_at__lt=timezone.now() - older_than
+        created_at__lt=clock.now() - older_than
     ).delete()
     return deleted

@@ -3,19 +3,16 @@
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from unittest import mock
 
 from django.db import transaction
-from django.db.models import Max
-from django.utils import timezone
 
 from helpline.accounts.models import User
 from helpline.accounts.services import requester_register
-from helpline.audit.models import Event
+from helpline.core import clock
 from helpline.tickets.models import Channel, Entry, Status, StatusCategory, Ticket
 from helpline.tickets.services import (
     ticket_confirm_solved,
@@ -99,38 +96,24 @@ def demo_loaded() -> bool:
 class Clock:
     """Plays each step at a moment in the past.
 
-    Services read `timezone.now()` for the request's own times; thread entries and events take
-    their default from the real clock, so rows written during a step are moved to its moment.
+    Within `at(when)` the application's clock reads `when` (`helpline.core.clock`), so services,
+    thread entries and events are written with the step's moment as they are inserted; nothing
+    is rewritten afterwards (the event log refuses that) and Django's clock is never patched.
     """
 
     def __init__(self) -> None:
-        self.started = timezone.now()
-        self.checkpoint()
+        self.started = clock.now()
 
-    def checkpoint(self) -> None:
-        """Remember the newest rows, so later steps only look at rows after them."""
-        self.marks = {
-            model: model.objects.aggregate(last=Max("id"))["last"] or 0 for model in (Entry, Event)
-        }
-
-    @contextmanager
-    def at(self, when: datetime) -> Iterator[None]:
-        when = min(when, self.started - timedelta(minutes=1))
-        with mock.patch("django.utils.timezone.now", new=lambda: when):
-            yield
-        for model, mark in self.marks.items():
-            # Rows already moved are in the past; the ones this step wrote still carry real time.
-            # The base manager: the event log's own manager refuses updates, demo data is staged.
-            staged = model._base_manager.filter(id__gt=mark, created_at__gte=self.started)
-            staged.update(created_at=when)
+    def at(self, when: datetime) -> AbstractContextManager[None]:
+        return clock.replaying_at(min(when, self.started - timedelta(minutes=1)))
 
 
 class Director:
     """Plays one request's story from its opening to its final status."""
 
-    def __init__(self, cast: Cast, clock: Clock, rng: random.Random) -> None:
+    def __init__(self, cast: Cast, story: Clock, rng: random.Random) -> None:
         self.cast = cast
-        self.clock = clock
+        self.clock = story
         self.rng = rng
         self.status = {s.category: s for s in Status.objects.filter(is_default=True)}
         self.staff = cast.staff
@@ -435,17 +418,17 @@ def demo_load(
         raise NotAnEmptyDesk
     rng = random.Random(SEED)
     with transaction.atomic():
-        clock = Clock()
-        founded = clock.started - timedelta(days=DAYS + 1)
-        with clock.at(founded):
+        story = Clock()
+        founded = story.started - timedelta(days=DAYS + 1)
+        with story.at(founded):
             cast = cast_create()
         User.objects.update(date_joined=founded)
-        director = Director(cast, clock, rng)
+        director = Director(cast, story, rng)
         finals = _spread(FINAL_WEIGHTS, tickets)
         channels = _spread(CHANNEL_WEIGHTS, len(finals))
         rng.shuffle(channels)
         # Scenarios in a fixed rotation, so the classes spread over every status category.
-        midnight = clock.started.replace(hour=0, minute=0, second=0, microsecond=0)
+        midnight = story.started.replace(hour=0, minute=0, second=0, microsecond=0)
         plan = [
             (
                 SCENARIOS[(i * 7) % len(SCENARIOS)],
@@ -459,7 +442,6 @@ def demo_load(
         played: list[Ticket] = []
         support_ids = {cast.departments[key].pk for key in SUPPORT_TREE}
         for done, (scenario, final, channel, start) in enumerate(plan, start=1):
-            clock.checkpoint()
             ticket = director.play(scenario, final, channel, start)
             played.append(ticket)
             if (
@@ -472,7 +454,7 @@ def demo_load(
                 progress(done, len(plan))
         _link_outages(director, played)
         for index, (subject, body) in enumerate(SPAM):
-            start = clock.started - timedelta(days=rng.uniform(1, 60))
+            start = story.started - timedelta(days=rng.uniform(1, 60))
             director.spam(start, subject, body, index)
     by_category = Counter(Ticket.objects.values_list("status_category", flat=True))
     return DemoSummary(

@@ -14,7 +14,7 @@ from helpline.accounts.models import (
     User,
 )
 from helpline.accounts.services import department_save, requester_register
-from helpline.core.models import SiteSettings
+from helpline.administration.services import site_settings_update, topic_save
 from helpline.tickets.models import TicketClass, Topic
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - printed on every demo start, on purpose
@@ -164,19 +164,23 @@ def cast_create() -> Cast:
         cast.requesters.append(requester_register(email=email, name=f"{first} {last}"))
 
     for order, (name, key, ticket_class, description) in enumerate(TOPICS):
-        cast.topics[key] = Topic.objects.create(
-            name=name,
-            department=cast.departments[key],
-            default_class=ticket_class,
-            description=description,
-            order=order,
+        cast.topics[key] = topic_save(
+            topic=Topic(
+                name=name,
+                department=cast.departments[key],
+                default_class=ticket_class,
+                description=description,
+                order=order,
+            ),
+            actor=None,
         )
-    site = SiteSettings.current()
-    site.desk_name = "Nordic Demo Helpline"
-    site.portal_welcome = (
-        "Welcome to the demo help desk. Sign in to follow your requests, or open a new one."
+    site_settings_update(
+        actor=None,
+        desk_name="Nordic Demo Helpline",
+        portal_welcome=(
+            "Welcome to the demo help desk. Sign in to follow your requests, or open a new one."
+        ),
     )
-    site.save()
     return cast
 
 

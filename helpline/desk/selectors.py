@@ -15,7 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from helpline.accounts.models import Department, Role, User
+from helpline.accounts.models import Department, User
+from helpline.core import clock
 from helpline.tickets.access import (
     departments_with,
     organisations_visible,
@@ -39,7 +40,6 @@ PAGE_SIZE = 50
 COUNT_CAP = 1000
 COUNT_CACHE_SECONDS = 30
 RECENT_DAYS = 7
-STAFF_ROLES = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN, Role.EXTERNAL)
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ def view_tickets(user, key: str) -> QuerySet[Ticket]:
     if key == "pending":
         return qs.filter(status_category__in=WAITING_CATEGORIES)
     if key == "recent":
-        return qs.filter(last_activity_at__gte=timezone.now() - timedelta(days=RECENT_DAYS))
+        return qs.filter(last_activity_at__gte=clock.now() - timedelta(days=RECENT_DAYS))
     if key == "archive":
         return qs.filter(status_category=StatusCategory.CLOSED)
     return qs

@@ -15,8 +15,6 @@ from helpline.tickets.models import Entry, EntryKind, Status, StatusCategory, Ti
 
 from .permissions import staff_ticket_or_404
 
-AGENT_SIDE_ROLES = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN, Role.EXTERNAL)
-SUPERVISOR_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 HANDOVER_FIELDS = {"department", "assignee", "line"}
 
 
@@ -82,7 +80,7 @@ class TicketPage:
 
     @property
     def supervisors(self) -> list[User]:
-        return [u for u in self.staff if u.role in SUPERVISOR_ROLES]
+        return [u for u in self.staff if u.role in Role.SUPERVISING]
 
 
 def ticket_queryset():
@@ -121,14 +119,14 @@ def staff_for_department(department: Department, *, include: int | None = None) 
     """
     ancestor_ids = [int(part) for part in department.path.strip("/").split("/") if part]
     condition = (
-        Q(role__in=SUPERVISOR_ROLES)
+        Q(role__in=Role.SUPERVISING)
         | Q(is_superuser=True)
         | Q(memberships__department_id__in=ancestor_ids, memberships__can_view=True)
     )
     if include is not None:
         condition |= Q(pk=include)
     return list(
-        User.objects.filter(condition, is_active=True, role__in=AGENT_SIDE_ROLES)
+        User.objects.filter(condition, is_active=True, role__in=Role.STAFF)
         .distinct()
         .order_by("first_name", "last_name", "email")
     )

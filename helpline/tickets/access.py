@@ -27,8 +27,6 @@ from helpline.core.errors import PermissionDenied
 from .models import Attachment, Entry, EntryKind, Tag, Ticket
 
 NOTHING = Q(pk__in=[])
-SUPERVISOR_ROLES = (Role.SUPERVISOR, Role.ADMIN)
-STAFF_ROLES = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN, Role.EXTERNAL)
 
 
 class Action(StrEnum):
@@ -350,7 +348,7 @@ def staff_visible(user) -> QuerySet[User]:
     """Active staff `user` works with: members of the departments they can see, plus supervisors
     and administrators (who take escalations) and `user` themself; everyone for those who see
     all."""
-    staff = User.objects.filter(is_active=True, role__in=STAFF_ROLES)
+    staff = User.objects.filter(is_active=True, role__in=Role.STAFF)
     if _sees_all(user):
         return staff
     if not _is_staff(user):
@@ -360,7 +358,7 @@ def staff_visible(user) -> QuerySet[User]:
     )
     return staff.filter(
         Q(pk=user.pk)
-        | Q(role__in=SUPERVISOR_ROLES)
+        | Q(role__in=Role.SUPERVISING)
         | Q(is_superuser=True)
         | Q(pk__in=colleagues.values("pk"))
     )

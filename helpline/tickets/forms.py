@@ -4,11 +4,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from helpline.core.errors import ValidationFailed
-from helpline.core.models import SiteSettings
+from helpline.core.models import MAX_FILES, SiteSettings
 
 from .services import attachment_validate
-
-MAX_FILES = 10
 
 
 class MultipleFileInput(forms.FileInput):

@@ -6,11 +6,11 @@ from pathlib import PurePath
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from helpline.accounts.models import Department, Organisation, SupportLine
+from helpline.core import clock
 from helpline.core.models import TimestampedModel
 
 
@@ -231,9 +231,9 @@ class Ticket(TimestampedModel):
     first_resolved_at = models.DateTimeField(_("first resolved"), null=True, blank=True)
     reopen_count = models.PositiveIntegerField(_("times reopened"), default=0)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
-    last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
+    last_activity_at = models.DateTimeField(_("last activity"), default=clock.now)
     # Moved only by what the requester can see: public replies and status changes they see.
-    last_public_activity_at = models.DateTimeField(_("last update"), default=timezone.now)
+    last_public_activity_at = models.DateTimeField(_("last update"), default=clock.now)
     deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)
     deleted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -338,7 +338,7 @@ class Entry(models.Model):
     body = models.TextField(blank=True)
     field = models.CharField(max_length=30, blank=True)
     data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         verbose_name = _("thread entry")
@@ -355,7 +355,7 @@ def attachment_path(instance: "Attachment", filename: str) -> str:
     suffix = PurePath(filename).suffix.lower()[:10]
     if not suffix[1:].isalnum():
         suffix = ""
-    now = timezone.now()
+    now = clock.now()
     return f"attachments/{now:%Y/%m}/{uuid.uuid4().hex}{suffix}"
 
 
@@ -366,7 +366,9 @@ class Attachment(models.Model):
     filename = models.CharField(max_length=255)
     content_type = models.CharField(max_length=120)
     size = models.PositiveBigIntegerField()
-    created_at = models.DateTimeField(default=timezone.now)
+    # Of the stored content: finds duplicates (the same file mailed twice) and proves integrity.
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True, db_index=True)
+    created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         ordering = ["id"]

@@ -3,16 +3,16 @@
 import pytest
 from django.urls import reverse
 
-from helpline.administration.services import site_settings_update
-from helpline.audit.models import Event
-from helpline.core.errors import ValidationFailed
-from helpline.core.models import SiteSettings
-from helpline.tickets.admin_services import (
+from helpline.administration.services import (
     priority_matrix_save,
+    site_settings_update,
     status_remove,
     status_save,
     topic_save,
 )
+from helpline.audit.models import Event
+from helpline.core.errors import ValidationFailed
+from helpline.core.models import SiteSettings
 from helpline.tickets.models import PriorityRule, Status, StatusCategory, Topic
 from helpline.tickets.tests.factories import TicketFactory
 

@@ -5,9 +5,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from helpline.accounts.models import Department, User
+from helpline.accounts.models import Department, Role, User
 from helpline.accounts.services import (
-    STAFF_ROLES,
     department_remove,
     department_save,
     membership_set,
@@ -135,7 +134,7 @@ def member_add(request, pk: int):
 @require_POST
 def member_change(request, pk: int, user_pk: int):
     department = get_object_or_404(Department, pk=pk)
-    user = get_object_or_404(User, pk=user_pk, role__in=STAFF_ROLES)
+    user = get_object_or_404(User, pk=user_pk, role__in=Role.STAFF)
     form = RightsForm(request.POST, prefix=f"m{user.pk}")
     form.is_valid()
     rights = None if request.POST.get("remove") else form.rights()

@@ -9,17 +9,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from helpline.core.decorators import admin_required
 from helpline.core.errors import DomainError
 from helpline.core.models import SiteSettings
-from helpline.tickets.admin_services import (
-    priority_matrix_save,
-    status_remove,
-    status_save,
-    topic_save,
-)
 from helpline.tickets.models import Level, Status, Topic
 
 from ..forms import PriorityMatrixForm, SettingsForm, StatusForm, TopicForm
 from ..selectors import priority_matrix, status_groups, topic_list
-from ..services import SETTINGS_FIELDS, site_settings_update
+from ..services import (
+    SETTINGS_FIELDS,
+    priority_matrix_save,
+    site_settings_update,
+    status_remove,
+    status_save,
+    topic_save,
+)
 from .base import page
 
 

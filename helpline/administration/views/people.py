@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from helpline.accounts.models import Organisation, Role, User
-from helpline.accounts.services import STAFF_ROLES, organisation_save, requester_update
+from helpline.accounts.services import organisation_save, requester_update
 from helpline.core.decorators import admin_required
 from helpline.core.errors import DomainError
 
@@ -107,6 +107,6 @@ def requester_edit(request, pk: int):
 def person(request, pk: int):
     """Where a person named in the event log is edited: the staff or the requester page."""
     role = get_object_or_404(User.objects.values_list("role", flat=True), pk=pk)
-    if role in STAFF_ROLES:
+    if role in Role.STAFF:
         return redirect("manage:staff_edit", pk=pk)
     return redirect("manage:requester", pk=pk)

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from helpline.accounts.mfa import mfa_required, mfa_reset, mfa_summary
 from helpline.accounts.models import Role, User
-from helpline.accounts.services import STAFF_ROLES, staff_create, staff_deactivate, staff_update
+from helpline.accounts.services import staff_create, staff_deactivate, staff_update
 from helpline.core.decorators import admin_required
 from helpline.core.errors import DomainError
 from helpline.core.models import SiteSettings
@@ -69,7 +69,7 @@ def staff_new(request):
 @admin_required
 @require_http_methods(["GET", "POST"])
 def staff_edit(request, pk: int):
-    person = get_object_or_404(User, pk=pk, role__in=STAFF_ROLES)
+    person = get_object_or_404(User, pk=pk, role__in=Role.STAFF)
     memberships = staff_memberships(person)
     initial = {
         "email": person.email,
@@ -112,7 +112,7 @@ def staff_edit(request, pk: int):
 @admin_required
 @require_POST
 def staff_deactivate_view(request, pk: int):
-    person = get_object_or_404(User, pk=pk, role__in=STAFF_ROLES)
+    person = get_object_or_404(User, pk=pk, role__in=Role.STAFF)
     try:
         staff_deactivate(user=person, actor=request.user)
     except DomainError as exc:
@@ -129,7 +129,7 @@ def staff_deactivate_view(request, pk: int):
 @admin_required
 @require_POST
 def staff_mfa_reset_view(request, pk: int):
-    person = get_object_or_404(User, pk=pk, role__in=STAFF_ROLES)
+    person = get_object_or_404(User, pk=pk, role__in=Role.STAFF)
     try:
         mfa_reset(user=person, actor=request.user)
     except DomainError as exc:

@@ -46,14 +46,6 @@ def test_querysets_cannot_delete_or_update_events(admin_user):
     assert Event.objects.get().action == "settings.changed"
 
 
-def test_deleting_a_person_keeps_their_events(admin_user, dispatcher):
-    """The deletion collector nulls the actor through the base manager; the name stays."""
-    event_record(actor=dispatcher, action="ticket.updated")
-    dispatcher.delete()
-    event = Event.objects.get()
-    assert event.actor is None and event.actor_repr == "dispatcher@desk.test"
-
-
 def test_no_url_under_events_accepts_a_post(client, admin_user):
     client.force_login(admin_user)
     resolver = get_resolver()

@@ -12,8 +12,7 @@ from django.core.files.uploadhandler import load_handler
 
 from helpline.core import bodylimit, uploads
 from helpline.core.bodylimit import MIB, RequestBodyLimit, request_body_limit
-from helpline.core.models import SiteSettings
-from helpline.tickets.forms import MAX_FILES
+from helpline.core.models import MAX_FILES, SiteSettings
 
 
 def echo_app(environ, start_response):

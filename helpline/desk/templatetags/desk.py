@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from helpline.core import clock
 from helpline.desk import selectors
 
 register = template.Library()
@@ -69,7 +70,7 @@ def ago(value: datetime | None) -> str:
     """A compact age for dense lists: "just now", "3 min ago", "5 h ago", "4 d ago", a date."""
     if value is None:
         return ""
-    seconds = (timezone.now() - value).total_seconds()
+    seconds = (clock.now() - value).total_seconds()
     if seconds < 60:
         return _("just now")
     if seconds < 3600:

@@ -7,6 +7,8 @@ from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from helpline.core import clock
+
 register = template.Library()
 
 CHANNEL_ICONS = {
@@ -24,7 +26,7 @@ def when(value):
     """Recent moments as "5 minutes ago", older ones as a short date and time."""
     if value is None:
         return ""
-    now = timezone.now()
+    now = clock.now()
     if now - value < timedelta(hours=12):
         return naturaltime(value)
     local = timezone.localtime(value)

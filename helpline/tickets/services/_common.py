@@ -3,10 +3,10 @@
 from collections.abc import Iterable
 
 from django.db.models import F
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from helpline.audit.services import event_record
+from helpline.core import clock
 from helpline.core.errors import Conflict, ValidationFailed
 
 from .. import access
@@ -22,7 +22,7 @@ from ..models import (
     Ticket,
     requester_stage,
 )
-from .attachments import CheckedFile
+from .attachments import CheckedFile, file_sha256
 
 # The ticket fields `apply_status` may change, for `touch`.
 STATUS_FIELDS = (
@@ -112,7 +112,7 @@ def apply_status(ticket: Ticket, status: Status) -> tuple[str, ...]:
     category counts a reopen. A change the requester can see moves the last public activity.
     Returns the fields to save (`STATUS_FIELDS`).
     """
-    now = timezone.now()
+    now = clock.now()
     before = ticket.status_category
     ticket.status = status
     ticket.status_category = status.category
@@ -135,7 +135,7 @@ def touch(ticket: Ticket, *fields: str, public: bool = False) -> None:
     (a public reply), which also moves the last public activity. The version is incremented by
     the database itself, so an instance read before someone else's write can never move it
     backwards."""
-    ticket.last_activity_at = timezone.now()
+    ticket.last_activity_at = clock.now()
     ticket.version = F("version") + 1
     extra = ["last_activity_at", "version", "updated_at"]
     if public:
@@ -154,6 +154,7 @@ def attach(entry: Entry, files: Iterable[CheckedFile]) -> list[Attachment]:
             filename=checked.filename,
             content_type=checked.content_type,
             size=checked.size,
+            sha256=checked.sha256 or file_sha256(checked.upload),
         )
         checked.upload.seek(0)
         attachment.file.save(checked.filename, checked.upload, save=False)

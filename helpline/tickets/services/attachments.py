@@ -1,10 +1,12 @@
 """Attachment rules: size and type, the type read from the content rather than the name."""
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
 import puremagic
+from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 
@@ -27,6 +29,7 @@ class CheckedFile:
     filename: str
     content_type: str
     size: int
+    sha256: str = ""
     seal: object = field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
@@ -41,26 +44,59 @@ def _display_name(name: str) -> str:
     return cleaned.strip()[:200] or "attachment"
 
 
-def _sniff(upload: UploadedFile) -> tuple[str | None, str]:
+@dataclass(frozen=True)
+class Sniffed:
+    """What the content says: every extension the signature fits (best first), and a type."""
+
+    candidates: tuple[str, ...]
+    content_type: str
+
+    def kinds(self, name_ext: str) -> set[str]:
+        """The types to check the rules against.
+
+        One signature fits several types (MZ: exe, dll, scr, com…; ZIP: docx, xlsx, jar…; OLE:
+        doc, xls, msi…). When the name's extension is one of them, the content agrees with the
+        name: the name and the best match decide. When it is not, the name says nothing about
+        what the file is, so every type the content could be counts.
+        """
+        if name_ext and name_ext in self.candidates:
+            return {name_ext, self.candidates[0]}
+        return {*self.candidates, *([name_ext] if name_ext else [])}
+
+
+def _sniff(upload: UploadedFile, name_ext: str) -> Sniffed:
     upload.seek(0)
     head = upload.read(8192)
     upload.seek(0)
     if not head:
-        return None, "application/octet-stream"
+        return Sniffed((), "application/octet-stream")
     try:
         matches = puremagic.magic_string(head)
     except (puremagic.PureError, ValueError):
         matches = []
-    if matches:
-        best = matches[0]
-        return best.extension.lstrip(
-            "."
-        ).lower() or None, best.mime_type or "application/octet-stream"
+    candidates: dict[str, str] = {}
+    for match in matches:
+        ext = match.extension.lstrip(".").lower()
+        if ext and ext not in candidates:
+            candidates[ext] = match.mime_type
+    if candidates:
+        # The type that goes with the name when the content agrees with it, else the best match.
+        mime = candidates.get(name_ext) or next(iter(candidates.values()))
+        return Sniffed(tuple(candidates), mime or "application/octet-stream")
     try:
         head.decode("utf-8")
     except UnicodeDecodeError:
-        return None, "application/octet-stream"
-    return None, "text/plain"
+        return Sniffed((), "application/octet-stream")
+    return Sniffed((), "text/plain")
+
+
+def file_sha256(file: File) -> str:
+    """The hex SHA-256 of a file's whole content, read in chunks (left at its start)."""
+    digest = hashlib.sha256()
+    for chunk in file.chunks():
+        digest.update(chunk)
+    file.seek(0)
+    return digest.hexdigest()
 
 
 def attachment_validate(upload: UploadedFile, settings: SiteSettings | None = None) -> CheckedFile:
@@ -74,9 +110,10 @@ def attachment_validate(upload: UploadedFile, settings: SiteSettings | None = No
             % {"name": filename, "limit": settings.max_attachment_mb},
             field="attachments",
         )
-    sniffed_ext, content_type = _sniff(upload)
     name_ext = PurePath(filename).suffix.lstrip(".").lower()
-    kinds = {k for k in (sniffed_ext, name_ext) if k}
+    sniffed = _sniff(upload, name_ext)
+    content_type = sniffed.content_type
+    kinds = sniffed.kinds(name_ext)
     blocked = settings.type_list("blocked_types")
     if kinds & blocked:
         raise ValidationFailed(
@@ -98,6 +135,7 @@ def attachment_validate(upload: UploadedFile, settings: SiteSettings | None = No
         filename=filename,
         content_type=content_type,
         size=upload.size,
+        sha256=file_sha256(upload),
         seal=_VALIDATED,
     )
 

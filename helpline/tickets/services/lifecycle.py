@@ -4,10 +4,10 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from helpline.accounts.models import Department
+from helpline.core import clock
 from helpline.core.errors import PermissionDenied, ValidationFailed
 from helpline.core.lengths import fitting
 from helpline.core.models import SiteSettings
@@ -96,7 +96,7 @@ def ticket_create(
         )
     ticket_class = ticket_class or (topic.default_class if topic else TicketClass.INCIDENT)
     status = default_status(StatusCategory.NEW)
-    now = timezone.now()
+    now = clock.now()
     ticket = Ticket.objects.create(
         subject=subject,
         ticket_class=ticket_class,
@@ -125,7 +125,7 @@ def ticket_create(
 def _staff_reply_effects(ticket: Ticket, actor, status) -> list[str]:
     fields = []
     if ticket.first_response_at is None:
-        ticket.first_response_at = timezone.now()
+        ticket.first_response_at = clock.now()
         fields.append("first_response_at")
     target = status
     if target is None and ticket.status_category == StatusCategory.NEW:
@@ -241,7 +241,7 @@ def ticket_delete(*, ticket: Ticket, actor, reason: str = "") -> Ticket:
     require(actor, Action.MANAGE, ticket)
     if ticket.is_deleted:
         return ticket
-    ticket.deleted_at = timezone.now()
+    ticket.deleted_at = clock.now()
     ticket.deleted_by = actor
     history(ticket, actor, "deleted", False, True, reason)
     touch(ticket, "deleted_at", "deleted_by")
@@ -299,7 +299,7 @@ def tickets_auto_close(*, batch: int = 500) -> int:
     days = SiteSettings.current().auto_close_days
     if not days:
         return 0
-    cutoff = timezone.now() - timedelta(days=days)
+    cutoff = clock.now() - timedelta(days=days)
     due = Ticket.objects.filter(
         status_category=StatusCategory.RESOLVED,
         deleted_at__isnull=True,

@@ -203,7 +203,7 @@ def ticket_hand_to_supervisor(
     """Hierarchical escalation: the supervisor becomes responsible, with a reason."""
     if not (reason or "").strip():
         raise ValidationFailed(_("Say why the supervisor should take this."), field="reason")
-    if supervisor.role not in {Role.SUPERVISOR, Role.ADMIN}:
+    if supervisor.role not in Role.SUPERVISING:
         raise ValidationFailed(_("Choose a supervisor."), field="supervisor")
     return ticket_update(
         ticket=ticket,

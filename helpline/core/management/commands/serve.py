@@ -12,8 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection, connections
 from django.utils.module_loading import autodiscover_modules
 
-from helpline.config import startup
-from helpline.core import uploads
+from helpline.core import startup, uploads
 from helpline.core.server import HelplineServer, bind_socket
 
 WSGI_TARGET = "helpline.config.wsgi:application"

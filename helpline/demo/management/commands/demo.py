@@ -2,6 +2,12 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from helpline.core.management.commands.serve import (
+    add_server_arguments,
+    prepare,
+    run_server,
+    start,
+)
 from helpline.demo.load import (
     TICKETS,
     DemoAlreadyLoaded,
@@ -10,8 +16,6 @@ from helpline.demo.load import (
     demo_loaded,
 )
 from helpline.demo.people import DEMO_PASSWORD, demo_logins
-
-from .serve import add_server_arguments, prepare, run_server, start
 
 
 class Command(BaseCommand):
