@@ -1,12 +1,12 @@
 """Periodic housekeeping of accounts, run by the worker."""
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, lock_task
+
+from helpline.core.jobs import periodic_job
 
 from .selfservice import signups_expired_remove
 
 
-@db_periodic_task(crontab(minute="23", hour="*/6"))
-@lock_task("accounts-signups-expired")
+@periodic_job("accounts.signups_expired", crontab(minute="23", hour="*/6"), every=6 * 3600)
 def signups_expired():
     signups_expired_remove()

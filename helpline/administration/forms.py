@@ -48,6 +48,7 @@ KNOWN_ACTIONS = (
     "mfa.",
     "mfa.reset",
     "account.",
+    "mail.",
 )
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import departments, desk_config, events, overview, people, staff
+from .views import departments, desk_config, events, outbox, overview, people, staff
 
 app_name = "manage"
 
@@ -48,4 +48,9 @@ urlpatterns = [
     path("settings/", desk_config.settings_edit, name="settings"),
     # events.py
     path("events/", events.event_log, name="events"),
+    # outbox.py
+    path("mail/", outbox.outbox_index, name="outbox"),
+    path("mail/retry-failed/", outbox.outbox_retry_failed, name="outbox_retry_failed"),
+    path("mail/<int:pk>/retry/", outbox.outbox_retry, name="outbox_retry"),
+    path("mail/<int:pk>/discard/", outbox.outbox_discard, name="outbox_discard"),
 ]

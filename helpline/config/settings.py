@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "helpline.portal",
     "helpline.administration",
     "helpline.demo",
+    "helpline.mail",
     # After Helpline's apps, so our templates for allauth's pages and mails win.
     "allauth",
     "allauth.account",
@@ -263,15 +264,31 @@ OIDC_PROVIDERS = sso_config.providers_from_environment(os.environ)
 SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"APPS": OIDC_PROVIDERS, "OAUTH_PKCE_ENABLED": True}}
 
 # --- mail -----------------------------------------------------------------------------------
+# Pages queue their mail in the outbox (same transaction); the worker delivers it through
+# EMAIL_DELIVERY_BACKEND with retries and back-off (docs/admin/install.md, "Outgoing mail").
 EMAIL_BACKEND = os.environ.get(
-    "HELPLINE_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
+    "HELPLINE_EMAIL_BACKEND", "helpline.mail.backends.QueuedEmailBackend"
 )
+EMAIL_DELIVERY_BACKEND = os.environ.get(
+    "HELPLINE_EMAIL_DELIVERY_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
+)
+EMAIL_TIMEOUT = int(os.environ.get("HELPLINE_SMTP_TIMEOUT", "30"))
+EMAIL_MAX_ATTEMPTS = int(os.environ.get("HELPLINE_MAIL_MAX_ATTEMPTS", "10"))
+EMAIL_RETRY_SECONDS = int(os.environ.get("HELPLINE_MAIL_RETRY_SECONDS", "60"))
+EMAIL_RETRY_MAX_SECONDS = 3600
+OUTBOX_KEEP_DAYS = 30
 EMAIL_HOST = os.environ.get("HELPLINE_SMTP_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("HELPLINE_SMTP_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("HELPLINE_SMTP_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("HELPLINE_SMTP_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("HELPLINE_SMTP_STARTTLS")
 DEFAULT_FROM_EMAIL = os.environ.get("HELPLINE_FROM_EMAIL", "helpline@localhost")
+
+# --- health (/healthz) ------------------------------------------------------------------------
+HEALTH_CACHE_SECONDS = float(os.environ.get("HELPLINE_HEALTH_CACHE_SECONDS", "5"))
+HEALTH_MIN_FREE_MB = int(os.environ.get("HELPLINE_HEALTH_MIN_FREE_MB", "500"))
+HEALTH_OUTBOX_MINUTES = int(os.environ.get("HELPLINE_HEALTH_OUTBOX_MINUTES", "30"))
+HEALTH_JOB_GRACE_SECONDS = 300
 
 # --- i18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -7,6 +7,10 @@ os.environ.setdefault("HELPLINE_TESTING", "1")
 os.environ.setdefault("HELPLINE_TASKS_IMMEDIATE", "1")
 os.environ["HELPLINE_DATA_DIR"] = tempfile.mkdtemp(prefix="helpline-test-")
 os.environ.setdefault("HELPLINE_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+os.environ.setdefault(
+    "HELPLINE_EMAIL_DELIVERY_BACKEND", "django.core.mail.backends.locmem.EmailBackend"
+)
+os.environ.setdefault("HELPLINE_HEALTH_CACHE_SECONDS", "0")
 
 from .settings import *  # noqa: E402, F403
 

@@ -95,6 +95,30 @@ class SiteSettings(models.Model):
         return {item.strip().lstrip(".").lower() for item in raw if item.strip()}
 
 
+class PeriodicJob(models.Model):
+    """When each periodic job last started, finished and succeeded, and who holds its lease.
+
+    Kept in the database (not the cache) so that /healthz on any web server sees an overdue job,
+    and so that a lease left by a worker killed mid-job expires instead of blocking the job.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    interval_seconds = models.PositiveIntegerField()
+    registered_at = models.DateTimeField()
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_finished_at = models.DateTimeField(null=True, blank=True)
+    last_succeeded_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    lease_holder = models.CharField(max_length=200, blank=True, default="")
+    lease_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("periodic job")
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class SubmissionKey(models.Model):
     """A one-time key a form (or an API client, or a mail's Message-ID) sent with a write.
 

@@ -1,22 +1,25 @@
-"""Periodic housekeeping run by the worker."""
+"""Periodic housekeeping run by the worker: the heartbeat, the SQLite integrity check and
+forgetting old submission keys."""
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
 
-from .health import worker_heartbeat_record
+from .health import database_integrity_check
+from .jobs import periodic_job
 from .submissions import submission_keys_forget
 
+HEARTBEAT_JOB = "core.heartbeat"
 
-@db_periodic_task(crontab(minute="*"))
+
+@periodic_job(HEARTBEAT_JOB, crontab(minute="*"), every=60)
 def worker_heartbeat():
-    worker_heartbeat_record()
+    """Its finish time in the `PeriodicJob` row is the heartbeat /healthz reads."""
 
 
-@db_task()
-def worker_heartbeat_now():
-    worker_heartbeat_record()
+@periodic_job("core.database_check", crontab(minute="17", hour="*/6"), every=6 * 3600)
+def database_check():
+    database_integrity_check()
 
 
-@db_periodic_task(crontab(minute="17", hour="*"))
+@periodic_job("core.submission_keys_cleanup", crontab(minute="17", hour="*"), every=3600)
 def submission_keys_cleanup():
     submission_keys_forget()

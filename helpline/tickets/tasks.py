@@ -1,12 +1,12 @@
 """Periodic work on tickets, run by the worker."""
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, lock_task
+
+from helpline.core.jobs import periodic_job
 
 from .services import tickets_auto_close
 
 
-@db_periodic_task(crontab(minute="*/15"))
-@lock_task("tickets-auto-close")
+@periodic_job("tickets.auto_close", crontab(minute="*/15"), every=15 * 60)
 def auto_close_resolved():
     tickets_auto_close()

@@ -116,5 +116,6 @@ def manage_menu() -> list[tuple[str, str, str, str]]:
         ("topics", _("Topics"), "bi-signpost-split", "manage:topics"),
         ("settings", _("Settings"), "bi-sliders", "manage:settings"),
         ("events", _("Event log"), "bi-journal-text", "manage:events"),
+        ("outbox", _("Outgoing mail"), "bi-envelope-arrow-up", "manage:outbox"),
     ]
     return [(key, label, icon, reverse(url)) for key, label, icon, url in entries]

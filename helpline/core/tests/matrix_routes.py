@@ -36,6 +36,7 @@ from helpline.accounts.models import Department, DepartmentMembership, User
 from helpline.audit.models import Event
 from helpline.core.submissions import submission_key_new
 from helpline.desk.ticket_forms import FieldsForm
+from helpline.mail.models import OutboxMessage
 from helpline.tickets import services
 from helpline.tickets.models import Entry, EntryKind, Status, StatusCategory, Ticket
 
@@ -207,6 +208,7 @@ KINDS: dict[str, Kind] = {
     # A configured single sign-on provider (test_access_matrix's `sso` fixture).
     "sso_provider": Kind(value=lambda s: "corp"),
     "admin_self": Kind(value=lambda s: s.people["admin"].pk),
+    "outbox_message": _named(lambda s: s.outbox_message, lambda m: m.subject),
 }
 
 
@@ -356,6 +358,10 @@ def _desk_ticket_action(
     ]
 
 
+def _outbox_status(s: Scenario) -> str:
+    return OutboxMessage.objects.get(pk=s.outbox_message.pk).status
+
+
 def _admin_page(
     args: Mapping[str, str] | None = None, *, about: tuple[str, ...] = (), form: bool = False
 ) -> list[Case]:
@@ -413,7 +419,9 @@ ROUTES: dict[str, list[Case]] = {
         )
     ],
     # --- core -------------------------------------------------------------------------------
-    "core:healthz": [Case(answers=public())],
+    # The check reads on its own connection, which cannot see the scenario in the test's open
+    # transaction (no heartbeat there): public, answering 503 here (test_health.py covers 200).
+    "core:healthz": [Case(answers=public(Answer(503, allowed=True)))],
     "core:home": [
         Case(
             answers=grant(
@@ -1084,4 +1092,23 @@ ROUTES: dict[str, list[Case]] = {
     "manage:topic": _admin_page({"pk": "topic"}, form=True),
     "manage:settings": _admin_page(form=True),
     "manage:events": _admin_page(),
+    "manage:outbox": _admin_page(about=("outbox_message",)),
+    "manage:outbox_retry": _admin_post(
+        {"pk": "outbox_message"},
+        None,
+        lambda s, p: _outbox_status(s) == OutboxMessage.Status.QUEUED,
+        "manage:outbox",
+    ),
+    "manage:outbox_retry_failed": _admin_post(
+        {},
+        None,
+        lambda s, p: _outbox_status(s) == OutboxMessage.Status.QUEUED,
+        "manage:outbox",
+    ),
+    "manage:outbox_discard": _admin_post(
+        {"pk": "outbox_message"},
+        None,
+        lambda s, p: _outbox_status(s) == OutboxMessage.Status.DISCARDED,
+        "manage:outbox",
+    ),
 }

@@ -36,6 +36,7 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from fido2.cose import ES256
 from fido2.utils import sha256, websafe_encode
 from fido2.webauthn import (
@@ -54,7 +55,7 @@ from helpline.accounts.tests.factories import (
     StaffFactory,
     UserFactory,
 )
-from helpline.core.health import worker_heartbeat_record
+from helpline.mail.models import OutboxMessage
 from helpline.tickets import services
 from helpline.tickets.models import (
     Attachment,
@@ -131,6 +132,7 @@ class Scenario:
     reset_uidb36: str
     reset_key: str
     signup_key: str
+    outbox_message: OutboxMessage
     markers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     secrets: dict[str, frozenset[str]] = field(default_factory=dict)
 
@@ -206,7 +208,6 @@ def _security_key_registration() -> dict:
 
 
 def scenario_build() -> Scenario:
-    worker_heartbeat_record()  # so /healthz answers 200, as on a running installation
     support = DepartmentFactory(name="MARKER-DEPT-Support", line=1)
     software = DepartmentFactory(name="MARKER-DEPT-Software", parent=support, line=2)
     billing = DepartmentFactory(name="MARKER-DEPT-Billing", line=1)
@@ -316,6 +317,18 @@ def scenario_build() -> Scenario:
         r"/accounts/password/reset/key/([0-9A-Za-z]+)-(\S+)/", bodies
     ).groups()
 
+    # A message the worker gave up on: what administrators see under Outgoing mail.
+    outbox_message = OutboxMessage.objects.create(
+        sender="desk@desk.test",
+        recipients=["someone@acme.test"],
+        subject="MARKER-MAIL-SUBJECT",
+        raw=b"Subject: MARKER-MAIL-SUBJECT\n\nbody\n",
+        status=OutboxMessage.Status.FAILED,
+        attempts=10,
+        last_error="SMTPServerDisconnected",
+        next_attempt_at=timezone.now(),
+    )
+
     markers = {
         "ticket": t_public,
         "ticket_note": t_note,
@@ -325,6 +338,7 @@ def scenario_build() -> Scenario:
         "ticket_x_note": x_note,
         "ticket_billing": billing_public,
         "ticket_c": c_public,
+        "outbox_message": (outbox_message.subject,),
     }
     # Who may see each group of markers; everyone else must never receive them.
     readers = {
@@ -336,6 +350,7 @@ def scenario_build() -> Scenario:
         "ticket_x_note": {"external", *DESK_T},
         "ticket_billing": {"requester_a", "colleague_a", "agent_out", "supervisor", "admin"},
         "ticket_c": {"colleague_c", *DESK_T},
+        "outbox_message": {"admin"},
     }
     secrets = {
         persona: frozenset(
@@ -372,6 +387,7 @@ def scenario_build() -> Scenario:
         reset_uidb36=reset_uidb36,
         reset_key=reset_key,
         signup_key=signup_key,
+        outbox_message=outbox_message,
         markers=markers,
         secrets=secrets,
     )

@@ -17,10 +17,13 @@ import pytest
 from django import forms
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
+from helpline.mail.backends import QueuedEmailBackend
+from helpline.mail.models import OutboxMessage
 from helpline.tickets import services
 from helpline.tickets.models import Channel, Status, StatusCategory, Topic
 
@@ -90,6 +93,7 @@ MANAGE_OBJECTS = {
     "person": "requester",
     "status": "status",
     "topic": "topic",
+    "outbox": "outbox",
 }
 ARGUMENTS = {
     "desk:unlink": lambda w: {"pk": w.ids["ticket"], "other": w.ids["other"]},
@@ -141,8 +145,12 @@ def world(requester_a, support, dispatcher, admin_user, supervisor, org_a, setti
         path = re.search(r"https?://[^/\s]+(/accounts/\S+/)", mail.outbox[-1].body).group(1)
         match = resolve(path)
         mailed[f"{match.namespace}:{match.url_name}"] = match.kwargs
+    QueuedEmailBackend().send_messages(
+        [EmailMessage("Waiting", "A queued message.", "desk@helpline.test", ["someone@else.test"])]
+    )
     return World(
         ids={
+            "outbox": OutboxMessage.objects.latest("pk").pk,
             "ticket": ticket.pk,
             "other": other.pk,
             "attachment": ticket.attachments.get().pk,

@@ -135,6 +135,8 @@ class InProcessWorker:
             options["workers"] = threads
         options["periodic"] = periodic
         options.setdefault("shutdown_timeout", JOBS_SHUTDOWN_SECONDS)
+        options["flush_locks"] = periodic  # Huey task locks left by a killed process
+        self.periodic = periodic
         self.threads = options.get("workers", 1)
         self.consumer = HUEY.create_consumer(**options)
         self._watchdog = threading.Thread(
@@ -142,7 +144,7 @@ class InProcessWorker:
         )
 
     def start(self) -> None:
-        from helpline.core.tasks import worker_heartbeat_now
+        from helpline.core.jobs import worker_started
 
         # The consumer's start() installs Huey's signal handlers, which only its run() loop
         # reads; keep the process's own.
@@ -151,8 +153,8 @@ class InProcessWorker:
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
         self._watchdog.start()
-        # One beat at once, so /healthz is green without waiting for the minute's periodic beat.
-        worker_heartbeat_now()
+        # Frees jobs a killed process left locked and runs overdue ones (the heartbeat first).
+        worker_started(periodic=self.periodic)
 
     def _watch(self) -> None:
         while not self.consumer.stop_flag.wait(WORKER_CHECK_SECONDS):

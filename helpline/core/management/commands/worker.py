@@ -29,7 +29,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         from huey.contrib.djhuey import HUEY
 
-        from helpline.core.tasks import worker_heartbeat_now
+        from helpline.core.jobs import worker_started
 
         if HUEY.immediate:
             raise CommandError("HELPLINE_TASKS_IMMEDIATE is on: there is no queue to work.")
@@ -41,11 +41,11 @@ class Command(BaseCommand):
         # Running jobs get this long to finish on Ctrl-C, then are left for a later run.
         consumer_options.setdefault("shutdown_timeout", 20)
         uploads.sweep_orphans()
+        consumer_options["flush_locks"] = not options["no_periodic"]
         consumer = HUEY.create_consumer(**consumer_options)
         self.stdout.write(
             f"Helpline worker: {consumer_options.get('workers', 1)} threads, periodic jobs "
             f"{'off' if options['no_periodic'] else 'on'}. Press Ctrl-C to stop."
         )
-        if not options["no_periodic"]:
-            worker_heartbeat_now()
+        worker_started(periodic=not options["no_periodic"])
         consumer.run()
