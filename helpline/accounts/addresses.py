@@ -28,6 +28,21 @@ def user_by_address(email: str) -> User | None:
     return User.objects.filter(email__iexact=email).first()
 
 
+def primary_address_proved(user):
+    """The queryset of `user`'s primary address if it is proved (for Exists subqueries)."""
+    return EmailAddress.objects.filter(user_id=user.pk, primary=True, verified=True)
+
+
+def primary_address_verified(user) -> bool:
+    """Whether `user` has proved their primary address (confirmation link, password reset or
+    set-password link); remembered on the user object for the rest of the request."""
+    cached = getattr(user, "_helpline_verified", None)
+    if cached is None:
+        cached = primary_address_proved(user).exists()
+        user._helpline_verified = cached
+    return cached
+
+
 def address_taken(email: str, *, exclude_user_id: int | None = None) -> bool:
     owner = user_by_address(email)
     return owner is not None and owner.pk != exclude_user_id
@@ -72,4 +87,44 @@ def address_add(*, user: User, email: str, verified: bool = False) -> EmailAddre
     if verified and not address.verified:
         address.verified = True
         address.save(update_fields=["verified"])
+    return address
+
+
+def addresses_of(user: User) -> list[EmailAddress]:
+    """The person's addresses, primary first."""
+    return list(EmailAddress.objects.filter(user=user).order_by("-primary", "email"))
+
+
+@transaction.atomic
+def address_remove(*, user: User, email: str) -> EmailAddress:
+    """Take one of the person's other addresses away; the primary one cannot be removed."""
+    address = EmailAddress.objects.filter(user=user, email=address_normalise(email)).first()
+    if address is None:
+        raise ValidationFailed(_("This address is not on the account."), field="email")
+    if address.primary:
+        raise ValidationFailed(
+            _("The primary address cannot be removed. Make another address primary first."),
+            field="email",
+        )
+    address.delete()
+    return address
+
+
+@transaction.atomic
+def address_make_primary(*, user: User, email: str) -> EmailAddress:
+    """Make one of the person's proved addresses the primary one (User.email follows); the
+    previous primary stays as another address. Sign-in, password resets and answers go there."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    address = EmailAddress.objects.filter(user=user, email=address_normalise(email)).first()
+    if address is None:
+        raise ValidationFailed(_("This address is not on the account."), field="email")
+    if not address.verified:
+        raise ValidationFailed(
+            _("Only a confirmed address can become the primary address."), field="email"
+        )
+    if not address.primary:
+        EmailAddress.objects.filter(user=user, primary=True).update(primary=False)
+        address.primary = True
+        address.save(update_fields=["primary"])
+        User.objects.filter(pk=user.pk).update(email=address.email)
     return address

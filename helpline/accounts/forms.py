@@ -132,3 +132,16 @@ class NewPasswordForm(BootstrapFormMixin, ResetPasswordKeyForm):
         self.fields["password2"].label = _("New password again")
         for field in self.fields.values():
             field.widget.attrs.pop("placeholder", None)
+
+
+class AddressForm(BootstrapFormMixin, forms.Form):
+    """Add, remove or make primary one of a person's addresses (profile and people pages)."""
+
+    ACTIONS = ("add", "remove", "primary")
+
+    action = forms.ChoiceField(choices=[(a, a) for a in ACTIONS], widget=forms.HiddenInput)
+    email = forms.EmailField(
+        label=_("Another email address"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )

@@ -9,7 +9,11 @@ from datetime import timedelta
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
-from django.db import transaction
+from django.core import signing
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from helpline.audit.models import Event
@@ -17,7 +21,14 @@ from helpline.audit.services import event_record
 from helpline.core import clock
 from helpline.core.errors import ValidationFailed
 from helpline.core.lengths import fitting
+from helpline.core.models import SiteSettings
 
+from .addresses import (
+    address_make_primary,
+    address_normalise,
+    address_remove,
+    address_taken,
+)
 from .models import Role, User
 from .services import organisation_for_email
 
@@ -139,3 +150,122 @@ def profile_update(
     user.save(update_fields=list(changes))
     event_record(actor=user, action="account.profile_changed", obj=user, changes=changes)
     return user
+
+
+# --- one's own addresses (the profile page) -------------------------------------------------
+
+ADDRESS_LIMIT = 10
+_ADDRESS_SALT = "helpline.accounts.address-add"
+
+
+def _address_taken_message() -> str:
+    # Says that it is taken, never by whom.
+    return _("This address cannot be added: it belongs to another account.")
+
+
+def own_address_add(*, user: User, email: str, domain: str, use_https: bool) -> str:
+    """Start adding another address to one's own account: nothing is stored until the owner of
+    the address opens the link mailed to it (own_address_confirm), so typing somebody else's
+    address claims nothing. Refuses an address of another person (without saying whose) and
+    more than ADDRESS_LIMIT addresses. Records account.address_added and mails the link.
+    Returns the normalised address."""
+    email = address_normalise(email)
+    if not email or "@" not in email:
+        raise ValidationFailed(_("A valid email address is required."), field="email")
+    if EmailAddress.objects.filter(user=user, email=email).exists():
+        raise ValidationFailed(_("This address is already on your account."), field="email")
+    if address_taken(email, exclude_user_id=user.pk):
+        raise ValidationFailed(_address_taken_message(), field="email")
+    if EmailAddress.objects.filter(user=user).count() >= ADDRESS_LIMIT:
+        raise ValidationFailed(
+            _("An account can have at most %(count)s addresses.") % {"count": ADDRESS_LIMIT},
+            field="email",
+        )
+    token = signing.dumps({"user": user.pk, "email": email}, salt=_ADDRESS_SALT)
+    path = reverse("accounts:address_confirm", kwargs={"token": token})
+    context = {
+        "user": user,
+        "email": email,
+        "desk_name": SiteSettings.current().desk_name,
+        "link": f"{'https' if use_https else 'http'}://{domain}{path}",
+        "days": settings.ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS,
+    }
+    event_record(actor=user, action="account.address_added", obj=user, changes={"email": email})
+    subject = " ".join(
+        render_to_string("accounts/mail/address_confirm_subject.txt", context).split()
+    )
+    body = render_to_string("accounts/mail/address_confirm.txt", context)
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
+    return email
+
+
+def address_token_read(*, user: User, token: str) -> str | None:
+    """The address a confirmation link is for, if it is valid, unexpired and `user`'s."""
+    try:
+        data = signing.loads(
+            token,
+            salt=_ADDRESS_SALT,
+            max_age=timedelta(days=settings.ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS),
+        )
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("user") != user.pk:
+        return None
+    return str(data.get("email") or "") or None
+
+
+def own_address_confirm(*, user: User, token: str) -> EmailAddress:
+    """The owner of the address opened the link mailed by own_address_add: the address joins
+    `user`'s account as a confirmed other address. Refused if the link is not valid or not
+    `user`'s, or if someone else has the address meanwhile. Records account.address_confirmed."""
+    email = address_token_read(user=user, token=token)
+    if email is None:
+        raise ValidationFailed(_("This link no longer works."))
+    try:
+        with transaction.atomic():
+            if address_taken(email, exclude_user_id=user.pk):
+                raise ValidationFailed(_address_taken_message())
+            address, created = EmailAddress.objects.get_or_create(
+                user=user, email=email, defaults={"primary": False, "verified": True}
+            )
+            if not created and not address.verified:
+                address.verified = True
+                address.save(update_fields=["verified"])
+            event_record(
+                actor=user,
+                action="account.address_confirmed",
+                obj=user,
+                changes={"email": email},
+            )
+    except IntegrityError as exc:  # the unique index: someone took it at the same moment
+        raise ValidationFailed(_address_taken_message()) from exc
+    return address
+
+
+@transaction.atomic
+def own_address_remove(*, user: User, email: str) -> None:
+    """Take one of one's other addresses away (never the primary one); records
+    account.address_removed."""
+    address = address_remove(user=user, email=email)
+    event_record(
+        actor=user,
+        action="account.address_removed",
+        obj=user,
+        changes={"email": address.email, "verified": address.verified},
+    )
+
+
+@transaction.atomic
+def own_address_make_primary(*, user: User, email: str) -> None:
+    """Make one of one's confirmed addresses the primary one; records
+    account.address_primary_changed with the old and new address."""
+    before = user.email
+    address = address_make_primary(user=user, email=email)
+    if address.email != before:
+        user.email = address.email
+        event_record(
+            actor=user,
+            action="account.address_primary_changed",
+            obj=user,
+            changes={"email": [before, address.email]},
+        )

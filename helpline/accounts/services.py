@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 
 from allauth.account.forms import default_token_generator
+from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -15,11 +16,19 @@ from django.utils.translation import gettext as _
 
 from helpline.audit.changes import diff, snapshot
 from helpline.audit.services import event_record, saved_with_event
-from helpline.core.errors import ValidationFailed
+from helpline.core.errors import PermissionDenied, ValidationFailed
 from helpline.core.lengths import fitting
 from helpline.core.models import SiteSettings
 
-from .addresses import address_normalise, address_primary_set, address_taken, user_by_address
+from .addresses import (
+    address_add,
+    address_make_primary,
+    address_normalise,
+    address_primary_set,
+    address_remove,
+    address_taken,
+    user_by_address,
+)
 from .models import Department, DepartmentMembership, Organisation, Role, User
 
 
@@ -28,23 +37,46 @@ def organisation_for_email(email: str) -> Organisation | None:
     return Organisation.objects.filter(domain__iexact=domain, is_active=True).first()
 
 
+class StaffAddressRefused(ValidationFailed):
+    """An address typed by someone who has not proved it belongs to a staff account."""
+
+    def __init__(self, message: str, *, staff: User):
+        super().__init__(message, field="email")
+        self.staff = staff
+
+
 def requester_register(
-    *, email: str, name: str = "", phone: str = "", organisation: Organisation | None = None
+    *,
+    email: str,
+    name: str = "",
+    phone: str = "",
+    organisation: Organisation | None = None,
+    actor: User | None = None,
+    staff_confirmed: bool = False,
 ) -> User:
     """Find the person with this address (primary or other) or register a requester (no
     password until they set it, address not proved).
 
-    The organisation is taken from the mail domain when not given. Safe under concurrency:
-    when a parallel submission from the same new address registers it first, the insert hits
-    the unique address constraint inside a savepoint and the row that won is returned, so
-    every submission attaches to one requester. A name or phone longer than the account can
-    hold is refused, not cut.
+    The rule for every address typed by someone who has not proved it (an anonymous portal
+    visitor, staff entering a caller, the mail channel): it never attaches a request to a staff
+    account. Such an address raises StaffAddressRefused, unless a staff `actor` has seen the
+    warning and confirms (`staff_confirmed`), which is recorded (requester.staff_address_used).
+    Nothing about an existing person is changed from what was typed. The organisation is taken
+    from the mail domain when not given; it grants shared requests only once the address is
+    proved (helpline.tickets.access).
+
+    Safe under concurrency: when a parallel submission from the same new address registers it
+    first, the insert hits the unique address constraint inside a savepoint and the row that won
+    is returned, so every submission attaches to one requester. A name or phone longer than the
+    account can hold is refused, not cut.
     """
     email = address_normalise(email)
     if not email or "@" not in email:
         raise ValidationFailed(_("A valid email address is required."), field="email")
     existing = user_by_address(email)
     if existing is not None:
+        if existing.is_agent_side:
+            _staff_address_check(existing, email=email, actor=actor, confirmed=staff_confirmed)
         return existing
     first, _sep, last = name.strip().partition(" ")
     fitting(User, "first_name", first, field="name")
@@ -66,8 +98,35 @@ def requester_register(
         existing = user_by_address(email)
         if existing is None:
             raise
+        if existing.is_agent_side:
+            _staff_address_check(existing, email=email, actor=actor, confirmed=staff_confirmed)
         return existing
     return user
+
+
+def _staff_address_check(staff: User, *, email: str, actor: User | None, confirmed: bool) -> None:
+    acting_staff = actor is not None and actor.is_authenticated and actor.is_agent_side
+    if not acting_staff:
+        # Says no more than "sign in": whoever typed it learns nothing about the account.
+        raise StaffAddressRefused(
+            _(
+                "Requests from this address can only be sent after signing in. Please sign in "
+                "and send your request again."
+            ),
+            staff=staff,
+        )
+    if not confirmed:
+        raise StaffAddressRefused(
+            _(
+                "%(email)s belongs to the staff account of %(name)s. The request would be filed "
+                "under that staff account. Check the address, or confirm that this is right."
+            )
+            % {"email": email, "name": staff.display_name},
+            staff=staff,
+        )
+    event_record(
+        actor=actor, action="requester.staff_address_used", obj=staff, changes={"email": email}
+    )
 
 
 # --- departments ----------------------------------------------------------------------------
@@ -452,3 +511,57 @@ def requester_update(
     if changes:
         event_record(actor=actor, action="requester.changed", obj=user, changes=changes)
     return user
+
+
+def _requester_for_admin(user: User, actor) -> User:
+    if not (actor is not None and actor.is_authenticated and actor.is_active and actor.is_admin):
+        raise PermissionDenied(_("Only administrators can change a requester's addresses."))
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.role != Role.REQUESTER:
+        raise ValidationFailed(_("This account is not a requester."))
+    return user
+
+
+@transaction.atomic
+def requester_address_add(*, user: User, actor, email: str) -> None:
+    """An administrator gives a requester another address (not proved: staff typed it), so that
+    requests and mail from it find them. Refuses an address somebody else has. Records
+    requester.address_added."""
+    user = _requester_for_admin(user, actor)
+    if EmailAddress.objects.filter(user=user, email=address_normalise(email)).exists():
+        raise ValidationFailed(_("The requester already has this address."), field="email")
+    address = address_add(user=user, email=email, verified=False)
+    event_record(
+        actor=actor, action="requester.address_added", obj=user, changes={"email": address.email}
+    )
+
+
+@transaction.atomic
+def requester_address_remove(*, user: User, actor, email: str) -> None:
+    """An administrator takes one of a requester's other addresses away (never the primary one).
+    Records requester.address_removed."""
+    user = _requester_for_admin(user, actor)
+    address = address_remove(user=user, email=email)
+    event_record(
+        actor=actor,
+        action="requester.address_removed",
+        obj=user,
+        changes={"email": address.email, "verified": address.verified},
+    )
+
+
+@transaction.atomic
+def requester_address_make_primary(*, user: User, actor, email: str) -> None:
+    """An administrator makes one of a requester's confirmed addresses the primary one (the
+    previous one stays as another address). Records requester.changed with the old and new
+    address."""
+    user = _requester_for_admin(user, actor)
+    before = user.email
+    address = address_make_primary(user=user, email=email)
+    if address.email != before:
+        event_record(
+            actor=actor,
+            action="requester.changed",
+            obj=user,
+            changes={"email": [before, address.email]},
+        )

@@ -63,6 +63,8 @@ def _route(route, view, name):
 urlpatterns = [
     *[_route(route, view, name) for route, view, name, _allauth in _PAGES],
     path("profile/", views.profile, name="profile"),
+    path("profile/addresses/", views.addresses, name="addresses"),
+    path("profile/addresses/confirm/<str:token>/", views.address_confirm, name="address_confirm"),
 ]
 
 # Two-step sign-in (allauth.mfa), under allauth's names. The second sign-in step and the passkey

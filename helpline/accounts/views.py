@@ -15,14 +15,15 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from helpline.core.errors import DomainError
 from helpline.core.models import SiteSettings
 
 from . import selfservice
 from .adapter import language_cookie_apply
-from .forms import ProfileForm
+from .addresses import addresses_of
+from .forms import AddressForm, ProfileForm
 from .mfa import mfa_allowed, mfa_required
 from .mfa_forms import ReauthenticatePasswordForm
 from .sso import sso_providers
@@ -154,13 +155,7 @@ security = SecurityView.as_view()
 @require_http_methods(["GET", "POST"])
 def profile(request):
     user = request.user
-    initial = {
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "phone": user.phone,
-        "language": user.language,
-    }
-    form = ProfileForm(request.POST or None, initial=initial)
+    form = ProfileForm(request.POST or None, initial=_profile_initial(user))
     if request.method == "POST" and form.is_valid():
         try:
             selfservice.profile_update(user=user, **form.cleaned_data)
@@ -169,6 +164,82 @@ def profile(request):
         else:
             messages.success(request, _("Your profile is saved."))
             return language_cookie_apply(redirect("accounts:profile"), user.language)
-    return render(
-        request, "accounts/profile.html", {"form": form, "mfa_allowed": mfa_allowed(user)}
-    )
+    return _profile_page(request, form=form)
+
+
+def _profile_page(request, *, form=None, address_form=None, status=200):
+    user = request.user
+    context = {
+        "form": form or ProfileForm(initial=_profile_initial(user)),
+        "addresses": addresses_of(user),
+        "address_form": address_form or AddressForm(initial={"action": "add"}),
+        "mfa_allowed": mfa_allowed(user),
+    }
+    return render(request, "accounts/profile.html", context, status=status)
+
+
+def _profile_initial(user) -> dict:
+    return {
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "phone": user.phone,
+        "language": user.language,
+    }
+
+
+@login_required
+@require_POST
+def addresses(request):
+    """Add (a link is mailed to the address), remove, or make primary one of one's addresses."""
+    user = request.user
+    form = AddressForm(request.POST)
+    if not form.is_valid():
+        return _profile_page(request, address_form=form)
+    action, email = form.cleaned_data["action"], form.cleaned_data["email"]
+    try:
+        if action == "add":
+            # allauth's limits: changes per person, and confirmation mails per address.
+            if not ratelimit.consume(request, action="manage_email", user=user) or (
+                not ratelimit.consume(request, action="confirm_email", key=email.lower())
+            ):
+                form.add_error(None, _("Too many attempts. Please wait a while and try again."))
+                return _profile_page(request, address_form=form, status=429)
+            email = selfservice.own_address_add(
+                user=user, email=email, domain=request.get_host(), use_https=request.is_secure()
+            )
+            messages.success(
+                request,
+                _("We sent a link to %(email)s. Open it to confirm the address.")
+                % {"email": email},
+            )
+        elif action == "remove":
+            selfservice.own_address_remove(user=user, email=email)
+            messages.success(request, _("%(email)s is removed.") % {"email": email})
+        else:
+            selfservice.own_address_make_primary(user=user, email=email)
+            messages.success(
+                request, _("%(email)s is now your primary address.") % {"email": email}
+            )
+    except DomainError as exc:
+        form.add_error("email" if action == "add" else None, exc.message)
+        return _profile_page(request, address_form=form)
+    return redirect("accounts:profile")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def address_confirm(request, token: str):
+    """The link mailed to an added address: GET shows a button, only the POST confirms (mail
+    scanners follow links)."""
+    email = selfservice.address_token_read(user=request.user, token=token)
+    error = None
+    if request.method == "POST" and email is not None:
+        try:
+            selfservice.own_address_confirm(user=request.user, token=token)
+        except DomainError as exc:
+            error = exc.message
+        else:
+            messages.success(request, _("%(email)s is confirmed.") % {"email": email})
+            return redirect("accounts:profile")
+    context = {"email": email, "token": token, "error": error}
+    return render(request, "accounts/address_confirm.html", context)

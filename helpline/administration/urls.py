@@ -35,6 +35,7 @@ urlpatterns = [
     path("organisations/<int:pk>/", people.organisation_edit, name="organisation"),
     path("requesters/", people.requester_index, name="requesters"),
     path("requesters/<int:pk>/", people.requester_edit, name="requester"),
+    path("requesters/<int:pk>/addresses/", people.requester_addresses, name="requester_addresses"),
     path("people/<int:pk>/", people.person, name="person"),
     # desk_config.py
     path("statuses/", desk_config.status_index, name="statuses"),

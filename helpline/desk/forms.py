@@ -292,6 +292,10 @@ class NewRequestForm(forms.Form):
         queryset=Organisation.objects.filter(is_active=True),
         empty_label=_("From the mail domain"),
     )
+    # Shown only after the service warned that the typed address is a staff account's.
+    confirm_staff_address = forms.BooleanField(
+        label=_("Yes, file this request under the staff account"), required=False
+    )
     channel = forms.ChoiceField(
         label=_("Channel"),
         choices=[

@@ -6,10 +6,11 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from allauth.account.models import EmailAddress
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.fields.tuple_lookups import TupleGreaterThan, TupleLessThan
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -431,8 +432,8 @@ def board_choices(user) -> BoardChoices:
 
 
 def requester_matches(user, text: str, limit: int = 10) -> list[User]:
-    """Requesters in `user`'s directory whose name, email or phone contain every word typed
-    (a caller on the line)."""
+    """Requesters in `user`'s directory whose name, phone or any of their addresses contain every
+    word typed (a caller on the line)."""
     words = text.split()[:4]
     if not words or len(text.strip()) < 2:
         return []
@@ -443,5 +444,6 @@ def requester_matches(user, text: str, limit: int = 10) -> list[User]:
             | Q(last_name__icontains=word)
             | Q(email__icontains=word)
             | Q(phone__icontains=word)
+            | Q(Exists(EmailAddress.objects.filter(user_id=OuterRef("pk"), email__icontains=word)))
         )
     return list(qs.select_related("organisation").order_by("first_name", "last_name", "id")[:limit])

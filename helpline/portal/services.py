@@ -25,7 +25,10 @@ def portal_request_submit(
     """Open a request from the portal as `user`, or, for an anonymous visitor (the caller has
     checked that the desk accepts them), as the requester registered from `email`.
 
-    Both steps commit together, so a refused request leaves no stray registration behind.
+    The visitor has proved nothing: a staff member's address is refused (StaffAddressRefused,
+    "sign in first"), and a known requester's address files the request for that requester
+    without giving the visitor anything of theirs (they are not signed in). Both steps commit
+    together, so a refused request leaves no stray registration behind.
     """
     requester = user if user.is_authenticated else requester_register(email=email, name=name)
     return ticket_create(

@@ -5,8 +5,9 @@ Staff act through department rights (`helpline.accounts.access`), inherited down
 tree; supervisors and administrators see everything; the responsible person may always read and
 work their own request. External providers are staff whose work is what was given to them (their
 departments' requests and those they are responsible for); they get no requester directory.
-Requesters see their own requests and, when their organisation shares them, their colleagues';
-they act on a colleague's request only if the organisation allows it.
+Requesters see their own requests and, when their organisation shares them and they have proved
+their address, their colleagues'; they act on a colleague's request only if the organisation
+allows it.
 
 Two kinds of answers: querysets and Q filters ("which tickets, entries, attachments, requesters
 may this person see"), and predicates (`can`, `require`: "may this person do this action on this
@@ -21,6 +22,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from helpline.accounts.access import access_for
+from helpline.accounts.addresses import primary_address_proved, primary_address_verified
 from helpline.accounts.models import Organisation, Role, User
 from helpline.core.errors import PermissionDenied
 
@@ -158,11 +160,26 @@ def require_open_in(user, department, *, assignee=None) -> None:
 
 
 def _sharing_organisation(user) -> Organisation | None:
-    """The user's organisation when it shares its requests with its members (requesters only)."""
+    """The user's organisation when it shares its requests with its members (requesters only),
+    and only once the user has proved their primary address: an organisation joined by the mail
+    domain of an address somebody merely typed must not show its requests to whoever typed it."""
     if not _signed_in(user) or user.is_agent_side or not user.organisation_id:
         return None
+    if not User.organisation.is_cached(user):
+        # The organisation and whether its member proved their address, in one query.
+        organisation = (
+            Organisation.objects.filter(pk=user.organisation_id)
+            .annotate(member_proved=Exists(primary_address_proved(user)))
+            .first()
+        )
+        if organisation is None:
+            return None
+        user.organisation = organisation
+        user._helpline_verified = organisation.member_proved
     organisation = user.organisation
     if not organisation.is_active or not organisation.shared_requests:
+        return None
+    if not primary_address_verified(user):
         return None
     return organisation
 

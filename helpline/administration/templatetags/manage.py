@@ -52,6 +52,12 @@ ACTION_LABELS = {
     "auth.sso_connected": gettext_lazy("Single sign-on account linked"),
     "auth.sso_refused": gettext_lazy("Single sign-on refused"),
     "auth.sso_failed": gettext_lazy("Single sign-on failed"),
+    "account.address_added": gettext_lazy("Address to confirm added"),
+    "account.address_removed": gettext_lazy("Address removed"),
+    "account.address_primary_changed": gettext_lazy("Primary address changed"),
+    "requester.address_added": gettext_lazy("Address added by an administrator"),
+    "requester.address_removed": gettext_lazy("Address removed by an administrator"),
+    "requester.staff_address_used": gettext_lazy("Request filed under a staff address"),
 }
 
 

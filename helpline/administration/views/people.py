@@ -5,10 +5,18 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from helpline.accounts.addresses import addresses_of
+from helpline.accounts.forms import AddressForm
 from helpline.accounts.models import Organisation, Role, User
-from helpline.accounts.services import organisation_save, requester_update
+from helpline.accounts.services import (
+    organisation_save,
+    requester_address_add,
+    requester_address_make_primary,
+    requester_address_remove,
+    requester_update,
+)
 from helpline.core.decorators import admin_required
 from helpline.core.errors import DomainError
 
@@ -77,16 +85,8 @@ def requester_edit(request, pk: int):
     person = get_object_or_404(
         User.objects.select_related("organisation"), pk=pk, role=Role.REQUESTER
     )
-    initial = {
-        "email": person.email,
-        "first_name": person.first_name,
-        "last_name": person.last_name,
-        "phone": person.phone,
-        "organisation": person.organisation,
-        "is_active": person.is_active,
-    }
-    form = RequesterForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    form = RequesterForm(request.POST) if request.method == "POST" else None
+    if form is not None and form.is_valid():
         try:
             requester_update(user=person, actor=request.user, **form.cleaned_data)
         except DomainError as exc:
@@ -94,12 +94,59 @@ def requester_edit(request, pk: int):
         else:
             messages.success(request, _("%(name)s saved.") % {"name": person.display_name})
             return redirect("manage:requesters")
-    return page(
-        request,
-        "administration/requester_form.html",
-        {"form": form, "person": person, "back_url": reverse("manage:requesters")},
-        menu="requesters",
+    return _requester_page(request, person, form=form)
+
+
+def _requester_page(request, person: User, *, form=None, address_form=None):
+    if form is None:
+        form = RequesterForm(
+            initial={
+                "email": person.email,
+                "first_name": person.first_name,
+                "last_name": person.last_name,
+                "phone": person.phone,
+                "organisation": person.organisation,
+                "is_active": person.is_active,
+            }
+        )
+    context = {
+        "form": form,
+        "person": person,
+        "back_url": reverse("manage:requesters"),
+        "addresses": addresses_of(person),
+        "address_form": address_form or AddressForm(initial={"action": "add"}),
+    }
+    return page(request, "administration/requester_form.html", context, menu="requesters")
+
+
+_ADDRESS_ACTIONS = {
+    "add": requester_address_add,
+    "remove": requester_address_remove,
+    "primary": requester_address_make_primary,
+}
+
+
+@admin_required
+@require_POST
+def requester_addresses(request, pk: int):
+    """Add, remove or make primary one of a requester's addresses."""
+    person = get_object_or_404(
+        User.objects.select_related("organisation"), pk=pk, role=Role.REQUESTER
     )
+    form = AddressForm(request.POST)
+    if form.is_valid():
+        action, email = form.cleaned_data["action"], form.cleaned_data["email"]
+        try:
+            _ADDRESS_ACTIONS[action](user=person, actor=request.user, email=email)
+        except DomainError as exc:
+            form.add_error("email" if action == "add" else None, exc.message)
+        else:
+            messages.success(
+                request, _("The addresses of %(name)s are saved.") % {"name": person.display_name}
+            )
+            return redirect("manage:requester", pk=person.pk)
+    person.refresh_from_db()
+    return _requester_page(request, person, address_form=form)
 
 
 @admin_required

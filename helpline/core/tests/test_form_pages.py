@@ -15,13 +15,14 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 from django import forms
-from django.core import mail
+from django.core import mail, signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
+from helpline.accounts.selfservice import _ADDRESS_SALT as ADDRESS_SALT
 from helpline.mail.backends import QueuedEmailBackend
 from helpline.mail.models import OutboxMessage
 from helpline.tickets import services
@@ -30,12 +31,18 @@ from helpline.tickets.models import Channel, Status, StatusCategory, Topic
 NAMESPACES = {"accounts", "desk", "manage", "portal"}
 # Who opens the pages of each namespace; accounts pages are mostly for people signed out.
 PERSONA = {"manage": "admin_user", "desk": "supervisor", "portal": "requester_a"}
-SIGNED_IN_ACCOUNT_PAGES = {"accounts:profile", "accounts:logout"}
+SIGNED_IN_ACCOUNT_PAGES = {
+    "accounts:profile",
+    "accounts:logout",
+    "accounts:addresses",
+    "accounts:address_confirm",
+}
 # Form fields that are on purpose not in the page's HTML, with the reason.
 NOT_ON_THE_PAGE = {
     ("BoardFilterForm", "after"): "keyset cursor, carried by the pager's links",
     ("BoardFilterForm", "before"): "keyset cursor, carried by the pager's links",
     ("NewRequestForm", "requester"): "picked among the search results, empty until one searches",
+    ("NewRequestForm", "confirm_staff_address"): "shown only with the warning for a staff address",
 }
 
 
@@ -101,6 +108,12 @@ ARGUMENTS = {
     # Links as the mails carry them (the world asks for both mails).
     "accounts:password_reset_confirm": lambda w: w.mailed["accounts:password_reset_confirm"],
     "accounts:signup_confirm": lambda w: w.mailed["accounts:signup_confirm"],
+    # The link mailed when requester A adds an address (the same signature the view checks).
+    "accounts:address_confirm": lambda w: {
+        "token": signing.dumps(
+            {"user": w.ids["requester"], "email": "second.address@acme.test"}, salt=ADDRESS_SALT
+        )
+    },
 }
 
 

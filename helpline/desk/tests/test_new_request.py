@@ -7,6 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from helpline.accounts.addresses import address_add
 from helpline.accounts.models import Role, User
 from helpline.accounts.tests.factories import StaffFactory, UserFactory
 from helpline.audit.models import Event
@@ -282,6 +283,45 @@ def test_new_page_query_count_is_constant(
     with django_assert_num_queries(9):
         response = client.get(NEW, {"find": "caller"})
     assert len(response.context["matches"]) == min(rows, 10)
+
+
+def test_a_staff_address_for_a_caller_needs_an_explicit_confirmation(
+    client, dispatcher, specialist, support
+):
+    client.force_login(dispatcher)
+    data = form(department=str(support.pk), new_name="Caller", new_email="Specialist@desk.test")
+
+    # When the agent types a colleague's address for a caller
+    response = client.post(NEW, data)
+
+    # Then nothing is filed, and they are warned whose account it is, with a box to tick
+    html = response.content.decode()
+    assert response.status_code == 200 and not Ticket.objects.exists()
+    assert "belongs to the staff account of Sam" in html
+    assert "data-hl-staff-address-warning" in html and 'name="confirm_staff_address"' in html
+    assert "Cannot print invoices" in html  # what was typed is kept
+
+    # When they confirm, the request is filed under the staff account, and that is recorded
+    response = client.post(NEW, {**data, "confirm_staff_address": "on"})
+    assert response.status_code == 302
+    assert Ticket.objects.get().requester == specialist
+    assert Event.objects.filter(
+        action="requester.staff_address_used", actor=dispatcher, object_id=str(specialist.pk)
+    ).exists()
+    specialist.refresh_from_db()
+    assert specialist.first_name == "Sam"  # the name typed for the caller changes nothing
+
+
+def test_no_staff_address_warning_for_requesters(client, dispatcher, support, requester_a):
+    client.force_login(dispatcher)
+    response = client.get(NEW)
+    assert "data-hl-staff-address-warning" not in response.content.decode()
+
+
+def test_the_requester_search_finds_a_caller_by_another_address(client, dispatcher, requester_a):
+    address_add(user=requester_a, email="alice.home@mail.test")
+    client.force_login(dispatcher)
+    assert listed(client.get(LOOKUP, {"find": "alice.home"})) == {requester_a.pk}
 
 
 def test_a_new_requesters_name_too_long_is_refused_not_cut(client, dispatcher, support):

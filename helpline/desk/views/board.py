@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from helpline.accounts.models import Department, User
-from helpline.accounts.services import requester_register
+from helpline.accounts.services import StaffAddressRefused, requester_register
 from helpline.core.decorators import staff_required
 from helpline.core.errors import DomainError
 from helpline.core.submissions import submission_once
@@ -229,6 +229,8 @@ def _ticket_new_create(data: dict, user):
         name=data["new_name"],
         phone=data["new_phone"],
         organisation=data["new_organisation"],
+        actor=user,
+        staff_confirmed=data["confirm_staff_address"],
     )
     return services.ticket_create(
         actor=user,
@@ -249,6 +251,7 @@ def _ticket_new_create(data: dict, user):
 @require_http_methods(["GET", "POST"])
 def ticket_new(request):
     user = request.user
+    staff_address_warning = False
     # Staff open requests where they may answer them (the service checks again).
     departments = departments_viewable(
         user, list(Department.objects.filter(is_active=True).order_by("path")), right="reply"
@@ -264,6 +267,10 @@ def ticket_new(request):
                     user=user,
                     write=lambda: _ticket_new_create(data, user),
                 )
+            except StaffAddressRefused as exc:
+                # Never filed under a staff account silently: the agent must tick the box.
+                form.add_error("new_email", exc.message)
+                staff_address_warning = True
             except DomainError as exc:
                 form.add_error(_FIELD_FOR.get(exc.field or ""), exc.message)
             else:
@@ -289,6 +296,7 @@ def ticket_new(request):
         "matches": _with_selected(matches, selected),
         "selected": selected,
         "searched": bool(find),
+        "staff_address_warning": staff_address_warning,
     }
     context |= desk_context(request)
     return render(request, "desk/new.html", context)
