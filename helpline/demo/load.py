@@ -444,8 +444,11 @@ def demo_load(
         for done, (scenario, final, channel, start) in enumerate(plan, start=1):
             ticket = director.play(scenario, final, channel, start)
             played.append(ticket)
+            # Merging needs an open target: a duplicate of a request that ends resolved, closed or
+            # in the trash would be refused (and is linked in real life instead).
             if (
-                final != StatusCategory.NEW
+                final in (StatusCategory.OPEN, StatusCategory.PENDING, StatusCategory.ON_HOLD)
+                and not ticket.is_deleted
                 and ticket.department_id in support_ids
                 and rng.random() < 0.05
             ):
