@@ -5,6 +5,8 @@ guards below only fail earlier and more readably. The one way to remove events i
 (`event_prune`, the `helpline prune-events` command).
 """
 
+from typing import Any, NoReturn
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -16,16 +18,16 @@ class AppendOnlyError(RuntimeError):
     pass
 
 
-class EventQuerySet(models.QuerySet):
+class EventQuerySet(models.QuerySet["Event"]):
     """Refuses bulk changes: `QuerySet.delete()` and `update()` bypass the model's own guards."""
 
-    def delete(self):
+    def delete(self) -> NoReturn:
         raise AppendOnlyError("Events are never deleted")
 
-    def update(self, **kwargs):
+    def update(self, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("Events are never changed")
 
-    delete.queryset_only = True
+    delete.queryset_only = True  # type: ignore[attr-defined]
 
 
 class Event(models.Model):
@@ -62,10 +64,10 @@ class Event(models.Model):
             models.Index(fields=["object_type", "object_id"], name="event_object"),
         ]
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise AppendOnlyError("Events are never changed")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("Events are never deleted")

@@ -3,7 +3,7 @@
 import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection, models, transaction
 from django.utils import timezone
@@ -15,10 +15,12 @@ from .changes import diff, snapshot
 from .models import Event
 from .selectors import action_matching
 
+M = TypeVar("M", bound=models.Model)
+
 
 def event_record(
     *,
-    actor,
+    actor: Any,  # a user, an anonymous user or None
     action: str,
     obj: models.Model | None = None,
     changes: dict[str, Any] | None = None,
@@ -39,8 +41,8 @@ def event_record(
 
 
 def saved_with_event(
-    obj: models.Model, *, actor, kind: str, before: dict[str, Any], fields: Iterable[str]
-) -> models.Model:
+    obj: M, *, actor: Any, kind: str, before: dict[str, Any], fields: Iterable[str]
+) -> M:
     """Save `obj` and record `<kind>.created`, or `<kind>.changed` with what changed (nothing is
     recorded for a save that changed none of `fields`)."""
     created = obj.pk is None

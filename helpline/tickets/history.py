@@ -76,16 +76,14 @@ def change_data(field_name: str, old: Any, new: Any, *, system: bool = False) ->
 
 
 def ref_id(value: Any) -> int | None:
-    if isinstance(value, dict) and isinstance(value.get("id"), int):
-        return value["id"]
-    return None
+    pk = value.get("id") if isinstance(value, dict) else None
+    return pk if isinstance(pk, int) else None
 
 
 def status_category(value: Any) -> str | None:
     """The lifecycle category a stored status value had when it was written."""
-    if isinstance(value, dict) and value.get("category") in StatusCategory.values:
-        return value["category"]
-    return None
+    category = value.get("category") if isinstance(value, dict) else None
+    return category if isinstance(category, str) and category in StatusCategory.values else None
 
 
 def logged(field_name: str, value: Any) -> Any:
@@ -140,14 +138,16 @@ class HistoryNames:
         wanted: dict[str, set[int]] = {"status": set(), "department": set(), "assignee": set()}
         for entry in entries:
             if entry.author_id is not None and Entry.author.is_cached(entry):
-                names.people.setdefault(entry.author_id, entry.author)
+                author = entry.author
+                if author is not None:
+                    names.people.setdefault(entry.author_id, author)
             if entry.kind != EntryKind.EVENT or entry.field not in wanted:
                 continue
             for side in ("old", "new"):
                 pk = ref_id((entry.data or {}).get(side))
                 if pk is not None:
                     wanted[entry.field].add(pk)
-        sources: list[tuple[str, dict, type[models.Model]]] = [
+        sources: list[tuple[str, dict[int, Any], type[models.Model]]] = [
             ("status", names.statuses, Status),
             ("department", names.departments, Department),
             ("assignee", names.people, User),

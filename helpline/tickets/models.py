@@ -45,7 +45,7 @@ DONE_CATEGORIES = (StatusCategory.RESOLVED, StatusCategory.CLOSED)
 # What a requester can tell apart: "new" and "open" look the same from outside. A status change
 # is visible to the requester (and moves the request's last public activity) when the stage
 # changes; the portal names each stage.
-REQUESTER_STAGE = {
+REQUESTER_STAGE: dict[str, str] = {
     StatusCategory.NEW: "open",
     StatusCategory.OPEN: "open",
     StatusCategory.PENDING: "pending",

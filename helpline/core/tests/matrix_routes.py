@@ -28,18 +28,25 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from django.core import signing
+from django.db.models import Max
 from django.urls import reverse
 
 from helpline.accounts.models import Department, DepartmentMembership, User
 from helpline.accounts.selfservice import _ADDRESS_SALT as ADDRESS_SALT
+from helpline.audit.models import Event
+from helpline.core.submissions import submission_key_new
+from helpline.desk.ticket_forms import FieldsForm
 from helpline.mail.models import OutboxMessage
 from helpline.tickets import services
-from helpline.tickets.models import EntryKind, Status, StatusCategory, Ticket
+from helpline.tickets.models import Entry, EntryKind, Status, StatusCategory, Ticket
 
 from .matrix_scenario import (
     ANONYMOUS,
     DESK_T,
+    ENROLLED,
     MANAGERS,
     PERSONAS,
     REQUESTERS,
@@ -63,6 +70,9 @@ class Answer:
     # A refusal to someone who may see the object in the URL, only not do this: the page they
     # get back may show it (the global secrets and the case's `about` objects still may not).
     sees_args: bool = False
+    # An entitled answer that changes nothing (a change from an older page answered with what
+    # happened since): the case's effect must not happen.
+    changes: bool = True
 
     def target(self, scenario: Scenario) -> str | None:
         if self.to is None:
@@ -77,6 +87,9 @@ PAGE = Answer(200, allowed=True)  # the page (nothing of the case's objects to s
 NOT_FOUND = Answer(404, allowed=False)
 LOGIN = Answer(302, allowed=False, to="accounts:login")
 HIDDEN = Answer(200, allowed=False)  # a page of one's own, without the case's objects
+# A change sent from an older page: the same form again with what happened since (nothing
+# changed); only for those who may make the change at all.
+CONFLICT = Answer(409, allowed=True, changes=False)
 
 
 def GOES(to: str | Callable[[Scenario], str]) -> Answer:  # noqa: N802 (reads like the others)
@@ -98,11 +111,14 @@ def grant(
     anonymous: Answer | None = None,
     **overrides: Answer,
 ) -> dict[str, Answer]:
-    """`answer` for the entitled personas, `others` for the rest, sign-in for anonymous."""
+    """`answer` for the entitled personas, `others` for the rest, sign-in for anonymous (unless
+    `anonymous` says otherwise)."""
     entitled = set(entitled)
     answers = {p: answer if p in entitled else others for p in PERSONAS}
-    if ANONYMOUS not in entitled:
-        answers[ANONYMOUS] = anonymous or LOGIN
+    if anonymous is not None:
+        answers[ANONYMOUS] = anonymous
+    elif ANONYMOUS not in entitled:
+        answers[ANONYMOUS] = LOGIN
     answers.update(overrides)
     return answers
 
@@ -159,6 +175,7 @@ KINDS: dict[str, Kind] = {
     "ticket_b": _ticket_kind("ticket_b"),
     "ticket_x": _ticket_kind("ticket_x", note="ticket_x_note"),
     "ticket_billing": _ticket_kind("ticket_billing"),
+    "ticket_c": _ticket_kind("ticket_c"),
     "ticket_file": _file_kind("ticket", EntryKind.REPLY, "ticket", note="ticket_note"),
     "ticket_note_file": _file_kind("ticket", EntryKind.NOTE, "ticket_note", note="ticket_note"),
     "ticket_b_file": _file_kind("ticket_b", EntryKind.REPLY, "ticket_b"),
@@ -166,6 +183,7 @@ KINDS: dict[str, Kind] = {
     "ticket_x_note_file": _file_kind(
         "ticket_x", EntryKind.NOTE, "ticket_x_note", note="ticket_x_note"
     ),
+    "ticket_c_file": _file_kind("ticket_c", EntryKind.REPLY, "ticket_c"),
     "department": _named(lambda s: s.support, lambda d: d.name),
     "staff_member": _named(lambda s: s.staff_member, lambda u: u.first_name),
     "requester": _named(lambda s: s.requester_person, lambda u: u.first_name),
@@ -175,6 +193,26 @@ KINDS: dict[str, Kind] = {
     "reset_uidb36": Kind(value=lambda s: s.reset_uidb36),
     "reset_key": Kind(value=lambda s: s.reset_key),
     "signup_key": Kind(value=lambda s: s.signup_key, shown=lambda s: ("newcomer@",)),
+    # The staff member's own requester (of the request given to the external provider).
+    "requester_of_x": Kind(
+        value=lambda s: s.people["requester_a"].pk,
+        markers=lambda s: ("alice@acme.test",),
+        shown=lambda s: ("alice@acme.test",),
+    ),
+    # Dana's security key (two-step sign-in) and recovery codes: hers alone.
+    "security_key": Kind(
+        value=lambda s: s.security_key.pk,
+        markers=lambda s: ("MARKER-KEY",),
+        shown=lambda s: ("MARKER-KEY",),
+    ),
+    "recovery_codes": Kind(
+        value=lambda s: None,
+        markers=lambda s: s.recovery_codes,
+        shown=lambda s: s.recovery_codes[:1],
+    ),
+    # A configured single sign-on provider (test_access_matrix's `sso` fixture).
+    "sso_provider": Kind(value=lambda s: "corp"),
+    "admin_self": Kind(value=lambda s: s.people["admin"].pk),
     "outbox_message": _named(lambda s: s.outbox_message, lambda m: m.subject),
     # A link mailed to an address requester A asked to add: it names that address to A only.
     "address_token": Kind(
@@ -236,6 +274,13 @@ def _link(s: Scenario) -> None:
     services.ticket_link(ticket=s.ticket, other=s.ticket_2, actor=s.people["admin"])
 
 
+def _recovery_codes_replaced(s: Scenario) -> bool:
+    codes = Authenticator.objects.get(
+        user=s.people[ENROLLED], type=Authenticator.Type.RECOVERY_CODES
+    )
+    return RecoveryCodes(codes).get_unused_codes() != list(s.recovery_codes)
+
+
 def _entry_added(name: str, body: str, kind: str = EntryKind.REPLY):
     return lambda s, p: getattr(s, name).entries.filter(kind=kind, body=body).exists()
 
@@ -243,7 +288,6 @@ def _entry_added(name: str, body: str, kind: str = EntryKind.REPLY):
 def _fields_data(s: Scenario) -> dict:
     t = _fresh(s.ticket)
     return {
-        "version": t.version,
         "ticket_class": t.ticket_class,
         "status": t.status_id,
         "impact": t.impact,
@@ -256,8 +300,49 @@ def _fields_data(s: Scenario) -> dict:
     }
 
 
+# What the forms of the ticket page send besides what is typed (docs/decisions/0007): every form
+# that changes the request carries the version and the newest entry the page showed; replies and
+# notes a one-time key; the Properties panel the values each field was shown with.
+VERSIONED, ENTRY, PROPERTIES = "versioned", "entry", "properties"
+
+
+def _as_sent(
+    form: str | None, ticket: str, typed: Callable[[Scenario], dict] | None
+) -> Callable[[Scenario], dict] | None:
+    """`typed` with the hidden fields the page's `form` carries, as the page shows them now."""
+    if form is None:
+        return typed
+
+    def data(s: Scenario) -> dict:
+        shown = _fresh(getattr(s, ticket))
+        sent = {
+            "version": shown.version,
+            "seen": Entry.objects.filter(ticket=shown).aggregate(last=Max("pk"))["last"] or 0,
+        }
+        if form == ENTRY:
+            sent["submission"] = submission_key_new()
+        if form == PROPERTIES:
+            sent |= {
+                f"initial-{name}": "" if value is None else value
+                for name, value in FieldsForm.values_of(shown).items()
+            }
+        return sent | (typed(s) if typed else {})
+
+    return data
+
+
+def _older_page(typed: Callable[[Scenario], dict]) -> Callable[[Scenario], dict]:
+    """The form as an older page sent it: the version before someone else's change."""
+    return lambda s: typed(s) | {"version": _fresh(s.ticket).version - 1}
+
+
+def _changed_meanwhile(s: Scenario) -> None:
+    services.ticket_update(ticket=s.ticket, actor=s.people["admin"], urgency=1, impact=1)
+
+
 def _desk_ticket_action(
     *,
+    form: str | None = None,
     data: Callable[[Scenario], dict] | None = None,
     effect: Callable[[Scenario, str], bool] | None = None,
     setup: Callable[[Scenario], None] | None = None,
@@ -265,18 +350,23 @@ def _desk_ticket_action(
     to: Callable[[Scenario], str] | None = None,
     args: Mapping[str, str] | None = None,
     about: tuple[str, ...] = (),
+    label: str = "",
+    answer: Answer | None = None,
     **overrides: Answer,
 ) -> list[Case]:
-    """A POST on `ticket` at the desk: Support and the supervisors act; everyone else 404."""
+    """A POST on `ticket` at the desk: Support and the supervisors act; everyone else 404.
+    `form`: which of the page's forms it is (what it sends besides `data`)."""
+    args = args or {"pk": "ticket"}
     return [
         Case(
-            args=args or {"pk": "ticket"},
+            args=args,
             about=about,
             method="POST",
-            data=data,
+            data=_as_sent(form, args["pk"], data),
             setup=setup,
             effect=effect,
-            answers=grant(entitled, GOES(to or _to_ticket("ticket")), **overrides),
+            label=label,
+            answers=grant(entitled, answer or GOES(to or _to_ticket(args["pk"])), **overrides),
         )
     ]
 
@@ -312,12 +402,11 @@ def _admin_post(args, data, effect, to) -> list[Case]:
     ]
 
 
-# Whether members of a sharing organisation may act (reply, confirm, reopen) on a colleague's
-# request, not only read it. On main today they may.
-SHARING_MEMBERS_ACT = ("colleague_a",)
-
-# Who sees `ticket` in the portal: its requester and the colleagues of a sharing organisation.
+# Who reads `ticket` in the portal: its requester and the colleagues of a sharing organisation.
+# Only the requester acts on it (reply, confirm, reopen): Acme shares read-only, the default.
 PORTAL_T = ("requester_a", "colleague_a")
+# Who reads and acts on `ticket_c`: Cleo, whose organisation (Initrode) lets colleagues act.
+PORTAL_C = ("colleague_c",)
 
 
 # The same view at the same path under a second name (allauth reverses its own names, e.g.
@@ -385,6 +474,109 @@ ROUTES: dict[str, list[Case]] = {
     ],
     "accounts:inactive": [Case(answers=public())],
     "accounts:profile": [Case(answers=grant(SIGNED_IN, PAGE))],
+    # --- confirming it is you, two-step sign-in (allauth.mfa), single sign-on ----------------
+    # Everyone signed in may confirm their password again before a sensitive change.
+    "account_reauthenticate": [Case(answers=grant(SIGNED_IN, PAGE), also_post=True)],
+    # The second step of signing in, and signing in with a passkey: for someone half-way through
+    # a sign-in (nobody here), so everyone is sent on: to sign in, or home when signed in.
+    "mfa_authenticate": [
+        Case(answers=public(GOES("core:home"), anonymous=GOES("accounts:login")), also_post=True)
+    ],
+    "mfa_login_webauthn": [
+        Case(answers=public(GOES("core:home"), anonymous=GOES("accounts:login")))
+    ],
+    # The rest manages a staff member's own authenticators: staff only (requesters 404), each
+    # seeing and changing only their own. Dana uses an app, recovery codes and a key.
+    "mfa_index": [Case(answers=grant(STAFF, PAGE))],
+    "mfa_reauthenticate": [
+        # Dana confirms with her second step; staff without one are sent to their password.
+        Case(
+            answers=grant(
+                [ENROLLED],
+                PAGE,
+                **{p: GOES("account_reauthenticate") for p in STAFF if p != ENROLLED},
+            )
+        )
+    ],
+    "mfa_activate_totp": [
+        Case(
+            answers=grant(STAFF, PAGE, **{ENROLLED: GOES("mfa_deactivate_totp")}),
+            also_post=True,
+        ),
+    ],
+    "mfa_deactivate_totp": [
+        Case(answers=grant([ENROLLED], PAGE)),
+        Case(
+            method="POST",
+            effect=lambda s, p: (
+                not Authenticator.objects.filter(
+                    user=s.people[ENROLLED], type=Authenticator.Type.TOTP
+                ).exists()
+            ),
+            answers=grant([ENROLLED], GOES("mfa_index")),
+        ),
+    ],
+    "mfa_view_recovery_codes": [Case(about=("recovery_codes",), answers=grant([ENROLLED], OK))],
+    "mfa_download_recovery_codes": [Case(about=("recovery_codes",), answers=grant([ENROLLED], OK))],
+    "mfa_generate_recovery_codes": [
+        Case(answers=grant(STAFF, PAGE)),
+        Case(
+            method="POST",
+            about=("recovery_codes",),
+            effect=lambda s, p: _recovery_codes_replaced(s),
+            # Without an app or a key there is nothing to back up: the form says so.
+            answers=grant(
+                [ENROLLED],
+                GOES("mfa_view_recovery_codes"),
+                **{p: REFUSED(200) for p in STAFF if p != ENROLLED},
+            ),
+        ),
+    ],
+    "mfa_list_webauthn": [
+        Case(
+            about=("security_key",),
+            answers=grant(STAFF, HIDDEN, **{ENROLLED: OK}),
+        )
+    ],
+    "mfa_add_webauthn": [Case(answers=grant(STAFF, PAGE), also_post=True)],
+    "mfa_reauthenticate_webauthn": [
+        Case(
+            answers=grant(
+                [ENROLLED],
+                PAGE,
+                **{p: GOES("account_reauthenticate") for p in STAFF if p != ENROLLED},
+            )
+        )
+    ],
+    "mfa_edit_webauthn": [
+        Case(args={"pk": "security_key"}, answers=grant([ENROLLED], OK)),
+        Case(
+            args={"pk": "security_key"},
+            method="POST",
+            data=lambda s: {"name": "Renamed by the matrix"},
+            effect=lambda s, p: Authenticator.objects.filter(
+                pk=s.security_key.pk, data__name="Renamed by the matrix"
+            ).exists(),
+            answers=grant([ENROLLED], GOES("mfa_list_webauthn")),
+        ),
+    ],
+    "mfa_remove_webauthn": [
+        Case(args={"pk": "security_key"}, answers=grant([ENROLLED], OK)),
+        Case(
+            args={"pk": "security_key"},
+            method="POST",
+            effect=lambda s, p: not Authenticator.objects.filter(pk=s.security_key.pk).exists(),
+            answers=grant([ENROLLED], GOES("mfa_list_webauthn")),
+        ),
+    ],
+    # Single sign-on: the provider's confirmation page (the button posts to the provider), and
+    # its way back, which without the provider's answer goes back to signing in.
+    "openid_connect_login": [Case(args={"provider_id": "sso_provider"}, answers=public())],
+    "openid_connect_callback": [
+        Case(args={"provider_id": "sso_provider"}, answers=public(GOES("accounts:login")))
+    ],
+    "socialaccount_login_cancelled": [Case(answers=public())],
+    "socialaccount_login_error": [Case(answers=public(Answer(401, allowed=True)))],
     "accounts:addresses": [
         # Making requester A's primary address primary again: hers, so it goes through for her;
         # anyone else is told it is not on their account, and nothing changes.
@@ -455,10 +647,68 @@ ROUTES: dict[str, list[Case]] = {
     ],
     "desk:new": [
         Case(answers=grant(STAFF, PAGE), also_post=True),
+        # The form's own search, without JavaScript (the page again, with what was typed).
+        Case(
+            label="search without JavaScript",
+            query="?find=MARKER-REQNAME",
+            about=("requester",),
+            answers=grant(STAFF, OK, external=HIDDEN),
+        ),
+        Case(
+            label="a requester picked by id",
+            query=lambda s: f"?requester={s.requester_person.pk}",
+            about=("requester",),
+            answers=grant(STAFF, OK, external=HIDDEN),
+        ),
+        # For a requester outside the external provider's work, in their own department.
+        Case(
+            label="create in Vendor for a requester from elsewhere",
+            method="POST",
+            data=lambda s: {
+                "submission": submission_key_new(),
+                "requester": s.requester_person.pk,
+                "channel": "phone",
+                "subject": "Matrix vendor request",
+                "body": "Called in.",
+                "ticket_class": "incident",
+                "department": s.vendor.pk,
+                "impact": 2,
+                "urgency": 2,
+            },
+            effect=lambda s, p: Ticket.objects.filter(subject="Matrix vendor request").exists(),
+            answers=grant(
+                ("supervisor", "admin"),
+                GOES("/desk/tickets/"),
+                **{p: REFUSED(200) for p in STAFF if p not in ("supervisor", "admin")},
+            ),
+        ),
+        # ... and for the requester of their own work, which they may.
+        Case(
+            label="create in Vendor for the requester of the external provider's work",
+            method="POST",
+            data=lambda s: {
+                "submission": submission_key_new(),
+                "requester": s.people["requester_a"].pk,
+                "channel": "phone",
+                "subject": "Matrix vendor request",
+                "body": "Called in.",
+                "ticket_class": "incident",
+                "department": s.vendor.pk,
+                "impact": 2,
+                "urgency": 2,
+            },
+            effect=lambda s, p: Ticket.objects.filter(subject="Matrix vendor request").exists(),
+            answers=grant(
+                ("external", "supervisor", "admin"),
+                GOES("/desk/tickets/"),
+                **{p: REFUSED(200) for p in STAFF if p not in ("external", "supervisor", "admin")},
+            ),
+        ),
         Case(
             label="create in Support for requester A",
             method="POST",
             data=lambda s: {
+                "submission": submission_key_new(),
                 "requester": s.people["requester_a"].pk,
                 "channel": "phone",
                 "subject": "Matrix new request",
@@ -478,12 +728,25 @@ ROUTES: dict[str, list[Case]] = {
         ),
     ],
     "desk:requester_lookup": [
-        # Any staff member may look up a requester on main today.
+        # Staff look up requesters to open requests for them; the external provider has no
+        # requester directory: only the requesters of their own work (docs/decisions/0006).
         Case(
             query="?find=MARKER-REQNAME",
             about=("requester",),
+            answers=grant(STAFF, OK, external=HIDDEN),
+        ),
+        Case(
+            label="picked by id",
+            query=lambda s: f"?requester={s.requester_person.pk}",
+            about=("requester",),
+            answers=grant(STAFF, OK, external=HIDDEN),
+        ),
+        Case(
+            label="the requester of the external provider's work",
+            query="?find=alice@acme",
+            about=("requester_of_x",),
             answers=grant(STAFF, OK),
-        )
+        ),
     ],
     # --- desk: the ticket page and its actions ----------------------------------------------
     "desk:ticket": [
@@ -493,25 +756,39 @@ ROUTES: dict[str, list[Case]] = {
     ],
     "desk:reply": [
         *_desk_ticket_action(
+            form=ENTRY,
             data=lambda s: {"body": "Matrix staff reply"},
             effect=_entry_added("ticket", "Matrix staff reply"),
             to=lambda s: reverse("desk:ticket", args=[s.ticket.pk]) + "#entry-",
         ),
         *_desk_ticket_action(
+            form=ENTRY,
             args={"pk": "ticket_x"},
             entitled=(*DESK_T, "external"),
             data=lambda s: {"body": "Matrix staff reply"},
             effect=_entry_added("ticket_x", "Matrix staff reply"),
             to=lambda s: reverse("desk:ticket", args=[s.ticket_x.pk]) + "#entry-",
         ),
+        # A reply that also sets a status, from a page older than a colleague's change: the
+        # form again with what happened since, for those who may reply; 404 for the others.
+        *_desk_ticket_action(
+            label="from an older page",
+            form=ENTRY,
+            setup=_changed_meanwhile,
+            data=_older_page(lambda s: {"body": "Matrix staff reply", "status": s.status.pk}),
+            effect=_entry_added("ticket", "Matrix staff reply"),
+            answer=CONFLICT,
+        ),
     ],
     "desk:note": [
         *_desk_ticket_action(
+            form=ENTRY,
             data=lambda s: {"body": "Matrix note"},
             effect=_entry_added("ticket", "Matrix note", EntryKind.NOTE),
             to=lambda s: reverse("desk:ticket", args=[s.ticket.pk]) + "#entry-",
         ),
         *_desk_ticket_action(
+            form=ENTRY,
             args={"pk": "ticket_x"},
             entitled=(*DESK_T, "external"),
             data=lambda s: {"body": "Matrix note"},
@@ -519,48 +796,67 @@ ROUTES: dict[str, list[Case]] = {
             to=lambda s: reverse("desk:ticket", args=[s.ticket_x.pk]) + "#entry-",
         ),
     ],
-    "desk:fields": _desk_ticket_action(
-        data=_fields_data, effect=lambda s, p: _fresh(s.ticket).priority_overridden
-    ),
+    "desk:fields": [
+        *_desk_ticket_action(
+            form=PROPERTIES,
+            data=_fields_data,
+            effect=lambda s, p: _fresh(s.ticket).priority_overridden,
+        ),
+        *_desk_ticket_action(
+            label="from an older page",
+            form=PROPERTIES,
+            setup=_changed_meanwhile,
+            data=_older_page(_fields_data),
+            effect=lambda s, p: _fresh(s.ticket).priority_overridden,
+            answer=CONFLICT,
+        ),
+    ],
     "desk:take": [
-        *_desk_ticket_action(effect=lambda s, p: _fresh(s.ticket).assignee_id is not None),
+        *_desk_ticket_action(
+            form=VERSIONED, effect=lambda s, p: _fresh(s.ticket).assignee_id is not None
+        ),
         # The external provider works `ticket_x` without the right to assign in Support.
         *_desk_ticket_action(
+            form=VERSIONED,
             args={"pk": "ticket_x"},
             effect=lambda s, p: _fresh(s.ticket_x).assignee_id != s.people["external"].pk,
-            to=_to_ticket("ticket_x"),
             external=REFUSED(302, _to_ticket("ticket_x")),
         ),
     ],
     "desk:escalate": _desk_ticket_action(
+        form=VERSIONED,
         data=lambda s: {"department": s.software.pk, "reason": "Needs a specialist"},
         effect=lambda s, p: _fresh(s.ticket).department_id == s.software.pk,
     ),
     "desk:hand_to_supervisor": _desk_ticket_action(
+        form=VERSIONED,
         data=lambda s: {"supervisor": s.people["supervisor"].pk, "reason": "Angry caller"},
         effect=lambda s, p: _fresh(s.ticket).assignee_id == s.people["supervisor"].pk,
     ),
     "desk:transfer": [
         *_desk_ticket_action(
+            form=VERSIONED,
             data=lambda s: {"department": s.billing.pk, "reason": "An invoice question"},
             effect=lambda s, p: _fresh(s.ticket).department_id == s.billing.pk,
         ),
         *_desk_ticket_action(
+            form=VERSIONED,
             args={"pk": "ticket_x"},
             data=lambda s: {"department": s.billing.pk, "reason": "An invoice question"},
             effect=lambda s, p: _fresh(s.ticket_x).department_id == s.billing.pk,
-            to=_to_ticket("ticket_x"),
             external=REFUSED(403),
         ),
     ],
     "desk:merge": [
         *_desk_ticket_action(
+            form=VERSIONED,
             data=lambda s: {"target": str(s.ticket_2.pk)},
             effect=lambda s, p: _fresh(s.ticket).merged_into_id == s.ticket_2.pk,
             to=_to_ticket("ticket_2"),
         ),
         # Into a request Support cannot see: "no request #… that you can see", nothing merged.
         *_desk_ticket_action(
+            form=VERSIONED,
             about=("ticket_billing",),
             entitled=("supervisor", "admin"),
             data=lambda s: {"target": str(s.ticket_billing.pk)},
@@ -572,10 +868,12 @@ ROUTES: dict[str, list[Case]] = {
     ],
     "desk:link": [
         *_desk_ticket_action(
+            form=VERSIONED,
             data=lambda s: {"other": str(s.ticket_2.pk)},
             effect=lambda s, p: s.ticket.links.filter(pk=s.ticket_2.pk).exists(),
         ),
         *_desk_ticket_action(
+            form=VERSIONED,
             about=("ticket_billing",),
             entitled=("supervisor", "admin"),
             data=lambda s: {"other": str(s.ticket_billing.pk)},
@@ -594,6 +892,7 @@ ROUTES: dict[str, list[Case]] = {
         effect=lambda s, p: s.ticket.watchers.filter(pk=_pk(s, p)).exists(),
     ),
     "desk:tags": _desk_ticket_action(
+        form=VERSIONED,
         data=lambda s: {"tags": "matrix-tag"},
         effect=lambda s, p: s.ticket.tags.filter(name="matrix-tag").exists(),
     ),
@@ -645,32 +944,51 @@ ROUTES: dict[str, list[Case]] = {
             about=("ticket",),
             answers=grant(SIGNED_IN, HIDDEN, requester_a=OK, colleague_a=OK),
         ),
+        Case(
+            label="my organisation's requests (Initrode)",
+            query="?tab=organisation",
+            about=("ticket_c",),
+            answers=grant(SIGNED_IN, HIDDEN, colleague_c=OK),
+        ),
     ],
     "portal:new": [Case(answers=grant(SIGNED_IN, PAGE), also_post=True)],
     "portal:submitted": [Case(answers=public(GOES("portal:home")))],
     "portal:request": [
         Case(args={"pk": "ticket"}, answers=grant(PORTAL_T)),
         Case(args={"pk": "ticket_b"}, answers=grant(["requester_b"])),
+        Case(args={"pk": "ticket_c"}, answers=grant(PORTAL_C)),
     ],
     "portal:reply": [
         Case(
             args={"pk": "ticket"},
             method="POST",
-            data=lambda s: {"body": "Matrix requester reply"},
+            data=lambda s: {"body": "Matrix requester reply", "submission": submission_key_new()},
             effect=_entry_added("ticket", "Matrix requester reply"),
             answers=grant(
-                ("requester_a", *SHARING_MEMBERS_ACT),
+                ["requester_a"],
                 GOES(lambda s: reverse("portal:request", args=[s.ticket.pk]) + "#entry-"),
+                # Acme shares read-only: the page again, with the refusal.
+                colleague_a=REFUSED(200),
             ),
         ),
         Case(
             args={"pk": "ticket_b"},
             method="POST",
-            data=lambda s: {"body": "Matrix requester reply"},
+            data=lambda s: {"body": "Matrix requester reply", "submission": submission_key_new()},
             effect=_entry_added("ticket_b", "Matrix requester reply"),
             answers=grant(
                 ["requester_b"],
                 GOES(lambda s: reverse("portal:request", args=[s.ticket_b.pk]) + "#entry-"),
+            ),
+        ),
+        Case(
+            args={"pk": "ticket_c"},
+            method="POST",
+            data=lambda s: {"body": "Matrix requester reply", "submission": submission_key_new()},
+            effect=_entry_added("ticket_c", "Matrix requester reply"),
+            answers=grant(
+                PORTAL_C,
+                GOES(lambda s: reverse("portal:request", args=[s.ticket_c.pk]) + "#entry-"),
             ),
         ),
     ],
@@ -680,8 +998,19 @@ ROUTES: dict[str, list[Case]] = {
             method="POST",
             setup=_resolve("ticket"),
             effect=lambda s, p: _fresh(s.ticket).status_category == StatusCategory.CLOSED,
-            answers=grant(("requester_a", *SHARING_MEMBERS_ACT), GOES(_to_request("ticket"))),
-        )
+            answers=grant(
+                ["requester_a"],
+                GOES(_to_request("ticket")),
+                colleague_a=REFUSED(302, _to_request("ticket")),
+            ),
+        ),
+        Case(
+            args={"pk": "ticket_c"},
+            method="POST",
+            setup=_resolve("ticket_c"),
+            effect=lambda s, p: _fresh(s.ticket_c).status_category == StatusCategory.CLOSED,
+            answers=grant(PORTAL_C, GOES(_to_request("ticket_c"))),
+        ),
     ],
     "portal:reopen": [
         Case(
@@ -690,13 +1019,22 @@ ROUTES: dict[str, list[Case]] = {
             setup=_resolve("ticket"),
             data=lambda s: {"reason": "Still broken"},
             effect=lambda s, p: _fresh(s.ticket).status_category == StatusCategory.OPEN,
-            answers=grant(("requester_a", *SHARING_MEMBERS_ACT), GOES(_to_request("ticket"))),
-        )
+            answers=grant(["requester_a"], GOES(_to_request("ticket")), colleague_a=REFUSED(200)),
+        ),
+        Case(
+            args={"pk": "ticket_c"},
+            method="POST",
+            setup=_resolve("ticket_c"),
+            data=lambda s: {"reason": "Still broken"},
+            effect=lambda s, p: _fresh(s.ticket_c).status_category == StatusCategory.OPEN,
+            answers=grant(PORTAL_C, GOES(_to_request("ticket_c"))),
+        ),
     ],
     "portal:attachment": [
         # A download link answers 404 to anyone who may not have it, signed in or not.
         Case(args={"pk": "ticket_file"}, answers=grant(PORTAL_T, anonymous=NOT_FOUND)),
         Case(args={"pk": "ticket_b_file"}, answers=grant(["requester_b"], anonymous=NOT_FOUND)),
+        Case(args={"pk": "ticket_c_file"}, answers=grant(PORTAL_C, anonymous=NOT_FOUND)),
         # A note's file is never a portal download, not even for the requester.
         Case(args={"pk": "ticket_note_file"}, answers=grant([], anonymous=NOT_FOUND)),
     ],
@@ -730,6 +1068,27 @@ ROUTES: dict[str, list[Case]] = {
     "manage:staff": _admin_page(about=("staff_member",)),
     "manage:staff_new": _admin_page(form=True),
     "manage:staff_edit": _admin_page({"pk": "staff_member"}, form=True),
+    "manage:staff_mfa_reset": [
+        *_admin_post(
+            {"pk": "staff_member"},
+            None,
+            lambda s, p: not Authenticator.objects.filter(user=s.staff_member).exists(),
+            lambda s: reverse("manage:staff_edit", args=[s.staff_member.pk]),
+        ),
+        # Not on themselves: another administrator must (a stolen session cannot strip it).
+        Case(
+            label="an administrator on themselves",
+            args={"pk": "admin_self"},
+            method="POST",
+            effect=lambda s, p: Event.objects.filter(action="mfa.reset").exists(),
+            answers=grant(
+                [],
+                admin=REFUSED(
+                    302, lambda s: reverse("manage:staff_edit", args=[s.people["admin"].pk])
+                ),
+            ),
+        ),
+    ],
     "manage:staff_deactivate": _admin_post(
         {"pk": "staff_member"},
         None,

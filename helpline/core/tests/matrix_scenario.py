@@ -11,18 +11,41 @@ Tickets (all in Support unless said otherwise):
 - `ticket_2` another of A's requests (a merge or link target);
 - `ticket_b` requester B's request (Globex, which does not share), with a file;
 - `ticket_x` A's request assigned to the external provider (their only work), with a note;
-- `ticket_billing` A's request in Billing: Support's people cannot see it.
+- `ticket_billing` A's request in Billing: Support's people cannot see it;
+- `ticket_c` Carl's request (Initrode, which shares and lets its members act; Carl is no
+             persona): his colleague Cleo (`colleague_c`) may read it and act on it.
+
+Acme shares its requests read-only (the default): Arthur (`colleague_a`) reads Alice's requests
+and may not act on them. Every session is a fresh sign-in with a password (allauth's record of
+it included), so the two-step pages that ask "is it you?" first answer at once. Dana
+(`agent_in`) uses two-step sign-in: an authenticator app, recovery codes and a security key named
+with a MARKER; Morgan (`staff_member`, whom the administrator resets) an app.
 """
 
 import re
+import time
 from dataclasses import dataclass, field
 
+from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from allauth.mfa.webauthn.internal.auth import WebAuthn
+from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from fido2.cose import ES256
+from fido2.utils import sha256, websafe_encode
+from fido2.webauthn import (
+    Aaguid,
+    AttestationObject,
+    AttestedCredentialData,
+    AuthenticatorData,
+    CollectedClientData,
+)
 
 from helpline.accounts.models import Department, Organisation, Role, User
 from helpline.accounts.tests.factories import (
@@ -44,7 +67,7 @@ from helpline.tickets.models import (
 )
 
 ANONYMOUS = "anonymous"
-REQUESTERS = ("requester_a", "colleague_a", "requester_b", "colleague_b")
+REQUESTERS = ("requester_a", "colleague_a", "requester_b", "colleague_b", "colleague_c")
 STAFF = (
     "agent_in",
     "manager_in",
@@ -62,6 +85,24 @@ PERSONAS = (ANONYMOUS, *SIGNED_IN)
 DESK_T = ("agent_in", "manager_in", "supervisor", "admin")
 # Who manages Support: the trash and deletion.
 MANAGERS = ("manager_in", "supervisor", "admin")
+# The staff member who uses two-step sign-in (an app, recovery codes and a security key).
+ENROLLED = "agent_in"
+# Single sign-on configured (settings.SOCIALACCOUNT_PROVIDERS): the provider's pages answer
+# without ever calling it (its address is a closed port).
+SSO_PROVIDERS = {
+    "openid_connect": {
+        "APPS": [
+            {
+                "provider_id": "corp",
+                "name": "Corp ID",
+                "client_id": "helpline-desk",
+                "secret": "matrix-provider-secret",
+                "settings": {"server_url": "http://127.0.0.1:9", "trust_email": False},
+            }
+        ],
+        "OAUTH_PKCE_ENABLED": True,
+    }
+}
 
 
 @dataclass
@@ -74,11 +115,15 @@ class Scenario:
     vendor: Department
     acme: Organisation
     globex: Organisation
+    initrode: Organisation
     ticket: Ticket
     ticket_2: Ticket
     ticket_b: Ticket
     ticket_x: Ticket
     ticket_billing: Ticket
+    ticket_c: Ticket
+    security_key: Authenticator
+    recovery_codes: tuple[str, ...]
     status: Status
     topic: Topic
     organisation: Organisation
@@ -137,6 +182,31 @@ def _note(tag: str, ticket: Ticket, author: User) -> tuple[str, ...]:
     return body, filename, content
 
 
+def _security_key_registration() -> dict:
+    """What a browser sends when a security key is registered (attestation "none"), as allauth
+    stores it: the pages that list, use or add keys parse it."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    credential_id = b"matrix-security-key"
+    credential = AttestedCredentialData.create(
+        Aaguid.NONE, credential_id, ES256.from_cryptography_key(key.public_key())
+    )
+    flags = AuthenticatorData.FLAG.UP | AuthenticatorData.FLAG.AT
+    data = AuthenticatorData.create(sha256(b"testserver"), flags, 0, credential)
+    client_data = CollectedClientData.create(
+        type="webauthn.create", challenge=b"matrix-challenge", origin="http://testserver"
+    )
+    return {
+        "id": websafe_encode(credential_id),
+        "rawId": websafe_encode(credential_id),
+        "type": "public-key",
+        "response": {
+            "clientDataJSON": websafe_encode(client_data),
+            "attestationObject": websafe_encode(AttestationObject.create("none", data, {})),
+        },
+        "clientExtensionResults": {},
+    }
+
+
 def scenario_build() -> Scenario:
     support = DepartmentFactory(name="MARKER-DEPT-Support", line=1)
     software = DepartmentFactory(name="MARKER-DEPT-Software", parent=support, line=2)
@@ -144,6 +214,12 @@ def scenario_build() -> Scenario:
     vendor = DepartmentFactory(name="MARKER-DEPT-Vendor", line=3)
     acme = OrganisationFactory(name="MARKER-ORG-Acme", domain="acme.test", shared_requests=True)
     globex = OrganisationFactory(name="MARKER-ORG-Globex", domain="globex.test")
+    initrode = OrganisationFactory(
+        name="MARKER-ORG-Initrode",
+        domain="initrode.test",
+        shared_requests=True,
+        colleagues_may_act=True,
+    )
 
     def requester(email: str, name: str, organisation: Organisation) -> User:
         return UserFactory(email=email, first_name=name, organisation=organisation)
@@ -156,6 +232,7 @@ def scenario_build() -> Scenario:
         "colleague_a": requester("arthur@acme.test", "Arthur", acme),
         "requester_b": requester("bob@globex.test", "Bob", globex),
         "colleague_b": requester("bella@globex.test", "Bella", globex),
+        "colleague_c": requester("cleo@initrode.test", "Cleo", initrode),
         "agent_in": staff("dispatcher@desk.test", "Dana"),
         "manager_in": staff("manager@desk.test", "Manny"),
         "agent_out": staff("billing@desk.test", "Bill"),
@@ -177,10 +254,12 @@ def scenario_build() -> Scenario:
     ticket_b, b_public = _ticket("TB", requester=b, department=support)
     ticket_x, x_public = _ticket("TX", requester=a, department=support)
     ticket_billing, billing_public = _ticket("TBILL", requester=a, department=billing)
+    carl = requester("carl@initrode.test", "Carl", initrode)
+    ticket_c, c_public = _ticket("TC", requester=carl, department=support)
     x_note = _note("TX", ticket_x, people["agent_in"])
     # The external provider's only work: assigned, without any right in Support.
     Ticket.objects.filter(pk=ticket_x.pk).update(assignee=people["external"])
-    for item in (ticket, ticket_2, ticket_b, ticket_x, ticket_billing):
+    for item in (ticket, ticket_2, ticket_b, ticket_x, ticket_billing, ticket_c):
         item.refresh_from_db()
 
     status = Status.objects.create(
@@ -196,11 +275,28 @@ def scenario_build() -> Scenario:
         email="carol@globex.test", first_name="MARKER-REQNAME Carol", organisation=globex
     )
 
+    # Two-step sign-in: Dana's authenticators (the pages manage one's own), and Morgan's (what an
+    # administrator resets).
+    TOTP.activate(people[ENROLLED], generate_totp_secret())
+    recovery_codes = tuple(RecoveryCodes.activate(people[ENROLLED]).generate_codes())
+    security_key = WebAuthn.add(
+        people[ENROLLED], "MARKER-KEY Dana's laptop", _security_key_registration()
+    ).instance
+    TOTP.activate(staff_member, generate_totp_secret())
+
     sessions = {}
     for persona, user in people.items():
         client = Client()
         client.force_login(user)
-        sessions[persona] = client.cookies[settings.SESSION_COOKIE_NAME].value
+        # As allauth records a sign-in with the password: a moment ago, so the pages that
+        # ask for the password again before changing authenticators do not.
+        session = client.session
+        session["account_authentication_methods"] = [
+            {"method": "password", "at": time.time(), "email": user.email}
+        ]
+        session["account_authentication_methods_user"] = str(user.pk)
+        session.save()
+        sessions[persona] = session.session_key
 
     # The links people get by mail, made by the real pages: a sign-up to confirm, and a
     # password reset for requester A (after the sign-ins above, which the reset key depends on).
@@ -241,6 +337,7 @@ def scenario_build() -> Scenario:
         "ticket_x": x_public,
         "ticket_x_note": x_note,
         "ticket_billing": billing_public,
+        "ticket_c": c_public,
         "outbox_message": (outbox_message.subject,),
     }
     # Who may see each group of markers; everyone else must never receive them.
@@ -252,6 +349,7 @@ def scenario_build() -> Scenario:
         "ticket_x": {"requester_a", "colleague_a", "external", *DESK_T},
         "ticket_x_note": {"external", *DESK_T},
         "ticket_billing": {"requester_a", "colleague_a", "agent_out", "supervisor", "admin"},
+        "ticket_c": {"colleague_c", *DESK_T},
         "outbox_message": {"admin"},
     }
     secrets = {
@@ -272,11 +370,15 @@ def scenario_build() -> Scenario:
         vendor=vendor,
         acme=acme,
         globex=globex,
+        initrode=initrode,
         ticket=ticket,
         ticket_2=ticket_2,
         ticket_b=ticket_b,
         ticket_x=ticket_x,
         ticket_billing=ticket_billing,
+        ticket_c=ticket_c,
+        security_key=security_key,
+        recovery_codes=recovery_codes,
         status=status,
         topic=topic,
         organisation=organisation,

@@ -4,6 +4,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePath
+from typing import Any
 
 import puremagic
 from django.core.files import File
@@ -32,7 +33,7 @@ class CheckedFile:
     sha256: str = ""
     seal: object = field(default=None, repr=False, compare=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.seal is not _VALIDATED:
             raise TypeError("A CheckedFile comes from attachment_validate only.")
 
@@ -90,7 +91,7 @@ def _sniff(upload: UploadedFile, name_ext: str) -> Sniffed:
     return Sniffed((), "text/plain")
 
 
-def file_sha256(file: File) -> str:
+def file_sha256(file: "File[Any]") -> str:  # the stubs make File generic
     """The hex SHA-256 of a file's whole content, read in chunks (left at its start)."""
     digest = hashlib.sha256()
     for chunk in file.chunks():
@@ -104,6 +105,7 @@ def attachment_validate(upload: UploadedFile, settings: SiteSettings | None = No
     settings = settings or SiteSettings.current()
     filename = _display_name(upload.name or "")
     limit = settings.max_attachment_mb * 1024 * 1024
+    assert upload.size is not None  # Django sets it on every upload
     if upload.size > limit:
         raise ValidationFailed(
             _("%(name)s is larger than the %(limit)s MB allowed.")
@@ -140,7 +142,7 @@ def attachment_validate(upload: UploadedFile, settings: SiteSettings | None = No
     )
 
 
-def attachments_checked(files: Iterable) -> list[CheckedFile]:
+def attachments_checked(files: Iterable[object] | None) -> list[CheckedFile]:
     """What a service stores: files already checked pass, raw uploads are checked here, so no
     entry point can hand a service a file the rules never saw."""
     settings = None

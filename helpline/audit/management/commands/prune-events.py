@@ -1,8 +1,9 @@
 """`helpline prune-events`: the event log's retention, its only removal path."""
 
 from datetime import timedelta
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from helpline.audit.services import event_prune
 from helpline.core import clock
@@ -15,7 +16,7 @@ class Command(BaseCommand):
         "retention records themselves are kept."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--older-than", type=int, required=True, metavar="DAYS", help="Age in days (≥ 1)."
         )
@@ -31,7 +32,7 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="Only count what would be removed."
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: object, **options: Any) -> None:
         days = options["older_than"]
         if days < 1:
             raise CommandError("--older-than must be at least 1 day.")

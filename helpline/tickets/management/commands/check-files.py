@@ -1,6 +1,8 @@
 """`helpline check-files`: stored attachment files against their rows, both ways."""
 
-from django.core.management.base import BaseCommand
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
 
 from helpline.tickets.services.stored_files import attachment_files_check
 
@@ -11,14 +13,14 @@ class Command(BaseCommand):
         "missing. --delete-orphans deletes the unreferenced files older than an hour."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--delete-orphans",
             action="store_true",
             help="Delete files that no attachment refers to (not those written in the last hour).",
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: object, **options: Any) -> None:
         report = attachment_files_check(
             delete_orphans=options["delete_orphans"], progress=self.progress
         )
