@@ -4,6 +4,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from helpline.accounts.forms import AddressForm
 from helpline.accounts.models import Department, Organisation, Role, SupportLine, User
 from helpline.accounts.services import RIGHTS
 from helpline.audit.selectors import event_object_types
@@ -54,6 +55,9 @@ KNOWN_ACTIONS = (
 
 class BootstrapForm:
     """Gives every widget its Bootstrap class and marks invalid fields for screen readers."""
+
+    # helpline/forms/field.html: a red asterisk after required fields.
+    field_style = "required"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -387,3 +391,9 @@ class EventFilterForm(BootstrapForm, forms.Form):
         if start and end and start > end:
             self.add_error("date_to", _("The end date is before the start date."))
         return data
+
+
+class RequesterAddressForm(AddressForm):
+    """The profile's address form, marked like the rest of the administration's forms."""
+
+    field_style = "required"

@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Django's own form and widget templates, found by the TemplatesSetting renderer below.
+    "django.forms",
     "django_htmx",
     "template_partials",
     "csp",
@@ -99,6 +101,10 @@ TEMPLATES = [
         },
     }
 ]
+
+# Widgets and fields render through the template engine, so the project's field template
+# (helpline/forms/field.html) is the default for `{{ form.x.as_field_group }}`.
+FORM_RENDERER = "helpline.core.forms.BootstrapFormRenderer"
 
 # --- database -------------------------------------------------------------------------------
 DATABASE_URL = (

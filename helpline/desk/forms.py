@@ -276,6 +276,9 @@ class BulkForm(forms.Form):
 class NewRequestForm(forms.Form):
     """A request logged by staff for a caller or a visitor: an existing requester or a new one."""
 
+    # helpline/forms/field.html: labels without a required/optional marker.
+    field_style = "plain"
+
     submission = SubmissionKeyField()
     requester = forms.ModelChoiceField(
         label=_("Requester"),

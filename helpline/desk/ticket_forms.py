@@ -43,6 +43,8 @@ class StyledForm(VersionedForm):
     """Bootstrap classes on every widget; `small` for the dense side panel."""
 
     small = False
+    # helpline/forms/field.html: labels without a required/optional marker.
+    field_style = "plain"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -8,7 +8,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from helpline.accounts.addresses import addresses_of
-from helpline.accounts.forms import AddressForm
 from helpline.accounts.models import Organisation, Role, User
 from helpline.accounts.services import (
     organisation_save,
@@ -20,7 +19,7 @@ from helpline.accounts.services import (
 from helpline.core.decorators import admin_required
 from helpline.core.errors import DomainError
 
-from ..forms import OrganisationForm, RequesterForm
+from ..forms import OrganisationForm, RequesterAddressForm, RequesterForm
 from ..selectors import organisation_list, requester_page
 from .base import page
 
@@ -114,7 +113,7 @@ def _requester_page(request, person: User, *, form=None, address_form=None):
         "person": person,
         "back_url": reverse("manage:requesters"),
         "addresses": addresses_of(person),
-        "address_form": address_form or AddressForm(initial={"action": "add"}),
+        "address_form": address_form or RequesterAddressForm(initial={"action": "add"}),
     }
     return page(request, "administration/requester_form.html", context, menu="requesters")
 
@@ -133,7 +132,7 @@ def requester_addresses(request, pk: int):
     person = get_object_or_404(
         User.objects.select_related("organisation"), pk=pk, role=Role.REQUESTER
     )
-    form = AddressForm(request.POST)
+    form = RequesterAddressForm(request.POST)
     if form.is_valid():
         action, email = form.cleaned_data["action"], form.cleaned_data["email"]
         try:
