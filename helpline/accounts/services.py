@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from helpline.audit.changes import diff, snapshot
-from helpline.audit.services import event_record, saved_with_event
+from helpline.audit.services import deactivated_with_event, event_record, saved_with_event
 from helpline.core.errors import PermissionDenied, ValidationFailed
 from helpline.core.lengths import fitting
 from helpline.core.models import SiteSettings
@@ -183,15 +183,7 @@ def department_remove(*, department: Department, actor) -> str:
         department.tickets.exists() or department.children.exists() or department.topics.exists()
     )
     if in_use:
-        if department.is_active:
-            department.is_active = False
-            department.save(update_fields=["is_active", "updated_at"])
-            event_record(
-                actor=actor,
-                action="department.deactivated",
-                obj=department,
-                changes={"is_active": [True, False]},
-            )
+        deactivated_with_event(department, actor=actor, kind="department")
         return "deactivated"
     before = snapshot(department, DEPARTMENT_FIELDS)
     members = list(department.memberships.values_list("user__email", flat=True))
@@ -425,12 +417,7 @@ def staff_deactivate(*, user: User, actor) -> User:
     if user.role not in Role.STAFF:
         raise ValidationFailed(_("This account is not a staff account."))
     _refuse_self_lockout(user, actor, role=user.role, is_active=False)
-    if user.is_active:
-        user.is_active = False
-        user.save(update_fields=["is_active"])
-        event_record(
-            actor=actor, action="staff.deactivated", obj=user, changes={"is_active": [True, False]}
-        )
+    deactivated_with_event(user, actor=actor, kind="staff")
     return user
 
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from helpline.accounts.models import Role
 from helpline.audit.changes import diff, snapshot
-from helpline.audit.services import event_record, saved_with_event
+from helpline.audit.services import deactivated_with_event, event_record, saved_with_event
 from helpline.core.errors import ValidationFailed
 from helpline.core.models import SiteSettings
 from helpline.tickets.models import (
@@ -198,15 +198,7 @@ def status_remove(*, status: Status, actor) -> str:
             )
         )
     if Ticket.objects.filter(status=status).exists():
-        if status.is_active:
-            status.is_active = False
-            status.save(update_fields=["is_active", "updated_at"])
-            event_record(
-                actor=actor,
-                action="status.deactivated",
-                obj=status,
-                changes={"is_active": [True, False]},
-            )
+        deactivated_with_event(status, actor=actor, kind="status")
         return "deactivated"
     event_record(
         actor=actor,

@@ -118,3 +118,16 @@ def event_prune(
             object_repr=result.line(),
         )
     return result
+
+
+def deactivated_with_event(obj: models.Model, *, actor: Any, kind: str) -> None:
+    """Switch off `obj.is_active` and record `<kind>.deactivated`; nothing when it already is.
+    Things that history refers to are deactivated rather than deleted."""
+    if not getattr(obj, "is_active"):  # noqa: B009 - the models share the field, not a type
+        return
+    setattr(obj, "is_active", False)  # noqa: B010
+    fields = ["is_active", *(["updated_at"] if hasattr(obj, "updated_at") else [])]
+    obj.save(update_fields=fields)
+    event_record(
+        actor=actor, action=f"{kind}.deactivated", obj=obj, changes={"is_active": [True, False]}
+    )
