@@ -22,7 +22,8 @@ def user_by_address(email: str) -> User | None:
     email = address_normalise(email)
     if not email:
         return None
-    address = EmailAddress.objects.filter(email=email).select_related("user").first()
+    # Both look-ups are answered from the unique indexes on lower(email) (core.lookups).
+    address = EmailAddress.objects.filter(email__iexact=email).select_related("user").first()
     if address is not None:
         return address.user
     return User.objects.filter(email__iexact=email).first()

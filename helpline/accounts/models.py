@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from helpline.core.lookups import LowerExact
 from helpline.core.models import TimestampedModel
 
 
@@ -165,6 +166,10 @@ class User(AbstractUser):
     @property
     def is_supervisor_or_admin(self) -> bool:
         return self.role in Role.SUPERVISING or self.is_superuser
+
+
+# `email__iexact` is answered from the unique index on lower(email) (user_email_ci_unique).
+User._meta.get_field("email").register_lookup(LowerExact)
 
 
 class Department(TimestampedModel):
