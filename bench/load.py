@@ -122,7 +122,7 @@ def _session_cookie(user) -> dict[str, str]:
 def scenarios(people: dict, clients: int, port: int) -> list[Scenario]:
     from helpline.core.submissions import submission_key_new
 
-    from .cases import _long_thread, probe_ticket
+    from .cases import _long_thread, probe_requester, probe_ticket
 
     dispatcher, supervisor, requester = (
         people["dispatcher"],
@@ -131,6 +131,7 @@ def scenarios(people: dict, clients: int, port: int) -> list[Scenario]:
     )
     from helpline.tickets.models import Ticket
 
+    probe_for = probe_requester(people)
     long_id = _long_thread(
         list(Ticket.objects.filter(requester=requester).values_list("pk", flat=True))
     )
@@ -169,7 +170,7 @@ def scenarios(people: dict, clients: int, port: int) -> list[Scenario]:
 
     def reply(_n: int):
         # One probe request per client: agents reply on different requests at once.
-        ticket = probe_ticket(dispatcher, requester, entries=20)
+        ticket = probe_ticket(dispatcher, probe_for, entries=20)
         session = Session(port, staff_cookie)
         session.load_csrf(f"/desk/tickets/{ticket.pk}/")
 
