@@ -225,7 +225,9 @@ def addresses_fill() -> int:
     sql = (
         f'INSERT INTO {table} (user_id, email, verified, "primary") '  # noqa: S608 (model tables)
         f"SELECT u.id, lower(u.email), u.role <> %s, %s FROM {users} u "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {table} a WHERE a.user_id = u.id)"
+        # NOT IN, hashed once: a NOT EXISTS anti-join planned as a nested loop over the table
+        # being filled re-reads every row inserted so far, for each row (hours at 200,000).
+        f"WHERE u.id NOT IN (SELECT a.user_id FROM {table} a)"
     )
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, [Role.REQUESTER, True])
