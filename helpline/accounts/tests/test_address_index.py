@@ -6,7 +6,6 @@ are checked with sequential scans priced out (PostgreSQL) — a plan that still 
 has no index that answers it.
 """
 
-import pytest
 from allauth.account.models import EmailAddress
 from django.db import connection
 from django.test.utils import CaptureQueriesContext

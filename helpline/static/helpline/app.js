@@ -152,6 +152,22 @@
     });
   });
 
+  // A write answered with only what it changed (desk/views/ticket/page.py written_fragments):
+  // the other forms of the ticket page now show the new version and newest entry. A form still
+  // carrying an older version than the one the write was made from stays as it is, so it is
+  // refused (409) and shows what changed, as before.
+  document.body.addEventListener("hl-ticket-version", function (event) {
+    var detail = event.detail || {};
+    var page = document.querySelector('.hl-ticket[data-ticket="' + detail.ticket + '"]');
+    if (!page) return;
+    page.querySelectorAll('input[name="version"]').forEach(function (input) {
+      if (input.value !== String(detail.shown) && input.value !== String(detail.version)) return;
+      input.value = detail.version;
+      var seen = input.form && input.form.querySelector('input[name="seen"]');
+      if (seen) seen.value = detail.seen;
+    });
+  });
+
   // A plain (non-htmx) post that failed re-renders the page with its dialog marked to reopen.
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll(".modal[data-hl-modal-open]").forEach(function (modal) {
