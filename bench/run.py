@@ -277,7 +277,9 @@ def check(document: dict, thresholds: dict) -> list[str]:
 def save(document: dict, directory: Path = RESULTS_DIR) -> Path:
     meta = document["meta"]
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{meta['date'][:10]}-{meta['database']}-{meta['tickets']}.json"
+    # Named after the size generated: the write cases add a few hundred tickets per run.
+    size = round(meta["tickets"], -3) if meta["tickets"] >= 10_000 else meta["tickets"]
+    path = directory / f"{meta['date'][:10]}-{meta['database']}-{size}.json"
     path.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
     return path
 

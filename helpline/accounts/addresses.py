@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from helpline.core.errors import ValidationFailed
+from helpline.core.reference import changed as reference_changed
 
 from .models import User
 
@@ -128,4 +129,6 @@ def address_make_primary(*, user: User, email: str) -> EmailAddress:
         address.primary = True
         address.save(update_fields=["primary"])
         User.objects.filter(pk=user.pk).update(email=address.email)
+        if user.is_agent_side:
+            reference_changed()  # staff lists show addresses; a queryset update sends no signal
     return address

@@ -10,8 +10,9 @@ class AccountsConfig(AppConfig):
 
         from helpline.core.lookups import LowerExact
 
-        from . import mfa, signals, sso
+        from . import mfa, reference, signals, sso
 
+        reference.connect()
         # Answered from accounts_emailaddress_email_unique, on lower(email) (migration 0003).
         EmailAddress._meta.get_field("email").register_lookup(LowerExact)
 

@@ -17,7 +17,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from helpline.accounts.models import Department, User
+from helpline.accounts.reference import departments_all
 from helpline.core import clock
+from helpline.core.reference import remembered
 from helpline.tickets.access import (
     departments_with,
     organisations_visible,
@@ -32,6 +34,7 @@ from helpline.tickets.models import (
     StatusCategory,
     Ticket,
 )
+from helpline.tickets.reference import statuses_active
 
 from .permissions import staff_tickets
 
@@ -416,14 +419,27 @@ def board_choices(user) -> BoardChoices:
     Only what the user may use (`helpline.tickets.access`): staff of their departments, and the
     organisations and tags of the requests they can open, each chosen by a subquery.
     """
-    departments = list(Department.objects.filter(is_active=True).order_by("path"))
+    # Statuses, departments and colleagues are reference data: kept per process, read afresh
+    # after any change to them (helpline.core.reference).
+    departments = [d for d in departments_all() if d.is_active]
     return BoardChoices(
-        statuses=list(Status.objects.filter(is_active=True)),
+        statuses=statuses_active(),
         departments=departments,
         viewable=departments_viewable(user, departments),
         staff=list(
-            staff_visible(user).only(
-                "id", "first_name", "last_name", "email", "role", "is_active", "is_superuser"
+            remembered(
+                f"desk:staff-visible:{user.pk}",
+                lambda: list(
+                    staff_visible(user).only(
+                        "id",
+                        "first_name",
+                        "last_name",
+                        "email",
+                        "role",
+                        "is_active",
+                        "is_superuser",
+                    )
+                ),
             )
         ),
         organisations=list(organisations_visible(user).order_by("name").values_list("id", "name")),

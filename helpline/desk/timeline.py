@@ -9,9 +9,12 @@ from django.utils.translation import gettext as _
 
 from helpline.accounts.access import Access, access_for
 from helpline.accounts.models import Department, Role, User
+from helpline.accounts.reference import departments_all
+from helpline.core.reference import remembered
 from helpline.tickets.access import Action, staff_can
 from helpline.tickets.history import HistoryNames, ref_id
 from helpline.tickets.models import Entry, EntryKind, Status, StatusCategory, Ticket
+from helpline.tickets.reference import statuses_all
 
 from .permissions import staff_ticket_or_404
 
@@ -138,11 +141,18 @@ def staff_for_department(department: Department, *, include: int | None = None) 
     )
     if include is not None:
         condition |= Q(pk=include)
-    return list(
-        User.objects.filter(condition, is_active=True, role__in=Role.STAFF)
-        .distinct()
-        .order_by("first_name", "last_name", "email")
-    )
+
+    def load() -> list[User]:
+        return list(
+            User.objects.filter(condition, is_active=True, role__in=Role.STAFF)
+            .distinct()
+            .order_by("first_name", "last_name", "email")
+        )
+
+    if include is not None:
+        return load()
+    # Who can see a department changes rarely: reference data, kept per process.
+    return list(remembered(f"desk:staff-for-department:{department.pk}:{department.path}", load))
 
 
 def rights_for(user, ticket: Ticket, access: Access) -> Rights:
@@ -174,13 +184,18 @@ def ticket_page(user, pk: int, *, thread: bool = True, related: bool = True) -> 
     """
     ticket = staff_ticket_or_404(user, pk, queryset=ticket_queryset(thread=thread, related=related))
     access = access_for(user)
-    statuses = list(
-        Status.objects.filter(Q(is_active=True) | Q(pk=ticket.status_id)).order_by("order", "name")
-    )
-    departments = list(
-        Department.objects.filter(Q(is_active=True) | Q(pk=ticket.department_id)).order_by("path")
-    )
-    staff = staff_for_department(ticket.department, include=ticket.assignee_id)
+    statuses = [s for s in statuses_all() if s.is_active or s.pk == ticket.status_id]
+    departments = [d for d in departments_all() if d.is_active or d.pk == ticket.department_id]
+    staff = staff_for_department(ticket.department)
+    assignee = ticket.assignee
+    if (
+        assignee is not None
+        and assignee.is_active
+        and assignee.role in Role.STAFF
+        and all(u.pk != assignee.pk for u in staff)
+    ):
+        # Responsible but unable to see the department (moved since): still offered.
+        staff = sorted([*staff, assignee], key=lambda u: (u.first_name, u.last_name, u.email))
     entries = list(ticket.entries.all()) if thread else []
     _lines_add(entries, ticket, statuses, departments, [*staff, *ticket.watchers.all()])
     return TicketPage(
