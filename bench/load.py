@@ -144,6 +144,8 @@ def scenarios(people: dict, clients: int, port: int) -> list[Scenario]:
         with lock:
             return next(counter)
 
+    topic = _topic()  # once: the client threads do HTTP only
+
     def portal(_n: int):
         session = Session(port)
         session.load_csrf("/requests/new/")
@@ -161,7 +163,7 @@ def scenarios(people: dict, clients: int, port: int) -> list[Scenario]:
                     "ticket_class": "incident",
                     "subject": f"Load submission {n}: the printer jams",
                     "description": "It stopped after lunch; the display says paper jam.",
-                    **_topic(),
+                    **topic,
                 },
             )
             return status
