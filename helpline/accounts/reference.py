@@ -2,6 +2,10 @@
 who can see each department. Kept per process, read afresh after any change to departments,
 memberships or staff."""
 
+from typing import Any
+
+from django.db.models import Model
+
 from helpline.core.reference import reference_models, remembered
 
 from .models import Department, DepartmentMembership, Role, User
@@ -31,9 +35,10 @@ def memberships_of(user_id: int) -> list[DepartmentMembership]:
     )
 
 
-def _staff_change(user: User, kwargs: dict) -> bool:
+def _staff_change(user: Model, kwargs: dict[str, Any]) -> bool:
     """Whether a saved or deleted person changes what reference data holds: staff (and who was
     staff until now), not a requester registering or anybody signing in."""
+    assert isinstance(user, User)
     fields = kwargs.get("update_fields")
     if fields is not None and set(fields) <= {"last_login", "password"}:
         return False

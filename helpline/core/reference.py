@@ -19,7 +19,7 @@ out a new list, the objects in it are shared).
 import threading
 import uuid
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
@@ -103,7 +103,7 @@ request_finished.connect(_request_ends, dispatch_uid="helpline.reference.ends")
 def reference_models(
     models_: Iterable[type[models.Model]],
     *,
-    when: Callable[[models.Model, dict], bool] | None = None,
+    when: Callable[[models.Model, dict[str, Any]], bool] | None = None,
 ) -> None:
     """Start a new generation whenever a row of one of `models_` is saved or deleted (and their
     many-to-many relations change); `when(instance, signal_kwargs)` may say a save does not

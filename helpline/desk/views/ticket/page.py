@@ -69,7 +69,7 @@ class LazyForm:
 
 
 def page_context(page: TicketPage, **extra) -> dict:
-    context = {
+    context: dict[str, object] = {
         "conflict": None,
         "page": page,
         "ticket": page.ticket,
