@@ -9,9 +9,11 @@ in between, or the post is a repeat, the answer is the page's fragments read afr
 
 import json
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from helpline.core.tests.threads import run_together
 from helpline.tickets import services
 from helpline.tickets.models import Entry, EntryKind, StatusCategory
 from helpline.tickets.tests.factories import status_of
@@ -162,3 +164,39 @@ def test_without_htmx_a_write_still_redirects_to_its_entry(client, dispatcher, t
     entry = Entry.objects.filter(ticket=ticket).latest("pk")
     assert response.status_code == 302
     assert response["Location"].endswith(f"/desk/tickets/{ticket.pk}/#entry-{entry.pk}")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_agents_replying_at_once_each_get_a_true_answer(dispatcher, supervisor, ticket):
+    """Both replies are written once; the one that went second was not alone, so it answers
+    with the page read afresh (showing the other reply), never with a version that skips it."""
+    from django.test import Client
+
+    clients = []
+    for user in (dispatcher, supervisor):
+        client = Client()
+        client.force_login(user)
+        clients.append((client, shown(client, ticket)))
+
+    def reply(client, data, body):
+        response = client.post(url("reply", ticket.pk), data | {"body": body}, **HTMX)
+        return response.status_code, response.content.decode(), response.get("HX-Trigger", "")
+
+    outcomes = run_together(
+        *(
+            lambda c=c, d=d, b=b: reply(c, d | {"status": ""}, b)
+            for (c, d), b in zip(clients, ("Dana's answer", "Sue's answer"), strict=True)
+        ),
+        hold_locks=0.2,
+    )
+
+    assert all(o.error is None for o in outcomes), [o.error for o in outcomes]
+    answers = [o.value for o in outcomes]
+    assert all(status == 200 for status, _html, _trigger in answers)
+    assert Entry.objects.filter(ticket=ticket, body__endswith="'s answer").count() == 2
+    small = [a for a in answers if "hl-ticket-version" in a[2]]
+    assert len(small) <= 1
+    for _status, html, trigger in answers:
+        if "hl-ticket-version" not in trigger:
+            # the whole page, with both replies
+            assert "Dana&#x27;s answer" in html and "Sue&#x27;s answer" in html
