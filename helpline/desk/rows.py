@@ -87,7 +87,7 @@ class Ages:
             return None
         local = timezone.localtime(value)
         exact = date_format(local, "DATETIME_FORMAT")
-        return Stamp(iso=local.isoformat(), exact=exact, text=self.short(value))
+        return Stamp(iso=local.isoformat(timespec="seconds"), exact=exact, text=self.short(value))
 
     def short(self, value: datetime | None) -> str:
         """ "just now", "3 min", "5 h", "4 d", then a date."""
