@@ -15,7 +15,6 @@ from helpline.tickets import services
 from helpline.tickets.models import EntryKind, StatusCategory, Tag
 from helpline.tickets.tests.factories import EntryFactory, TicketFactory
 
-
 BOARD = reverse("desk:board")
 
 
