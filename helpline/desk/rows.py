@@ -1,9 +1,9 @@
-"""What each board row shows, worked out in Python once per page.
+"""What each board row shows, worked out in Python once per page (`Row`).
 
 A board page has 50 rows; translating and formatting per row in the template (a `{% translate %}`
 and a few `get_FOO_display` calls each, a URL reversed per row) made gettext and template nodes
 most of a board page's time. Here every label is translated once per page and every row gets
-plain attributes the row template only prints.
+plain values the row template only prints.
 """
 
 from dataclasses import dataclass
@@ -27,20 +27,20 @@ from helpline.tickets.models import (
 
 # Where "requester replied" is news: the request was already being worked or waited on.
 TURN_CATEGORIES = (StatusCategory.OPEN, StatusCategory.PENDING, StatusCategory.ON_HOLD)
-CHANNEL_ICONS = {
+CHANNEL_ICONS: dict[str, str] = {
     Channel.EMAIL: "bi-envelope",
     Channel.PHONE: "bi-telephone",
     Channel.WIDGET: "bi-window",
     Channel.API: "bi-code-slash",
     Channel.STAFF: "bi-person-badge",
 }
-PRIORITY_ICONS = {
+PRIORITY_ICONS: dict[int, str] = {
     Priority.CRITICAL: "bi-exclamation-octagon-fill",
     Priority.HIGH: "bi-arrow-up",
     Priority.NORMAL: "bi-dash",
 }
 # Status and priority never by colour alone: each category has its own icon too.
-STATUS_ICONS = {
+STATUS_ICONS: dict[str, str] = {
     StatusCategory.NEW: "bi-stars",
     StatusCategory.OPEN: "bi-circle",
     StatusCategory.PENDING: "bi-hourglass-split",
@@ -106,40 +106,66 @@ class Ages:
         return date_filter(local, "j M" if local.year == self.year else "j M Y")
 
 
-def board_rows(tickets: list[Ticket], *, trash: bool = False) -> list[Ticket]:
-    """Give each ticket of a board page the display attributes of its row (`row_*`)."""
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One board row: the ticket, and what the row template prints about it."""
+
+    ticket: Ticket
+    url: str
+    select: str  # the tick box's label
+    status: str
+    status_icon: str
+    ticket_class: str
+    channel: str
+    channel_icon: str
+    priority: str
+    priority_icon: str
+    line: str
+    when: Stamp | None  # last activity (in the trash: when it was deleted)
+    waited: Stamp | None  # since the last thing the requester could see
+    requester_turn: bool  # the requester wrote last: the desk's turn to answer
+    activity_differs: bool  # worth a second line under the waited time
+
+
+def board_rows(tickets: list[Ticket], *, trash: bool = False) -> list[Row]:
+    """The rows of a board page: every label translated once, whatever the number of rows."""
     if not tickets:
-        return tickets
+        return []
     ages = Ages.current()
-    classes = dict(TicketClass.choices)
-    channels = dict(Channel.choices)
-    priorities = dict(Priority.choices)
+    # str(): the lazy labels translated here, once, not once per row in the template.
+    classes = {str(k): str(v) for k, v in TicketClass.choices}
+    channels = {str(k): str(v) for k, v in Channel.choices}
+    priorities = {int(k): str(v) for k, v in Priority.choices}
     url = reverse("desk:ticket", args=[0]).removesuffix("0/")
     line_format = _("L%(line)s")
     select_format = _("Select %(ref)s")
     statuses: dict[int, str] = {}
+    rows = []
     for t in tickets:
-        t.row_url = f"{url}{t.pk}/"
-        t.row_select = select_format % {"ref": t.reference}
         if t.status_id not in statuses:
             statuses[t.status_id] = t.status.label
-        t.row_status = statuses[t.status_id]
-        t.row_class = classes.get(t.ticket_class, t.ticket_class)
-        t.row_channel = channels.get(t.channel, t.channel)
-        t.row_channel_icon = CHANNEL_ICONS.get(t.channel, "bi-globe2")
-        t.row_priority = priorities.get(t.priority, "")
-        t.row_priority_icon = PRIORITY_ICONS.get(t.priority, "bi-arrow-down")
-        t.row_status_icon = STATUS_ICONS.get(t.status_category, "bi-circle")
-        t.row_line = line_format % {"line": t.line}
-        when = t.deleted_at if trash else t.last_activity_at
-        t.row_when = ages.stamp(when)
-        # How long the request has waited: since the last thing its requester could see.
-        t.row_waited = ages.stamp(t.last_public_activity_at)
-        # The requester spoke last on an open request: the desk's turn to answer.
-        # (A new request is the desk's turn by its status already.)
-        t.row_requester_turn = (
-            getattr(t, "last_public_role", None) == Role.REQUESTER
-            and t.status_category in TURN_CATEGORIES
+        when = ages.stamp(t.deleted_at if trash else t.last_activity_at)
+        waited = ages.stamp(t.last_public_activity_at)
+        rows.append(
+            Row(
+                ticket=t,
+                url=f"{url}{t.pk}/",
+                select=select_format % {"ref": t.reference},
+                status=statuses[t.status_id],
+                status_icon=STATUS_ICONS.get(t.status_category, "bi-circle"),
+                ticket_class=classes.get(t.ticket_class, t.ticket_class),
+                channel=channels.get(t.channel, t.channel),
+                channel_icon=CHANNEL_ICONS.get(t.channel, "bi-globe2"),
+                priority=priorities.get(t.priority, ""),
+                priority_icon=PRIORITY_ICONS.get(t.priority, "bi-arrow-down"),
+                line=line_format % {"line": t.line},
+                when=when,
+                waited=waited,
+                # A new request is the desk's turn by its status already.
+                requester_turn=getattr(t, "last_public_role", None) == Role.REQUESTER
+                and t.status_category in TURN_CATEGORIES,
+                activity_differs=trash
+                or (when is not None and waited is not None and when.text != waited.text),
+            )
         )
-        t.row_activity_differs = trash or t.row_when.text != t.row_waited.text
-    return tickets
+    return rows

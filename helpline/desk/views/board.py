@@ -101,7 +101,6 @@ def board(request):
         after=form.value("after") or "",
         before=form.value("before") or "",
     )
-    board_rows(page.tickets, trash=view_key == "trash")
     query = _board_query(request.GET)
     query["view"] = view_key
     board_path = reverse("desk:board")
@@ -114,6 +113,7 @@ def board(request):
         "form": form,
         "chips": chips,
         "page": page,
+        "rows": board_rows(page.tickets, trash=view_key == "trash"),
         "view": BOARD_VIEWS[view_key],
         "filters": filters,
         "empty_message": EMPTY[view_key],
