@@ -1,8 +1,8 @@
 """Typeahead look-ups of the board's filter bar: a few matches among what the agent may see.
 
-Organisations, requesters, tags and staff grow with the desk (5,000 organisations made the
-board's filter select alone weigh 300 KB), so the filter bar never lists them: it asks these
-look-ups as the agent types. Every look-up starts from the access rules in
+Organisations, requesters, tags and staff grow with the desk (a select of 5,000 organisations
+outweighed the rest of the board), so the filter bar never lists them: it asks these look-ups as
+the agent types. Every look-up starts from the access rules in
 `helpline.tickets.access`, so a name the agent may not see never appears, and a value in the
 URL that names something they may not see is ignored rather than shown.
 """
