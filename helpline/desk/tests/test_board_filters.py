@@ -8,7 +8,12 @@ import pytest
 from django.urls import reverse
 
 from helpline.accounts.models import Role
-from helpline.accounts.tests.factories import MembershipFactory, StaffFactory, UserFactory
+from helpline.accounts.tests.factories import (
+    MembershipFactory,
+    OrganisationFactory,
+    StaffFactory,
+    UserFactory,
+)
 from helpline.core import clock
 from helpline.core.models import SiteSettings
 from helpline.tickets import services
@@ -230,3 +235,21 @@ def test_a_row_shows_how_long_the_request_has_waited(client, dispatcher, support
 def test_staff_roles_count_as_the_desk(db):
     # The marker compares with the requester role only: every staff role answers for the desk.
     assert Role.REQUESTER not in Role.STAFF
+
+
+@pytest.mark.parametrize("kind", ["organisation", "requester", "tag", "responsible"])
+def test_a_lookup_is_one_query_whatever_it_finds(
+    client, private_cache, django_assert_num_queries, supervisor, kind
+):
+    for i in range(12):
+        UserFactory(first_name=f"Ann {i}")
+        Tag.objects.create(name=f"ann-{i}")
+        StaffFactory(first_name=f"Ann staff {i}")
+        OrganisationFactory(name=f"Ann {i} AS")
+    SiteSettings.current()
+    client.force_login(supervisor)
+    # 1 session, 2 user, 3 the site settings (sign-in rules), 4 the matches (a supervisor's
+    # access needs no query).
+    with django_assert_num_queries(4):
+        html = lookup(client, kind, "ann")
+    assert html.count('role="option"') == 10

@@ -3,8 +3,9 @@ behalf and the requester look-up that goes with them."""
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import Http404, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
@@ -346,4 +347,5 @@ def lookup(request, kind: str):
         raise Http404
     text = request.GET.get("q", "")
     context = {"kind": kind, "options": lookup_options(request.user, kind, text), "q": text}
-    return _with_vary(render(request, "desk/_lookup.html", context))
+    # Without the page's context processors: a typeahead answer needs nothing but its options.
+    return _with_vary(HttpResponse(render_to_string("desk/_lookup.html", context)))
