@@ -338,7 +338,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     if not args.no_save:
         RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-        size = round(meta["tickets"], -3) if meta["tickets"] >= 10_000 else meta["tickets"]
+        size = (
+            int(float(f"{meta['tickets']:.2g}")) if meta["tickets"] >= 10_000 else meta["tickets"]
+        )
         path = RESULTS_DIR / f"{meta['date'][:10]}-serve-{meta['database']}-{size}.json"
         path.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
         print(f"written to {path}")

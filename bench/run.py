@@ -277,8 +277,8 @@ def check(document: dict, thresholds: dict) -> list[str]:
 def save(document: dict, directory: Path = RESULTS_DIR) -> Path:
     meta = document["meta"]
     directory.mkdir(parents=True, exist_ok=True)
-    # Named after the size generated: the write cases add a few hundred tickets per run.
-    size = round(meta["tickets"], -3) if meta["tickets"] >= 10_000 else meta["tickets"]
+    # Named after the size generated (two figures): the write cases add tickets on every run.
+    size = int(float(f"{meta['tickets']:.2g}")) if meta["tickets"] >= 10_000 else meta["tickets"]
     path = directory / f"{meta['date'][:10]}-{meta['database']}-{size}.json"
     path.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
     return path
