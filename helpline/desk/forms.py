@@ -6,7 +6,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from helpline.accounts.models import Organisation, Role, User
+from helpline.accounts.models import Department, Organisation, Role, User
 from helpline.core.submissions import SubmissionKeyField
 from helpline.tickets.access import (
     may_register_requesters,
@@ -372,3 +372,24 @@ class NewRequestForm(forms.Form):
         if "department" in data:
             data["department"] = self.departments.get(data["department"])
         return data
+
+
+class SavedViewForm(forms.Form):
+    """A saved view's name and with whom it is shared; `query` is the board's query string."""
+
+    field_style = "plain"
+
+    name = forms.CharField(label=_("Name"), max_length=60)
+    department = forms.ModelChoiceField(
+        label=_("Shared with"),
+        queryset=Department.objects.none(),
+        required=False,
+        empty_label=_("Only me"),
+    )
+    query = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
+
+    def __init__(self, *args, share_targets, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].queryset = share_targets
+        self.fields["name"].widget.attrs.update({"class": "form-control form-control-sm"})
+        self.fields["department"].widget.attrs.update({"class": "form-select form-select-sm"})

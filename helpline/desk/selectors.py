@@ -364,6 +364,10 @@ def view_counts_forget(user) -> None:
     """Drop the cached counts after `user` changed tickets, so their badges follow at once."""
     cache.delete(f"desk:view-counts:v1:{user.pk}")
     user.__dict__.pop("_helpline_view_counts", None)
+    # Saved views' counts are cached beside these (helpline.desk.saved, which imports this).
+    from .saved import saved_sidebar_forget
+
+    saved_sidebar_forget(user)
 
 
 def count_display(count: int | None) -> str:

@@ -159,3 +159,66 @@
     });
   });
 })();
+
+// ---- Live board (desk/_live.html) and saved views (desk/_sidebar.html) ----
+// The board polls #board-live with the ETag of what it last saw; 304 means nothing changed and
+// nothing is swapped. Rows the answer names as changed since the page opened are marked.
+(function () {
+  "use strict";
+
+  function liveState() {
+    return document.querySelector("#board-live [data-hl-live-state]");
+  }
+
+  function markChanged() {
+    var state = liveState();
+    if (!state) return;
+    var label = state.getAttribute("data-hl-changed-label") || "";
+    (state.getAttribute("data-hl-changed") || "").split(" ").forEach(function (id) {
+      if (!id) return;
+      var row = document.getElementById("ticket-row-" + id);
+      if (!row || row.classList.contains("hl-row-changed")) return;
+      row.classList.add("hl-row-changed");
+      var badge = document.createElement("span");
+      badge.className = "badge hl-changed-badge";
+      badge.textContent = label;
+      var link = row.querySelector("a[data-hl-open]");
+      if (link && link.parentNode) link.parentNode.insertBefore(badge, link.nextSibling);
+      else row.appendChild(badge);
+    });
+  }
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.elt.id !== "board-live") return;
+    var state = liveState();
+    var etag = state && state.getAttribute("data-hl-etag");
+    if (etag) event.detail.headers["If-None-Match"] = etag;
+  });
+
+  // A background tab does not poll; it catches up on its first poll once shown again.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.elt.id === "board-live" && document.hidden) event.preventDefault();
+  });
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.elt.id === "board-live" && event.detail.xhr.status === 304) {
+      event.detail.shouldSwap = false;
+    }
+  });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (event.detail.elt.id === "board-live" || event.detail.elt.id === "ticket-list") markChanged();
+  });
+  document.addEventListener("DOMContentLoaded", markChanged);
+
+  // "Save this view" saves what the board shows now: filters apply without reloading the page
+  // (the address bar follows them), so the query is read from the address bar when sent.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute("data-hl-save-view")) return;
+    var field = form.querySelector("[data-hl-saved-query]");
+    if (field && document.getElementById("ticket-list")) {
+      field.value = window.location.search.replace(/^\?/, "");
+    }
+  });
+})();

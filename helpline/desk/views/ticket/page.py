@@ -102,7 +102,10 @@ def changed(request, pk: int, message: str, *, anchor: str = "", **extra) -> Htt
     # counts' short cache time.
     view_counts_forget(request.user)
     if request.htmx:
-        response = fragments(request, ticket_page(request.user, pk), EVERYTHING, **extra)
+        # The sidebar comes along out of band: its counts (and saved views') show the change.
+        response = fragments(
+            request, ticket_page(request.user, pk), EVERYTHING, sidebar_oob=True, **extra
+        )
         response["HX-Trigger"] = "hl-close-modals"
         return response
     return redirect(reverse("desk:ticket", args=[pk]) + anchor)
