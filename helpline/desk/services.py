@@ -163,7 +163,10 @@ def saved_view_move(*, view: SavedView, actor: User, offset: int) -> list[int]:
         raise PermissionDenied(_("This view is not in your sidebar."))
     old = ids.index(view.pk)
     new = max(0, min(len(ids) - 1, old + offset))
-    if new == old and order.view_ids == ids:
+    if new == old:  # already there: only remember the order as shown, nothing moved
+        if order.view_ids != ids:
+            order.view_ids = ids
+            order.save(update_fields=["view_ids"])
         return ids
     ids.insert(new, ids.pop(old))
     order.view_ids = ids
