@@ -1,7 +1,7 @@
 """Reads for saved views: which an agent sees, in their order, with capped counts (cached)."""
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,7 +134,7 @@ def share_targets(user: User) -> QuerySet[Department]:
     return departments if allowed is None else departments.filter(pk__in=allowed)
 
 
-def in_sidebar_order(views: list[SavedView], order: list[int]) -> list[SavedView]:
+def in_sidebar_order(views: Sequence[SavedView], order: list[int]) -> list[SavedView]:
     """`views` as the agent ordered them; those they never placed follow, oldest first."""
     position = {pk: i for i, pk in enumerate(order) if isinstance(pk, int)}
     return sorted(views, key=lambda v: (position.get(v.pk, len(position)), v.created_at, v.pk))

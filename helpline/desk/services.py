@@ -66,9 +66,10 @@ def _saved(view: SavedView, name: str) -> SavedView:
 
 
 def _taken(actor: User, name: str, exclude: int | None = None) -> bool:
-    return (
-        SavedView.objects.filter(owner_id=actor.pk, name__iexact=name).exclude(pk=exclude).exists()
-    )
+    same = SavedView.objects.filter(owner_id=actor.pk, name__iexact=name)
+    if exclude is not None:
+        same = same.exclude(pk=exclude)
+    return same.exists()
 
 
 @transaction.atomic

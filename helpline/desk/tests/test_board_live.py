@@ -34,16 +34,20 @@ def earlier(**kwargs):
     return TicketFactory(last_activity_at=timezone.now() - timedelta(minutes=5), **kwargs)
 
 
+def found(pattern: str, html: str) -> str:
+    match = re.search(pattern, html)
+    assert match is not None, pattern
+    return unescape(match.group(1))
+
+
 def poller(html: str) -> tuple[str, str]:
     """The poll URL and the ETag a board page starts from."""
-    url = unescape(re.search(r'id="board-live"[^>]*hx-get="([^"]+)"', html).group(1))
-    etag = unescape(re.search(r'data-hl-etag="([^"]*)"', html).group(1))
-    return url, etag
+    url = found(r'id="board-live"[^>]*hx-get="([^"]+)"', html)
+    return url, found(r'data-hl-etag="([^"]*)"', html)
 
 
 def changed_ids(html: str) -> set[int]:
-    raw = re.search(r'data-hl-changed="([^"]*)"', html).group(1)
-    return {int(x) for x in raw.split()}
+    return {int(x) for x in found(r'data-hl-changed="([^"]*)"', html).split()}
 
 
 def test_nothing_changed_is_a_304_then_a_colleagues_change_is_named(client, dispatcher, support):
