@@ -375,21 +375,29 @@ class NewRequestForm(forms.Form):
 
 
 class SavedViewForm(forms.Form):
-    """A saved view's name and with whom it is shared; `query` is the board's query string."""
+    """A saved view's name and with whom it is shared; `query` is the board's query string.
+
+    `targets` are the departments the agent may share with, read once for all the forms of a
+    page (a queryset would be read again by every form's select).
+    """
 
     field_style = "plain"
 
     name = forms.CharField(label=_("Name"), max_length=60)
-    department = forms.ModelChoiceField(
-        label=_("Shared with"),
-        queryset=Department.objects.none(),
-        required=False,
-        empty_label=_("Only me"),
+    department = forms.TypedChoiceField(
+        label=_("Shared with"), required=False, coerce=int, empty_value=None
     )
     query = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
 
-    def __init__(self, *args, share_targets, **kwargs):
+    def __init__(self, *args, targets: list[Department], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["department"].queryset = share_targets
+        self.targets = {d.pk: d for d in targets}
+        self.fields["department"].choices = [("", _("Only me"))] + [
+            (str(d.pk), d.name) for d in targets
+        ]
         self.fields["name"].widget.attrs.update({"class": "form-control form-control-sm"})
         self.fields["department"].widget.attrs.update({"class": "form-select form-select-sm"})
+
+    def clean_department(self) -> Department | None:
+        value = self.cleaned_data.get("department")
+        return self.targets.get(value) if value is not None else None

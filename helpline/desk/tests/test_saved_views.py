@@ -344,3 +344,20 @@ def test_a_ticket_action_refreshes_the_sidebar_out_of_band(
     # The built-in "My open" and the saved view on it both count the request just taken.
     assert '<span class="badge rounded-pill text-bg-primary">1</span>' in sidebar
     assert "data-hl-count>1</span>" in sidebar.split("Mine open")[1][:200]
+
+
+@pytest.mark.parametrize("views", [1, 10])
+def test_manage_page_queries_do_not_grow_with_views(
+    client, locmem_cache, django_assert_num_queries, dispatcher, colleague, support, views
+):
+    for n in range(views):
+        save(dispatcher, f"Mine {n}", department=support)
+        save(colleague, f"Theirs {n}", department=support)
+    SiteSettings.current()
+    client.force_login(dispatcher)
+    client.get(MANAGE)  # warms the sidebar
+    # 1 session, 2 user, 3-4 access, 5 site settings, 6 the views (owner, department and the
+    # agent's order joined), 7 the departments they may share with (once for every form).
+    with django_assert_num_queries(7):
+        response = client.get(MANAGE)
+    assert response.content.decode().count('name="name"') == views

@@ -18,12 +18,12 @@ from ..saved import saved_views_ordered, saved_views_visible, share_targets
 from ..selectors import desk_context
 
 
-def _form(user, data=None, view: SavedView | None = None) -> SavedViewForm:
+def _form(user, data=None, view: SavedView | None = None, targets=None) -> SavedViewForm:
     initial = {"name": view.name, "department": view.department_id} if view else None
     return SavedViewForm(
         data,
         initial=initial,
-        share_targets=share_targets(user),
+        targets=targets if targets is not None else list(share_targets(user)),
         auto_id=f"view-{view.pk}-%s" if view else "new-view-%s",
     )
 
@@ -33,11 +33,13 @@ def _manage_page(request, *, status: int = 200, bound: SavedViewForm | None = No
     view `pk` (or the new view's form) when it came back with errors."""
     user = request.user
     views = saved_views_ordered(user)
+    targets = list(share_targets(user))
     rows = []
     for view in views:
         form = None
         if view.owner_id == user.pk:
-            form = bound if bound is not None and pk == view.pk else _form(user, view=view)
+            form = bound if bound is not None and pk == view.pk else None
+            form = form or _form(user, view=view, targets=targets)
         rows.append((view, form))
     context = {
         "rows": rows,

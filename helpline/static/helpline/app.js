@@ -222,3 +222,46 @@
     }
   });
 })();
+
+// The saved view the board shows is marked in the sidebar; filters change without a reload, so
+// the mark follows the address bar (the same rules as helpline/desk/saved.py query_normalised).
+(function () {
+  "use strict";
+
+  var KEPT = ["view", "status", "ticket_class", "priority", "department", "responsible",
+    "channel", "organisation", "tag", "q", "sort", "dir"];
+
+  function normalised(search) {
+    var params = new URLSearchParams(search);
+    var out = {};
+    KEPT.forEach(function (key) {
+      var values = params.getAll(key);
+      var value = values.length ? values[values.length - 1].trim() : "";
+      if (value) out[key] = value;
+    });
+    out.view = out.view || "open";
+    if (out.sort === (out.view === "trash" ? "deleted" : "activity")) delete out.sort;
+    if (out.dir !== "asc") delete out.dir;
+    return Object.keys(out).sort().map(function (k) { return k + "=" + out[k]; }).join("&");
+  }
+
+  function markCurrentSavedView() {
+    if (!document.getElementById("ticket-list")) return;
+    var here = normalised(window.location.search);
+    var current = null;
+    document.querySelectorAll("a[data-hl-saved-view]").forEach(function (link) {
+      var same = !current && normalised(new URL(link.href).search) === here;
+      if (same) current = link;
+      link.classList.toggle("active", same);
+      if (same) link.setAttribute("aria-current", "page"); else link.removeAttribute("aria-current");
+    });
+    document.querySelectorAll("a[data-hl-view]").forEach(function (link) {
+      var builtin = !current && link.getAttribute("data-hl-view") === new URLSearchParams(here).get("view");
+      link.classList.toggle("active", builtin);
+      if (builtin) link.setAttribute("aria-current", "page"); else link.removeAttribute("aria-current");
+    });
+  }
+
+  document.addEventListener("htmx:pushedIntoHistory", markCurrentSavedView);
+  document.addEventListener("htmx:historyRestore", markCurrentSavedView);
+})();
