@@ -41,6 +41,11 @@ def test_save_share_and_a_colleague_sees_it_with_its_count(
     assert view.query == {"view": "open", "priority": str(Priority.CRITICAL)}
     assert view.department == support
     screenshot(desk, "21-desk-saved-view")
+    # Another filter is another board: the mark leaves the view, and comes back with the filter
+    board.filter_by("Priority", "Low")
+    expect(sidebar.link("Critical in Support")).not_to_have_attribute("aria-current", "page")
+    board.filter_by("Priority", "Critical")
+    expect(sidebar.link("Critical in Support")).to_have_attribute("aria-current", "page")
 
     # When a colleague of Support opens the desk
     other = open_as(colleague)
