@@ -101,11 +101,10 @@ def changed(request, pk: int, message: str, *, anchor: str = "", **extra) -> Htt
     # The actor's own sidebar counts must show their change at once; others' catch up within the
     # counts' short cache time.
     view_counts_forget(request.user)
+    # ... and an htmx answer carries the sidebar out of band, recounted (saved views too).
+    extra["sidebar_oob"] = True
     if request.htmx:
-        # The sidebar comes along out of band: its counts (and saved views') show the change.
-        response = fragments(
-            request, ticket_page(request.user, pk), EVERYTHING, sidebar_oob=True, **extra
-        )
+        response = fragments(request, ticket_page(request.user, pk), EVERYTHING, **extra)
         response["HX-Trigger"] = "hl-close-modals"
         return response
     return redirect(reverse("desk:ticket", args=[pk]) + anchor)
