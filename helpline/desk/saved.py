@@ -18,6 +18,8 @@ from .selectors import (
     BOARD_VIEWS,
     COUNT_CACHE_SECONDS,
     DEFAULT_VIEW,
+    SAVED_GENERATION_KEY,
+    SAVED_SIDEBAR_KEY,
     SORTS,
     BoardFilters,
     _capped_counts,
@@ -45,11 +47,11 @@ SAVED_PARAMS = (
 VALUE_MAX = 200
 # Bumped after any saved view changes (anyone's, in any process): every cached sidebar built
 # before it is rebuilt on its next read, so a view shared a moment ago shows on the next page.
-GENERATION_KEY = "desk:saved-views:generation"
+GENERATION_KEY = SAVED_GENERATION_KEY
 
 
 def sidebar_cache_key(user_pk: int) -> str:
-    return f"desk:saved-views:v1:{user_pk}"
+    return SAVED_SIDEBAR_KEY % user_pk
 
 
 def query_normalised(raw: Mapping[str, Any]) -> dict[str, str]:
@@ -212,7 +214,7 @@ def saved_sidebar(user: User) -> SavedSidebar:
 
     Cached per agent for as long as the other sidebar counts (half a minute), and rebuilt as
     soon as any saved view changes anywhere (the generation key). A warm page reads both keys
-    in one cache round trip; a cold one asks the database two small questions.
+    in the built-in counts' cache round trip; a cold one asks the database two small questions.
     """
     if not (user.is_authenticated and user.is_agent_side):
         return SavedSidebar()
@@ -220,7 +222,10 @@ def saved_sidebar(user: User) -> SavedSidebar:
     if memo is not None:
         return memo
     key = sidebar_cache_key(user.pk)
-    found = cache.get_many([key, GENERATION_KEY])
+    # Read with the built-in counts when they were read first (every desk page's sidebar).
+    found = getattr(user, "_helpline_saved_prefetched", None)
+    if found is None:
+        found = cache.get_many([key, GENERATION_KEY])
     generation = found.get(GENERATION_KEY)
     cached = found.get(key)
     if isinstance(cached, tuple) and len(cached) == 2 and cached[0] == generation:
@@ -236,6 +241,7 @@ def saved_sidebar_forget(user: User) -> None:
     """Drop `user`'s cached saved views and counts (after their own change to tickets)."""
     cache.delete(sidebar_cache_key(user.pk))
     user.__dict__.pop("_helpline_saved_sidebar", None)
+    user.__dict__.pop("_helpline_saved_prefetched", None)
 
 
 def saved_views_changed() -> None:

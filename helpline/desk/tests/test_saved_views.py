@@ -361,3 +361,27 @@ def test_manage_page_queries_do_not_grow_with_views(
     with django_assert_num_queries(7):
         response = client.get(MANAGE)
     assert response.content.decode().count('name="name"') == views
+
+
+def test_saved_views_add_no_query_to_a_warm_page_on_the_database_cache(
+    client, django_capture_on_commit_callbacks, dispatcher, support
+):
+    # The installation's own cache (a database table): one read serves all the sidebar's counts.
+    TicketFactory(department=support)
+    SiteSettings.current()
+    client.force_login(dispatcher)
+
+    def warm_queries() -> list[str]:
+        client.get(reverse("desk:new"))
+        with CaptureQueriesContext(connection) as queries:
+            client.get(reverse("desk:new"))
+        return [q["sql"] for q in queries]
+
+    without = warm_queries()
+    with django_capture_on_commit_callbacks(execute=True):
+        save(dispatcher, "Open", department=support)
+        save(dispatcher, "Pending", view="pending")
+    with_views = warm_queries()
+
+    assert len(with_views) == len(without)
+    assert sum("helpline_cache" in sql for sql in with_views) == 1
