@@ -201,9 +201,12 @@
   });
 
   document.addEventListener("htmx:beforeSwap", function (event) {
-    if (event.detail.elt.id === "board-live" && event.detail.xhr.status === 304) {
-      event.detail.shouldSwap = false;
-    }
+    if (event.detail.elt.id !== "board-live") return;
+    var xhr = event.detail.xhr;
+    // 304: nothing changed. An answer from elsewhere (the sign-in page, once the session has
+    // ended) is not a notice either.
+    var path = xhr.responseURL ? new URL(xhr.responseURL).pathname : "";
+    if (xhr.status === 304 || path.indexOf("/desk/live/") < 0) event.detail.shouldSwap = false;
   });
 
   document.addEventListener("htmx:afterSettle", function (event) {
