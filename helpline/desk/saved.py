@@ -142,11 +142,6 @@ def in_sidebar_order(views: Sequence[SavedView], order: list[int]) -> list[Saved
     return sorted(views, key=lambda v: (position.get(v.pk, len(position)), v.created_at, v.pk))
 
 
-def sidebar_order(user: User) -> list[int]:
-    ids = SidebarOrder.objects.filter(user_id=user.pk).values_list("view_ids", flat=True).first()
-    return list(ids) if isinstance(ids, list) else []
-
-
 @dataclass(frozen=True)
 class SidebarView:
     """One saved view as the sidebar shows it (plain values: it is cached)."""
