@@ -43,6 +43,10 @@ PAGE_SIZE = 50
 # most COUNT_CAP index entries per view however large the desk grows.
 COUNT_CAP = 1000
 COUNT_CACHE_SECONDS = 30
+# Saved views and their counts, cached per agent beside these counts, and the generation that
+# any saved view's change renews (helpline.desk.saved).
+SAVED_SIDEBAR_KEY = "desk:saved-views:v1:%s"
+SAVED_GENERATION_KEY = "desk:saved-views:generation"
 RECENT_DAYS = 7
 
 
@@ -369,7 +373,10 @@ def view_counts(user) -> dict[str, int]:
     if memo is not None:
         return memo
     key = f"desk:view-counts:v1:{user.pk}"
-    counts = cache.get(key)
+    # The saved views' entry and its generation come in the same round trip (saved.py).
+    found = cache.get_many([key, SAVED_SIDEBAR_KEY % user.pk, SAVED_GENERATION_KEY])
+    user._helpline_saved_prefetched = found
+    counts = found.get(key)
     if counts is None:
         counts = _capped_counts(
             {view.key: view_tickets(user, view.key) for view in visible_views(user) if view.counted}
@@ -383,6 +390,10 @@ def view_counts_forget(user) -> None:
     """Drop the cached counts after `user` changed tickets, so their badges follow at once."""
     cache.delete(f"desk:view-counts:v1:{user.pk}")
     user.__dict__.pop("_helpline_view_counts", None)
+    # Saved views' counts are cached beside these (helpline.desk.saved, which imports this).
+    from .saved import saved_sidebar_forget
+
+    saved_sidebar_forget(user)
 
 
 def count_display(count: int | None) -> str:

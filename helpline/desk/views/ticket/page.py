@@ -176,6 +176,8 @@ def changed(
     # The actor's own sidebar counts must show their change at once; others' catch up within the
     # counts' short cache time.
     view_counts_forget(request.user)
+    # ... and an htmx answer carries the sidebar out of band, recounted (saved views too).
+    extra["sidebar_oob"] = True
     if request.htmx and written is not None and written.alone:
         return written_fragments(request, written, **extra)
     if request.htmx:
