@@ -17,7 +17,7 @@ from helpline.core.tests.threads import run_together
 from helpline.desk import services
 from helpline.desk.models import SavedView, SidebarOrder
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 # Seconds each granted row lock is held, so the threads' transactions overlap.
 HOLD = 0.05
 
