@@ -41,6 +41,8 @@ def test_a_colleagues_change_is_marked_on_the_board_within_ten_seconds(
     expect(board.changed_row("Projector in room 4 flickers")).to_have_count(0)
     expect(board.live_notice).to_contain_text("1 request on this page changed")
     assert 200 in polls
+    # The answer refreshed the sidebar's counts and left its "Save this view" form in place
+    expect(desk.get_by_text("Save this view")).to_be_visible()
     screenshot(desk, "23-desk-live-board")
 
     # And the mark stays until the board is refreshed

@@ -114,6 +114,8 @@ def test_the_poll_refreshes_the_sidebar_out_of_band_when_counts_changed(
     assert answer.status_code == 304
     html = client.get(url).content.decode()  # no ETag: a full answer
     assert '<div id="desk-sidebar" hx-swap-oob="true">' in html
+    # The views and their counts only: the "Save this view" form (and what is typed in it) stays.
+    assert "data-hl-save-view" not in html
 
 
 @pytest.mark.parametrize("params", [{}, {"opened": "soon"}, {"opened": "9" * 20}])

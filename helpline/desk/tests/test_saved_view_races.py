@@ -17,6 +17,8 @@ from helpline.core.tests.threads import run_together
 from helpline.desk import services
 from helpline.desk.models import SavedView, SidebarOrder
 
+# Serialized rollback, like every threaded test: the flush at the end empties the tables and the
+# data the migrations seeded (statuses, the priority matrix) is loaded back for the next test.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 # Seconds each granted row lock is held, so the threads' transactions overlap.
 HOLD = 0.05
