@@ -60,12 +60,14 @@ class TicketPage:
     merged_from: list[Ticket] = field(default_factory=list)
     # Whether the request this one was merged into may be opened by the viewer.
     merged_into_visible: bool = False
+    # Entries up to this one are already on the page (an answer that appends only the new ones).
+    shown_up_to: int = 0
 
     @property
     def last_entry_id(self) -> int:
         """The newest thread entry shown: forms carry it, so a conflict can list what came
         after it (entry ids only grow)."""
-        return max((e.pk for e in self.entries), default=0)
+        return max((e.pk for e in self.entries), default=self.shown_up_to)
 
     @property
     def side_departments(self) -> list[Department]:

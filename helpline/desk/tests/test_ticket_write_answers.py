@@ -155,6 +155,20 @@ def test_a_status_change_answers_with_header_side_panel_and_its_history_line(
     assert json.loads(response["HX-Trigger"])["hl-ticket-version"]["version"] == ticket.version
 
 
+def test_a_side_panel_save_that_changes_nothing_keeps_the_newest_entry_shown(
+    client, dispatcher, ticket
+):
+    client.force_login(dispatcher)
+    html = client.get(url("ticket", ticket.pk)).content.decode()
+    newest = Entry.objects.filter(ticket=ticket).latest("pk")
+
+    response = client.post(url("fields", ticket.pk), _fields(ticket, html), **HTMX)
+
+    assert response.status_code == 200
+    assert json.loads(response["HX-Trigger"])["hl-ticket-version"]["seen"] == newest.pk
+    assert f'name="seen" value="{newest.pk}"' in response.content.decode()
+
+
 def test_without_htmx_a_write_still_redirects_to_its_entry(client, dispatcher, ticket):
     client.force_login(dispatcher)
     data = shown(client, ticket) | {"body": "Plain form post.", "status": ""}

@@ -124,6 +124,7 @@ def written_fragments(request, written: Written, **extra) -> HttpResponse:
         page.ticket.version = written.version
         parts = {"composer"}
     page.entries = entries_since(page, written.seen or 0)
+    page.shown_up_to = written.seen or 0
     context = page_context(page, oob=True, parts=parts, appended=True, **extra)
     response = HttpResponse(render_to_string(f"{TEMPLATE}#oob", context, request=request))
     response["HX-Trigger"] = json.dumps(
