@@ -289,6 +289,14 @@ EMAIL_HOST_USER = os.environ.get("HELPLINE_SMTP_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("HELPLINE_SMTP_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("HELPLINE_SMTP_STARTTLS")
 DEFAULT_FROM_EMAIL = os.environ.get("HELPLINE_FROM_EMAIL", "helpline@localhost")
+# Mailboxes (IMAP, POP3, per-mailbox SMTP): every network step times out; certificates are
+# checked against the system's CAs, or this bundle (a private CA).
+MAIL_TIMEOUT = int(os.environ.get("HELPLINE_MAIL_TIMEOUT", "30"))
+MAIL_TLS_CA_FILE = os.environ.get("HELPLINE_MAIL_CA_FILE") or None
+MAIL_POLL_BATCH = int(os.environ.get("HELPLINE_MAIL_POLL_BATCH", "200"))
+MAIL_POLL_PARALLEL = int(os.environ.get("HELPLINE_MAIL_POLL_PARALLEL", "4"))
+# Overrides of the OAuth2 endpoints per provider ("google", "microsoft"): tests and proxies.
+MAIL_OAUTH_ENDPOINTS: dict[str, dict[str, str]] = {}
 
 # --- health (/healthz) ------------------------------------------------------------------------
 HEALTH_CACHE_SECONDS = float(os.environ.get("HELPLINE_HEALTH_CACHE_SECONDS", "5"))
