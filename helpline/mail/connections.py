@@ -428,9 +428,11 @@ class MailboxSMTPBackend(SMTPBackend):
             return False
         opened = super().open()
         if self.mailbox.uses_oauth and self.connection is not None:
-            token = _access_token(self.mailbox)
-            blob = xoauth2(self.mailbox.smtp_username or self.mailbox.username, token)
             try:
+                token = _access_token(self.mailbox)
+                blob = xoauth2(self.mailbox.smtp_username or self.mailbox.username, token)
+                # smtplib takes "503 send EHLO first" for "already signed in": greet first.
+                self.connection.ehlo_or_helo_if_needed()
                 self.connection.auth("XOAUTH2", lambda challenge=None: blob)
             except Exception:
                 self.close()
