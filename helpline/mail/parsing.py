@@ -16,6 +16,8 @@ import email
 import email.message
 import email.policy
 import email.utils
+import hashlib
+import html as html_lib
 import quopri
 import re
 import unicodedata
@@ -686,6 +688,28 @@ def _smime_signed_content(data: bytes) -> bytes | None:
         return None
 
 
+_CID_SRC = re.compile(r'src="cid:([^"]*)"', re.IGNORECASE)
+CID_SHA256_PREFIX = "cid:sha256-"
+
+
+def _name_inline_images(html: str, attachments: list[ParsedAttachment]) -> str:
+    """`cid:` image sources name the content's SHA-256 instead (`cid:sha256-<hex>`): stored
+    attachments keep their content's SHA-256 and a server-chosen name, so the page finds the
+    image among the entry's own attachments without the original Content-ID."""
+    by_cid = {
+        a.content_id: hashlib.sha256(a.data).hexdigest()
+        for a in attachments
+        if a.content_id and a.data is not None
+    }
+
+    def replace(match: re.Match[str]) -> str:
+        cid = html_lib.unescape(match.group(1)).strip().strip("<>")
+        digest = by_cid.get(cid)
+        return f'src="{CID_SHA256_PREFIX}{digest}"' if digest else match.group(0)
+
+    return _CID_SRC.sub(replace, html)
+
+
 # --- the entry point ------------------------------------------------------------------------
 
 _HEADER_LINE = re.compile(rb"^[!-9;-~]+[ \t]*:")
@@ -757,6 +781,8 @@ def _parse(raw: bytes, max_attachment_bytes: int | None, headers_only: bool = Fa
 
     text = body.text
     html = sanitize_html(body.html) if body.html is not None else None
+    if html and "cid:" in html:
+        html = _name_inline_images(html, walk.attachments)
     if text is None:
         text = html_to_text(html) if html is not None else ""
     if len(text) >= MAX_BODY_CHARS:

@@ -15,6 +15,8 @@ from html.parser import HTMLParser
 
 import nh3
 
+from helpline.mail.quoting import QUOTE_CLASSES, QUOTE_IDS
+
 TAGS = {
     "a", "abbr", "acronym", "address", "b", "bdi", "bdo", "big", "blockquote", "br", "caption",
     "center", "cite", "code", "col", "colgroup", "dd", "del", "dfn", "div", "dl", "dt", "em",
@@ -26,10 +28,11 @@ TAGS = {
 DROP_WITH_CONTENT = {"script", "style", "title", "head", "template", "noscript", "object",
                      "embed", "applet", "iframe", "frame", "frameset", "svg", "math", "select",
                      "textarea", "button", "xml"}  # fmt: skip
-# No `class` or `id`: a sender's class could borrow the page's own (Bootstrap's `fixed-top`,
-# `stretched-link`) and an id could shadow the page's elements.
+# No `class` or `id` but the mail clients' quote markers (quoting.fold_html folds on them): a
+# sender's class could borrow the page's own (`fixed-top`) and an id could shadow its elements.
 ATTRIBUTES = {
     "*": {"style", "title", "dir", "lang", "align", "valign"},
+    "div": {"id"},
     "a": {"href", "name"},
     "img": {"src", "alt", "width", "height", "border", "hspace", "vspace"},
     "font": {"color", "face", "size"},
@@ -65,7 +68,12 @@ _SAFE_DATA_IMAGE = re.compile(r"^data:image/(png|gif|jpe?g|webp|bmp);base64,[a-z
 _STYLE_DANGER = re.compile(r"url\s*\(|expression|javascript|\\|/\*|@import|behavior|-moz-binding")
 
 
+CLASSES = {tag: set(QUOTE_CLASSES) for tag in ("div", "blockquote", "span", "table")}
+
+
 def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+    if attribute == "id":
+        return value if value in QUOTE_IDS else None
     if attribute in {"href", "src", "cite"}:
         stripped = value.strip()
         if stripped.lower().startswith("data:"):
@@ -90,6 +98,7 @@ def sanitize_html(html: str) -> str:
         attribute_filter=_attribute_filter,
         url_schemes=URL_SCHEMES,
         filter_style_properties=STYLE_PROPERTIES,
+        allowed_classes=CLASSES,
         link_rel="noopener noreferrer nofollow",
         set_tag_attribute_values={"a": {"target": "_blank"}},
         strip_comments=True,
@@ -125,6 +134,7 @@ def render_mail_html(
         attribute_filter=rewrite,
         url_schemes=URL_SCHEMES,
         filter_style_properties=STYLE_PROPERTIES,
+        allowed_classes=CLASSES,
         link_rel="noopener noreferrer nofollow",
         set_tag_attribute_values={"a": {"target": "_blank"}},
     )
