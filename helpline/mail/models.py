@@ -240,11 +240,22 @@ class MailMessage(models.Model):
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True, db_index=True)
     html = models.TextField(_("HTML (sanitised)"), blank=True)
     flags = models.JSONField(_("flags"), default=list, blank=True)
+    # Attachments the message had but the entry does not keep (over a limit, a refused type):
+    # [{"filename": display name, "size": bytes, "reason": text}].
+    refused = models.JSONField(_("attachments not kept"), default=list, blank=True)
     created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         verbose_name = _("mail message")
         verbose_name_plural = _("mail messages")
+        constraints = [
+            # The same bytes received twice (into any mailbox) make one entry.
+            models.UniqueConstraint(
+                fields=["sha256"],
+                condition=Q(direction="in") & ~Q(sha256=""),
+                name="mail_received_once",
+            )
+        ]
         indexes = [
             # The per-sender hourly limit counts a sender's recent mail.
             models.Index(fields=["from_address", "created_at"], name="mail_sender_recent"),
@@ -314,6 +325,7 @@ class QuarantinedMail(models.Model):
         AUTO_REPLY = "auto_reply", _("automatic reply to no request")
         BOUNCE = "bounce", _("delivery failure report for no request")
         STAFF_ADDRESS = "staff_address", _("sent from a staff address to no request")
+        NO_SENDER = "no_sender", _("no sender address to no request")
 
     class State(models.TextChoices):
         HELD = "held", _("held")
