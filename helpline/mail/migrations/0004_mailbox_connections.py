@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('mail', '0002_mailboxes_messages_quarantine_stop_rules'),
+        ('mail', '0003_quarantine_reason_no_sender'),
     ]
 
     operations = [
