@@ -61,7 +61,7 @@ from .models import (
     StopRule,
     StopRuleHit,
 )
-from .parsing import ParsedMail, UnparseableMail, parse_message
+from .parsing import REFUSED_LABELS, ParsedMail, UnparseableMail, parse_message
 
 if TYPE_CHECKING:
     from helpline.accounts.models import User
@@ -310,9 +310,8 @@ def _files(parsed: ParsedMail) -> tuple[list[CheckedFile], list[dict]]:
     kept, refused = [], []
     for part in parsed.attachments:
         if part.data is None or part.refused:
-            refused.append(
-                {"filename": part.filename, "size": part.size, "reason": part.refused or ""}
-            )
+            reason = REFUSED_LABELS.get(part.refused or "", part.refused or "")
+            refused.append({"filename": part.filename, "size": part.size, "reason": str(reason)})
             continue
         upload = SimpleUploadedFile(
             part.filename or "attachment", part.data, content_type=part.content_type
@@ -805,3 +804,19 @@ def _mark_bouncing(raw: bytes, parsed: ParsedMail, ticket: Ticket | None) -> Non
                     )
             except IntegrityError:
                 pass
+
+
+def receive_released(item: QuarantinedMail, *, actor) -> Receipt:
+    """Ingest a quarantined message after all, for an administrator (the caller holds the
+    item's lock and records the decision in the same transaction). Stop rules, the hourly
+    limit and the quarantine of automatic mail no longer apply; a staff address opens the
+    request under the staff account, confirmed by `actor`. Raises ValidationFailed when the
+    message still cannot become an entry (unreadable, no sender, our own address)."""
+    raw = bytes(item.raw)
+    receipt = _receive(raw, item.sha256 or hashlib.sha256(raw).hexdigest(), item.mailbox, actor)
+    if receipt.outcome in (Outcome.QUARANTINED, Outcome.DROPPED) or receipt.entry is None:
+        raise ValidationFailed(
+            _("This message cannot become part of a request: %(reason)s")
+            % {"reason": receipt.detail or receipt.outcome}
+        )
+    return receipt
