@@ -97,8 +97,11 @@ class BootstrapForm:
 class DepartmentForm(BootstrapForm, forms.ModelForm):
     class Meta:
         model = Department
-        fields = ["name", "parent", "line", "email", "description", "is_active"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        fields = ["name", "parent", "line", "email", "description", "signature", "is_active"]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "signature": forms.Textarea(attrs={"rows": 3}),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
