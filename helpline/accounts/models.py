@@ -201,7 +201,9 @@ class Department(TimestampedModel):
     signature = models.TextField(
         _("signature"),
         blank=True,
-        help_text=_("Ends the letters about this department's requests (the signature placeholder)."),
+        help_text=_(
+            "Ends the letters about this department's requests (the signature placeholder)."
+        ),
     )
     line = models.PositiveSmallIntegerField(
         _("support line"),

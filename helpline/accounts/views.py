@@ -172,8 +172,7 @@ def profile(request):
 def _profile_page(request, *, form=None, address_form=None, status=200):
     user = request.user
     context = {
-        "form": form
-        or ProfileForm(initial=_profile_initial(user), staff=user.is_agent_side),
+        "form": form or ProfileForm(initial=_profile_initial(user), staff=user.is_agent_side),
         "addresses": addresses_of(user),
         "address_form": address_form or AddressForm(initial={"action": "add"}),
         "mfa_allowed": mfa_allowed(user),

@@ -61,9 +61,7 @@ def template_parse(text: str, *, field: str) -> list[tuple[str, str]]:
         name = match.group(1)
         if name not in PLACEHOLDERS:
             raise ValidationFailed(
-                _(
-                    "Line %(line)s: there is no placeholder “%(name)s”. Use one of: %(known)s."
-                )
+                _("Line %(line)s: there is no placeholder “%(name)s”. Use one of: %(known)s.")
                 % {
                     "line": _line_of(text, match.start()),
                     "name": name,

@@ -3,8 +3,10 @@
 Administrators override any of them per language (and per department) on the letter pages;
 deleting the override brings the text below back. Placeholders are those of
 `helpline.mail.letters.PLACEHOLDERS`; a test renders every text here through the same checks
-as an administrator's template.
+as an administrator's template. Paragraphs are one line each: mail clients wrap them.
 """
+
+# ruff: noqa: E501
 
 from .models import LetterKind
 
@@ -15,8 +17,7 @@ DEFAULT_LETTERS: dict[LetterKind, dict[str, tuple[str, str]]] = {
             "We received your request: {{ subject }}",
             """Hello {{ requester_name }},
 
-we have received your request and given it the number {{ ticket_number }}. We will answer as
-soon as we can.
+We have received your request and given it the number {{ ticket_number }}. We will answer as soon as we can.
 
 You can follow it here: {{ link }}
 To add something, simply reply to this message.
@@ -30,8 +31,7 @@ Your request:
             "Vi har mottatt henvendelsen din: {{ subject }}",
             """Hei {{ requester_name }},
 
-vi har mottatt henvendelsen din og gitt den nummeret {{ ticket_number }}. Vi svarer så snart
-vi kan.
+vi har mottatt henvendelsen din og gitt den nummeret {{ ticket_number }}. Vi svarer så snart vi kan.
 
 Du kan følge den her: {{ link }}
 Vil du legge til noe, svarer du bare på denne e-posten.
@@ -45,8 +45,7 @@ Henvendelsen din:
             "Мы получили ваше обращение: {{ subject }}",
             """Здравствуйте, {{ requester_name }}!
 
-Мы получили ваше обращение и присвоили ему номер {{ ticket_number }}. Мы ответим, как только
-сможем.
+Мы получили ваше обращение и присвоили ему номер {{ ticket_number }}. Мы ответим, как только сможем.
 
 Следить за ним можно здесь: {{ link }}
 Чтобы что-то добавить, просто ответьте на это письмо.
@@ -100,12 +99,11 @@ Svar på denne e-posten for å svare, eller åpne henvendelsen: {{ link }}
             "Resolved: {{ subject }}",
             """Hello {{ requester_name }},
 
-we believe your request {{ ticket_number }} is solved.
+We believe your request {{ ticket_number }} is solved.
 
 {{ reply_text }}
 
-Please confirm that it is solved, or tell us what is still wrong, on the request's page:
-{{ link }}
+Please confirm that it is solved, or tell us what is still wrong, on the request's page: {{ link }}
 You can also reply to this message: your answer reopens the request.
 
 {{ signature }}""",
@@ -118,8 +116,7 @@ vi mener henvendelsen din {{ ticket_number }} er løst.
 
 {{ reply_text }}
 
-Bekreft at den er løst, eller fortell oss hva som fortsatt er galt, på siden til
-henvendelsen: {{ link }}
+Bekreft at den er løst, eller fortell oss hva som fortsatt er galt, på siden til henvendelsen: {{ link }}
 Du kan også svare på denne e-posten: svaret ditt åpner henvendelsen igjen.
 
 {{ signature }}""",
@@ -132,8 +129,7 @@ Du kan også svare på denne e-posten: svaret ditt åpner henvendelsen igjen.
 
 {{ reply_text }}
 
-Пожалуйста, подтвердите решение или напишите, что ещё не так, на странице обращения:
-{{ link }}
+Пожалуйста, подтвердите решение или напишите, что ещё не так, на странице обращения: {{ link }}
 Можно и просто ответить на это письмо: ваш ответ снова откроет обращение.
 
 {{ signature }}""",
@@ -144,7 +140,7 @@ Du kan også svare på denne e-posten: svaret ditt åpner henvendelsen igjen.
             "Closed: {{ subject }}",
             """Hello {{ requester_name }},
 
-your request {{ ticket_number }} is now closed. Thank you for contacting us.
+Your request {{ ticket_number }} is now closed. Thank you for contacting us.
 
 {{ reply_text }}
 
@@ -188,8 +184,7 @@ Open it: {{ link }}""",
         ),
         "nb": (
             "Ny henvendelse i {{ department }}: {{ subject }}",
-            """En ny henvendelse {{ ticket_number }} fra {{ requester_name }} har kommet inn i
-{{ department }}.
+            """En ny henvendelse {{ ticket_number }} fra {{ requester_name }} har kommet inn i {{ department }}.
 
 {{ reply_text }}
 
@@ -197,8 +192,7 @@ Open it: {{ link }}""",
         ),
         "ru": (
             "Новое обращение в «{{ department }}»: {{ subject }}",
-            """В отдел «{{ department }}» поступило новое обращение {{ ticket_number }} от
-{{ requester_name }}.
+            """В отдел «{{ department }}» поступило новое обращение {{ ticket_number }} от {{ requester_name }}.
 
 {{ reply_text }}
 
@@ -208,22 +202,19 @@ Open it: {{ link }}""",
     LetterKind.STAFF_ASSIGNED: {
         "en": (
             "Assigned to you: {{ subject }}",
-            """{{ agent_name }} made you responsible for the request {{ ticket_number }} from
-{{ requester_name }} ({{ status }}).
+            """{{ agent_name }} made you responsible for the request {{ ticket_number }} from {{ requester_name }} ({{ status }}).
 
 Open it: {{ link }}""",
         ),
         "nb": (
             "Tildelt deg: {{ subject }}",
-            """{{ agent_name }} har gjort deg ansvarlig for henvendelsen {{ ticket_number }} fra
-{{ requester_name }} ({{ status }}).
+            """{{ agent_name }} har gjort deg ansvarlig for henvendelsen {{ ticket_number }} fra {{ requester_name }} ({{ status }}).
 
 Åpne den: {{ link }}""",
         ),
         "ru": (
             "Назначено вам: {{ subject }}",
-            """{{ agent_name }} назначил(а) вас ответственным за обращение {{ ticket_number }} от
-{{ requester_name }} ({{ status }}).
+            """{{ agent_name }} назначил(а) вас ответственным за обращение {{ ticket_number }} от {{ requester_name }} ({{ status }}).
 
 Открыть: {{ link }}""",
         ),
@@ -257,8 +248,7 @@ Open it: {{ link }}""",
     LetterKind.STAFF_TRANSFERRED: {
         "en": (
             "Transferred to {{ department }}: {{ subject }}",
-            """{{ agent_name }} transferred the request {{ ticket_number }} from {{ requester_name }}
-to {{ department }}.
+            """{{ agent_name }} transferred the request {{ ticket_number }} from {{ requester_name }} to {{ department }}.
 
 {{ reply_text }}
 
@@ -266,8 +256,7 @@ Open it: {{ link }}""",
         ),
         "nb": (
             "Overført til {{ department }}: {{ subject }}",
-            """{{ agent_name }} har overført henvendelsen {{ ticket_number }} fra {{ requester_name }}
-til {{ department }}.
+            """{{ agent_name }} har overført henvendelsen {{ ticket_number }} fra {{ requester_name }} til {{ department }}.
 
 {{ reply_text }}
 
@@ -275,8 +264,7 @@ til {{ department }}.
         ),
         "ru": (
             "Передано в «{{ department }}»: {{ subject }}",
-            """{{ agent_name }} передал(а) обращение {{ ticket_number }} от {{ requester_name }}
-в отдел «{{ department }}».
+            """{{ agent_name }} передал(а) обращение {{ ticket_number }} от {{ requester_name }} в отдел «{{ department }}».
 
 {{ reply_text }}
 
@@ -286,8 +274,7 @@ til {{ department }}.
     LetterKind.STAFF_ESCALATED: {
         "en": (
             "Escalated: {{ subject }}",
-            """{{ agent_name }} escalated the request {{ ticket_number }} from {{ requester_name }}
-to the next line of support.
+            """{{ agent_name }} escalated the request {{ ticket_number }} from {{ requester_name }} to the next line of support.
 
 {{ reply_text }}
 
@@ -295,8 +282,7 @@ Open it: {{ link }}""",
         ),
         "nb": (
             "Eskalert: {{ subject }}",
-            """{{ agent_name }} har eskalert henvendelsen {{ ticket_number }} fra {{ requester_name }}
-til neste støttelinje.
+            """{{ agent_name }} har eskalert henvendelsen {{ ticket_number }} fra {{ requester_name }} til neste støttelinje.
 
 {{ reply_text }}
 
@@ -304,8 +290,7 @@ til neste støttelinje.
         ),
         "ru": (
             "Эскалировано: {{ subject }}",
-            """{{ agent_name }} передал(а) обращение {{ ticket_number }} от {{ requester_name }}
-на следующую линию поддержки.
+            """{{ agent_name }} передал(а) обращение {{ ticket_number }} от {{ requester_name }} на следующую линию поддержки.
 
 {{ reply_text }}
 

@@ -37,11 +37,15 @@ def _enqueue_after_commit(message_id: int) -> None:
     transaction.on_commit(lambda: outbox_deliver(message_id), robust=True)
 
 
-def outbox_message_queue(*, message) -> OutboxMessage:
+def outbox_message_queue(
+    *, message, ticket=None, automatic: bool = False, rate_key: str = "", mailbox=None
+) -> OutboxMessage:
     """Store `message` (a Django EmailMessage) for delivery by the worker after commit.
 
     Runs in the caller's transaction: a rolled-back sign-up leaves no mail behind, a committed
     one always has its mail. Serialising now fixes the Message-ID and Date for every attempt.
+    Letters about a request name it (`ticket`, shown there while undelivered), say whether they
+    are automatic (counted per recipient, `rate_key`) and which `mailbox` sends them.
     """
     raw = message.message().as_bytes()
     row = OutboxMessage.objects.create(
@@ -50,6 +54,10 @@ def outbox_message_queue(*, message) -> OutboxMessage:
         subject=str(message.subject or ""),
         raw=raw,
         next_attempt_at=clock.now(),
+        ticket=ticket,
+        automatic=automatic,
+        rate_key=rate_key,
+        mailbox=mailbox,
     )
     _enqueue_after_commit(row.pk)
     return row
@@ -71,7 +79,15 @@ def _permanent(exc: Exception) -> bool:
     return False
 
 
-def _delivery_connection():
+def _delivery_connection(row: OutboxMessage | None = None):
+    """The mailbox's own server when the message names a mailbox that has one
+    (`Mailbox.email_backend()`), else EMAIL_DELIVERY_BACKEND."""
+    mailbox = row.mailbox if row is not None and row.mailbox_id else None
+    own = getattr(mailbox, "email_backend", None)
+    if own is not None:
+        connection = own()
+        if connection is not None:
+            return connection
     backend = settings.EMAIL_DELIVERY_BACKEND
     if backend.endswith("QueuedEmailBackend"):
         raise ImproperlyConfigured("EMAIL_DELIVERY_BACKEND must send, not queue again.")
@@ -96,12 +112,12 @@ def outbox_message_deliver(*, message_id: int) -> str:
     )
     if not claimed:
         return "skipped"
-    row = OutboxMessage.objects.get(pk=message_id)
+    row = OutboxMessage.objects.select_related("mailbox").get(pk=message_id)
     email_message = StoredEmailMessage(
         raw=bytes(row.raw), sender=row.sender, recipients=row.recipients
     )
     try:
-        with _delivery_connection() as connection:
+        with _delivery_connection(row) as connection:
             connection.send_messages([email_message])
     except Exception as exc:  # noqa: BLE001 - every failure is recorded, none is lost
         error = f"{exc.__class__.__name__}: {exc}"[:2000]

@@ -16,3 +16,17 @@ def outbox_deliver(message_id: int):
 @periodic_job("mail.outbox_sweep", crontab(minute="*"), every=60)
 def outbox_sweep_job():
     outbox_sweep()
+
+
+@db_task()
+def notification_send(notification_id: int):
+    from .notifications import notification_process
+
+    return notification_process(notification_id=notification_id)
+
+
+@periodic_job("mail.notifications_sweep", crontab(minute="*"), every=60)
+def notifications_sweep_job():
+    from .notifications import notifications_sweep
+
+    notifications_sweep()
