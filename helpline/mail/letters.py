@@ -108,9 +108,12 @@ def template_check(*, subject: str, body: str) -> None:
 
 def one_line(value: str) -> str:
     """A value safe for a header: control characters and every kind of line break become spaces
-    (CR, LF, NEL, the Unicode line and paragraph separators), runs of spaces fold to one."""
+    (CR, LF, NEL, the Unicode line and paragraph separators), runs of spaces fold to one, and a
+    text that looks like an RFC 2047 encoded word ("=?utf-8?q?…?=", which a reader would decode,
+    line breaks included) is broken up so it stays the literal text it is."""
     cleaned = "".join(" " if (ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0) else ch for ch in value)
     cleaned = cleaned.replace("\u2028", " ").replace("\u2029", " ")
+    cleaned = cleaned.replace("=?", "=\u200b?")
     return " ".join(cleaned.split())
 
 
