@@ -400,3 +400,21 @@ class RequesterAddressForm(AddressForm):
     """The profile's address form, marked like the rest of the administration's forms."""
 
     field_style = "required"
+
+
+# --- letter templates -----------------------------------------------------------------------
+
+
+class LetterForm(BootstrapForm, forms.Form):
+    """One letter's subject and text; the placeholders are checked by the service on save."""
+
+    subject = forms.CharField(label=_("Subject"), max_length=250)
+    body = forms.CharField(
+        label=_("Text"),
+        widget=forms.Textarea(attrs={"rows": 16, "spellcheck": "true"}),
+        help_text=_(
+            "Placeholders are written {{ name }}; the list beside shows them all. The mail is "
+            "sent as plain text and as HTML made from it, with the request's number added to "
+            "the subject."
+        ),
+    )

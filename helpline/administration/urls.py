@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import departments, desk_config, events, outbox, overview, people, staff
+from .views import departments, desk_config, events, letters, outbox, overview, people, staff
 
 app_name = "manage"
 
@@ -54,4 +54,9 @@ urlpatterns = [
     path("mail/retry-failed/", outbox.outbox_retry_failed, name="outbox_retry_failed"),
     path("mail/<int:pk>/retry/", outbox.outbox_retry, name="outbox_retry"),
     path("mail/<int:pk>/discard/", outbox.outbox_discard, name="outbox_discard"),
+    # letters.py
+    path("mail/letters/", letters.letter_index, name="letters"),
+    path("mail/letters/edit/", letters.letter_edit, name="letter"),
+    path("mail/letters/preview/", letters.letter_preview, name="letter_preview"),
+    path("mail/letters/reset/", letters.letter_reset, name="letter_reset"),
 ]

@@ -44,7 +44,8 @@ _STRAY = re.compile(r"\{\{|\}\}|\{%|%\}")
 class Letter:
     subject: str
     text: str
-    html: str
+    html: str  # a whole document, for the mail
+    html_body: str  # its paragraphs only, for the preview on the letter page
 
 
 def _line_of(text: str, position: int) -> int:
@@ -121,7 +122,9 @@ def _text(parts: list[tuple[str, str]], values: Mapping[str, str]) -> str:
     return "".join(piece if kind == "text" else str(values.get(piece, "")) for kind, piece in parts)
 
 
-def _html(parts: list[tuple[str, str]], values: Mapping[str, str]) -> str:
+def _html_body(parts: list[tuple[str, str]], values: Mapping[str, str]) -> str:
+    """Paragraphs of escaped text: every template piece and every value goes through
+    `escape`, so nothing a requester or an administrator typed becomes markup."""
     out = []
     for kind, piece in parts:
         if kind == "text":
@@ -133,7 +136,10 @@ def _html(parts: list[tuple[str, str]], values: Mapping[str, str]) -> str:
             out.append(escape(str(values.get(piece, ""))))
     html = "".join(out).replace("\r\n", "\n")
     paragraphs = [p.strip("\n") for p in re.split(r"\n\s*\n", html) if p.strip()]
-    body = "\n".join(f"<p>{p.replace(chr(10), '<br>' + chr(10))}</p>" for p in paragraphs)
+    return "\n".join(f"<p>{p.replace(chr(10), '<br>' + chr(10))}</p>" for p in paragraphs)
+
+
+def _document(body: str) -> str:
     return (
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head>'
         f"<body>\n{body}\n</body></html>\n"
@@ -145,10 +151,12 @@ def letter_render(*, subject: str, body: str, values: Mapping[str, str]) -> Lett
     line whatever the values hold."""
     subject_parts = template_parse(subject, field="subject")
     body_parts = template_parse(body, field="body")
+    html_body = _html_body(body_parts, values)
     return Letter(
         subject=one_line(_text(subject_parts, values)),
         text=_text(body_parts, values).replace("\r\n", "\n").strip() + "\n",
-        html=_html(body_parts, values),
+        html=_document(html_body),
+        html_body=html_body,
     )
 
 

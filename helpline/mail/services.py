@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import get_connection
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
@@ -20,7 +20,7 @@ from helpline.audit.services import event_record
 from helpline.core import clock
 from helpline.core.errors import PermissionDenied, ValidationFailed
 
-from .models import OutboxMessage
+from .models import LetterKind, LetterTemplate, OutboxMessage
 
 log = logging.getLogger(__name__)
 Status = OutboxMessage.Status
@@ -216,3 +216,92 @@ def outbox_message_discard(*, message: OutboxMessage, actor) -> OutboxMessage:
         actor=actor, action="mail.discarded", obj=row, changes={"status": [before, row.status]}
     )
     return row
+
+
+# --- letter templates (administrators) ------------------------------------------------------
+
+
+def _letter_target(kind: str, language: str) -> None:
+    if kind not in LetterKind.values:
+        raise ValidationFailed(_("Unknown letter."), field="kind")
+    if language not in {code for code, _label in settings.LANGUAGES}:
+        raise ValidationFailed(_("Choose one of the offered languages."), field="language")
+
+
+@transaction.atomic
+def letter_template_save(
+    *, kind: str, language: str, department, subject: str, body: str, actor
+) -> LetterTemplate:
+    """Store an administrator's version of a letter (for one department, or all when
+    `department` is None). Refused whole, with the line and the reason, when a placeholder is
+    unknown or the syntax is broken: a saved template always renders. Records
+    mail.letter_changed with the text before and after."""
+    from .letters import template_check
+
+    _check_admin(actor)
+    _letter_target(kind, language)
+    subject = " ".join((subject or "").split())
+    body = (body or "").replace("\r\n", "\n").strip("\n")
+    template_check(subject=subject, body=body)
+    rows = LetterTemplate.objects.select_for_update().filter(kind=kind, language=language)
+    row = rows.filter(department=department).first()
+    before = {"subject": row.subject, "body": row.body} if row else {}
+    if row is None:
+        row = LetterTemplate(kind=kind, language=language, department=department)
+    if before == {"subject": subject, "body": body}:
+        return row
+    row.subject, row.body = subject, body
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError:
+        # Another administrator created it at the same moment: theirs is overwritten by ours,
+        # as if we had saved a moment later.
+        row = LetterTemplate.objects.select_for_update().get(
+            kind=kind, language=language, department=department
+        )
+        row.subject, row.body = subject, body
+        row.save()
+    event_record(
+        actor=actor,
+        action="mail.letter_changed",
+        obj=row,
+        changes={
+            "letter": kind,
+            "language": language,
+            "department": department.pk if department else None,
+            "subject": [before.get("subject"), subject],
+            "body": [before.get("body"), body],
+        },
+    )
+    return row
+
+
+@transaction.atomic
+def letter_template_reset(*, kind: str, language: str, department, actor) -> bool:
+    """Go back to the shipped text (or, for a department, to the one for all departments):
+    the administrator's version is deleted. Records mail.letter_reset; returns whether there
+    was one."""
+    _check_admin(actor)
+    _letter_target(kind, language)
+    row = (
+        LetterTemplate.objects.select_for_update()
+        .filter(kind=kind, language=language, department=department)
+        .first()
+    )
+    if row is None:
+        return False
+    event_record(
+        actor=actor,
+        action="mail.letter_reset",
+        obj=row,
+        changes={
+            "letter": kind,
+            "language": language,
+            "department": department.pk if department else None,
+            "subject": [row.subject, None],
+            "body": [row.body, None],
+        },
+    )
+    row.delete()
+    return True
