@@ -98,8 +98,11 @@ class BootstrapForm:
 class DepartmentForm(BootstrapForm, forms.ModelForm):
     class Meta:
         model = Department
-        fields = ["name", "parent", "line", "email", "description", "is_active"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        fields = ["name", "parent", "line", "email", "description", "signature", "is_active"]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "signature": forms.Textarea(attrs={"rows": 3}),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -462,3 +465,21 @@ class MailboxForm(BootstrapForm, forms.ModelForm):
     def secrets(self) -> dict[str, str]:
         """What was typed into the secret fields (empty: keep the stored one)."""
         return {name: self.cleaned_data.get(name) or "" for name in self.SECRET_FIELDS}
+
+
+# --- letter templates -----------------------------------------------------------------------
+
+
+class LetterForm(BootstrapForm, forms.Form):
+    """One letter's subject and text; the placeholders are checked by the service on save."""
+
+    subject = forms.CharField(label=_("Subject"), max_length=250)
+    body = forms.CharField(
+        label=_("Text"),
+        widget=forms.Textarea(attrs={"rows": 16, "spellcheck": "true"}),
+        help_text=_(
+            "Placeholders are written {{ name }}; the list beside shows them all. The mail is "
+            "sent as plain text and as HTML made from it, with the request's number added to "
+            "the subject."
+        ),
+    )

@@ -2,7 +2,17 @@
 
 from django.urls import path
 
-from .views import departments, desk_config, events, mailboxes, outbox, overview, people, staff
+from .views import (
+    departments,
+    desk_config,
+    events,
+    letters,
+    mailboxes,
+    outbox,
+    overview,
+    people,
+    staff,
+)
 
 app_name = "manage"
 
@@ -61,4 +71,9 @@ urlpatterns = [
     path("mailboxes/<int:pk>/", mailboxes.mailbox_edit, name="mailbox"),
     path("mailboxes/<int:pk>/test/", mailboxes.mailbox_test, name="mailbox_test"),
     path("mailboxes/<int:pk>/oauth/", mailboxes.mailbox_oauth, name="mailbox_oauth"),
+    # letters.py
+    path("mail/letters/", letters.letter_index, name="letters"),
+    path("mail/letters/edit/", letters.letter_edit, name="letter"),
+    path("mail/letters/preview/", letters.letter_preview, name="letter_preview"),
+    path("mail/letters/reset/", letters.letter_reset, name="letter_reset"),
 ]

@@ -315,6 +315,11 @@ MAIL_SENDER_HOURLY_LIMIT = int(os.environ.get("HELPLINE_MAIL_SENDER_HOURLY_LIMIT
 MAIL_AUTO_REPLY_OPENS_TICKETS = env_bool("HELPLINE_MAIL_AUTO_REPLY_OPENS_TICKETS")
 # The largest message `helpline mail-in` reads from standard input.
 MAIL_MAX_MESSAGE_BYTES = int(os.environ.get("HELPLINE_MAIL_MAX_MESSAGE_MB", "50")) * 1024 * 1024
+# Automatic letters (notifications) one address gets per hour at most; agents' replies always go.
+MAIL_AUTO_PER_HOUR = int(os.environ.get("HELPLINE_MAIL_AUTO_PER_HOUR", "20"))
+# Files of an agent's reply travel with the letter up to this many bytes together; larger
+# ones stay on the request's page, which the letter links to.
+MAIL_ATTACH_MAX_BYTES = int(os.environ.get("HELPLINE_MAIL_ATTACH_MAX_MB", "10")) * 1024 * 1024
 
 # --- health (/healthz) ------------------------------------------------------------------------
 HEALTH_CACHE_SECONDS = float(os.environ.get("HELPLINE_HEALTH_CACHE_SECONDS", "5"))
@@ -358,6 +363,10 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 
 # --- security -------------------------------------------------------------------------------
 HTTPS = env_bool("HELPLINE_HTTPS")
+# Where people reach the site: links in letters. Defaults to the first allowed host.
+SITE_URL = os.environ.get("HELPLINE_SITE_URL", "").rstrip("/") or (
+    f"{'https' if HTTPS else 'http'}://{ALLOWED_HOSTS[0] if ALLOWED_HOSTS else 'localhost'}"
+)
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SESSION_COOKIE_HTTPONLY = True

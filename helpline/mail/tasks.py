@@ -33,3 +33,17 @@ def mailboxes_poll_job():
 
     for mailbox_id in mailboxes_due():
         mailbox_poll_task(mailbox_id)
+
+
+@db_task()
+def notification_send(notification_id: int):
+    from .notifications import notification_process
+
+    return notification_process(notification_id=notification_id)
+
+
+@periodic_job("mail.notifications_sweep", crontab(minute="*"), every=60)
+def notifications_sweep_job():
+    from .notifications import notifications_sweep
+
+    notifications_sweep()

@@ -128,5 +128,6 @@ def manage_menu() -> list[tuple[str, str, str, str]]:
         ("events", _("Event log"), "bi-journal-text", "manage:events"),
         ("outbox", _("Outgoing mail"), "bi-envelope-arrow-up", "manage:outbox"),
         ("mailboxes", _("Mailboxes"), "bi-mailbox", "manage:mailboxes"),
+        ("letters", _("Letters"), "bi-envelope-paper", "manage:letters"),
     ]
     return [(key, label, icon, reverse(url)) for key, label, icon, url in entries]

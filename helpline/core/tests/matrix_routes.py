@@ -39,7 +39,7 @@ from helpline.accounts.selfservice import _ADDRESS_SALT as ADDRESS_SALT
 from helpline.audit.models import Event
 from helpline.core.submissions import submission_key_new
 from helpline.desk.ticket_forms import FieldsForm
-from helpline.mail.models import OutboxMessage
+from helpline.mail.models import LetterTemplate, OutboxMessage
 from helpline.tickets import services
 from helpline.tickets.models import Entry, EntryKind, Status, StatusCategory, Ticket
 
@@ -1174,4 +1174,35 @@ ROUTES: dict[str, list[Case]] = {
     ),
     # The provider's redirect back: without the state this session started, refused.
     "manage:mailbox_oauth_callback": [Case(answers=grant(["admin"], GOES("manage:mailboxes")))],
+    "manage:letters": _admin_page(),
+    "manage:letter": [
+        Case(
+            query="?kind=resolved&language=nb",
+            also_post=True,
+            answers=grant(["admin"], PAGE),
+        )
+    ],
+    # Renders what is in the editor; changes nothing.
+    "manage:letter_preview": [
+        Case(
+            method="POST",
+            query="?kind=received&language=en",
+            data=lambda s: {"subject": "Hi {{ subject }}", "body": "Text {{ link }}"},
+            answers=grant(["admin"], PAGE),
+        )
+    ],
+    "manage:letter_reset": [
+        Case(
+            method="POST",
+            query="?kind=closed&language=en",
+            setup=lambda s: LetterTemplate.objects.create(
+                kind="closed", language="en", subject="Closed", body="Closed."
+            ),
+            effect=lambda s, p: not LetterTemplate.objects.filter(kind="closed").exists(),
+            answers=grant(
+                ["admin"],
+                GOES(lambda s: reverse("manage:letter") + "?kind=closed&language=en"),
+            ),
+        )
+    ],
 }

@@ -9,6 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('mail', '0003_quarantine_reason_no_sender'),
+        ('mail', '0003_letters_notifications_outbox_ticket'),
     ]
 
     operations = [

@@ -129,7 +129,9 @@ def test_migration_gives_existing_tickets_tokens():
     before = [("tickets", "0008_attachment_sha256")]
     after = [("tickets", "0009_ticket_reply_token")]
     # Tickets need their dependants migrated back too (mail refers to tickets).
-    executor.migrate([*before, ("mail", "0001_initial")])
+    executor.migrate(
+        [*before, ("mail", "0001_initial"), ("accounts", "0004_organisation_colleagues_may_act")]
+    )
     apps = executor.loader.project_state(before).apps
     Ticket = apps.get_model("tickets", "Ticket")
     Department = apps.get_model("accounts", "Department")
