@@ -6,6 +6,7 @@ Errors leave this module as `ConnectionProblem`, whose message never contains a 
 """
 
 import base64
+import contextlib
 import imaplib
 import logging
 import poplib
@@ -28,7 +29,7 @@ from .models import Mailbox
 log = logging.getLogger(__name__)
 Security = Mailbox.Security
 
-DEFAULT_PORTS = {
+DEFAULT_PORTS: dict[tuple[str, str], int] = {
     (Mailbox.Protocol.IMAP, Security.TLS): 993,
     (Mailbox.Protocol.IMAP, Security.STARTTLS): 143,
     (Mailbox.Protocol.IMAP, Security.NONE): 143,
@@ -36,7 +37,7 @@ DEFAULT_PORTS = {
     (Mailbox.Protocol.POP3, Security.STARTTLS): 110,
     (Mailbox.Protocol.POP3, Security.NONE): 110,
 }
-SMTP_PORTS = {Security.TLS: 465, Security.STARTTLS: 587, Security.NONE: 25}
+SMTP_PORTS: dict[str, int] = {Security.TLS: 465, Security.STARTTLS: 587, Security.NONE: 25}
 
 
 class Stage:
@@ -246,7 +247,7 @@ class ImapSession:
 
     def uids_after(self, last_uid: int) -> list[int]:
         with _stage(Stage.FETCH):
-            typ, data = self._client.uid("SEARCH", None, "UNDELETED", f"UID {last_uid + 1}:*")
+            typ, data = self._client.uid("SEARCH", "UNDELETED", f"UID {last_uid + 1}:*")
             if typ != "OK":
                 raise ConnectionProblem(Stage.FETCH, _text(data))
         # "n:*" always matches the highest UID, even when it is below n.
@@ -312,11 +313,13 @@ class ImapSession:
     def close(self) -> None:
         if self.client is None:
             return
+        client, self.client = self.client, None
         try:
-            self.client.logout()
+            client.logout()
         except (imaplib.IMAP4.error, OSError, EOFError):
-            self.client.shutdown() if self.client.sock else None
-        self.client = None
+            # The server is gone or hung: drop the line, there is nothing left to say.
+            with contextlib.suppress(OSError):
+                client.shutdown()
 
 
 # --- POP3 ------------------------------------------------------------------------------------
@@ -347,9 +350,11 @@ class Pop3Session:
             if mailbox.uses_oauth:
                 blob = xoauth2(mailbox.username, _access_token(mailbox)).encode()
                 # Microsoft's POP3 takes no initial response: AUTH, "+", then the blob.
-                client._putcmd("AUTH XOAUTH2")
-                client._getresp()
-                client._shortcmd(base64.b64encode(blob).decode())
+                # poplib has no AUTH command; its (stable, undocumented) line helpers do it.
+                raw: Any = client
+                raw._putcmd("AUTH XOAUTH2")
+                raw._getresp()
+                raw._shortcmd(base64.b64encode(blob).decode())
             else:
                 client.user(mailbox.username)
                 client.pass_(mailbox.password)
@@ -393,10 +398,8 @@ class Pop3Session:
             with _stage(Stage.FETCH):
                 client.quit()
             return
-        try:
+        with contextlib.suppress(OSError):
             client.sock.close()
-        except OSError:
-            pass
 
 
 def inbound_session(mailbox: Mailbox) -> ImapSession | Pop3Session:

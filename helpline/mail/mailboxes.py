@@ -66,6 +66,9 @@ def _validate(mailbox: Mailbox) -> None:
     if mailbox.smtp_host and mailbox.smtp_username and not mailbox.uses_oauth:
         if not mailbox.smtp_password:
             raise ValidationFailed(_("Enter the SMTP password."), field="smtp_password")
+    for name in ("port", "smtp_port"):
+        if getattr(mailbox, name) is not None and not 1 <= getattr(mailbox, name) <= 65535:
+            raise ValidationFailed(_("A port is a number from 1 to 65535."), field=name)
     for name in ("host", "smtp_host"):
         value = getattr(mailbox, name)
         if any(ch.isspace() or ch in "/@" for ch in value):

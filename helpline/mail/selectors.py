@@ -60,7 +60,7 @@ def outbox_health(cursor, now) -> dict:
     }
 
 
-def _count(queryset) -> Subquery:
+def _count(queryset) -> Coalesce:
     counted = queryset.order_by().values("mailbox").annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 

@@ -23,6 +23,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -110,8 +111,8 @@ class Account:
         try:
             if folder != "INBOX":
                 client.create(folder)
-            typ, data = client.append(folder, None, None, raw)
-            assert typ == "OK", data
+            answer: Any = client.append(folder, None, None, raw)  # type: ignore[arg-type]
+            assert answer[0] == "OK", answer
         finally:
             client.logout()
 
