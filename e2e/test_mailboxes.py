@@ -26,7 +26,7 @@ def test_admin_adds_an_imap_mailbox_and_tests_it(
     settings,
 ):
     dovecot = imap_server
-    settings.MAIL_TLS_CA_FILE, settings.MAIL_TIMEOUT = dovecot.cafile, 5
+    settings.MAIL_TLS_CA_FILE, settings.MAIL_TIMEOUT = dovecot.cafile, 15
     account = dovecot.account()
     account.deliver(mail(subject="Printer on fire", to=account.address))
     admin = open_as(admin_user)

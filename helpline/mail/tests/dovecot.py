@@ -205,8 +205,6 @@ ssl_cert = <{cert}
 ssl_key = <{key}
 disable_plaintext_auth = no
 auth_failure_delay = 0
-# Loopback clients get no auth penalty, so a test that signs in wrongly slows no other.
-login_trusted_networks = 127.0.0.0/8
 auth_mechanisms = plain login xoauth2 oauthbearer
 mail_location = maildir:~/Maildir
 pop3_uidl_format = %08Xu%08Xv

@@ -40,7 +40,7 @@ def imap_mailbox(dovecot, account, **fields) -> Mailbox:
 @pytest.fixture
 def trusted(settings, dovecot):
     settings.MAIL_TLS_CA_FILE = dovecot.cafile
-    settings.MAIL_TIMEOUT = 5
+    settings.MAIL_TIMEOUT = 15
     return settings
 
 
@@ -88,7 +88,7 @@ def test_wrong_password_is_a_sign_in_failure_and_the_password_is_not_shown(trust
 
 
 def test_untrusted_certificate_is_a_tls_failure(settings, dovecot):
-    settings.MAIL_TLS_CA_FILE, settings.MAIL_TIMEOUT = None, 5
+    settings.MAIL_TLS_CA_FILE, settings.MAIL_TIMEOUT = None, 15
     mailbox = imap_mailbox(dovecot, dovecot.account())
     result = only(mailbox_connection_test(mailbox))
     assert (result.ok, result.stage) == (False, Stage.TLS)

@@ -79,7 +79,7 @@ def test_bad_settings_are_refused_with_the_field_named(client, admin_user):
 
 
 def test_test_connection_says_what_failed(client, admin_user, dovecot, settings):
-    settings.MAIL_TLS_CA_FILE, settings.MAIL_TIMEOUT = dovecot.cafile, 5
+    settings.MAIL_TLS_CA_FILE, settings.MAIL_TIMEOUT = dovecot.cafile, 15
     account = dovecot.account()
     mailbox = Mailbox.objects.create(
         name="Box",
@@ -106,7 +106,7 @@ def test_test_connection_says_what_failed(client, admin_user, dovecot, settings)
 
 
 def test_oauth_connect_through_the_pages(client, admin_user, dovecot, oauth_provider, settings):
-    settings.MAIL_TLS_CA_FILE, settings.MAIL_TIMEOUT = dovecot.cafile, 5
+    settings.MAIL_TLS_CA_FILE, settings.MAIL_TIMEOUT = dovecot.cafile, 15
     endpoints = {
         "authorize_url": oauth_provider.authorize_url,
         "token_url": oauth_provider.token_url,

@@ -29,7 +29,7 @@ def parsed(raw: bytes):
 def test_mail_in_reply_out_answer_in_joins_the_same_request(
     protocol, dovecot, smtp_sink, settings, support, dispatcher, django_capture_on_commit_callbacks
 ):
-    settings.MAIL_TLS_CA_FILE, settings.MAIL_TIMEOUT = dovecot.cafile, 5
+    settings.MAIL_TLS_CA_FILE, settings.MAIL_TIMEOUT = dovecot.cafile, 15
     # The installation's own SMTP server is down: letters must leave through the mailbox's.
     sink_port, settings.EMAIL_PORT = settings.EMAIL_PORT, free_port()
     account = dovecot.account()
