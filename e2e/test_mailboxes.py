@@ -42,7 +42,7 @@ def test_admin_adds_an_imap_mailbox_and_tests_it(
         username=account.username,
         password=account.password,
     )
-    expect(admin.get_by_label("Password", exact=True)).to_have_value("")
+    expect(admin.locator("#id_password")).to_have_value("")
     boxes.test_connection()
 
     # Then the page says it signed in and found the waiting message

@@ -14,14 +14,15 @@ class MailboxPage:
     ) -> None:
         page = self.page
         page.goto(self.path)
-        page.get_by_label("Name").fill(name)
-        page.get_by_label("Address").fill(address)
-        page.get_by_label("Receive by").select_option(label="IMAP")
-        page.get_by_label("Server", exact=True).fill(host)
-        page.get_by_label("Security", exact=True).select_option(label="TLS")
-        page.get_by_label("Port", exact=True).fill(str(port))
-        page.get_by_label("User name", exact=True).fill(username)
-        page.get_by_label("Password", exact=True).fill(password)
+        # By id: several labels start alike ("Name", "User name", "SMTP user name").
+        page.locator("#id_name").fill(name)
+        page.locator("#id_address").fill(address)
+        page.locator("#id_protocol").select_option(label="IMAP")
+        page.locator("#id_host").fill(host)
+        page.locator("#id_security").select_option(label="TLS")
+        page.locator("#id_port").fill(str(port))
+        page.locator("#id_username").fill(username)
+        page.locator("#id_password").fill(password)
         page.get_by_role("button", name="Save").click()
         expect(page.get_by_role("heading", name=name)).to_be_visible()
 
