@@ -41,7 +41,7 @@ def _message(kind: str, n: int, run_id: str, ticket, mailbox_address: str) -> by
     if kind == "new":
         msg["From"] = f"Bench Sender {n} <bench-{run_id}-{n}@client.example>"
     elif kind == "stranger":
-        msg["From"] = f"stranger-{run_id}@elsewhere.example"
+        msg["From"] = f"stranger-{run_id}-{n}@elsewhere.example"
         msg["In-Reply-To"] = threading.make_message_id(ticket)
     else:
         msg["From"] = ticket.requester.email
@@ -86,8 +86,10 @@ def prepare(messages: int, seed: int = 1) -> tuple[list[bytes], object]:
             deleted_at__isnull=True,
             requester__role="requester",
             merged_into__isnull=True,
-        ).select_related("requester")[:150]
+        ).select_related("requester")[:300]
     )
+    # One request per requester: the senders stay under the hourly limit, as real ones do.
+    tickets = list({ticket.requester_id: ticket for ticket in tickets}.values())
     if not tickets:
         raise SystemExit("no open requests in this database: generate one with bench.generate")
     for ticket in tickets:

@@ -75,9 +75,9 @@ STRUCTURED = st.builds(
 )
 # Mostly mail-like: a sender that can open a request, then anything.
 MAIL_LIKE = st.builds(
-    lambda sender, headers, separator, body: separator.join([sender, *headers])
-    + separator * 2
-    + body,
+    lambda sender, headers, separator, body: (
+        separator.join([sender, *headers]) + separator * 2 + body
+    ),
     st.sampled_from([b"From: a@client.test", b"From: B <b@client.test>", b"from:c@client.test"]),
     st.lists(HEADER, max_size=10),
     st.sampled_from([b"\r\n", b"\n"]),
