@@ -7,6 +7,7 @@ from .views import (
     desk_config,
     events,
     letters,
+    mail_in,
     mailboxes,
     outbox,
     overview,
@@ -76,4 +77,26 @@ urlpatterns = [
     path("mail/letters/edit/", letters.letter_edit, name="letter"),
     path("mail/letters/preview/", letters.letter_preview, name="letter_preview"),
     path("mail/letters/reset/", letters.letter_reset, name="letter_reset"),
+    # mail_in.py
+    path("mail/quarantine/", mail_in.quarantine_index, name="quarantine"),
+    path("mail/quarantine/<int:pk>/", mail_in.quarantine_detail, name="quarantine_item"),
+    path("mail/quarantine/<int:pk>/raw/", mail_in.quarantine_raw, name="quarantine_raw"),
+    path(
+        "mail/quarantine/<int:pk>/release/",
+        mail_in.quarantine_release_view,
+        name="quarantine_release",
+    ),
+    path(
+        "mail/quarantine/<int:pk>/delete/",
+        mail_in.quarantine_delete_view,
+        name="quarantine_delete",
+    ),
+    path("mail/stop-rules/", mail_in.stop_rule_index, name="stop_rules"),
+    path("mail/stop-rules/new/", mail_in.stop_rule_edit, name="stop_rule_new"),
+    path("mail/stop-rules/<int:pk>/", mail_in.stop_rule_edit, name="stop_rule"),
+    path(
+        "mail/stop-rules/<int:pk>/remove/",
+        mail_in.stop_rule_remove_view,
+        name="stop_rule_remove",
+    ),
 ]

@@ -18,6 +18,8 @@ OBJECT_PAGES = {
     "tickets.status": "manage:status",
     "tickets.topic": "manage:topic",
     "mail.mailbox": "manage:mailbox",
+    "mail.quarantinedmail": "manage:quarantine_item",
+    "mail.stoprule": "manage:stop_rule",
 }
 
 
@@ -129,5 +131,7 @@ def manage_menu() -> list[tuple[str, str, str, str]]:
         ("outbox", _("Outgoing mail"), "bi-envelope-arrow-up", "manage:outbox"),
         ("mailboxes", _("Mailboxes"), "bi-mailbox", "manage:mailboxes"),
         ("letters", _("Letters"), "bi-envelope-paper", "manage:letters"),
+        ("quarantine", _("Mail quarantine"), "bi-shield-exclamation", "manage:quarantine"),
+        ("stop_rules", _("Stop list"), "bi-slash-circle", "manage:stop_rules"),
     ]
     return [(key, label, icon, reverse(url)) for key, label, icon, url in entries]

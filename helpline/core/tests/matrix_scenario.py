@@ -22,6 +22,7 @@ it included), so the two-step pages that ask "is it you?" first answer at once. 
 with a MARKER; Morgan (`staff_member`, whom the administrator resets) an app.
 """
 
+import hashlib
 import re
 import time
 from dataclasses import dataclass, field
@@ -55,7 +56,7 @@ from helpline.accounts.tests.factories import (
     StaffFactory,
     UserFactory,
 )
-from helpline.mail.models import Mailbox, OutboxMessage
+from helpline.mail.models import Mailbox, OutboxMessage, QuarantinedMail, StopRule
 from helpline.tickets import services
 from helpline.tickets.models import (
     Attachment,
@@ -134,6 +135,8 @@ class Scenario:
     signup_key: str
     outbox_message: OutboxMessage
     mailbox: Mailbox
+    quarantined: QuarantinedMail
+    stop_rule: StopRule
     markers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     secrets: dict[str, frozenset[str]] = field(default_factory=dict)
 
@@ -340,6 +343,22 @@ def scenario_build() -> Scenario:
         oauth_client_secret="MARKER-MAILBOX-SECRET",  # noqa: S106
         password="MARKER-MAILBOX-PASSWORD",  # noqa: S106
     )
+    # Received mail held back, and a stop rule: what administrators see under the quarantine and
+    # the stop list.
+    quarantined_raw = (
+        b"From: stranger@elsewhere.test\r\nTo: help@desk.test\r\n"
+        b"Subject: MARKER-QUARANTINE-SUBJECT\r\nMessage-ID: <q1@elsewhere.test>\r\n\r\nbody\r\n"
+    )
+    stop_rule = StopRule.objects.create(kind="domain", pattern="marker-stop.test", action="reject")
+    quarantined = QuarantinedMail.objects.create(
+        reason=QuarantinedMail.Reason.STOP_RULE,
+        raw=quarantined_raw,
+        size=len(quarantined_raw),
+        sha256=hashlib.sha256(quarantined_raw).hexdigest(),
+        from_address="stranger@elsewhere.test",
+        subject="MARKER-QUARANTINE-SUBJECT",
+        stop_rule=stop_rule,
+    )
 
     markers = {
         "ticket": t_public,
@@ -353,6 +372,8 @@ def scenario_build() -> Scenario:
         "outbox_message": (outbox_message.subject,),
         "mailbox": (mailbox.name,),
         "mailbox_secrets": ("MARKER-MAILBOX-SECRET", "MARKER-MAILBOX-PASSWORD"),
+        "quarantined": (quarantined.subject,),
+        "stop_rule": (stop_rule.pattern,),
     }
     # Who may see each group of markers; everyone else must never receive them.
     readers = {
@@ -367,6 +388,8 @@ def scenario_build() -> Scenario:
         "outbox_message": {"admin"},
         "mailbox": {"admin"},
         "mailbox_secrets": set(),
+        "quarantined": {"admin"},
+        "stop_rule": {"admin"},
     }
     secrets = {
         persona: frozenset(
@@ -405,6 +428,8 @@ def scenario_build() -> Scenario:
         signup_key=signup_key,
         outbox_message=outbox_message,
         mailbox=mailbox,
+        quarantined=quarantined,
+        stop_rule=stop_rule,
         markers=markers,
         secrets=secrets,
     )

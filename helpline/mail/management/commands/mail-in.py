@@ -40,9 +40,8 @@ class Command(BaseCommand):
 
     def deliver(self, mailbox_name: str | None, verbosity: int) -> int:
         limit = settings.MAIL_MAX_MESSAGE_BYTES
-        stream = getattr(sys.stdin, "buffer", sys.stdin)
         try:
-            raw = stream.read(limit + 1)
+            raw = sys.stdin.buffer.read(limit + 1)
         except OSError as exc:
             self.stderr.write(f"mail-in: could not read the message: {exc}")
             return EX_TEMPFAIL
