@@ -17,7 +17,6 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import translation
 
@@ -373,7 +372,7 @@ def notification_process(*, notification_id: int) -> str:
     try:
         with transaction.atomic():
             row = (
-                Notification.objects.select_for_update()
+                Notification.objects.select_for_update(of=("self",))
                 .select_related("entry", "actor")
                 .filter(pk=notification_id, state=State.PENDING)
                 .first()
@@ -419,20 +418,3 @@ def notifications_sweep(*, older_than_seconds: int = 60, batch: int = 200) -> in
     for pk in due:
         notification_process(notification_id=pk)
     return len(due)
-
-
-def ticket_mail_problems(ticket: Ticket) -> dict:
-    """What the request's page shows staff: letters not delivered (failed or still retrying
-    after an error) and notifications that failed."""
-    unsent = list(
-        Outbox.objects.filter(ticket=ticket)
-        .filter(
-            Q(status=Outbox.Status.FAILED) | (Q(status=Outbox.Status.QUEUED) & ~Q(last_error=""))
-        )
-        .defer("raw")
-        .order_by("created_at", "pk")[:20]
-    )
-    failed = list(
-        Notification.objects.filter(ticket=ticket, state=State.FAILED).order_by("created_at")[:20]
-    )
-    return {"unsent": unsent, "failed_notifications": failed}

@@ -243,8 +243,13 @@ def letter_template_save(
     subject = " ".join((subject or "").split())
     body = (body or "").replace("\r\n", "\n").strip("\n")
     template_check(subject=subject, body=body)
-    rows = LetterTemplate.objects.select_for_update().filter(kind=kind, language=language)
-    row = rows.filter(department=department).first()
+    # No ordering: the model's default sorts by department, an outer join FOR UPDATE refuses.
+    row = (
+        LetterTemplate.objects.select_for_update()
+        .filter(kind=kind, language=language, department=department)
+        .order_by("pk")
+        .first()
+    )
     before = {"subject": row.subject, "body": row.body} if row else {}
     if row is None:
         row = LetterTemplate(kind=kind, language=language, department=department)
@@ -257,8 +262,10 @@ def letter_template_save(
     except IntegrityError:
         # Another administrator created it at the same moment: theirs is overwritten by ours,
         # as if we had saved a moment later.
-        row = LetterTemplate.objects.select_for_update().get(
-            kind=kind, language=language, department=department
+        row = (
+            LetterTemplate.objects.select_for_update()
+            .order_by("pk")
+            .get(kind=kind, language=language, department=department)
         )
         row.subject, row.body = subject, body
         row.save()
@@ -287,6 +294,7 @@ def letter_template_reset(*, kind: str, language: str, department, actor) -> boo
     row = (
         LetterTemplate.objects.select_for_update()
         .filter(kind=kind, language=language, department=department)
+        .order_by("pk")
         .first()
     )
     if row is None:

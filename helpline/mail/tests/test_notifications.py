@@ -25,6 +25,7 @@ from helpline.mail.models import (
     OutboxMessage,
 )
 from helpline.mail.notifications import notification_process, notifications_sweep
+from helpline.mail.selectors import ticket_mail_problems
 from helpline.mail.services import outbox_sweep
 from helpline.tickets.models import Channel, StatusCategory
 from helpline.tickets.services import (
@@ -483,8 +484,9 @@ def test_smtp_down_for_an_hour_loses_nothing(
     rows = list(OutboxMessage.objects.filter(ticket=ticket).order_by("pk"))
     assert [r.status for r in rows] == ["queued", "queued"]
     assert all(r.last_error for r in rows)
-    problems = notifications.ticket_mail_problems(ticket)
-    assert len(problems["unsent"]) == 2
+    problems = ticket_mail_problems(ticket.pk)
+    assert [(p.source, p.state) for p in problems] == [("letter", "queued")] * 2
+    assert "Connection refused" in problems[0].error
     # an hour of retries: every due attempt fails, nothing is given up
     start = timezone.now()
     for minute in range(0, 61, 5):
@@ -502,7 +504,7 @@ def test_smtp_down_for_an_hour_loses_nothing(
         controller.stop()
     assert sorted(rcpt[0] for _f, rcpt, _raw in sink.received) == [requester_a.email] * 2
     assert set(OutboxMessage.objects.values_list("status", flat=True)) == {"sent"}
-    assert notifications.ticket_mail_problems(ticket)["unsent"] == []
+    assert ticket_mail_problems(ticket.pk) == []
 
 
 def test_a_lost_task_is_found_by_the_sweep(requester_a, support, smtp_sink):
@@ -539,7 +541,9 @@ def test_a_failing_notification_is_retried_then_failed_in_the_log(opened, reques
     assert row.state == Notification.State.FAILED and "renderer exploded" in row.error
     assert OutboxMessage.objects.filter(ticket=opened).count() == 1  # nothing half-queued
     assert Event.objects.filter(action="mail.notification_failed").exists()
-    assert notifications.ticket_mail_problems(opened)["failed_notifications"] == [row]
+    (problem,) = ticket_mail_problems(opened.pk)
+    assert (problem.source, problem.what, problem.state) == ("notification", "closed", "failed")
+    assert "renderer exploded" in problem.error
 
 
 def test_mail_sent_from_the_department_mailbox_with_its_reply_address(
@@ -565,3 +569,24 @@ def test_mail_sent_from_the_department_mailbox_with_its_reply_address(
         f"support+{ticket.reply_token}@acme-help.test"
     )
     assert letter["Message-ID"].endswith("@acme-help.test>")
+
+
+def test_undelivered_letters_show_on_the_request_page(
+    client, requester_a, support, dispatcher, smtp_down, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = ticket_create(
+            actor=requester_a,
+            requester=requester_a,
+            subject="Nobody hears",
+            body="x",
+            channel=Channel.PORTAL,
+            department=support,
+        )
+    client.force_login(dispatcher)
+    html = client.get(reverse("desk:ticket", args=[ticket.pk])).content.decode()
+    assert f'id="ticket-{ticket.pk}-mail-problems"' in html
+    assert "We received your request: Nobody hears" in html and "refused" in html
+    OutboxMessage.objects.update(status=OutboxMessage.Status.SENT, last_error="")
+    html = client.get(reverse("desk:ticket", args=[ticket.pk])).content.decode()
+    assert "mail-problems" not in html
