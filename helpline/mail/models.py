@@ -255,6 +255,7 @@ class QuarantinedMail(models.Model):
         AUTO_REPLY = "auto_reply", _("automatic reply to no request")
         BOUNCE = "bounce", _("delivery failure report for no request")
         STAFF_ADDRESS = "staff_address", _("sent from a staff address to no request")
+        NO_SENDER = "no_sender", _("no sender address to no request")
 
     class State(models.TextChoices):
         HELD = "held", _("held")
