@@ -590,3 +590,44 @@ def test_undelivered_letters_show_on_the_request_page(
     OutboxMessage.objects.update(status=OutboxMessage.Status.SENT, last_error="")
     html = client.get(reverse("desk:ticket", args=[ticket.pk])).content.decode()
     assert "mail-problems" not in html
+
+
+def test_the_mail_path_makes_the_same_letters_and_answers_thread_back(
+    support, dispatcher, smtp_sink, django_capture_on_commit_callbacks
+):
+    """A request by mail gets the "received" letter in its thread (In-Reply-To the requester's
+    message); the requester's answer to that letter joins the same request and tells the
+    responsible person."""
+    from helpline.mail.ingest import receive
+    from helpline.mail.models import Mailbox
+
+    mailbox = Mailbox.objects.create(name="Help", address="help@desk.test", department=support)
+    dispatcher.staff_notices = [StaffNotice.REQUESTER_REPLIED]
+    dispatcher.save()
+    first = (
+        b"From: Petra Hansen <petra@initech.test>\r\nTo: help@desk.test\r\n"
+        b"Subject: Laptop broken\r\nMessage-ID: <first@initech.test>\r\n"
+        b"Date: Sat, 05 Dec 2026 10:00:00 +0000\r\n\r\nThe screen is black.\r\n"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        receipt = receive(first, mailbox=mailbox)
+    ticket = receipt.ticket
+    (received,) = letters_to(smtp_sink, "petra@initech.test")
+    assert received["In-Reply-To"].strip() == "<first@initech.test>"
+    assert received["Subject"].startswith(f"[#{ticket.pk}] ")
+    assert smtp_sink.received[0][0] == "help@desk.test"
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_update(ticket=ticket, actor=dispatcher, assignee=dispatcher)
+    answer = (
+        b"From: Petra Hansen <petra@initech.test>\r\n"
+        + f"To: {received['Reply-To']}\r\n".encode()
+        + f"Subject: Re: {received['Subject']}\r\n".encode()
+        + b"Message-ID: <second@initech.test>\r\n"
+        + f"In-Reply-To: {received['Message-ID'].strip()}\r\n".encode()
+        + b"Date: Sat, 05 Dec 2026 11:00:00 +0000\r\n\r\nStill black after a restart.\r\n"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        again = receive(answer, mailbox=mailbox)
+    assert again.ticket.pk == ticket.pk
+    (told,) = letters_to(smtp_sink, dispatcher.email)
+    assert "Still black after a restart." in body_text(told)
