@@ -145,10 +145,16 @@ def recipients(notification: Notification, ticket: Ticket) -> list[Recipient]:
             if kind == NoticeKind.TRANSFERRED
             else LetterKind.STAFF_ESCALATED
         )
-        people = [ticket.assignee] if ticket.assignee_id else _department_staff(ticket)
-        if kind == NoticeKind.ESCALATED and not ticket.assignee_id:
-            people = [p for p in people if p.support_line is None or p.support_line >= ticket.line]
-        out += _staff(people, ticket, actor_id, letter, StaffNotice.TRANSFERRED)
+        if ticket.assignee is not None:
+            handlers = [ticket.assignee]
+        else:
+            handlers = _department_staff(ticket)
+            if kind == NoticeKind.ESCALATED:
+                # The next line: people of that line (or without one), not the line it left.
+                handlers = [
+                    p for p in handlers if p.support_line is None or p.support_line >= ticket.line
+                ]
+        out += _staff(handlers, ticket, actor_id, letter, StaffNotice.TRANSFERRED)
     return out
 
 

@@ -334,6 +334,7 @@ def letter_template_save(
             "body": [before.get("body"), body],
         },
     )
+    return row
 
 
 @transaction.atomic
