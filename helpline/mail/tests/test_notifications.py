@@ -631,3 +631,33 @@ def test_the_mail_path_makes_the_same_letters_and_answers_thread_back(
     assert again.ticket.pk == ticket.pk
     (told,) = letters_to(smtp_sink, dispatcher.email)
     assert "Still black after a restart." in body_text(told)
+
+
+def test_escalation_tells_the_next_line_and_a_hand_over_tells_the_supervisor(
+    opened,
+    dispatcher,
+    specialist,
+    supervisor,
+    software,
+    smtp_sink,
+    django_capture_on_commit_callbacks,
+):
+    from helpline.tickets.services import ticket_escalate, ticket_hand_to_supervisor
+
+    # Given the dispatcher escalates to Software (2nd line): nobody is responsible, so the
+    # 2nd-line people who can see it are told; the 1st-line dispatcher who acted is not
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = ticket_escalate(
+            ticket=opened, actor=dispatcher, department=software, reason="Needs a developer"
+        )
+    (escalated,) = letters_to(smtp_sink, specialist.email)
+    assert escalated["Subject"].endswith("Escalated: Printer jammed")
+    assert "Needs a developer" in body_text(escalated)
+    assert letters_to(smtp_sink, dispatcher.email) == []
+    # When the specialist hands it to the supervisor, the supervisor hears of it
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_hand_to_supervisor(
+            ticket=ticket, actor=specialist, supervisor=supervisor, reason="Customer escalation"
+        )
+    (handed,) = letters_to(smtp_sink, supervisor.email)
+    assert "Assigned to you" in handed["Subject"]
