@@ -10,6 +10,7 @@ from helpline.accounts.services import RIGHTS
 from helpline.audit.selectors import event_object_types
 from helpline.core.errors import DomainError
 from helpline.core.models import SiteSettings
+from helpline.mail.models import Mailbox
 from helpline.tickets.models import Level, Priority, Status, Topic
 
 from .selectors import department_parent_choices
@@ -400,6 +401,70 @@ class RequesterAddressForm(AddressForm):
     """The profile's address form, marked like the rest of the administration's forms."""
 
     field_style = "required"
+
+
+class MailboxForm(BootstrapForm, forms.ModelForm):
+    """A mailbox's settings. Secrets are write-only: the page never shows them, an empty field
+    keeps the stored one."""
+
+    SECRET_FIELDS = ("password", "oauth_client_secret", "smtp_password")
+
+    class Meta:
+        model = Mailbox
+        fields = [
+            "name",
+            "address",
+            "department",
+            "topic",
+            "is_active",
+            "protocol",
+            "host",
+            "port",
+            "security",
+            "auth",
+            "username",
+            "password",
+            "oauth_client_id",
+            "oauth_client_secret",
+            "oauth_tenant",
+            "folder",
+            "after_fetch",
+            "move_to",
+            "poll_seconds",
+            "smtp_host",
+            "smtp_port",
+            "smtp_security",
+            "smtp_username",
+            "smtp_password",
+        ]
+        help_texts = {
+            "port": _("Empty: the usual port for the protocol and security."),
+            "folder": _("IMAP only; POP3 always reads the inbox."),
+            "oauth_tenant": _("Microsoft 365 only: your directory (tenant) ID or domain."),
+            "smtp_host": _(
+                "Empty: this mailbox's mail goes out through the installation's server."
+            ),
+            "poll_seconds": _("At least 30; the worker checks due mailboxes every minute."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        stored = self.instance
+        for name in self.SECRET_FIELDS:
+            field = self.fields[name]
+            field.required = False
+            field.widget = forms.PasswordInput(
+                render_value=False,
+                attrs={"class": "form-control", "autocomplete": "new-password"},
+            )
+            if stored.pk and getattr(stored, name):
+                field.help_text = _("Stored; leave empty to keep it.")
+        self.fields["department"].choices = department_parent_choices()
+        self.fields["department"].required = False
+
+    def secrets(self) -> dict[str, str]:
+        """What was typed into the secret fields (empty: keep the stored one)."""
+        return {name: self.cleaned_data.get(name) or "" for name in self.SECRET_FIELDS}
 
 
 # --- letter templates -----------------------------------------------------------------------

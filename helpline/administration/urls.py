@@ -2,7 +2,17 @@
 
 from django.urls import path
 
-from .views import departments, desk_config, events, letters, outbox, overview, people, staff
+from .views import (
+    departments,
+    desk_config,
+    events,
+    letters,
+    mailboxes,
+    outbox,
+    overview,
+    people,
+    staff,
+)
 
 app_name = "manage"
 
@@ -54,6 +64,13 @@ urlpatterns = [
     path("mail/retry-failed/", outbox.outbox_retry_failed, name="outbox_retry_failed"),
     path("mail/<int:pk>/retry/", outbox.outbox_retry, name="outbox_retry"),
     path("mail/<int:pk>/discard/", outbox.outbox_discard, name="outbox_discard"),
+    # mailboxes.py
+    path("mailboxes/", mailboxes.mailbox_index, name="mailboxes"),
+    path("mailboxes/new/", mailboxes.mailbox_edit, name="mailbox_new"),
+    path("mailboxes/oauth/", mailboxes.mailbox_oauth_callback, name="mailbox_oauth_callback"),
+    path("mailboxes/<int:pk>/", mailboxes.mailbox_edit, name="mailbox"),
+    path("mailboxes/<int:pk>/test/", mailboxes.mailbox_test, name="mailbox_test"),
+    path("mailboxes/<int:pk>/oauth/", mailboxes.mailbox_oauth, name="mailbox_oauth"),
     # letters.py
     path("mail/letters/", letters.letter_index, name="letters"),
     path("mail/letters/edit/", letters.letter_edit, name="letter"),

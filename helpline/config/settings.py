@@ -289,11 +289,14 @@ EMAIL_HOST_USER = os.environ.get("HELPLINE_SMTP_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("HELPLINE_SMTP_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("HELPLINE_SMTP_STARTTLS")
 DEFAULT_FROM_EMAIL = os.environ.get("HELPLINE_FROM_EMAIL", "helpline@localhost")
-# Automatic letters (notifications) one address gets per hour at most; agents' replies always go.
-MAIL_AUTO_PER_HOUR = int(os.environ.get("HELPLINE_MAIL_AUTO_PER_HOUR", "20"))
-# Files of an agent's reply travel with the letter up to this many bytes together; larger
-# ones stay on the request's page, which the letter links to.
-MAIL_ATTACH_MAX_BYTES = int(os.environ.get("HELPLINE_MAIL_ATTACH_MAX_MB", "10")) * 1024 * 1024
+# Mailboxes (IMAP, POP3, per-mailbox SMTP): every network step times out; certificates are
+# checked against the system's CAs, or this bundle (a private CA).
+MAIL_TIMEOUT = int(os.environ.get("HELPLINE_MAIL_TIMEOUT", "30"))
+MAIL_TLS_CA_FILE = os.environ.get("HELPLINE_MAIL_CA_FILE") or None
+MAIL_POLL_BATCH = int(os.environ.get("HELPLINE_MAIL_POLL_BATCH", "200"))
+MAIL_POLL_PARALLEL = int(os.environ.get("HELPLINE_MAIL_POLL_PARALLEL", "4"))
+# Overrides of the OAuth2 endpoints per provider ("google", "microsoft"): tests and proxies.
+MAIL_OAUTH_ENDPOINTS: dict[str, dict[str, str]] = {}
 
 # Incoming mail (docs/admin/mail.md). Mail from a staff address acts as that staff member only
 # when this is on AND the receiving server's Authentication-Results header (from one of the
@@ -312,6 +315,11 @@ MAIL_SENDER_HOURLY_LIMIT = int(os.environ.get("HELPLINE_MAIL_SENDER_HOURLY_LIMIT
 MAIL_AUTO_REPLY_OPENS_TICKETS = env_bool("HELPLINE_MAIL_AUTO_REPLY_OPENS_TICKETS")
 # The largest message `helpline mail-in` reads from standard input.
 MAIL_MAX_MESSAGE_BYTES = int(os.environ.get("HELPLINE_MAIL_MAX_MESSAGE_MB", "50")) * 1024 * 1024
+# Automatic letters (notifications) one address gets per hour at most; agents' replies always go.
+MAIL_AUTO_PER_HOUR = int(os.environ.get("HELPLINE_MAIL_AUTO_PER_HOUR", "20"))
+# Files of an agent's reply travel with the letter up to this many bytes together; larger
+# ones stay on the request's page, which the letter links to.
+MAIL_ATTACH_MAX_BYTES = int(os.environ.get("HELPLINE_MAIL_ATTACH_MAX_MB", "10")) * 1024 * 1024
 
 # --- health (/healthz) ------------------------------------------------------------------------
 HEALTH_CACHE_SECONDS = float(os.environ.get("HELPLINE_HEALTH_CACHE_SECONDS", "5"))

@@ -100,6 +100,76 @@ class Mailbox(TimestampedModel):
     )
     is_active = models.BooleanField(_("active"), default=True)
 
+    # --- connection (mailbox connections) -------------------------------------------------
+    class Protocol(models.TextChoices):
+        PIPE = "pipe", _("delivered by the mail server (helpline mail-in)")
+        IMAP = "imap", _("IMAP")
+        POP3 = "pop3", _("POP3")
+
+    class Security(models.TextChoices):
+        TLS = "tls", _("TLS")
+        STARTTLS = "starttls", _("STARTTLS")
+        NONE = "none", _("none (unencrypted)")
+
+    class Auth(models.TextChoices):
+        PASSWORD = "password", _("password")
+        GOOGLE = "google", _("OAuth2: Google (Gmail)")
+        MICROSOFT = "microsoft", _("OAuth2: Microsoft 365")
+
+    class AfterFetch(models.TextChoices):
+        DELETE = "delete", _("delete it from the server")
+        MOVE = "move", _("move it to another folder (IMAP)")
+        SEEN = "seen", _("leave it, marked as read")
+
+    protocol = models.CharField(
+        _("receive by"), max_length=10, choices=Protocol.choices, default=Protocol.PIPE
+    )
+    host = models.CharField(_("server"), max_length=253, blank=True)
+    port = models.PositiveIntegerField(_("port"), null=True, blank=True)
+    security = models.CharField(
+        _("security"), max_length=10, choices=Security.choices, default=Security.TLS
+    )
+    auth = models.CharField(
+        _("sign in with"), max_length=10, choices=Auth.choices, default=Auth.PASSWORD
+    )
+    username = models.CharField(_("user name"), max_length=254, blank=True)
+    # Secrets: written by administrators, never shown back (forms, pages, logs, events).
+    password = models.TextField(_("password"), blank=True)
+    folder = models.CharField(_("folder"), max_length=250, blank=True, default="INBOX")
+    after_fetch = models.CharField(
+        _("after a message is stored"),
+        max_length=10,
+        choices=AfterFetch.choices,
+        default=AfterFetch.DELETE,
+    )
+    move_to = models.CharField(_("move to folder"), max_length=250, blank=True)
+    poll_seconds = models.PositiveIntegerField(_("check every (seconds)"), default=60)
+    oauth_client_id = models.CharField(_("OAuth client ID"), max_length=250, blank=True)
+    oauth_client_secret = models.TextField(_("OAuth client secret"), blank=True)
+    oauth_tenant = models.CharField(_("Microsoft tenant"), max_length=100, blank=True)
+    oauth_access_token = models.TextField(blank=True)
+    oauth_refresh_token = models.TextField(blank=True)
+    oauth_expires_at = models.DateTimeField(null=True, blank=True)
+    oauth_connected_at = models.DateTimeField(null=True, blank=True)
+    smtp_host = models.CharField(_("SMTP server"), max_length=253, blank=True)
+    smtp_port = models.PositiveIntegerField(_("SMTP port"), null=True, blank=True)
+    smtp_security = models.CharField(
+        _("SMTP security"), max_length=10, choices=Security.choices, default=Security.STARTTLS
+    )
+    smtp_username = models.CharField(_("SMTP user name"), max_length=254, blank=True)
+    smtp_password = models.TextField(_("SMTP password"), blank=True)
+    # Poll bookkeeping: IMAP UIDs seen under the folder's UIDVALIDITY, the schedule, a lease so
+    # two workers never poll one mailbox at once, and what the health page shows.
+    imap_uidvalidity = models.BigIntegerField(null=True, blank=True)
+    imap_last_uid = models.BigIntegerField(default=0)
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    poll_lease_until = models.DateTimeField(null=True, blank=True)
+    last_poll_at = models.DateTimeField(_("last poll"), null=True, blank=True)
+    last_success_at = models.DateTimeField(_("last successful poll"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
+    last_fetched = models.PositiveIntegerField(default=0)
+
     class Meta:
         ordering = ["name"]
         verbose_name = _("mailbox")
@@ -112,6 +182,34 @@ class Mailbox(TimestampedModel):
         # Addresses are compared lower-cased everywhere (own-address drop, reply tokens).
         self.address = (self.address or "").strip().lower()
         super().save(*args, **kwargs)
+
+    @property
+    def polled(self) -> bool:
+        return self.protocol in (self.Protocol.IMAP, self.Protocol.POP3)
+
+    @property
+    def uses_oauth(self) -> bool:
+        return self.auth in (self.Auth.GOOGLE, self.Auth.MICROSOFT)
+
+    def email_backend(self):
+        """A Django email backend sending through this mailbox's SMTP server, or None when the
+        mailbox has none (the installation's default sends)."""
+        from .connections import mailbox_email_backend
+
+        return mailbox_email_backend(self)
+
+
+class MailboxSeenUid(models.Model):
+    """A POP3 message (by UIDL) already stored from a mailbox that leaves mail on the server."""
+
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="seen_uids")
+    uid = models.CharField(max_length=70)
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["mailbox", "uid"], name="mailboxseenuid_unique")
+        ]
 
 
 def raw_mail_path(instance: "MailMessage", filename: str) -> str:

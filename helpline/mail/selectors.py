@@ -5,9 +5,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import CharField, Count, F, Q, QuerySet, Value
+from django.db.models import (
+    CharField,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
 
-from .models import OutboxMessage
+from helpline.core import clock
+
+from .models import Direction, Mailbox, MailMessage, OutboxMessage, QuarantinedMail
 
 Status = OutboxMessage.Status
 
@@ -101,3 +114,30 @@ def ticket_mail_problems(ticket_id: int, limit: int = 10) -> list[MailProblem]:
     )
     rows = letters.union(failed, all=True).order_by("created_at")[:limit]
     return [MailProblem(*row) for row in rows]
+
+
+def _count(queryset) -> Coalesce:
+    counted = queryset.order_by().values("mailbox").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def mailbox_health() -> QuerySet[Mailbox]:
+    """Every mailbox with what the mail-health page shows: received in the last day and held
+    in the quarantine (one query, however many mailboxes)."""
+    since = clock.now() - timedelta(days=1)
+    return (
+        Mailbox.objects.select_related("department", "topic")
+        .annotate(
+            received_day=_count(
+                MailMessage.objects.filter(
+                    mailbox=OuterRef("pk"), direction=Direction.IN, created_at__gte=since
+                )
+            ),
+            quarantine_held=_count(
+                QuarantinedMail.objects.filter(
+                    mailbox=OuterRef("pk"), status=QuarantinedMail.State.HELD
+                )
+            ),
+        )
+        .order_by("name")
+    )

@@ -214,6 +214,7 @@ KINDS: dict[str, Kind] = {
     "sso_provider": Kind(value=lambda s: "corp"),
     "admin_self": Kind(value=lambda s: s.people["admin"].pk),
     "outbox_message": _named(lambda s: s.outbox_message, lambda m: m.subject),
+    "mailbox": _named(lambda s: s.mailbox, lambda m: m.name),
     # A link mailed to an address requester A asked to add: it names that address to A only.
     "address_token": Kind(
         value=lambda s: signing.dumps(
@@ -1157,6 +1158,22 @@ ROUTES: dict[str, list[Case]] = {
         lambda s, p: _outbox_status(s) == OutboxMessage.Status.DISCARDED,
         "manage:outbox",
     ),
+    "manage:mailboxes": _admin_page(about=("mailbox",)),
+    "manage:mailbox_new": _admin_page(form=True),
+    "manage:mailbox": _admin_page({"pk": "mailbox"}, form=True),
+    # A piped mailbox with the installation's SMTP server: nothing to reach, only the event.
+    "manage:mailbox_test": _admin_post(
+        {"pk": "mailbox"},
+        None,
+        lambda s, p: Event.objects.filter(action="mail.mailbox_tested").exists(),
+        lambda s: reverse("manage:mailbox", args=[s.mailbox.pk]),
+    ),
+    # Off to the provider's consent page (Google's, as configured by default).
+    "manage:mailbox_oauth": _admin_post(
+        {"pk": "mailbox"}, None, None, lambda s: "https://accounts.google.com/o/oauth2/v2/auth?"
+    ),
+    # The provider's redirect back: without the state this session started, refused.
+    "manage:mailbox_oauth_callback": [Case(answers=grant(["admin"], GOES("manage:mailboxes")))],
     "manage:letters": _admin_page(),
     "manage:letter": [
         Case(

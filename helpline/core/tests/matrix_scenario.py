@@ -55,7 +55,7 @@ from helpline.accounts.tests.factories import (
     StaffFactory,
     UserFactory,
 )
-from helpline.mail.models import OutboxMessage
+from helpline.mail.models import Mailbox, OutboxMessage
 from helpline.tickets import services
 from helpline.tickets.models import (
     Attachment,
@@ -133,6 +133,7 @@ class Scenario:
     reset_key: str
     signup_key: str
     outbox_message: OutboxMessage
+    mailbox: Mailbox
     markers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     secrets: dict[str, frozenset[str]] = field(default_factory=dict)
 
@@ -329,6 +330,17 @@ def scenario_build() -> Scenario:
         next_attempt_at=timezone.now(),
     )
 
+    # A mailbox administrators manage; its secrets must never reach any page.
+    mailbox = Mailbox.objects.create(
+        name="MARKER-MAILBOX",
+        address="inbox@desk.test",
+        auth=Mailbox.Auth.GOOGLE,
+        username="inbox@desk.test",
+        oauth_client_id="client-id",
+        oauth_client_secret="MARKER-MAILBOX-SECRET",  # noqa: S106
+        password="MARKER-MAILBOX-PASSWORD",  # noqa: S106
+    )
+
     markers = {
         "ticket": t_public,
         "ticket_note": t_note,
@@ -339,6 +351,8 @@ def scenario_build() -> Scenario:
         "ticket_billing": billing_public,
         "ticket_c": c_public,
         "outbox_message": (outbox_message.subject,),
+        "mailbox": (mailbox.name,),
+        "mailbox_secrets": ("MARKER-MAILBOX-SECRET", "MARKER-MAILBOX-PASSWORD"),
     }
     # Who may see each group of markers; everyone else must never receive them.
     readers = {
@@ -351,6 +365,8 @@ def scenario_build() -> Scenario:
         "ticket_billing": {"requester_a", "colleague_a", "agent_out", "supervisor", "admin"},
         "ticket_c": {"colleague_c", *DESK_T},
         "outbox_message": {"admin"},
+        "mailbox": {"admin"},
+        "mailbox_secrets": set(),
     }
     secrets = {
         persona: frozenset(
@@ -388,6 +404,7 @@ def scenario_build() -> Scenario:
         reset_key=reset_key,
         signup_key=signup_key,
         outbox_message=outbox_message,
+        mailbox=mailbox,
         markers=markers,
         secrets=secrets,
     )

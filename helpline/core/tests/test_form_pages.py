@@ -24,7 +24,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
 from helpline.accounts.selfservice import _ADDRESS_SALT as ADDRESS_SALT
 from helpline.mail.backends import QueuedEmailBackend
-from helpline.mail.models import OutboxMessage
+from helpline.mail.models import Mailbox, OutboxMessage
 from helpline.tickets import services
 from helpline.tickets.models import Channel, Status, StatusCategory, Topic
 
@@ -101,6 +101,7 @@ MANAGE_OBJECTS = {
     "status": "status",
     "topic": "topic",
     "outbox": "outbox",
+    "mailbox": "mailbox",
 }
 ARGUMENTS = {
     "desk:unlink": lambda w: {"pk": w.ids["ticket"], "other": w.ids["other"]},
@@ -164,6 +165,7 @@ def world(requester_a, support, dispatcher, admin_user, supervisor, org_a, setti
     return World(
         ids={
             "outbox": OutboxMessage.objects.latest("pk").pk,
+            "mailbox": Mailbox.objects.create(name="Help", address="help@desk.test").pk,
             "ticket": ticket.pk,
             "other": other.pk,
             "attachment": ticket.attachments.get().pk,

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0005_department_signature_staff_notices'),
-        ('mail', '0003_quarantine_reason_no_sender'),
+        ('mail', '0002_mailboxes_messages_quarantine_stop_rules'),
         ('tickets', '0009_ticket_reply_token'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
