@@ -40,7 +40,7 @@ from helpline.tickets.services import (
 )
 from helpline.tickets.tests.factories import status_of
 
-from .conftest import Sink
+from .conftest import Sink, free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -661,3 +661,37 @@ def test_escalation_tells_the_next_line_and_a_hand_over_tells_the_supervisor(
         )
     (handed,) = letters_to(smtp_sink, supervisor.email)
     assert "Assigned to you" in handed["Subject"]
+
+
+def test_a_mailbox_with_its_own_smtp_server_sends_its_letters_there(
+    requester_a, support, smtp_sink, django_capture_on_commit_callbacks
+):
+    """Letters about a request in a department with a mailbox that has its own SMTP server
+    go through that server (`Mailbox.email_backend()`); the installation's server gets none."""
+    from helpline.mail.models import Mailbox
+
+    own = Sink()
+    controller = Controller(own, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        mailbox = Mailbox.objects.create(
+            name="Support", address="support@own-server.test", department=support
+        )
+        Mailbox.objects.filter(pk=mailbox.pk).update(
+            smtp_host="127.0.0.1", smtp_port=controller.port, smtp_security="none"
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            ticket_create(
+                actor=requester_a,
+                requester=requester_a,
+                subject="Own server",
+                body="x",
+                channel=Channel.PORTAL,
+                department=support,
+            )
+    finally:
+        controller.stop()
+    assert smtp_sink.received == []
+    ((mail_from, rcpt, raw),) = own.received
+    assert (mail_from, rcpt) == ("support@own-server.test", [requester_a.email])
+    assert parsed(raw)["Subject"].endswith("We received your request: Own server")
