@@ -30,7 +30,15 @@ from helpline.tickets.notices import Notice, NoticeKind
 
 from . import threading
 from .letters import Letter, language_of, letter_default, letter_render, letter_source, one_line
-from .models import Direction, LetterKind, Mailbox, MailMessage, MessageRef, Notification
+from .models import (
+    BouncingAddress,
+    Direction,
+    LetterKind,
+    Mailbox,
+    MailMessage,
+    MessageRef,
+    Notification,
+)
 from .models import OutboxMessage as Outbox
 from .services import outbox_message_queue
 
@@ -39,6 +47,8 @@ State = Notification.State
 MAX_ATTEMPTS = 5
 # How many earlier Message-IDs of the thread go into References (the newest ones).
 REFERENCES_KEPT = 20
+# An address a delivery failure came back for gets no automatic letters for this long.
+BOUNCE_PAUSE = timedelta(days=1)
 
 
 def notice_record(notice: Notice) -> Notification:
@@ -260,6 +270,11 @@ def _over_limit(user: User, address: str) -> bool:
     return sent >= settings.MAIL_AUTO_PER_HOUR
 
 
+def _bouncing(address: str) -> bool:
+    since = clock.now() - BOUNCE_PAUSE
+    return BouncingAddress.objects.filter(address=address.lower(), last_at__gte=since).exists()
+
+
 def _files(entry: Entry | None) -> list[tuple[str, bytes, str]]:
     """The files of a public reply that fit into a letter together."""
     if entry is None:
@@ -333,6 +348,9 @@ def notification_letters(notification: Notification) -> list[dict]:
         outcome.append(record)
         if not address_valid(address):
             record["outcome"] = "invalid address"
+            continue
+        if recipient.automatic and _bouncing(address):
+            record["outcome"] = "address bouncing"
             continue
         if recipient.automatic and _over_limit(recipient.user, address):
             record["outcome"] = "hourly limit"

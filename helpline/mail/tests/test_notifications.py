@@ -695,3 +695,29 @@ def test_a_mailbox_with_its_own_smtp_server_sends_its_letters_there(
     ((mail_from, rcpt, raw),) = own.received
     assert (mail_from, rcpt) == ("support@own-server.test", [requester_a.email])
     assert parsed(raw)["Subject"].endswith("We received your request: Own server")
+
+
+def test_an_address_that_bounced_gets_no_automatic_letters_for_a_day_but_replies(
+    requester_a, support, dispatcher, smtp_sink, django_capture_on_commit_callbacks
+):
+    from helpline.mail.models import BouncingAddress
+
+    BouncingAddress.objects.create(address=requester_a.email.upper().lower())
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = ticket_create(
+            actor=requester_a,
+            requester=requester_a,
+            subject="Bouncing",
+            body="x",
+            channel=Channel.EMAIL,
+            department=support,
+        )
+        ticket_reply_add(ticket=ticket, actor=dispatcher, body="A human answer")
+    (only,) = letters_to(smtp_sink, requester_a.email)
+    assert "A human answer" in body_text(only)
+    received = Notification.objects.get(kind="created")
+    assert received.outcome[0]["outcome"] == "address bouncing"
+    with time_machine.travel(timezone.now() + timedelta(days=1, minutes=1)):
+        with django_capture_on_commit_callbacks(execute=True):
+            ticket_update(ticket=ticket, actor=dispatcher, status=status_of(StatusCategory.CLOSED))
+    assert len(letters_to(smtp_sink, requester_a.email)) == 2
