@@ -8,6 +8,7 @@ marked done: a letter is queued whole or not at all (decision 0009).
 """
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import formataddr
@@ -296,7 +297,7 @@ def letter_message(
     letter: Letter,
     mailbox: Mailbox | None,
     references: list[str],
-    files: list[tuple[str, bytes, str]] = (),  # type: ignore[assignment]
+    files: Sequence[tuple[str, bytes, str]] = (),
 ) -> tuple[EmailMultiAlternatives, str]:
     """The message for one recipient and its Message-ID. Every header value is one line: names,
     subjects and addresses pass through `one_line`, so no user text can add a header."""
