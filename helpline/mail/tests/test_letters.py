@@ -232,3 +232,22 @@ def test_staff_choose_their_letters_in_the_profile(client, dispatcher, requester
     assert dispatcher.staff_notices == ["new_in_department"]
     client.force_login(requester_a)
     assert 'name="staff_notices"' not in client.get(reverse("accounts:profile")).content.decode()
+
+
+@pytest.mark.parametrize("changed", [1, 20])
+def test_the_letters_page_takes_the_same_queries_however_many_letters_changed(
+    client, admin_user, support, billing, django_assert_num_queries, changed
+):
+    kinds = [(kind, language) for kind in LetterKind for language in ("en", "nb", "ru")]
+    for kind, language in kinds[:changed]:
+        for department in (None, support):
+            LetterTemplate.objects.create(
+                kind=kind, language=language, department=department, subject="s", body="b"
+            )
+    client.force_login(admin_user)
+    url = reverse("manage:letters") + f"?department={support.pk}"
+    client.get(url)
+    # 1 session, 2 user, 3 site settings (context processor), 4 departments, 5 letters changed
+    # for all departments, 6 letters of the chosen department
+    with django_assert_num_queries(6):
+        assert client.get(url).status_code == 200
