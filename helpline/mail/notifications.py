@@ -125,7 +125,9 @@ def recipients(notification: Notification, ticket: Ticket) -> list[Recipient]:
     if requester_letter and requester.is_active:
         own_action = actor_id == requester.pk and kind != NoticeKind.CREATED
         if not own_action:
-            human_reply = kind == NoticeKind.REPLIED
+            # A letter carrying an agent's reply (also one that resolves or closes) is that
+            # person's answer, not an automatic notice: no Auto-Submitted, no hourly limit.
+            human_reply = notification.entry_id is not None and kind != NoticeKind.CREATED
             out.append(Recipient(requester, requester_letter, automatic=not human_reply))
     if kind == NoticeKind.CREATED:
         out += _staff(

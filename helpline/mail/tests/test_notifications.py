@@ -199,6 +199,7 @@ def test_resolved_and_closed_letters_and_none_for_the_requesters_own_confirmatio
     assert len(letters) == 2  # received + one "resolved" letter that carries the reply
     assert letters[1]["Subject"].endswith("Resolved: Printer jammed")
     assert "Replaced the roller." in body_text(letters[1])
+    assert letters[1]["Auto-Submitted"] is None  # the agent's answer, not an automatic notice
     with django_capture_on_commit_callbacks(execute=True):
         ticket_confirm_solved(ticket=opened, actor=requester_a)
     assert len(letters_to(smtp_sink, requester_a.email)) == 2
