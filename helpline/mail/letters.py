@@ -125,7 +125,7 @@ def _text(parts: list[tuple[str, str]], values: Mapping[str, str]) -> str:
 def _html_body(parts: list[tuple[str, str]], values: Mapping[str, str]) -> str:
     """Paragraphs of escaped text: every template piece and every value goes through
     `escape`, so nothing a requester or an administrator typed becomes markup."""
-    out = []
+    out: list[str] = []
     for kind, piece in parts:
         if kind == "text":
             out.append(escape(piece))

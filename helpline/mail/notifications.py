@@ -8,6 +8,7 @@ marked done: a letter is queued whole or not at all (decision 0009).
 """
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import formataddr
@@ -17,7 +18,6 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import translation
 
@@ -31,7 +31,15 @@ from helpline.tickets.notices import Notice, NoticeKind
 
 from . import threading
 from .letters import Letter, language_of, letter_default, letter_render, letter_source, one_line
-from .models import Direction, LetterKind, Mailbox, MailMessage, MessageRef, Notification
+from .models import (
+    BouncingAddress,
+    Direction,
+    LetterKind,
+    Mailbox,
+    MailMessage,
+    MessageRef,
+    Notification,
+)
 from .models import OutboxMessage as Outbox
 from .services import outbox_message_queue
 
@@ -40,6 +48,8 @@ State = Notification.State
 MAX_ATTEMPTS = 5
 # How many earlier Message-IDs of the thread go into References (the newest ones).
 REFERENCES_KEPT = 20
+# An address a delivery failure came back for gets no automatic letters for this long.
+BOUNCE_PAUSE = timedelta(days=1)
 
 
 def notice_record(notice: Notice) -> Notification:
@@ -115,7 +125,9 @@ def recipients(notification: Notification, ticket: Ticket) -> list[Recipient]:
     if requester_letter and requester.is_active:
         own_action = actor_id == requester.pk and kind != NoticeKind.CREATED
         if not own_action:
-            human_reply = kind == NoticeKind.REPLIED
+            # A letter carrying an agent's reply (also one that resolves or closes) is that
+            # person's answer, not an automatic notice: no Auto-Submitted, no hourly limit.
+            human_reply = notification.entry_id is not None and kind != NoticeKind.CREATED
             out.append(Recipient(requester, requester_letter, automatic=not human_reply))
     if kind == NoticeKind.CREATED:
         out += _staff(
@@ -146,10 +158,16 @@ def recipients(notification: Notification, ticket: Ticket) -> list[Recipient]:
             if kind == NoticeKind.TRANSFERRED
             else LetterKind.STAFF_ESCALATED
         )
-        people = [ticket.assignee] if ticket.assignee_id else _department_staff(ticket)
-        if kind == NoticeKind.ESCALATED and not ticket.assignee_id:
-            people = [p for p in people if p.support_line is None or p.support_line >= ticket.line]
-        out += _staff(people, ticket, actor_id, letter, StaffNotice.TRANSFERRED)
+        if ticket.assignee is not None:
+            handlers = [ticket.assignee]
+        else:
+            handlers = _department_staff(ticket)
+            if kind == NoticeKind.ESCALATED:
+                # The next line: people of that line (or without one), not the line it left.
+                handlers = [
+                    p for p in handlers if p.support_line is None or p.support_line >= ticket.line
+                ]
+        out += _staff(handlers, ticket, actor_id, letter, StaffNotice.TRANSFERRED)
     return out
 
 
@@ -255,6 +273,11 @@ def _over_limit(user: User, address: str) -> bool:
     return sent >= settings.MAIL_AUTO_PER_HOUR
 
 
+def _bouncing(address: str) -> bool:
+    since = clock.now() - BOUNCE_PAUSE
+    return BouncingAddress.objects.filter(address=address.lower(), last_at__gte=since).exists()
+
+
 def _files(entry: Entry | None) -> list[tuple[str, bytes, str]]:
     """The files of a public reply that fit into a letter together."""
     if entry is None:
@@ -276,7 +299,7 @@ def letter_message(
     letter: Letter,
     mailbox: Mailbox | None,
     references: list[str],
-    files: list[tuple[str, bytes, str]] = (),  # type: ignore[assignment]
+    files: Sequence[tuple[str, bytes, str]] = (),
 ) -> tuple[EmailMultiAlternatives, str]:
     """The message for one recipient and its Message-ID. Every header value is one line: names,
     subjects and addresses pass through `one_line`, so no user text can add a header."""
@@ -329,6 +352,9 @@ def notification_letters(notification: Notification) -> list[dict]:
         if not address_valid(address):
             record["outcome"] = "invalid address"
             continue
+        if recipient.automatic and _bouncing(address):
+            record["outcome"] = "address bouncing"
+            continue
         if recipient.automatic and _over_limit(recipient.user, address):
             record["outcome"] = "hourly limit"
             log.warning("Letter %s to %s skipped: hourly limit", recipient.letter, address)
@@ -373,7 +399,7 @@ def notification_process(*, notification_id: int) -> str:
     try:
         with transaction.atomic():
             row = (
-                Notification.objects.select_for_update()
+                Notification.objects.select_for_update(of=("self",))
                 .select_related("entry", "actor")
                 .filter(pk=notification_id, state=State.PENDING)
                 .first()
@@ -421,18 +447,10 @@ def notifications_sweep(*, older_than_seconds: int = 60, batch: int = 200) -> in
     return len(due)
 
 
-def ticket_mail_problems(ticket: Ticket) -> dict:
-    """What the request's page shows staff: letters not delivered (failed or still retrying
-    after an error) and notifications that failed."""
-    unsent = list(
-        Outbox.objects.filter(ticket=ticket)
-        .filter(
-            Q(status=Outbox.Status.FAILED) | (Q(status=Outbox.Status.QUEUED) & ~Q(last_error=""))
-        )
-        .defer("raw")
-        .order_by("created_at", "pk")[:20]
+def notifications_skip_pending(*, reason: str) -> int:
+    """Settle every waiting notification without writing letters (a made-up history, such as
+    the demo's, must not mail its people); returns how many. Runs in the caller's transaction,
+    so their tasks, run after the commit, find nothing pending."""
+    return Notification.objects.filter(state=State.PENDING).update(
+        state=State.DONE, processed_at=clock.now(), outcome=[{"outcome": reason}]
     )
-    failed = list(
-        Notification.objects.filter(ticket=ticket, state=State.FAILED).order_by("created_at")[:20]
-    )
-    return {"unsent": unsent, "failed_notifications": failed}

@@ -1,10 +1,22 @@
-"""Reads of the outbox (the administrators' list, the /healthz summary) and of the quarantine
-and the stop list."""
+"""Reads of the mail app: the outbox (the administrators' list, the /healthz summary, what a
+request's page shows of its undelivered mail), the mailboxes' health, the quarantine and the
+stop list."""
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    CharField,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 
 from helpline.core import clock
@@ -67,6 +79,50 @@ def outbox_health(cursor, now) -> dict:
         "oldest_waiting_seconds": age,
         "failed": failed,
     }
+
+
+@dataclass(frozen=True)
+class MailProblem:
+    """A letter about a request that has not reached its recipient, or a notification that
+    could not be turned into letters."""
+
+    source: str  # "letter" or "notification"
+    created_at: datetime
+    what: str  # the letter's subject, or the notification's kind
+    state: str  # the outbox status, or "failed"
+    error: str
+
+
+def ticket_mail_problems(ticket_id: int, limit: int = 10) -> list[MailProblem]:
+    """What the request's page shows staff, in one query: letters that failed or are being
+    retried after an error, and notifications that failed, oldest first."""
+    from .models import Notification
+
+    letters = (
+        OutboxMessage.objects.filter(ticket_id=ticket_id)
+        .filter(Q(status=Status.FAILED) | (Q(status=Status.QUEUED) & ~Q(last_error="")))
+        .annotate(
+            source=Value("letter", output_field=CharField()),
+            what=F("subject"),
+            state=F("status"),
+            error=F("last_error"),
+        )
+        .order_by()
+        .values_list("source", "created_at", "what", "state", "error")
+    )
+    failed = (
+        Notification.objects.filter(ticket_id=ticket_id, state=Notification.State.FAILED)
+        .annotate(
+            source=Value("notification", output_field=CharField()),
+            what=F("kind"),
+            status=F("state"),
+            problem=F("error"),
+        )
+        .order_by()
+        .values_list("source", "created_at", "what", "status", "problem")
+    )
+    rows = letters.union(failed, all=True).order_by("created_at")[:limit]
+    return [MailProblem(*row) for row in rows]
 
 
 def _count(queryset) -> Coalesce:

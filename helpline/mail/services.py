@@ -234,7 +234,6 @@ def _held(item: QuarantinedMail) -> QuarantinedMail:
     return row
 
 
-@transaction.atomic
 def quarantine_release(*, item: QuarantinedMail, actor):
     """Let a held message in after all (administrators): it becomes a request or joins its
     request as if it had just arrived, without the stop rules and limits that held it.
@@ -297,8 +296,13 @@ def letter_template_save(
     subject = " ".join((subject or "").split())
     body = (body or "").replace("\r\n", "\n").strip("\n")
     template_check(subject=subject, body=body)
-    rows = LetterTemplate.objects.select_for_update().filter(kind=kind, language=language)
-    row = rows.filter(department=department).first()
+    # No ordering: the model's default sorts by department, an outer join FOR UPDATE refuses.
+    row = (
+        LetterTemplate.objects.select_for_update()
+        .filter(kind=kind, language=language, department=department)
+        .order_by("pk")
+        .first()
+    )
     before = {"subject": row.subject, "body": row.body} if row else {}
     if row is None:
         row = LetterTemplate(kind=kind, language=language, department=department)
@@ -311,8 +315,10 @@ def letter_template_save(
     except IntegrityError:
         # Another administrator created it at the same moment: theirs is overwritten by ours,
         # as if we had saved a moment later.
-        row = LetterTemplate.objects.select_for_update().get(
-            kind=kind, language=language, department=department
+        row = (
+            LetterTemplate.objects.select_for_update()
+            .order_by("pk")
+            .get(kind=kind, language=language, department=department)
         )
         row.subject, row.body = subject, body
         row.save()
@@ -341,6 +347,7 @@ def letter_template_reset(*, kind: str, language: str, department, actor) -> boo
     row = (
         LetterTemplate.objects.select_for_update()
         .filter(kind=kind, language=language, department=department)
+        .order_by("pk")
         .first()
     )
     if row is None:

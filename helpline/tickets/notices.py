@@ -10,9 +10,12 @@ produces none, and a committed one always has its record (decision 0009).
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
+
+if TYPE_CHECKING:
+    from .models import Entry, Ticket
 
 
 class NoticeKind(models.TextChoices):
@@ -39,7 +42,7 @@ class Notice:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-Receiver = Callable[[Notice], None]
+Receiver = Callable[[Notice], object]
 _receivers: list[Receiver] = []
 
 
@@ -49,7 +52,9 @@ def notice_receiver_add(receiver: Receiver) -> None:
         _receivers.append(receiver)
 
 
-def notice(kind: str, ticket, *, actor=None, entry=None, **data: Any) -> Notice:
+def notice(
+    kind: str, ticket: "Ticket", *, actor: Any = None, entry: "Entry | None" = None, **data: Any
+) -> Notice:
     """Announce `kind` for `ticket` to every receiver, inside the caller's transaction.
 
     `actor` is the person who caused it (None for the system or an anonymous actor); `entry`

@@ -126,7 +126,6 @@ def letter_edit(request):
     kind, language, department = _target(request.GET)
     subject, body, own, source = _current(kind, language, department)
     form = LetterForm(request.POST or None, initial={"subject": subject, "body": body})
-    status = 200
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -143,7 +142,6 @@ def letter_edit(request):
             else:
                 messages.success(request, _("The letter is saved."))
                 return redirect(_edit_url(kind, language, department))
-        status = 422
     preview = _preview(
         request,
         kind=kind,
@@ -152,7 +150,7 @@ def letter_edit(request):
         subject=form["subject"].value() or "",
         body=form["body"].value() or "",
     )
-    response = page(
+    return page(
         request,
         "administration/letter_form.html",
         {
@@ -172,8 +170,6 @@ def letter_edit(request):
         },
         menu="letters",
     )
-    response.status_code = status
-    return response
 
 
 def _sample_values(request, department: Department | None, language: str) -> dict[str, str]:

@@ -25,6 +25,7 @@ from helpline.mail.models import (
     OutboxMessage,
 )
 from helpline.mail.notifications import notification_process, notifications_sweep
+from helpline.mail.selectors import ticket_mail_problems
 from helpline.mail.services import outbox_sweep
 from helpline.tickets.models import Channel, StatusCategory
 from helpline.tickets.services import (
@@ -39,7 +40,7 @@ from helpline.tickets.services import (
 )
 from helpline.tickets.tests.factories import status_of
 
-from .conftest import Sink
+from .conftest import Sink, free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -198,6 +199,7 @@ def test_resolved_and_closed_letters_and_none_for_the_requesters_own_confirmatio
     assert len(letters) == 2  # received + one "resolved" letter that carries the reply
     assert letters[1]["Subject"].endswith("Resolved: Printer jammed")
     assert "Replaced the roller." in body_text(letters[1])
+    assert letters[1]["Auto-Submitted"] is None  # the agent's answer, not an automatic notice
     with django_capture_on_commit_callbacks(execute=True):
         ticket_confirm_solved(ticket=opened, actor=requester_a)
     assert len(letters_to(smtp_sink, requester_a.email)) == 2
@@ -483,8 +485,9 @@ def test_smtp_down_for_an_hour_loses_nothing(
     rows = list(OutboxMessage.objects.filter(ticket=ticket).order_by("pk"))
     assert [r.status for r in rows] == ["queued", "queued"]
     assert all(r.last_error for r in rows)
-    problems = notifications.ticket_mail_problems(ticket)
-    assert len(problems["unsent"]) == 2
+    problems = ticket_mail_problems(ticket.pk)
+    assert [(p.source, p.state) for p in problems] == [("letter", "queued")] * 2
+    assert "Connection refused" in problems[0].error
     # an hour of retries: every due attempt fails, nothing is given up
     start = timezone.now()
     for minute in range(0, 61, 5):
@@ -502,7 +505,7 @@ def test_smtp_down_for_an_hour_loses_nothing(
         controller.stop()
     assert sorted(rcpt[0] for _f, rcpt, _raw in sink.received) == [requester_a.email] * 2
     assert set(OutboxMessage.objects.values_list("status", flat=True)) == {"sent"}
-    assert notifications.ticket_mail_problems(ticket)["unsent"] == []
+    assert ticket_mail_problems(ticket.pk) == []
 
 
 def test_a_lost_task_is_found_by_the_sweep(requester_a, support, smtp_sink):
@@ -539,7 +542,9 @@ def test_a_failing_notification_is_retried_then_failed_in_the_log(opened, reques
     assert row.state == Notification.State.FAILED and "renderer exploded" in row.error
     assert OutboxMessage.objects.filter(ticket=opened).count() == 1  # nothing half-queued
     assert Event.objects.filter(action="mail.notification_failed").exists()
-    assert notifications.ticket_mail_problems(opened)["failed_notifications"] == [row]
+    (problem,) = ticket_mail_problems(opened.pk)
+    assert (problem.source, problem.what, problem.state) == ("notification", "closed", "failed")
+    assert "renderer exploded" in problem.error
 
 
 def test_mail_sent_from_the_department_mailbox_with_its_reply_address(
@@ -565,3 +570,155 @@ def test_mail_sent_from_the_department_mailbox_with_its_reply_address(
         f"support+{ticket.reply_token}@acme-help.test"
     )
     assert letter["Message-ID"].endswith("@acme-help.test>")
+
+
+def test_undelivered_letters_show_on_the_request_page(
+    client, requester_a, support, dispatcher, smtp_down, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = ticket_create(
+            actor=requester_a,
+            requester=requester_a,
+            subject="Nobody hears",
+            body="x",
+            channel=Channel.PORTAL,
+            department=support,
+        )
+    client.force_login(dispatcher)
+    html = client.get(reverse("desk:ticket", args=[ticket.pk])).content.decode()
+    assert f'id="ticket-{ticket.pk}-mail-problems"' in html
+    assert "We received your request: Nobody hears" in html and "refused" in html
+    OutboxMessage.objects.update(status=OutboxMessage.Status.SENT, last_error="")
+    html = client.get(reverse("desk:ticket", args=[ticket.pk])).content.decode()
+    assert "mail-problems" not in html
+
+
+def test_the_mail_path_makes_the_same_letters_and_answers_thread_back(
+    support, dispatcher, smtp_sink, django_capture_on_commit_callbacks
+):
+    """A request by mail gets the "received" letter in its thread (In-Reply-To the requester's
+    message); the requester's answer to that letter joins the same request and tells the
+    responsible person."""
+    from helpline.mail.ingest import receive
+    from helpline.mail.models import Mailbox
+
+    mailbox = Mailbox.objects.create(name="Help", address="help@desk.test", department=support)
+    dispatcher.staff_notices = [StaffNotice.REQUESTER_REPLIED]
+    dispatcher.save()
+    first = (
+        b"From: Petra Hansen <petra@initech.test>\r\nTo: help@desk.test\r\n"
+        b"Subject: Laptop broken\r\nMessage-ID: <first@initech.test>\r\n"
+        b"Date: Sat, 05 Dec 2026 10:00:00 +0000\r\n\r\nThe screen is black.\r\n"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        receipt = receive(first, mailbox=mailbox)
+    ticket = receipt.ticket
+    (received,) = letters_to(smtp_sink, "petra@initech.test")
+    assert received["In-Reply-To"].strip() == "<first@initech.test>"
+    assert received["Subject"].startswith(f"[#{ticket.pk}] ")
+    assert smtp_sink.received[0][0] == "help@desk.test"
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_update(ticket=ticket, actor=dispatcher, assignee=dispatcher)
+    answer = (
+        b"From: Petra Hansen <petra@initech.test>\r\n"
+        + f"To: {received['Reply-To']}\r\n".encode()
+        + f"Subject: Re: {received['Subject']}\r\n".encode()
+        + b"Message-ID: <second@initech.test>\r\n"
+        + f"In-Reply-To: {received['Message-ID'].strip()}\r\n".encode()
+        + b"Date: Sat, 05 Dec 2026 11:00:00 +0000\r\n\r\nStill black after a restart.\r\n"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        again = receive(answer, mailbox=mailbox)
+    assert again.ticket.pk == ticket.pk
+    (told,) = letters_to(smtp_sink, dispatcher.email)
+    assert "Still black after a restart." in body_text(told)
+
+
+def test_escalation_tells_the_next_line_and_a_hand_over_tells_the_supervisor(
+    opened,
+    dispatcher,
+    specialist,
+    supervisor,
+    software,
+    smtp_sink,
+    django_capture_on_commit_callbacks,
+):
+    from helpline.tickets.services import ticket_escalate, ticket_hand_to_supervisor
+
+    # Given the dispatcher escalates to Software (2nd line): nobody is responsible, so the
+    # 2nd-line people who can see it are told; the 1st-line dispatcher who acted is not
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = ticket_escalate(
+            ticket=opened, actor=dispatcher, department=software, reason="Needs a developer"
+        )
+    (escalated,) = letters_to(smtp_sink, specialist.email)
+    assert escalated["Subject"].endswith("Escalated: Printer jammed")
+    assert "Needs a developer" in body_text(escalated)
+    assert letters_to(smtp_sink, dispatcher.email) == []
+    # When the specialist hands it to the supervisor, the supervisor hears of it
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_hand_to_supervisor(
+            ticket=ticket, actor=specialist, supervisor=supervisor, reason="Customer escalation"
+        )
+    (handed,) = letters_to(smtp_sink, supervisor.email)
+    assert "Assigned to you" in handed["Subject"]
+
+
+def test_a_mailbox_with_its_own_smtp_server_sends_its_letters_there(
+    requester_a, support, smtp_sink, django_capture_on_commit_callbacks
+):
+    """Letters about a request in a department with a mailbox that has its own SMTP server
+    go through that server (`Mailbox.email_backend()`); the installation's server gets none."""
+    from helpline.mail.models import Mailbox
+
+    own = Sink()
+    controller = Controller(own, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        mailbox = Mailbox.objects.create(
+            name="Support", address="support@own-server.test", department=support
+        )
+        Mailbox.objects.filter(pk=mailbox.pk).update(
+            smtp_host="127.0.0.1", smtp_port=controller.port, smtp_security="none"
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            ticket_create(
+                actor=requester_a,
+                requester=requester_a,
+                subject="Own server",
+                body="x",
+                channel=Channel.PORTAL,
+                department=support,
+            )
+    finally:
+        controller.stop()
+    assert smtp_sink.received == []
+    ((mail_from, rcpt, raw),) = own.received
+    assert (mail_from, rcpt) == ("support@own-server.test", [requester_a.email])
+    assert parsed(raw)["Subject"].endswith("We received your request: Own server")
+
+
+def test_an_address_that_bounced_gets_no_automatic_letters_for_a_day_but_replies(
+    requester_a, support, dispatcher, smtp_sink, django_capture_on_commit_callbacks
+):
+    from helpline.mail.models import BouncingAddress
+
+    BouncingAddress.objects.create(address=requester_a.email.upper().lower())
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = ticket_create(
+            actor=requester_a,
+            requester=requester_a,
+            subject="Bouncing",
+            body="x",
+            channel=Channel.EMAIL,
+            department=support,
+        )
+        ticket_reply_add(ticket=ticket, actor=dispatcher, body="A human answer")
+    (only,) = letters_to(smtp_sink, requester_a.email)
+    assert "A human answer" in body_text(only)
+    received = Notification.objects.get(kind="created")
+    assert received.outcome[0]["outcome"] == "address bouncing"
+    with time_machine.travel(timezone.now() + timedelta(days=1, minutes=1)):
+        with django_capture_on_commit_callbacks(execute=True):
+            ticket_update(ticket=ticket, actor=dispatcher, status=status_of(StatusCategory.CLOSED))
+    assert len(letters_to(smtp_sink, requester_a.email)) == 2

@@ -11,6 +11,7 @@ from helpline.core.errors import ValidationFailed
 
 from ..access import Action
 from ..models import Entry, EntryKind, StatusCategory, Ticket
+from ..notices import NoticeKind, notice
 from ._common import (
     STATUS_FIELDS,
     apply_status,
@@ -71,6 +72,9 @@ def ticket_closed_reopen(
     entry = Entry.objects.create(ticket=ticket, kind=EntryKind.REPLY, author=actor, body=body)
     attach(entry, files)
     touch(ticket, *STATUS_FIELDS, public=True)
+    as_staff = actor.is_agent_side and actor.pk != ticket.requester_id
+    kind = NoticeKind.REPLIED if as_staff else NoticeKind.REQUESTER_REPLIED
+    notice(kind, ticket, actor=actor, entry=entry)
     return entry
 
 

@@ -140,7 +140,18 @@ def _announce(
 ) -> None:
     """The notices an update makes: who has the request now, and where it stands."""
     line_before, category_before = before
-    if "department" in fields:
+    # Up a line (functional escalation, possibly into another department) reads as an
+    # escalation; a move within the same line is a transfer.
+    if "line" in fields and ticket.line > line_before:
+        notice(
+            NoticeKind.ESCALATED,
+            ticket,
+            actor=actor,
+            line=ticket.line,
+            department=ticket.department_id,
+            reason=reason,
+        )
+    elif "department" in fields:
         notice(
             NoticeKind.TRANSFERRED,
             ticket,
@@ -148,8 +159,6 @@ def _announce(
             department=ticket.department_id,
             reason=reason,
         )
-    elif "line" in fields and ticket.line > line_before:
-        notice(NoticeKind.ESCALATED, ticket, actor=actor, line=ticket.line, reason=reason)
     if "assignee" in fields and ticket.assignee_id:
         notice(NoticeKind.ASSIGNED, ticket, actor=actor, assignee=ticket.assignee_id, reason=reason)
     if "status" in fields and ticket.status_category != category_before:
