@@ -76,17 +76,16 @@ def prepare(messages: int, seed: int = 1) -> tuple[list[bytes], object]:
     mailbox, _ = Mailbox.objects.get_or_create(
         name="Bench", defaults={"address": "help@bench.example", "department": department}
     )
-    # Open requests of requesters (not staff), spread over the table.
-    last = Ticket.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    picks = sorted({rng.randrange(1, last + 1) for _ in range(400)})
+    # Open requests of requesters (not staff): the newest, as answers mostly concern them.
     tickets = list(
         Ticket.objects.filter(
-            pk__in=picks,
             status_category__in=["new", "open", "pending"],
             deleted_at__isnull=True,
             requester__role="requester",
             merged_into__isnull=True,
-        ).select_related("requester")[:300]
+        )
+        .select_related("requester")
+        .order_by("-pk")[:300]
     )
     # One request per requester: the senders stay under the hourly limit, as real ones do.
     tickets = list({ticket.requester_id: ticket for ticket in tickets}.values())
@@ -112,17 +111,21 @@ def deliver(raws: list[bytes], mailbox) -> dict:
 
     outcomes: dict[str, int] = {}
     samples = []
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for raw in raws:
         one = time.perf_counter()
         receipt = receive(raw, mailbox=mailbox)
         samples.append((time.perf_counter() - one) * 1000)
         outcomes[receipt.outcome] = outcomes.get(receipt.outcome, 0) + 1
     seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     return {
         "messages": len(raws),
         "seconds": round(seconds, 2),
         "per_second": round(len(raws) / seconds, 1),
+        # This process's own CPU time (the database server's is not in it): the rate one
+        # free core would give, on a machine shared with other work.
+        "per_cpu_second": round(len(raws) / cpu, 1),
         "median_ms": round(statistics.median(samples), 2),
         "p95_ms": round(percentile(samples, 0.95), 2),
         "outcomes": outcomes,
@@ -191,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
         document["mail_in_command"] = processes(extra, mailbox, database_url)
     print(
         f"{connection.vendor}, {tickets:,} tickets (load {document['meta']['load_average']}): "
-        f"receive() {first['per_second']} messages/s (median {first['median_ms']} ms, "
+        f"receive() {first['per_second']} messages/s, {first['per_cpu_second']} per CPU second "
+        f"(median {first['median_ms']} ms, "
         f"p95 {first['p95_ms']} ms; {first['outcomes']}); repeats {again['per_second']}/s"
     )
     if args.processes:
