@@ -5,11 +5,13 @@ mailbox never holds up the others; `helpline fetchmail`."""
 import io
 import socket
 import time
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from helpline.core import clock
 from helpline.mail import ingest
 from helpline.mail.models import Mailbox, MailboxSeenUid, MailMessage
 from helpline.mail.polling import mailbox_poll, mailboxes_due, mailboxes_poll
@@ -244,10 +246,6 @@ def test_a_batch_limit_leaves_the_rest_for_right_away(trusted, dovecot, settings
 
 
 def test_a_leased_mailbox_is_skipped(trusted, dovecot):
-    from datetime import timedelta
-
-    from helpline.core import clock
-
     account = dovecot.account()
     account.deliver(mail())
     mailbox = make_mailbox(dovecot, account)
@@ -315,3 +313,24 @@ def test_fetchmail_reports_per_mailbox(trusted, dovecot):
     assert "Sales: 0 fetched" in out.getvalue()
     with pytest.raises(CommandError, match="No mailbox"):
         call_command("fetchmail", "--mailbox", "Nope")
+
+
+def test_the_periodic_job_polls_the_mailboxes_that_are_due(trusted, dovecot):
+    from helpline.mail import tasks
+
+    due_account, later_account = dovecot.account(), dovecot.account()
+    due_account.deliver(mail(subject="Due now"))
+    later_account.deliver(mail(subject="Not yet"))
+    make_mailbox(dovecot, due_account, name="due")
+    later = make_mailbox(dovecot, later_account, name="later")
+    Mailbox.objects.filter(pk=later.pk).update(next_poll_at=clock.now() + timedelta(minutes=5))
+    inactive = make_mailbox(dovecot, dovecot.account(), name="off", is_active=False)
+
+    tasks.mailboxes_poll_job.call_local()  # each due mailbox as its own task (immediate here)
+
+    assert subjects() == ["Due now"]
+    assert len(later_account.messages()) == 1
+    due = Mailbox.objects.get(name="due")
+    assert due.next_poll_at > clock.now() + timedelta(seconds=30)
+    inactive.refresh_from_db()
+    assert inactive.last_poll_at is None
