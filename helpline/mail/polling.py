@@ -52,7 +52,8 @@ class PollReport:
 
 
 def _lease_seconds(mailbox: Mailbox) -> int:
-    # Longer than a batch can take with every network step at its timeout.
+    # Longer than a normal batch takes; a lease that runs out under a very slow one only lets a
+    # second poller in, and receive() makes the messages both fetch one entry each.
     return max(MIN_LEASE_SECONDS, settings.MAIL_TIMEOUT * 4)
 
 
