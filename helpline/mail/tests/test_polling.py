@@ -268,7 +268,7 @@ def silent_server():
         sock.close()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_hanging_and_a_failing_mailbox_hold_up_no_other(
     trusted, dovecot, silent_server, settings
 ):

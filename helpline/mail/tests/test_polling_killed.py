@@ -13,7 +13,7 @@ from helpline.tickets.models import Ticket
 from .messages import mail
 from .processes import process_env
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 # Polls the mailbox named argv[1] once; with argv[2] = K > 0 it SIGKILLs itself at the K-th
 # Python call made in Helpline's code, Django's database code or imaplib.
