@@ -4,13 +4,21 @@ The benchmark signs in as a few fixed personas (PERSONAS); everything else is dr
 from a seeded generator so two runs of the same size build the same desk.
 """
 
+import json
 import random
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import Max
 
-from helpline.accounts.models import Department, DepartmentMembership, Organisation, Role, User
+from helpline.accounts.models import (
+    Department,
+    DepartmentMembership,
+    Organisation,
+    Role,
+    User,
+    staff_notices_default,
+)
 from helpline.tickets.models import PriorityRule, Status, StatusCategory, Tag
 
 from . import vocabulary as words
@@ -91,14 +99,15 @@ def _departments_create(writer: Writer, when) -> None:
         nonlocal next_id
         pk, next_id = next_id, next_id + 1
         path = f"{parent[1] if parent else '/'}{pk}/"
-        rows.append((pk, when, when, name, parent[0] if parent else None, path, "", "", line, True))
+        parent_id = parent[0] if parent else None
+        rows.append((pk, when, when, name, parent_id, path, "", "", line, True, ""))
         for child in children:
             add(*child, parent=(pk, path))
 
     for top in words.DEPARTMENT_TREE:
         add(*top, parent=None)
     names = ["id", "created_at", "updated_at", "name", "parent", "path", "email"]
-    names += ["description", "line", "is_active"]
+    names += ["description", "line", "is_active", "signature"]
     writer.write(Department._meta.db_table, _columns(Department, names), rows)
 
 
@@ -132,7 +141,10 @@ USER_FIELDS = [
     "phone",
     "organisation",
     "language",
+    "staff_notices",
 ]
+# Every person gets the default choice of staff notifications, as the model would give.
+NOTICES = json.dumps(staff_notices_default())
 
 
 def _person(rng: random.Random) -> tuple[str, str]:
@@ -155,7 +167,7 @@ def _people_create(
         pk, next_id = next_id, next_id + 1
         users.append(
             (pk, NO_PASSWORD, superuser, first, last, superuser, True, when, email, role, line)
-            + ("", organisation, "")
+            + ("", organisation, "", NOTICES)
         )
         return pk
 

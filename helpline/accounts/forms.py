@@ -7,6 +7,8 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.utils.translation import gettext_lazy as _
 
+from .models import StaffNotice
+
 
 class BootstrapFormMixin:
     """Bootstrap classes on every widget, and `is-invalid` on the fields that failed."""
@@ -114,13 +116,24 @@ class ProfileForm(BootstrapFormMixin, forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
     language = forms.ChoiceField(label=_("Language"), required=False)
+    staff_notices = forms.MultipleChoiceField(
+        label=_("Mail me when"),
+        required=False,
+        choices=StaffNotice.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Letters about requests you may see; never about your own actions."),
+    )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, staff: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["language"].choices = [
             ("", _("As my browser prefers")),
             *[(code, label) for code, label in settings.LANGUAGES],
         ]
+        if staff:
+            self.fields["staff_notices"].widget.attrs["class"] = "form-check-input"
+        else:
+            del self.fields["staff_notices"]
 
 
 class NewPasswordForm(BootstrapFormMixin, ResetPasswordKeyForm):

@@ -32,6 +32,19 @@ class SupportLine(models.IntegerChoices):
     THIRD = 3, _("3rd line (expert)")
 
 
+class StaffNotice(models.TextChoices):
+    """The letters a staff member may choose to get (profile, "Notifications")."""
+
+    NEW_IN_DEPARTMENT = "new_in_department", _("A new request in my departments")
+    ASSIGNED = "assigned", _("A request is assigned to me")
+    REQUESTER_REPLIED = "requester_replied", _("The requester answered a request of mine")
+    TRANSFERRED = "transferred", _("A request is transferred or escalated to me")
+
+
+def staff_notices_default() -> list[str]:
+    return [StaffNotice.ASSIGNED, StaffNotice.REQUESTER_REPLIED, StaffNotice.TRANSFERRED]
+
+
 class Organisation(TimestampedModel):
     name = models.CharField(_("name"), max_length=200, unique=True)
     domain = models.CharField(
@@ -130,6 +143,8 @@ class User(AbstractUser):
         related_name="members",
     )
     language = models.CharField(_("language"), max_length=10, blank=True)
+    # Staff only: which StaffNotice letters this person wants.
+    staff_notices = models.JSONField(_("notifications"), default=staff_notices_default, blank=True)
 
     objects = HelplineUserManager()
 
@@ -197,6 +212,13 @@ class Department(TimestampedModel):
     path = models.CharField(max_length=255, db_index=True, editable=False, default="/")
     email = models.EmailField(_("mail address"), blank=True)
     description = models.TextField(_("description"), blank=True)
+    signature = models.TextField(
+        _("signature"),
+        blank=True,
+        help_text=_(
+            "Ends the letters about this department's requests (the signature placeholder)."
+        ),
+    )
     line = models.PositiveSmallIntegerField(
         _("support line"),
         choices=SupportLine.choices,

@@ -29,7 +29,7 @@ from .addresses import (
     address_remove,
     address_taken,
 )
-from .models import Role, User
+from .models import Role, StaffNotice, User
 from .services import organisation_for_email
 
 
@@ -126,18 +126,32 @@ def signups_expired_remove(*, now=None) -> dict[str, int]:
 
 @transaction.atomic
 def profile_update(
-    *, user: User, first_name: str, last_name: str, phone: str, language: str
+    *,
+    user: User,
+    first_name: str,
+    last_name: str,
+    phone: str,
+    language: str,
+    staff_notices: list[str] | None = None,
 ) -> User:
-    """Change one's own name, phone and language; the change is written to the event log."""
+    """Change one's own name, phone and language, and (staff) which notification letters one
+    gets; the change is written to the event log."""
     codes = {code for code, _label in settings.LANGUAGES}
     if language and language not in codes:
         raise ValidationFailed(_("Choose one of the offered languages."), field="language")
-    new = {
+    new: dict[str, object] = {
         "first_name": fitting(User, "first_name", first_name.strip()),
         "last_name": fitting(User, "last_name", last_name.strip()),
         "phone": fitting(User, "phone", phone.strip()),
         "language": language,
     }
+    if staff_notices is not None:
+        if not user.is_agent_side:
+            raise ValidationFailed(_("Only staff get notification letters."), field="staff_notices")
+        unknown = set(staff_notices) - set(StaffNotice.values)
+        if unknown:
+            raise ValidationFailed(_("Choose among the offered letters."), field="staff_notices")
+        new["staff_notices"] = [code for code in StaffNotice.values if code in staff_notices]
     changes = {
         field: [getattr(user, field), value]
         for field, value in new.items()

@@ -131,7 +131,7 @@ def _staff_address_check(staff: User, *, email: str, actor: User | None, confirm
 
 # --- departments ----------------------------------------------------------------------------
 
-DEPARTMENT_FIELDS = ("name", "parent", "email", "description", "line", "is_active")
+DEPARTMENT_FIELDS = ("name", "parent", "email", "description", "signature", "line", "is_active")
 
 
 @transaction.atomic

@@ -155,7 +155,9 @@ security = SecurityView.as_view()
 @require_http_methods(["GET", "POST"])
 def profile(request):
     user = request.user
-    form = ProfileForm(request.POST or None, initial=_profile_initial(user))
+    form = ProfileForm(
+        request.POST or None, initial=_profile_initial(user), staff=user.is_agent_side
+    )
     if request.method == "POST" and form.is_valid():
         try:
             selfservice.profile_update(user=user, **form.cleaned_data)
@@ -170,7 +172,7 @@ def profile(request):
 def _profile_page(request, *, form=None, address_form=None, status=200):
     user = request.user
     context = {
-        "form": form or ProfileForm(initial=_profile_initial(user)),
+        "form": form or ProfileForm(initial=_profile_initial(user), staff=user.is_agent_side),
         "addresses": addresses_of(user),
         "address_form": address_form or AddressForm(initial={"action": "add"}),
         "mfa_allowed": mfa_allowed(user),
@@ -184,6 +186,7 @@ def _profile_initial(user) -> dict:
         "last_name": user.last_name,
         "phone": user.phone,
         "language": user.language,
+        "staff_notices": user.staff_notices,
     }
 
 

@@ -10,6 +10,7 @@ from helpline.accounts.services import RIGHTS
 from helpline.audit.selectors import event_object_types
 from helpline.core.errors import DomainError
 from helpline.core.models import SiteSettings
+from helpline.mail.models import Mailbox, StopRule
 from helpline.tickets.models import Level, Priority, Status, Topic
 
 from .selectors import department_parent_choices
@@ -98,8 +99,11 @@ class BootstrapForm:
 class DepartmentForm(BootstrapForm, forms.ModelForm):
     class Meta:
         model = Department
-        fields = ["name", "parent", "line", "email", "description", "is_active"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        fields = ["name", "parent", "line", "email", "description", "signature", "is_active"]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "signature": forms.Textarea(attrs={"rows": 3}),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -398,3 +402,101 @@ class RequesterAddressForm(AddressForm):
     """The profile's address form, marked like the rest of the administration's forms."""
 
     field_style = "required"
+
+
+class MailboxForm(BootstrapForm, forms.ModelForm):
+    """A mailbox's settings. Secrets are write-only: the page never shows them, an empty field
+    keeps the stored one."""
+
+    SECRET_FIELDS = ("password", "oauth_client_secret", "smtp_password")
+
+    class Meta:
+        model = Mailbox
+        fields = [
+            "name",
+            "address",
+            "department",
+            "topic",
+            "is_active",
+            "protocol",
+            "host",
+            "port",
+            "security",
+            "auth",
+            "username",
+            "password",
+            "oauth_client_id",
+            "oauth_client_secret",
+            "oauth_tenant",
+            "folder",
+            "after_fetch",
+            "move_to",
+            "poll_seconds",
+            "smtp_host",
+            "smtp_port",
+            "smtp_security",
+            "smtp_username",
+            "smtp_password",
+        ]
+        help_texts = {
+            "port": _("Empty: the usual port for the protocol and security."),
+            "folder": _("IMAP only; POP3 always reads the inbox."),
+            "oauth_tenant": _("Microsoft 365 only: your directory (tenant) ID or domain."),
+            "smtp_host": _(
+                "Empty: this mailbox's mail goes out through the installation's server."
+            ),
+            "poll_seconds": _("At least 30; the worker checks due mailboxes every minute."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        stored = self.instance
+        for name in self.SECRET_FIELDS:
+            field = self.fields[name]
+            field.required = False
+            field.widget = forms.PasswordInput(
+                render_value=False,
+                attrs={"class": "form-control", "autocomplete": "new-password"},
+            )
+            if stored.pk and getattr(stored, name):
+                field.help_text = _("Stored; leave empty to keep it.")
+        self.fields["department"].choices = department_parent_choices()
+        self.fields["department"].required = False
+
+    def secrets(self) -> dict[str, str]:
+        """What was typed into the secret fields (empty: keep the stored one)."""
+        return {name: self.cleaned_data.get(name) or "" for name in self.SECRET_FIELDS}
+
+
+# --- letter templates -----------------------------------------------------------------------
+
+
+class LetterForm(BootstrapForm, forms.Form):
+    """One letter's subject and text; the placeholders are checked by the service on save."""
+
+    subject = forms.CharField(label=_("Subject"), max_length=250)
+    body = forms.CharField(
+        label=_("Text"),
+        widget=forms.Textarea(attrs={"rows": 16, "spellcheck": "true"}),
+        help_text=_(
+            "Placeholders are written {{ name }}; the list beside shows them all. The mail is "
+            "sent as plain text and as HTML made from it, with the request's number added to "
+            "the subject."
+        ),
+    )
+
+
+class StopRuleForm(BootstrapForm, forms.ModelForm):
+    class Meta:
+        model = StopRule
+        fields = ["kind", "pattern", "action", "note", "is_active"]
+        help_texts = {
+            "pattern": _(
+                "A whole address (sender), a domain and its subdomains (domain), or words "
+                "found anywhere, ignoring case (subject, body)."
+            ),
+            "action": _(
+                "Reject drops the message (counted here); quarantine holds it for an "
+                "administrator; spam holds it apart in the quarantine's spam list."
+            ),
+        }

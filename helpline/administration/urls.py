@@ -2,7 +2,18 @@
 
 from django.urls import path
 
-from .views import departments, desk_config, events, outbox, overview, people, staff
+from .views import (
+    departments,
+    desk_config,
+    events,
+    letters,
+    mail_in,
+    mailboxes,
+    outbox,
+    overview,
+    people,
+    staff,
+)
 
 app_name = "manage"
 
@@ -54,4 +65,38 @@ urlpatterns = [
     path("mail/retry-failed/", outbox.outbox_retry_failed, name="outbox_retry_failed"),
     path("mail/<int:pk>/retry/", outbox.outbox_retry, name="outbox_retry"),
     path("mail/<int:pk>/discard/", outbox.outbox_discard, name="outbox_discard"),
+    # mailboxes.py
+    path("mailboxes/", mailboxes.mailbox_index, name="mailboxes"),
+    path("mailboxes/new/", mailboxes.mailbox_edit, name="mailbox_new"),
+    path("mailboxes/oauth/", mailboxes.mailbox_oauth_callback, name="mailbox_oauth_callback"),
+    path("mailboxes/<int:pk>/", mailboxes.mailbox_edit, name="mailbox"),
+    path("mailboxes/<int:pk>/test/", mailboxes.mailbox_test, name="mailbox_test"),
+    path("mailboxes/<int:pk>/oauth/", mailboxes.mailbox_oauth, name="mailbox_oauth"),
+    # letters.py
+    path("mail/letters/", letters.letter_index, name="letters"),
+    path("mail/letters/edit/", letters.letter_edit, name="letter"),
+    path("mail/letters/preview/", letters.letter_preview, name="letter_preview"),
+    path("mail/letters/reset/", letters.letter_reset, name="letter_reset"),
+    # mail_in.py
+    path("mail/quarantine/", mail_in.quarantine_index, name="quarantine"),
+    path("mail/quarantine/<int:pk>/", mail_in.quarantine_detail, name="quarantine_item"),
+    path("mail/quarantine/<int:pk>/raw/", mail_in.quarantine_raw, name="quarantine_raw"),
+    path(
+        "mail/quarantine/<int:pk>/release/",
+        mail_in.quarantine_release_view,
+        name="quarantine_release",
+    ),
+    path(
+        "mail/quarantine/<int:pk>/delete/",
+        mail_in.quarantine_delete_view,
+        name="quarantine_delete",
+    ),
+    path("mail/stop-rules/", mail_in.stop_rule_index, name="stop_rules"),
+    path("mail/stop-rules/new/", mail_in.stop_rule_edit, name="stop_rule_new"),
+    path("mail/stop-rules/<int:pk>/", mail_in.stop_rule_edit, name="stop_rule"),
+    path(
+        "mail/stop-rules/<int:pk>/remove/",
+        mail_in.stop_rule_remove_view,
+        name="stop_rule_remove",
+    ),
 ]

@@ -289,6 +289,37 @@ EMAIL_HOST_USER = os.environ.get("HELPLINE_SMTP_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("HELPLINE_SMTP_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("HELPLINE_SMTP_STARTTLS")
 DEFAULT_FROM_EMAIL = os.environ.get("HELPLINE_FROM_EMAIL", "helpline@localhost")
+# Mailboxes (IMAP, POP3, per-mailbox SMTP): every network step times out; certificates are
+# checked against the system's CAs, or this bundle (a private CA).
+MAIL_TIMEOUT = int(os.environ.get("HELPLINE_MAIL_TIMEOUT", "30"))
+MAIL_TLS_CA_FILE = os.environ.get("HELPLINE_MAIL_CA_FILE") or None
+MAIL_POLL_BATCH = int(os.environ.get("HELPLINE_MAIL_POLL_BATCH", "200"))
+MAIL_POLL_PARALLEL = int(os.environ.get("HELPLINE_MAIL_POLL_PARALLEL", "4"))
+# Overrides of the OAuth2 endpoints per provider ("google", "microsoft"): tests and proxies.
+MAIL_OAUTH_ENDPOINTS: dict[str, dict[str, str]] = {}
+
+# Incoming mail (docs/admin/mail.md). Mail from a staff address acts as that staff member only
+# when this is on AND the receiving server's Authentication-Results header (from one of the
+# MAIL_AUTHSERV_IDS, or the topmost one when none are named) shows DMARC or SPF pass.
+MAIL_TRUST_AUTHENTICATION_RESULTS = env_bool("HELPLINE_MAIL_TRUST_AUTH_RESULTS")
+MAIL_AUTHSERV_IDS = [
+    value.strip()
+    for value in os.environ.get("HELPLINE_MAIL_AUTHSERV_IDS", "").split(",")
+    if value.strip()
+]
+# An answer to a closed request: "followup" opens a new linked request, "reopen" reopens it.
+MAIL_CLOSED_REPLY = os.environ.get("HELPLINE_MAIL_CLOSED_REPLY", "followup")
+# More messages than this from one sender within an hour go to the quarantine (0: no limit).
+MAIL_SENDER_HOURLY_LIMIT = int(os.environ.get("HELPLINE_MAIL_SENDER_HOURLY_LIMIT", "30"))
+# Automatic replies that concern no request open one (normally they are only kept).
+MAIL_AUTO_REPLY_OPENS_TICKETS = env_bool("HELPLINE_MAIL_AUTO_REPLY_OPENS_TICKETS")
+# The largest message `helpline mail-in` reads from standard input.
+MAIL_MAX_MESSAGE_BYTES = int(os.environ.get("HELPLINE_MAIL_MAX_MESSAGE_MB", "50")) * 1024 * 1024
+# Automatic letters (notifications) one address gets per hour at most; agents' replies always go.
+MAIL_AUTO_PER_HOUR = int(os.environ.get("HELPLINE_MAIL_AUTO_PER_HOUR", "20"))
+# Files of an agent's reply travel with the letter up to this many bytes together; larger
+# ones stay on the request's page, which the letter links to.
+MAIL_ATTACH_MAX_BYTES = int(os.environ.get("HELPLINE_MAIL_ATTACH_MAX_MB", "10")) * 1024 * 1024
 
 # --- health (/healthz) ------------------------------------------------------------------------
 HEALTH_CACHE_SECONDS = float(os.environ.get("HELPLINE_HEALTH_CACHE_SECONDS", "5"))
@@ -332,6 +363,10 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 
 # --- security -------------------------------------------------------------------------------
 HTTPS = env_bool("HELPLINE_HTTPS")
+# Where people reach the site: links in letters. Defaults to the first allowed host.
+SITE_URL = os.environ.get("HELPLINE_SITE_URL", "").rstrip("/") or (
+    f"{'https' if HTTPS else 'http'}://{ALLOWED_HOSTS[0] if ALLOWED_HOSTS else 'localhost'}"
+)
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SESSION_COOKIE_HTTPONLY = True

@@ -13,3 +13,9 @@ class MailConfig(AppConfig):
         from .selectors import outbox_health
 
         health_part_register("outbox", outbox_health)
+
+        from helpline.tickets.notices import notice_receiver_add
+
+        from .notifications import notice_record
+
+        notice_receiver_add(notice_record)

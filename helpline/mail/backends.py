@@ -45,7 +45,12 @@ class _Serialised:
 
 
 def _addresses(parsed, header: str) -> list[str]:
-    value = parsed.get(header)
+    try:
+        value = parsed.get(header)
+    except (ValueError, TypeError, IndexError):
+        # A header the parser cannot rebuild (an encoded display name hiding a line break):
+        # the envelope decides where the stored bytes go, this is only for show.
+        return []
     if value is None:
         return []
     return [

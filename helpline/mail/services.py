@@ -1,4 +1,5 @@
-"""Writes to the outbox: queue a message, deliver it with back-off, retry or discard by hand.
+"""Writes to the outbox (queue a message, deliver it with back-off, retry or discard by hand)
+and to the quarantine of received mail (release, delete).
 
 Delivery is at-least-once: an attempt first pushes the message's due time forward (a lease),
 then talks to the mail server, then records the outcome. A worker killed between the server's
@@ -12,7 +13,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import get_connection
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
@@ -20,7 +21,7 @@ from helpline.audit.services import event_record
 from helpline.core import clock
 from helpline.core.errors import PermissionDenied, ValidationFailed
 
-from .models import OutboxMessage
+from .models import LetterKind, LetterTemplate, OutboxMessage, QuarantinedMail
 
 log = logging.getLogger(__name__)
 Status = OutboxMessage.Status
@@ -37,11 +38,15 @@ def _enqueue_after_commit(message_id: int) -> None:
     transaction.on_commit(lambda: outbox_deliver(message_id), robust=True)
 
 
-def outbox_message_queue(*, message) -> OutboxMessage:
+def outbox_message_queue(
+    *, message, ticket=None, automatic: bool = False, rate_key: str = "", mailbox=None
+) -> OutboxMessage:
     """Store `message` (a Django EmailMessage) for delivery by the worker after commit.
 
     Runs in the caller's transaction: a rolled-back sign-up leaves no mail behind, a committed
     one always has its mail. Serialising now fixes the Message-ID and Date for every attempt.
+    Letters about a request name it (`ticket`, shown there while undelivered), say whether they
+    are automatic (counted per recipient, `rate_key`) and which `mailbox` sends them.
     """
     raw = message.message().as_bytes()
     row = OutboxMessage.objects.create(
@@ -50,6 +55,10 @@ def outbox_message_queue(*, message) -> OutboxMessage:
         subject=str(message.subject or ""),
         raw=raw,
         next_attempt_at=clock.now(),
+        ticket=ticket,
+        automatic=automatic,
+        rate_key=rate_key,
+        mailbox=mailbox,
     )
     _enqueue_after_commit(row.pk)
     return row
@@ -71,7 +80,15 @@ def _permanent(exc: Exception) -> bool:
     return False
 
 
-def _delivery_connection():
+def _delivery_connection(row: OutboxMessage | None = None):
+    """The mailbox's own server when the message names a mailbox that has one
+    (`Mailbox.email_backend()`), else EMAIL_DELIVERY_BACKEND."""
+    mailbox = row.mailbox if row is not None and row.mailbox_id else None
+    own = getattr(mailbox, "email_backend", None)
+    if own is not None:
+        connection = own()
+        if connection is not None:
+            return connection
     backend = settings.EMAIL_DELIVERY_BACKEND
     if backend.endswith("QueuedEmailBackend"):
         raise ImproperlyConfigured("EMAIL_DELIVERY_BACKEND must send, not queue again.")
@@ -96,12 +113,12 @@ def outbox_message_deliver(*, message_id: int) -> str:
     )
     if not claimed:
         return "skipped"
-    row = OutboxMessage.objects.get(pk=message_id)
+    row = OutboxMessage.objects.select_related("mailbox").get(pk=message_id)
     email_message = StoredEmailMessage(
         raw=bytes(row.raw), sender=row.sender, recipients=row.recipients
     )
     try:
-        with _delivery_connection() as connection:
+        with _delivery_connection(row) as connection:
             connection.send_messages([email_message])
     except Exception as exc:  # noqa: BLE001 - every failure is recorded, none is lost
         error = f"{exc.__class__.__name__}: {exc}"[:2000]
@@ -200,3 +217,152 @@ def outbox_message_discard(*, message: OutboxMessage, actor) -> OutboxMessage:
         actor=actor, action="mail.discarded", obj=row, changes={"status": [before, row.status]}
     )
     return row
+
+
+# --- the quarantine -------------------------------------------------------------------------
+
+
+def _check_mail_admin(actor) -> None:
+    if not (actor and actor.is_authenticated and actor.is_active and actor.is_admin):
+        raise PermissionDenied(_("Only administrators manage received mail."))
+
+
+def _held(item: QuarantinedMail) -> QuarantinedMail:
+    row = QuarantinedMail.objects.select_for_update().get(pk=item.pk)
+    if row.status != QuarantinedMail.State.HELD:
+        raise ValidationFailed(_("This message was already released or deleted."))
+    return row
+
+
+def quarantine_release(*, item: QuarantinedMail, actor):
+    """Let a held message in after all (administrators): it becomes a request or joins its
+    request as if it had just arrived, without the stop rules and limits that held it.
+    Records mail.quarantine_released. Returns the ingestion Receipt."""
+    from .ingest import receive_released
+
+    _check_mail_admin(actor)
+    row = _held(item)
+    receipt = receive_released(row, actor=actor)
+    row.status = QuarantinedMail.State.RELEASED
+    row.ticket = receipt.ticket
+    row.decided_at, row.decided_by = clock.now(), actor
+    row.save(update_fields=["status", "ticket", "decided_at", "decided_by"])
+    event_record(
+        actor=actor,
+        action="mail.quarantine_released",
+        obj=row,
+        changes={"reason": row.reason, "ticket": receipt.ticket.pk if receipt.ticket else None},
+    )
+    return receipt
+
+
+@transaction.atomic
+def quarantine_delete(*, item: QuarantinedMail, actor) -> QuarantinedMail:
+    """Throw a held message away (administrators): its content is erased, the row stays so a
+    repeat delivery of the same bytes is recognised. Records mail.quarantine_deleted."""
+    _check_mail_admin(actor)
+    row = _held(item)
+    row.status, row.raw = QuarantinedMail.State.DELETED, b""
+    row.decided_at, row.decided_by = clock.now(), actor
+    row.save(update_fields=["status", "raw", "decided_at", "decided_by"])
+    event_record(
+        actor=actor, action="mail.quarantine_deleted", obj=row, changes={"reason": row.reason}
+    )
+    return row
+
+
+# --- letter templates (administrators) ------------------------------------------------------
+
+
+def _letter_target(kind: str, language: str) -> None:
+    if kind not in LetterKind.values:
+        raise ValidationFailed(_("Unknown letter."), field="kind")
+    if language not in {code for code, _label in settings.LANGUAGES}:
+        raise ValidationFailed(_("Choose one of the offered languages."), field="language")
+
+
+@transaction.atomic
+def letter_template_save(
+    *, kind: str, language: str, department, subject: str, body: str, actor
+) -> LetterTemplate:
+    """Store an administrator's version of a letter (for one department, or all when
+    `department` is None). Refused whole, with the line and the reason, when a placeholder is
+    unknown or the syntax is broken: a saved template always renders. Records
+    mail.letter_changed with the text before and after."""
+    from .letters import template_check
+
+    _check_admin(actor)
+    _letter_target(kind, language)
+    subject = " ".join((subject or "").split())
+    body = (body or "").replace("\r\n", "\n").strip("\n")
+    template_check(subject=subject, body=body)
+    # No ordering: the model's default sorts by department, an outer join FOR UPDATE refuses.
+    row = (
+        LetterTemplate.objects.select_for_update()
+        .filter(kind=kind, language=language, department=department)
+        .order_by("pk")
+        .first()
+    )
+    before = {"subject": row.subject, "body": row.body} if row else {}
+    if row is None:
+        row = LetterTemplate(kind=kind, language=language, department=department)
+    if before == {"subject": subject, "body": body}:
+        return row
+    row.subject, row.body = subject, body
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError:
+        # Another administrator created it at the same moment: theirs is overwritten by ours,
+        # as if we had saved a moment later.
+        row = (
+            LetterTemplate.objects.select_for_update()
+            .order_by("pk")
+            .get(kind=kind, language=language, department=department)
+        )
+        row.subject, row.body = subject, body
+        row.save()
+    event_record(
+        actor=actor,
+        action="mail.letter_changed",
+        obj=row,
+        changes={
+            "letter": kind,
+            "language": language,
+            "department": department.pk if department else None,
+            "subject": [before.get("subject"), subject],
+            "body": [before.get("body"), body],
+        },
+    )
+    return row
+
+
+@transaction.atomic
+def letter_template_reset(*, kind: str, language: str, department, actor) -> bool:
+    """Go back to the shipped text (or, for a department, to the one for all departments):
+    the administrator's version is deleted. Records mail.letter_reset; returns whether there
+    was one."""
+    _check_admin(actor)
+    _letter_target(kind, language)
+    row = (
+        LetterTemplate.objects.select_for_update()
+        .filter(kind=kind, language=language, department=department)
+        .order_by("pk")
+        .first()
+    )
+    if row is None:
+        return False
+    event_record(
+        actor=actor,
+        action="mail.letter_reset",
+        obj=row,
+        changes={
+            "letter": kind,
+            "language": language,
+            "department": department.pk if department else None,
+            "subject": [row.subject, None],
+            "body": [row.body, None],
+        },
+    )
+    row.delete()
+    return True

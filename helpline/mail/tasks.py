@@ -16,3 +16,34 @@ def outbox_deliver(message_id: int):
 @periodic_job("mail.outbox_sweep", crontab(minute="*"), every=60)
 def outbox_sweep_job():
     outbox_sweep()
+
+
+@db_task()
+def mailbox_poll_task(mailbox_id: int):
+    from .polling import mailbox_poll_by_id
+
+    return mailbox_poll_by_id(mailbox_id)
+
+
+@periodic_job("mail.mailboxes_poll", crontab(minute="*"), every=60)
+def mailboxes_poll_job():
+    """Each due mailbox is its own task: a slow or hanging server holds up only itself (its
+    lease keeps the next minute's task from polling it twice)."""
+    from .polling import mailboxes_due
+
+    for mailbox_id in mailboxes_due():
+        mailbox_poll_task(mailbox_id)
+
+
+@db_task()
+def notification_send(notification_id: int):
+    from .notifications import notification_process
+
+    return notification_process(notification_id=notification_id)
+
+
+@periodic_job("mail.notifications_sweep", crontab(minute="*"), every=60)
+def notifications_sweep_job():
+    from .notifications import notifications_sweep
+
+    notifications_sweep()

@@ -17,6 +17,9 @@ OBJECT_PAGES = {
     "accounts.organisation": "manage:organisation",
     "tickets.status": "manage:status",
     "tickets.topic": "manage:topic",
+    "mail.mailbox": "manage:mailbox",
+    "mail.quarantinedmail": "manage:quarantine_item",
+    "mail.stoprule": "manage:stop_rule",
 }
 
 
@@ -58,6 +61,9 @@ ACTION_LABELS = {
     "requester.address_added": gettext_lazy("Address added by an administrator"),
     "requester.address_removed": gettext_lazy("Address removed by an administrator"),
     "requester.staff_address_used": gettext_lazy("Request filed under a staff address"),
+    "mail.mailbox_saved": gettext_lazy("Mailbox saved"),
+    "mail.mailbox_tested": gettext_lazy("Mailbox connection tested"),
+    "mail.mailbox_connected": gettext_lazy("Mailbox connected by OAuth2"),
 }
 
 
@@ -123,5 +129,9 @@ def manage_menu() -> list[tuple[str, str, str, str]]:
         ("settings", _("Settings"), "bi-sliders", "manage:settings"),
         ("events", _("Event log"), "bi-journal-text", "manage:events"),
         ("outbox", _("Outgoing mail"), "bi-envelope-arrow-up", "manage:outbox"),
+        ("mailboxes", _("Mailboxes"), "bi-mailbox", "manage:mailboxes"),
+        ("letters", _("Letters"), "bi-envelope-paper", "manage:letters"),
+        ("quarantine", _("Mail quarantine"), "bi-shield-exclamation", "manage:quarantine"),
+        ("stop_rules", _("Stop list"), "bi-slash-circle", "manage:stop_rules"),
     ]
     return [(key, label, icon, reverse(url)) for key, label, icon, url in entries]

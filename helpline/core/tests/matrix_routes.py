@@ -40,7 +40,7 @@ from helpline.audit.models import Event
 from helpline.core.submissions import submission_key_new
 from helpline.desk.models import SavedView, SidebarOrder
 from helpline.desk.ticket_forms import FieldsForm
-from helpline.mail.models import OutboxMessage
+from helpline.mail.models import LetterTemplate, OutboxMessage, QuarantinedMail, StopRule
 from helpline.tickets import services
 from helpline.tickets.models import Entry, EntryKind, Status, StatusCategory, Ticket
 
@@ -222,6 +222,9 @@ KINDS: dict[str, Kind] = {
     "admin_self": Kind(value=lambda s: s.people["admin"].pk),
     "outbox_message": _named(lambda s: s.outbox_message, lambda m: m.subject),
     "saved_view": _named(lambda s: s.saved_view, lambda v: v.name),
+    "mailbox": _named(lambda s: s.mailbox, lambda m: m.name),
+    "quarantined": _named(lambda s: s.quarantined, lambda m: m.subject),
+    "stop_rule": _named(lambda s: s.stop_rule, lambda r: r.pattern),
     # A link mailed to an address requester A asked to add: it names that address to A only.
     "address_token": Kind(
         value=lambda s: signing.dumps(
@@ -381,6 +384,10 @@ def _desk_ticket_action(
 
 def _outbox_status(s: Scenario) -> str:
     return OutboxMessage.objects.get(pk=s.outbox_message.pk).status
+
+
+def _quarantine_status(s: Scenario) -> str:
+    return QuarantinedMail.objects.get(pk=s.quarantined.pk).status
 
 
 def _admin_page(
@@ -1255,5 +1262,76 @@ ROUTES: dict[str, list[Case]] = {
         None,
         lambda s, p: _outbox_status(s) == OutboxMessage.Status.DISCARDED,
         "manage:outbox",
+    ),
+    "manage:mailboxes": _admin_page(about=("mailbox",)),
+    "manage:mailbox_new": _admin_page(form=True),
+    "manage:mailbox": _admin_page({"pk": "mailbox"}, form=True),
+    # A piped mailbox with the installation's SMTP server: nothing to reach, only the event.
+    "manage:mailbox_test": _admin_post(
+        {"pk": "mailbox"},
+        None,
+        lambda s, p: Event.objects.filter(action="mail.mailbox_tested").exists(),
+        lambda s: reverse("manage:mailbox", args=[s.mailbox.pk]),
+    ),
+    # Off to the provider's consent page (Google's, as configured by default).
+    "manage:mailbox_oauth": _admin_post(
+        {"pk": "mailbox"}, None, None, lambda s: "https://accounts.google.com/o/oauth2/v2/auth?"
+    ),
+    # The provider's redirect back: without the state this session started, refused.
+    "manage:mailbox_oauth_callback": [Case(answers=grant(["admin"], GOES("manage:mailboxes")))],
+    "manage:letters": _admin_page(),
+    "manage:letter": [
+        Case(
+            query="?kind=resolved&language=nb",
+            also_post=True,
+            answers=grant(["admin"], PAGE),
+        )
+    ],
+    # Renders what is in the editor; changes nothing.
+    "manage:letter_preview": [
+        Case(
+            method="POST",
+            query="?kind=received&language=en",
+            data=lambda s: {"subject": "Hi {{ subject }}", "body": "Text {{ link }}"},
+            answers=grant(["admin"], PAGE),
+        )
+    ],
+    "manage:letter_reset": [
+        Case(
+            method="POST",
+            query="?kind=closed&language=en",
+            setup=lambda s: LetterTemplate.objects.create(
+                kind="closed", language="en", subject="Closed", body="Closed."
+            ),
+            effect=lambda s, p: not LetterTemplate.objects.filter(kind="closed").exists(),
+            answers=grant(
+                ["admin"],
+                GOES(lambda s: reverse("manage:letter") + "?kind=closed&language=en"),
+            ),
+        )
+    ],
+    "manage:quarantine": _admin_page(about=("quarantined",)),
+    "manage:quarantine_item": _admin_page({"pk": "quarantined"}),
+    "manage:quarantine_raw": _admin_page({"pk": "quarantined"}),
+    "manage:quarantine_release": _admin_post(
+        {"pk": "quarantined"},
+        None,
+        lambda s, p: _quarantine_status(s) == QuarantinedMail.State.RELEASED,
+        "manage:quarantine",
+    ),
+    "manage:quarantine_delete": _admin_post(
+        {"pk": "quarantined"},
+        None,
+        lambda s, p: _quarantine_status(s) == QuarantinedMail.State.DELETED,
+        "manage:quarantine",
+    ),
+    "manage:stop_rules": _admin_page(about=("stop_rule",)),
+    "manage:stop_rule_new": _admin_page(form=True),
+    "manage:stop_rule": _admin_page({"pk": "stop_rule"}, form=True),
+    "manage:stop_rule_remove": _admin_post(
+        {"pk": "stop_rule"},
+        None,
+        lambda s, p: not StopRule.objects.filter(pk=s.stop_rule.pk).exists(),
+        "manage:stop_rules",
     ),
 }

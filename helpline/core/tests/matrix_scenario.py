@@ -22,6 +22,7 @@ it included), so the two-step pages that ask "is it you?" first answer at once. 
 with a MARKER; Morgan (`staff_member`, whom the administrator resets) an app.
 """
 
+import hashlib
 import re
 import time
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ from helpline.accounts.tests.factories import (
 from helpline.desk import services as desk_services
 from helpline.desk.models import SavedView
 from helpline.mail.models import OutboxMessage
+from helpline.mail.models import Mailbox, OutboxMessage, QuarantinedMail, StopRule
 from helpline.tickets import services
 from helpline.tickets.models import (
     Attachment,
@@ -136,6 +138,9 @@ class Scenario:
     signup_key: str
     outbox_message: OutboxMessage
     saved_view: SavedView
+    mailbox: Mailbox
+    quarantined: QuarantinedMail
+    stop_rule: StopRule
     markers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     secrets: dict[str, frozenset[str]] = field(default_factory=dict)
 
@@ -339,6 +344,32 @@ def scenario_build() -> Scenario:
         query={"view": "open"},
         department=support,
     )
+    # A mailbox administrators manage; its secrets must never reach any page.
+    mailbox = Mailbox.objects.create(
+        name="MARKER-MAILBOX",
+        address="inbox@desk.test",
+        auth=Mailbox.Auth.GOOGLE,
+        username="inbox@desk.test",
+        oauth_client_id="client-id",
+        oauth_client_secret="MARKER-MAILBOX-SECRET",  # noqa: S106
+        password="MARKER-MAILBOX-PASSWORD",  # noqa: S106
+    )
+    # Received mail held back, and a stop rule: what administrators see under the quarantine and
+    # the stop list.
+    quarantined_raw = (
+        b"From: stranger@elsewhere.test\r\nTo: help@desk.test\r\n"
+        b"Subject: MARKER-QUARANTINE-SUBJECT\r\nMessage-ID: <q1@elsewhere.test>\r\n\r\nbody\r\n"
+    )
+    stop_rule = StopRule.objects.create(kind="domain", pattern="marker-stop.test", action="reject")
+    quarantined = QuarantinedMail.objects.create(
+        reason=QuarantinedMail.Reason.STOP_RULE,
+        raw=quarantined_raw,
+        size=len(quarantined_raw),
+        sha256=hashlib.sha256(quarantined_raw).hexdigest(),
+        from_address="stranger@elsewhere.test",
+        subject="MARKER-QUARANTINE-SUBJECT",
+        stop_rule=stop_rule,
+    )
 
     markers = {
         "saved_view": (saved_view.name,),
@@ -351,6 +382,10 @@ def scenario_build() -> Scenario:
         "ticket_billing": billing_public,
         "ticket_c": c_public,
         "outbox_message": (outbox_message.subject,),
+        "mailbox": (mailbox.name,),
+        "mailbox_secrets": ("MARKER-MAILBOX-SECRET", "MARKER-MAILBOX-PASSWORD"),
+        "quarantined": (quarantined.subject,),
+        "stop_rule": (stop_rule.pattern,),
     }
     # Who may see each group of markers; everyone else must never receive them.
     readers = {
@@ -364,6 +399,10 @@ def scenario_build() -> Scenario:
         "ticket_billing": {"requester_a", "colleague_a", "agent_out", "supervisor", "admin"},
         "ticket_c": {"colleague_c", *DESK_T},
         "outbox_message": {"admin"},
+        "mailbox": {"admin"},
+        "mailbox_secrets": set(),
+        "quarantined": {"admin"},
+        "stop_rule": {"admin"},
     }
     secrets = {
         persona: frozenset(
@@ -402,6 +441,9 @@ def scenario_build() -> Scenario:
         signup_key=signup_key,
         outbox_message=outbox_message,
         saved_view=saved_view,
+        mailbox=mailbox,
+        quarantined=quarantined,
+        stop_rule=stop_rule,
         markers=markers,
         secrets=secrets,
     )

@@ -105,6 +105,16 @@ def assert_people_and_departments():
     assert Topic.objects.filter(department__name="Refunds").exists()
 
 
+def test_the_demos_made_up_history_sends_no_letters(django_capture_on_commit_callbacks):
+    from helpline.mail.models import Notification, OutboxMessage
+
+    with django_capture_on_commit_callbacks(execute=True):
+        demo_load(tickets=30)
+    assert Notification.objects.exists()
+    assert not Notification.objects.filter(state=Notification.State.PENDING).exists()
+    assert not OutboxMessage.objects.filter(ticket__isnull=False).exists()
+
+
 def test_demo_refuses_a_desk_with_requests_of_its_own():
     TicketFactory()
 

@@ -60,3 +60,37 @@ def smtp_down(settings):
     settings.EMAIL_USE_TLS = False
     settings.EMAIL_TIMEOUT = 5
     return settings
+
+
+# --- Dovecot (IMAP, POP3) and the fake OAuth2 provider, one each per test session -------------
+
+
+@pytest.fixture(scope="session")
+def oauth_provider_server():
+    from .oauth_provider import provider_running
+
+    with provider_running() as provider:
+        yield provider
+
+
+@pytest.fixture
+def oauth_provider(oauth_provider_server):
+    """The provider's side of OAuth2 (authorise, token, introspection), reset for each test."""
+    provider = oauth_provider_server
+    provider.expires_in, provider.refuse_refresh = 3600, False
+    provider.grants.clear()
+    return provider
+
+
+@pytest.fixture(scope="session")
+def dovecot_server(oauth_provider_server):
+    from .dovecot import dovecot_running
+
+    with dovecot_running(oauth_provider_server.introspection_url) as server:
+        yield server
+
+
+@pytest.fixture
+def dovecot(dovecot_server):
+    """A real Dovecot on loopback; `dovecot.account()` makes a fresh mail account."""
+    return dovecot_server

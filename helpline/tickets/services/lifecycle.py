@@ -23,6 +23,7 @@ from ..models import (
     TicketClass,
     Topic,
 )
+from ..notices import NoticeKind, notice
 from ._common import (
     STATUS_FIELDS,
     apply_status,
@@ -119,6 +120,7 @@ def ticket_create(
     attach(entry, files)
     if actor is not None and actor.is_authenticated and actor.is_agent_side:
         log(actor, "ticket.created", ticket, channel=channel, requester=requester.email)
+    notice(NoticeKind.CREATED, ticket, actor=actor, entry=entry)
     return ticket
 
 
@@ -179,6 +181,16 @@ def ticket_reply_add(
     touch(ticket, *fields, public=True)
     if as_staff:
         log(actor, "ticket.replied", ticket, entry=entry.pk)
+        # A reply that also resolves or closes is one letter: the solution, with the reply.
+        kind = {
+            StatusCategory.RESOLVED: NoticeKind.RESOLVED,
+            StatusCategory.CLOSED: NoticeKind.CLOSED,
+        }.get(ticket.status_category, NoticeKind.REPLIED)
+        if "status" not in fields and kind != NoticeKind.REPLIED:
+            kind = NoticeKind.REPLIED
+        notice(kind, ticket, actor=actor, entry=entry)
+    else:
+        notice(NoticeKind.REQUESTER_REPLIED, ticket, actor=actor, entry=entry)
     return entry
 
 
@@ -212,6 +224,7 @@ def ticket_confirm_solved(*, ticket: Ticket, actor) -> Ticket:
     apply_status(ticket, closed)
     history(ticket, actor, "status", old, closed, _("Confirmed as solved by the requester."))
     touch(ticket, *STATUS_FIELDS)
+    notice(NoticeKind.CLOSED, ticket, actor=actor)
     return ticket
 
 
@@ -229,8 +242,9 @@ def ticket_reopen(*, ticket: Ticket, actor, reason: str) -> Ticket:
     opened = default_status(StatusCategory.OPEN)
     apply_status(ticket, opened)
     history(ticket, actor, "status", old, opened, _("Reopened by the requester."))
-    Entry.objects.create(ticket=ticket, kind=EntryKind.REPLY, author=actor, body=reason)
+    entry = Entry.objects.create(ticket=ticket, kind=EntryKind.REPLY, author=actor, body=reason)
     touch(ticket, *STATUS_FIELDS, public=True)
+    notice(NoticeKind.REQUESTER_REPLIED, ticket, actor=actor, entry=entry)
     return ticket
 
 
@@ -325,5 +339,6 @@ def tickets_auto_close(*, batch: int = 500) -> int:
             )
             touch(ticket, *STATUS_FIELDS)
             log(None, "ticket.auto_closed", ticket, days=days)
+            notice(NoticeKind.CLOSED, ticket, actor=None, automatic=True)
             closed += 1
     return closed

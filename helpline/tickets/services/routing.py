@@ -9,6 +9,7 @@ from helpline.core.errors import ValidationFailed
 from ..access import Action, may_be_responsible
 from ..history import logged
 from ..models import Entry, Status, StatusCategory, Tag, Ticket
+from ..notices import NoticeKind, notice
 from ._common import (
     STATUS_FIELDS,
     apply_status,
@@ -71,6 +72,7 @@ def ticket_update(
 
     changed: dict[str, list] = {}
     fields: set[str] = set()
+    before = (ticket.line, ticket.status_category)
 
     def record(field: str, old, new) -> None:
         # History keeps ids and codes; the event log the same plus a snapshot of the names.
@@ -129,7 +131,43 @@ def ticket_update(
     if fields:
         touch(ticket, *fields)
         log(actor, "ticket.updated", ticket, reason=reason, **changed)
+        _announce(ticket, actor, fields, before, reason)
     return ticket
+
+
+def _announce(
+    ticket: Ticket, actor, fields: set[str], before: tuple[int, str], reason: str
+) -> None:
+    """The notices an update makes: who has the request now, and where it stands."""
+    line_before, category_before = before
+    # Up a line (functional escalation, possibly into another department) reads as an
+    # escalation; a move within the same line is a transfer.
+    if "line" in fields and ticket.line > line_before:
+        notice(
+            NoticeKind.ESCALATED,
+            ticket,
+            actor=actor,
+            line=ticket.line,
+            department=ticket.department_id,
+            reason=reason,
+        )
+    elif "department" in fields:
+        notice(
+            NoticeKind.TRANSFERRED,
+            ticket,
+            actor=actor,
+            department=ticket.department_id,
+            reason=reason,
+        )
+    if "assignee" in fields and ticket.assignee_id:
+        notice(NoticeKind.ASSIGNED, ticket, actor=actor, assignee=ticket.assignee_id, reason=reason)
+    if "status" in fields and ticket.status_category != category_before:
+        kind = {
+            StatusCategory.RESOLVED: NoticeKind.RESOLVED,
+            StatusCategory.CLOSED: NoticeKind.CLOSED,
+        }.get(ticket.status_category)
+        if kind is not None:
+            notice(kind, ticket, actor=actor)
 
 
 @transaction.atomic

@@ -2,6 +2,7 @@
 
 import json
 from dataclasses import dataclass
+from functools import partial
 
 from django.contrib import messages
 from django.http import HttpResponse
@@ -16,6 +17,7 @@ from helpline.core.errors import Conflict, DomainError, PermissionDenied
 from helpline.desk import ticket_forms as tf
 from helpline.desk.selectors import view_counts_forget
 from helpline.desk.timeline import TicketPage, changes_since, entries_since, ticket_page
+from helpline.mail.selectors import ticket_mail_problems
 
 TEMPLATE = "desk/ticket.html"
 # Fragments of the page, each a {% partialdef %} with a stable id (ticket-<pk>-<name>).
@@ -77,6 +79,8 @@ def page_context(page: TicketPage, **extra) -> dict:
         "active_tab": "reply",
         "modal_open": None,
         "action_error": None,
+        # Read only where the side panel is drawn (a template calls it): one query.
+        "mail_problems": partial(ticket_mail_problems, page.ticket.pk),
     }
     for name in FORMS:
         form = extra.pop(name, None)
