@@ -122,9 +122,7 @@ def test_subject_number_is_read():
     assert threading.subject_ticket_number("") is None
 
 
-# Serialized rollback: a transactional test without it ends in a flush that re-creates content
-# types, which the next serialized-rollback test (tickets' races) then cannot load.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_migration_gives_existing_tickets_tokens():
     connection = connections["default"]
     executor = MigrationExecutor(connection)
