@@ -14,11 +14,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='department',
             name='signature',
-            field=models.TextField(blank=True, help_text="Ends the letters about this department's requests (the signature placeholder).", verbose_name='signature'),
+            field=models.TextField(blank=True, db_default='', help_text="Ends the letters about this department's requests (the signature placeholder).", verbose_name='signature'),
         ),
         migrations.AddField(
             model_name='user',
             name='staff_notices',
-            field=models.JSONField(blank=True, default=helpline.accounts.models.staff_notices_default, verbose_name='notifications'),
+            field=models.JSONField(blank=True, db_default=models.Value(['assigned', 'requester_replied', 'transferred'], output_field=models.JSONField()), default=helpline.accounts.models.staff_notices_default, verbose_name='notifications'),
         ),
     ]
