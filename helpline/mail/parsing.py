@@ -14,6 +14,7 @@ import binascii
 import codecs
 import email
 import email.message
+import email.parser
 import email.policy
 import email.utils
 import hashlib
@@ -186,6 +187,8 @@ def decode_bytes(data: bytes, charset: str | None = None) -> str:
 def _detect(data: bytes) -> str | None:
     if data.isascii():
         return "ascii"
+    if sum(byte > 0x7F for byte in data[:DETECT_SAMPLE]) < 4:
+        return None  # a stray accented letter: too little to tell charsets apart
     try:
         from charset_normalizer import from_bytes
     except ImportError:  # pragma: no cover - a declared dependency
@@ -223,30 +226,71 @@ def decode_header_text(value: str) -> str:
     value = _FOLDING.sub(" ", value)
     if "=?" in value:
         value = _SPACE_BETWEEN_WORDS.sub(r"\1", value)
-        value = _ENCODED_WORD.sub(_decode_word, value)
+        value = _decode_words(value)
     value = _CONTROL.sub(" ", value.replace("\t", " "))
     return value.strip()
 
 
-def _decode_word(match: re.Match[str]) -> str:
-    charset, encoding, payload = match.groups()
-    charset = charset.split("*", 1)[0]  # RFC 2231 language suffix: =?utf-8*en?Q?...?=
+def _decode_words(value: str) -> str:
+    """RFC 2047 words decoded; adjacent words in one charset are joined before decoding, since
+    many clients split a multi-byte character across two words."""
+    out: list[str] = []
+    pending: tuple[str, bytes] | None = None
+    pos = 0
+
+    def flush() -> None:
+        nonlocal pending
+        if pending is not None:
+            out.append(decode_bytes(pending[1], pending[0]))
+            pending = None
+
+    for match in _ENCODED_WORD.finditer(value):
+        if match.start() != pos:
+            flush()
+            out.append(value[pos : match.start()])
+        pos = match.end()
+        charset = match.group(1).split("*", 1)[0].lower()  # RFC 2231 language: utf-8*en
+        raw = _word_bytes(match.group(2), match.group(3))
+        if raw is None:
+            flush()
+            out.append(match.group(0))
+        elif pending is not None and pending[0] == charset:
+            pending = (charset, pending[1] + raw)
+        else:
+            flush()
+            pending = (charset, raw)
+    flush()
+    out.append(value[pos:])
+    return "".join(out)
+
+
+def _word_bytes(encoding: str, payload: str) -> bytes | None:
     if encoding in "bB":
         payload = re.sub(r"[^A-Za-z0-9+/]", "", payload)
+        if len(payload) % 4 == 1:
+            payload = payload[:-1]  # a dangling sextet carries no whole byte
         payload += "=" * (-len(payload) % 4)
         try:
-            raw = binascii.a2b_base64(payload)
+            return binascii.a2b_base64(payload)
         except (binascii.Error, ValueError):
-            return match.group(0)
-    else:
-        raw = quopri.decodestring(payload.replace("_", " ").encode("ascii", "replace"), header=True)
-    return decode_bytes(raw, charset)
+            return None
+    return quopri.decodestring(payload.replace("_", " ").encode("ascii", "replace"), header=True)
+
+
+def _raw_header(part: Message, name: str) -> str | None:
+    return next((str(v) for k, v in part.raw_items() if k.lower() == name), None)
 
 
 def _param(part: Message, name: str, header: str) -> str | None:
-    """A header parameter, RFC 2231 (with continuations and charset) or RFC 2047 encoded."""
+    """A header parameter, RFC 2231 (with continuations and charset) or RFC 2047 encoded, or raw
+    8-bit (decoded before the parameters are split, which the library would otherwise mangle)."""
+    raw = _raw_header(part, header)
+    if raw is None:
+        return None
+    holder = Message()
+    holder[header] = _unsurrogate(raw)
     try:
-        value = part.get_param(name, header=header)
+        value = holder.get_param(name, header=header)
     except Exception:  # noqa: BLE001 - malformed parameters: as if absent
         return None
     if value is None or value == "":
@@ -422,7 +466,8 @@ def _payload_bytes(part: Message) -> bytes:
 
 def _part_text(part: Message) -> str:
     text = decode_bytes(_payload_bytes(part), part.get_content_charset())
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # NUL never reaches storage (PostgreSQL refuses it in text).
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
     return text[:MAX_BODY_CHARS]
 
 
@@ -656,6 +701,10 @@ def _tnef(data: bytes, walk: _Walk) -> _Body | None:
         html = decode_bytes(html)
     if isinstance(text, bytes):
         text = decode_bytes(text)
+    if isinstance(text, str):
+        text = text.replace("\x00", "").replace("\r\n", "\n").strip()
+    if isinstance(html, str):
+        html = html.replace("\x00", "")
     return _Body(text or None, html or None)
 
 
@@ -745,7 +794,8 @@ def parse_message(raw: bytes, *, max_attachment_bytes: int | None = None) -> Par
 
 
 def _parse(raw: bytes, max_attachment_bytes: int | None, headers_only: bool = False) -> ParsedMail:
-    message = email.message_from_bytes(raw, policy=email.policy.compat32)
+    parser = email.parser.BytesParser(policy=email.policy.compat32)
+    message = parser.parsebytes(raw, headersonly=headers_only)
     walk = _Walk(max_attachment_bytes=max_attachment_bytes)
     if headers_only:
         walk.defect("structure could not be read: the body is shown as it came")

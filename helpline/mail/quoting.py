@@ -182,7 +182,6 @@ def visible_text(text: str) -> str:
 QUOTE_CLASSES = {
     "gmail_quote",
     "gmail_quote_container",
-    "moz-cite-prefix",
     "yahoo_quoted",
     "protonmail_quote",
     "zmail_extra",
