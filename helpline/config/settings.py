@@ -290,6 +290,24 @@ EMAIL_HOST_PASSWORD = os.environ.get("HELPLINE_SMTP_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("HELPLINE_SMTP_STARTTLS")
 DEFAULT_FROM_EMAIL = os.environ.get("HELPLINE_FROM_EMAIL", "helpline@localhost")
 
+# Incoming mail (docs/admin/mail.md). Mail from a staff address acts as that staff member only
+# when this is on AND the receiving server's Authentication-Results header (from one of the
+# MAIL_AUTHSERV_IDS, or the topmost one when none are named) shows DMARC or SPF pass.
+MAIL_TRUST_AUTHENTICATION_RESULTS = env_bool("HELPLINE_MAIL_TRUST_AUTH_RESULTS")
+MAIL_AUTHSERV_IDS = [
+    value.strip()
+    for value in os.environ.get("HELPLINE_MAIL_AUTHSERV_IDS", "").split(",")
+    if value.strip()
+]
+# An answer to a closed request: "followup" opens a new linked request, "reopen" reopens it.
+MAIL_CLOSED_REPLY = os.environ.get("HELPLINE_MAIL_CLOSED_REPLY", "followup")
+# More messages than this from one sender within an hour go to the quarantine (0: no limit).
+MAIL_SENDER_HOURLY_LIMIT = int(os.environ.get("HELPLINE_MAIL_SENDER_HOURLY_LIMIT", "30"))
+# Automatic replies that concern no request open one (normally they are only kept).
+MAIL_AUTO_REPLY_OPENS_TICKETS = env_bool("HELPLINE_MAIL_AUTO_REPLY_OPENS_TICKETS")
+# The largest message `helpline mail-in` reads from standard input.
+MAIL_MAX_MESSAGE_BYTES = int(os.environ.get("HELPLINE_MAIL_MAX_MESSAGE_MB", "50")) * 1024 * 1024
+
 # --- health (/healthz) ------------------------------------------------------------------------
 HEALTH_CACHE_SECONDS = float(os.environ.get("HELPLINE_HEALTH_CACHE_SECONDS", "5"))
 HEALTH_MIN_FREE_MB = int(os.environ.get("HELPLINE_HEALTH_MIN_FREE_MB", "500"))

@@ -1,5 +1,7 @@
 """Requests (tickets), their thread, attachments, statuses, priorities, topics and tags."""
 
+import base64
+import secrets
 import uuid
 from pathlib import PurePath
 
@@ -166,6 +168,12 @@ class Topic(TimestampedModel):
 ACTIVE = Q(deleted_at__isnull=True)
 
 
+def reply_token_new() -> str:
+    """120 random bits, lower-case base32: survives mail systems that fold the local part's
+    case and fits in a plus-address and a Message-ID."""
+    return base64.b32encode(secrets.token_bytes(15)).decode().lower()
+
+
 class Ticket(TimestampedModel):
     subject = models.CharField(_("subject"), max_length=250)
     ticket_class = models.CharField(
@@ -244,6 +252,9 @@ class Ticket(TimestampedModel):
     )
     # Optimistic locking: forms carry the version they were rendered from.
     version = models.PositiveIntegerField(default=1)
+    # Carried in outgoing mail (Message-ID, Reply-To plus-address): a reply carrying it finds
+    # this ticket. Unguessable, unlike the number in the subject.
+    reply_token = models.CharField(max_length=32, unique=True, default=reply_token_new)
 
     class Meta:
         verbose_name = _("request")

@@ -1,6 +1,7 @@
 """Every write to tickets goes through these services; each records history and the event log."""
 
 from .attachments import attachment_validate
+from .inbound import ticket_closed_reopen, ticket_follow_up_create, ticket_mail_note_add
 from .lifecycle import (
     ticket_confirm_solved,
     ticket_create,
@@ -27,12 +28,15 @@ from .routing import (
 
 __all__ = [
     "attachment_validate",
+    "ticket_closed_reopen",
     "ticket_confirm_solved",
     "ticket_create",
     "ticket_delete",
     "ticket_escalate",
+    "ticket_follow_up_create",
     "ticket_hand_to_supervisor",
     "ticket_link",
+    "ticket_mail_note_add",
     "ticket_merge",
     "ticket_note_add",
     "ticket_purge",

@@ -1,0 +1,807 @@
+"""Receiving one message: parse, recognise repeats, apply stop rules and loop protection, find
+its ticket and store it as an entry (or in the quarantine) in one transaction.
+
+`receive()` is the single way in for every mail path (`helpline mail-in`, the mailbox poller,
+releasing from the quarantine). It never loses a message: whatever cannot become an entry is
+kept raw in the quarantine with the reason; only a temporary failure (the database or the
+storage unreachable) raises, as TemporaryFailure, so the caller leaves the message where it is
+and tries again later. Decision record: docs/decisions, "Mail threading and sender identity".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import traceback
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    transaction,
+)
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from helpline.accounts.addresses import address_normalise, user_by_address
+from helpline.accounts.services import StaffAddressRefused, requester_register
+from helpline.audit.services import event_record
+from helpline.core import clock
+from helpline.core.errors import DomainError, ValidationFailed
+from helpline.core.models import SiteSettings
+from helpline.tickets.access import Action, can
+from helpline.tickets.models import Channel, Entry, StatusCategory, Ticket
+from helpline.tickets.services import (
+    attachment_validate,
+    ticket_closed_reopen,
+    ticket_create,
+    ticket_follow_up_create,
+    ticket_mail_note_add,
+    ticket_reply_add,
+)
+
+from . import threading
+from .models import (
+    BouncingAddress,
+    Direction,
+    Mailbox,
+    MailFlag,
+    MailMessage,
+    MessageRef,
+    QuarantinedMail,
+    StopRule,
+    StopRuleHit,
+)
+from .parsing import ParsedMail, UnparseableMail, parse_message
+
+if TYPE_CHECKING:
+    from helpline.accounts.models import User
+    from helpline.tickets.services.attachments import CheckedFile
+
+log = logging.getLogger(__name__)
+Reason = QuarantinedMail.Reason
+
+
+class TemporaryFailure(Exception):
+    """Nothing was stored and trying again later may work (database or storage unreachable):
+    `helpline mail-in` exits 75 so the MTA retries; the poller leaves the message on the
+    server."""
+
+
+class Outcome:
+    CREATED = "created"
+    APPENDED = "appended"
+    DUPLICATE = "duplicate"
+    QUARANTINED = "quarantined"
+    DROPPED = "dropped"
+    AUTO_REPLY = "recorded-auto-reply"
+    BOUNCE = "bounce"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What receive() did with one message. Every outcome means the message is safely kept
+    (or deliberately dropped): the caller may delete it from the server."""
+
+    outcome: str
+    ticket: Ticket | None = None
+    entry: Entry | None = None
+    quarantined: QuarantinedMail | None = None
+    detail: str = ""
+    flags: list[str] = field(default_factory=list)
+
+
+class _Duplicate(Exception):
+    """Raised inside the transaction when a parallel delivery stored the message first."""
+
+
+# --- classification ------------------------------------------------------------------------
+
+_AUTO_SUBJECT = re.compile(
+    r"^\s*(auto(matic)?[ -]?(reply|response|svar|antwort)|out of (the )?office|autosvar|"
+    r"fraværende|abwesenheitsnotiz|автоматический ответ|автоответ|"
+    r"undeliver|delivery status notification|mail delivery failed|returned mail)",
+    re.IGNORECASE,
+)
+_BOUNCE_SENDERS = {"mailer-daemon", "postmaster", "mail-daemon"}
+_FINAL_RECIPIENT = re.compile(
+    rb"^(?:Final|Original)-Recipient:\s*rfc822;\s*<?([^\s<>]+@[^\s<>]+)>?", re.I | re.M
+)
+_EMBEDDED_ID = re.compile(rb"^Message-ID:\s*<([^<>\s]{1,998})>", re.I | re.M)
+_ANY_TOKEN = re.compile(rb"\bhl\.([a-z2-7]{24})\.[0-9a-f]+@", re.I)
+_ADDRESS_IN_NAME = re.compile(r"[^\s@<>\"']+@[^\s@<>\"']+\.[^\s@<>\"']+")
+
+
+def _header_values(parsed: ParsedMail, name: str) -> list[str]:
+    name = name.lower()
+    return [value for key, value in parsed.headers if key.lower() == name]
+
+
+def _first(parsed: ParsedMail, name: str) -> str:
+    values = _header_values(parsed, name)
+    return values[0].strip() if values else ""
+
+
+def is_bounce(parsed: ParsedMail) -> bool:
+    """A delivery status notification (RFC 3464) or a mail server's failure report."""
+    content_type = _first(parsed, "Content-Type").lower()
+    if "multipart/report" in content_type and "delivery-status" in content_type:
+        return True
+    if _header_values(parsed, "X-Failed-Recipients"):
+        return True
+    sender = parsed.from_[0].address if parsed.from_ else ""
+    return sender.split("@", 1)[0].lower() in _BOUNCE_SENDERS
+
+
+def is_auto_reply(parsed: ParsedMail) -> bool:
+    """RFC 3834 and the usual vendor signs of mail that no person wrote."""
+    auto_submitted = _first(parsed, "Auto-Submitted").lower()
+    if auto_submitted and not auto_submitted.startswith("no"):
+        return True
+    for name in ("X-Autoreply", "X-Autorespond", "X-Autoresponder", "X-Auto-Response-Suppress"):
+        if _header_values(parsed, name):
+            return True
+    if _first(parsed, "Precedence").lower() in ("bulk", "junk", "list", "auto_reply"):
+        return True
+    if _header_values(parsed, "List-Id") or _header_values(parsed, "List-Unsubscribe"):
+        return True
+    return bool(_AUTO_SUBJECT.match(parsed.subject or ""))
+
+
+def _auth_results(parsed: ParsedMail) -> list[str]:
+    """The Authentication-Results headers we may believe: those of the configured receiving
+    servers (authserv-id), or else only the topmost one, added by our own server; lower ones
+    came with the message and prove nothing."""
+    values = _header_values(parsed, "Authentication-Results")
+    trusted_ids = {value.lower() for value in settings.MAIL_AUTHSERV_IDS}
+    if trusted_ids:
+        return [v for v in values if v.split(";", 1)[0].strip().lower() in trusted_ids]
+    return values[:1]
+
+
+def authenticated(parsed: ParsedMail, address: str) -> bool:
+    """Does the receiving server vouch for `address`'s domain (DMARC pass for the From domain,
+    or SPF pass for a return path in that domain)?"""
+    domain = address.rsplit("@", 1)[-1].lower()
+    for header in _auth_results(parsed):
+        for clause in header.split(";")[1:]:
+            text = " ".join(clause.lower().split())
+            if text.startswith("dmarc=pass") and f"header.from={domain}" in text:
+                return True
+            if text.startswith("spf=pass"):
+                match = re.search(r"smtp\.mailfrom=(?:[^@\s]*@)?([^\s;]+)", text)
+                if match and match.group(1).strip("<>") == domain:
+                    return True
+    return False
+
+
+def _own_addresses() -> set[str]:
+    own = {address.lower() for address in Mailbox.objects.values_list("address", flat=True)}
+    for value in (settings.DEFAULT_FROM_EMAIL, settings.SERVER_EMAIL):
+        own.add(value.rsplit("<", 1)[-1].rstrip(">").strip().lower())
+    return own
+
+
+def _clean(text: str | None, limit: int | None = None) -> str:
+    # PostgreSQL text cannot hold NUL; a header may not be longer than its column.
+    value = (text or "").replace("\x00", "")
+    return value[:limit] if limit else value
+
+
+# --- stop rules, limits --------------------------------------------------------------------
+
+_ACTION_STRENGTH = {
+    StopRule.Action.REJECT: 3,
+    StopRule.Action.QUARANTINE: 2,
+    StopRule.Action.SPAM: 1,
+}
+
+
+def stop_rule_match(*, sender: str, subject: str, body: str) -> StopRule | None:
+    """The strongest active rule matching the message (reject before quarantine before spam)."""
+    sender = sender.lower()
+    domain = sender.rsplit("@", 1)[-1] if "@" in sender else ""
+    subject, body = subject.casefold(), body.casefold()
+    matched = []
+    for rule in StopRule.objects.filter(is_active=True):
+        pattern = rule.pattern.strip().casefold()
+        if not pattern:
+            continue
+        if rule.kind == StopRule.Kind.SENDER:
+            hit = sender == pattern
+        elif rule.kind == StopRule.Kind.DOMAIN:
+            pattern = pattern.lstrip("@").lstrip("*.")
+            hit = bool(domain) and (domain == pattern or domain.endswith("." + pattern))
+        elif rule.kind == StopRule.Kind.SUBJECT:
+            hit = pattern in subject
+        else:
+            hit = pattern in body
+        if hit:
+            matched.append(rule)
+    if not matched:
+        return None
+    return max(matched, key=lambda rule: (_ACTION_STRENGTH[rule.action], -rule.pk))
+
+
+def _over_hourly_limit(sender: str) -> bool:
+    limit = settings.MAIL_SENDER_HOURLY_LIMIT
+    if not sender or limit <= 0:
+        return False
+    since = clock.now() - timedelta(hours=1)
+    recent = MailMessage.objects.filter(
+        direction=Direction.IN, from_address=sender, created_at__gte=since
+    )
+    return recent[: limit + 1].count() >= limit
+
+
+# --- storing -------------------------------------------------------------------------------
+
+
+def _quarantine(
+    raw: bytes,
+    digest: str,
+    *,
+    mailbox: Mailbox | None,
+    reason: str,
+    detail: str = "",
+    parsed: ParsedMail | None = None,
+    rule: StopRule | None = None,
+    ticket: Ticket | None = None,
+) -> Receipt:
+    """Keep the raw message for administrators. The same bytes already held are not kept
+    twice (a repeat delivery)."""
+    sender = parsed.from_[0].address if parsed and parsed.from_ else ""
+    with transaction.atomic():
+        held = QuarantinedMail.objects.filter(sha256=digest).exclude(
+            status=QuarantinedMail.State.RELEASED
+        )
+        existing = held.first()
+        if existing is not None:
+            return Receipt(Outcome.DUPLICATE, quarantined=existing, detail=existing.reason)
+        try:
+            with transaction.atomic():
+                item = QuarantinedMail.objects.create(
+                    mailbox=mailbox,
+                    reason=reason,
+                    detail=_clean(detail, 2000),
+                    raw=raw,
+                    size=len(raw),
+                    sha256=digest,
+                    message_id=_clean(parsed.message_id if parsed else "", 998),
+                    from_address=_clean(sender, 254),
+                    subject=_clean(parsed.subject if parsed else "", 1000),
+                    stop_rule=rule,
+                    ticket=ticket,
+                )
+        except IntegrityError:
+            existing = held.first()
+            return Receipt(Outcome.DUPLICATE, quarantined=existing, detail=reason)
+        event_record(actor=None, action="mail.quarantined", obj=item, changes={"reason": reason})
+    log.warning("Mail quarantined (%s): %s %s", reason, item.pk, _clean(detail, 200))
+    return Receipt(Outcome.QUARANTINED, quarantined=item, detail=reason, ticket=ticket)
+
+
+def _rule_hit(rule: StopRule, parsed: ParsedMail, mailbox, quarantined=None) -> None:
+    StopRule.objects.filter(pk=rule.pk).update(
+        hit_count=F("hit_count") + 1, last_hit_at=clock.now()
+    )
+    StopRuleHit.objects.create(
+        rule=rule,
+        mailbox=mailbox,
+        from_address=_clean(parsed.from_[0].address if parsed.from_ else "", 254),
+        subject=_clean(parsed.subject, 1000),
+        message_id=_clean(parsed.message_id, 998),
+        quarantined=quarantined,
+    )
+
+
+def _files(parsed: ParsedMail) -> tuple[list[CheckedFile], list[dict]]:
+    """The attachments the file rules accept, and the refused ones listed (name, size, why)."""
+    site = SiteSettings.current()
+    kept, refused = [], []
+    for part in parsed.attachments:
+        if part.data is None or part.refused:
+            refused.append(
+                {"filename": part.filename, "size": part.size, "reason": part.refused or ""}
+            )
+            continue
+        upload = SimpleUploadedFile(
+            part.filename or "attachment", part.data, content_type=part.content_type
+        )
+        try:
+            kept.append(attachment_validate(upload, site))
+        except ValidationFailed as exc:
+            refused.append({"filename": part.filename, "size": part.size, "reason": str(exc)})
+    return kept, refused
+
+
+def _body(parsed: ParsedMail, refused: list[dict]) -> str:
+    body = _clean(parsed.text).strip() or _("(The message has no text.)")
+    if refused:
+        lines = [_("Attachments not kept:")]
+        lines += [
+            _("%(name)s (%(size)s bytes): %(reason)s")
+            % {"name": item["filename"], "size": item["size"], "reason": item["reason"]}
+            for item in refused
+        ]
+        body = body + "\n\n" + "\n".join(lines)
+    return body
+
+
+def _subject(parsed: ParsedMail) -> str:
+    subject = " ".join(_clean(parsed.subject).split())
+    subject = threading.subject_without_prefixes(subject) or subject
+    return subject[:250] or _("(no subject)")
+
+
+def _mail_row(
+    *,
+    entry: Entry,
+    mailbox: Mailbox | None,
+    parsed: ParsedMail,
+    raw: bytes,
+    digest: str,
+    flags: list[str],
+    refused: list[dict],
+    stored: list[str],
+) -> MailMessage:
+    sender = parsed.from_[0] if parsed.from_ else None
+    mail = MailMessage(
+        entry=entry,
+        mailbox=mailbox,
+        direction=Direction.IN,
+        message_id=_clean(parsed.message_id, 998),
+        in_reply_to=_clean(parsed.in_reply_to, 998),
+        references=_clean(" ".join(parsed.references), 20000),
+        from_address=_clean(sender.address if sender else "", 254),
+        from_name=_clean(sender.name if sender else "", 250),
+        to=[[_clean(a.name, 250), _clean(a.address, 254)] for a in parsed.to[:100]],
+        cc=[[_clean(a.name, 250), _clean(a.address, 254)] for a in parsed.cc[:100]],
+        subject=_clean(parsed.subject, 2000),
+        date=parsed.date if parsed.date and parsed.date.tzinfo else None,
+        raw_size=len(raw),
+        sha256=digest,
+        html=_clean(parsed.html),
+        flags=sorted(set(flags)),
+        refused=refused,
+    )
+    mail.raw.save("message.eml", ContentFile(raw), save=False)
+    stored.append(mail.raw.name)
+    try:
+        with transaction.atomic():
+            mail.save()
+            if parsed.message_id and len(parsed.message_id) <= 998:
+                MessageRef.objects.create(
+                    mailbox=mailbox,
+                    message_id=parsed.message_id,
+                    direction=Direction.IN,
+                    ticket_id=entry.ticket_id,
+                    entry=entry,
+                )
+    except IntegrityError as exc:
+        raise _Duplicate() from exc
+    return mail
+
+
+# --- threading -----------------------------------------------------------------------------
+
+
+def _live(ticket: Ticket | None) -> Ticket | None:
+    """Follow merges to the surviving request; a trashed request takes no mail."""
+    for _step in range(5):
+        if ticket is None or ticket.merged_into_id is None:
+            break
+        ticket = Ticket.objects.filter(pk=ticket.merged_into_id).first()
+    if ticket is not None and ticket.is_deleted:
+        return None
+    return ticket
+
+
+def _ids(parsed: ParsedMail) -> list[str]:
+    ids = [parsed.in_reply_to] if parsed.in_reply_to else []
+    return [*ids, *reversed(parsed.references)]
+
+
+def find_ticket(
+    parsed: ParsedMail, *, mailbox: Mailbox | None, raw: bytes, bounce: bool
+) -> tuple[Ticket | None, str]:
+    """The ticket this message answers and how it was found ("token", "reference", "subject"
+    or "" for none). The subject's "[#N]" is returned as a candidate only; the caller trusts it
+    only for a participant."""
+    ids = _ids(parsed)
+    recipients = [a.address for a in [*parsed.to, *parsed.cc]]
+    for name in ("Delivered-To", "X-Original-To", "Envelope-To"):
+        recipients += [v.strip() for v in _header_values(parsed, name)]
+    token = threading.token_from(addresses=recipients, message_ids=ids)
+    ticket = _live(threading.ticket_for_token(token))
+    if ticket is not None:
+        return ticket, "token"
+    ticket = _live(threading.ticket_for_message_ids(ids, mailbox=mailbox))
+    if ticket is not None:
+        return ticket, "reference"
+    if bounce:
+        # A report quotes the failed message (or its headers) in its body.
+        for match in _ANY_TOKEN.finditer(raw[:2_000_000]):
+            ticket = _live(threading.ticket_for_token(match.group(1).decode().lower()))
+            if ticket is not None:
+                return ticket, "token"
+        embedded = [m.decode("ascii", "replace") for m in _EMBEDDED_ID.findall(raw[:2_000_000])]
+        embedded = [value for value in embedded if value != parsed.message_id]
+        ticket = _live(threading.ticket_for_message_ids(embedded, mailbox=mailbox))
+        if ticket is not None:
+            return ticket, "reference"
+    number = threading.subject_ticket_number(parsed.subject)
+    if number is not None:
+        ticket = _live(Ticket.objects.filter(pk=number).first())
+        if ticket is not None:
+            return ticket, "subject"
+    return None, ""
+
+
+def _may_answer(user: User | None, ticket: Ticket) -> bool:
+    """A participant: the requester, or a colleague whose organisation lets them act on it."""
+    if user is None or not user.is_active or user.is_staff_member:
+        return False
+    return can(user, Action.REPLY, ticket)
+
+
+# --- the pipeline --------------------------------------------------------------------------
+
+
+@dataclass
+class _Context:
+    raw: bytes
+    digest: str
+    mailbox: Mailbox | None
+    parsed: ParsedMail
+    released_by: User | None
+    flags: list[str] = field(default_factory=list)
+    stored: list[str] = field(default_factory=list)
+
+
+def receive(raw: bytes, *, mailbox: Mailbox | None = None, released_by=None) -> Receipt:
+    """Store one raw RFC 5322 message received at `mailbox` (None: the installation's default
+    routing). Idempotent: the same Message-ID into the same mailbox, or the same bytes, gives
+    one entry however often and however concurrently it is delivered.
+
+    `released_by` is the administrator releasing it from the quarantine (stop rules, limits
+    and the quarantine rules for automatic mail then no longer apply).
+
+    Raises only TemporaryFailure; every other failure quarantines the message with the reason.
+    """
+    raw = bytes(raw)
+    digest = hashlib.sha256(raw).hexdigest()
+    try:
+        return _receive(raw, digest, mailbox, released_by)
+    except TemporaryFailure:
+        raise
+    except (OperationalError, InterfaceError, OSError) as exc:
+        log.warning("Mail not stored, temporary failure: %s", exc)
+        raise TemporaryFailure(str(exc)) from exc
+    except Exception as exc:  # noqa: BLE001 - whatever went wrong, the message is kept
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        log.exception("Mail could not be stored as an entry; quarantining it")
+        try:
+            return _quarantine(raw, digest, mailbox=mailbox, reason=Reason.FAILED, detail=detail)
+        except (DatabaseError, OSError) as again:
+            raise TemporaryFailure(str(again)) from again
+
+
+def _already(
+    digest: str, parsed: ParsedMail | None, mailbox: Mailbox | None, released
+) -> Receipt | None:
+    mail = (
+        MailMessage.objects.filter(direction=Direction.IN, sha256=digest)
+        .select_related("entry__ticket")
+        .first()
+    )
+    if mail is not None:
+        return Receipt(Outcome.DUPLICATE, ticket=mail.entry.ticket, entry=mail.entry)
+    if released is None:
+        held = QuarantinedMail.objects.filter(sha256=digest).exclude(
+            status=QuarantinedMail.State.RELEASED
+        )
+        item = held.first()
+        if item is not None:
+            return Receipt(Outcome.DUPLICATE, quarantined=item, detail=item.reason)
+    if parsed is None or not parsed.message_id:
+        return None
+    ref = (
+        MessageRef.objects.filter(mailbox=mailbox, message_id=parsed.message_id[:998])
+        .select_related("ticket", "entry")
+        .first()
+    )
+    if ref is not None:
+        if ref.direction == Direction.OUT:
+            return Receipt(Outcome.DROPPED, ticket=ref.ticket, detail="own message")
+        return Receipt(Outcome.DUPLICATE, ticket=ref.ticket, entry=ref.entry)
+    return None
+
+
+def _serialise(digest: str, parsed: ParsedMail | None, mailbox: Mailbox | None) -> None:
+    """Make a parallel delivery of the same message wait for this one (PostgreSQL; SQLite
+    writes one transaction at a time anyway), so it then finds it stored."""
+    if connection.vendor != "postgresql":
+        return
+    keys = [digest]
+    if parsed is not None and parsed.message_id:
+        keys.append(f"{mailbox.pk if mailbox else 0}:{parsed.message_id}")
+    with connection.cursor() as cursor:
+        for key in sorted(keys):
+            lock = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock])
+
+
+def _receive(raw: bytes, digest: str, mailbox: Mailbox | None, released_by) -> Receipt:
+    try:
+        parsed = parse_message(raw, max_attachment_bytes=_attachment_limit())
+    except UnparseableMail as exc:
+        return _quarantine_once(raw, digest, mailbox, Reason.UNPARSEABLE, exc.reason, released_by)
+    except Exception as exc:  # noqa: BLE001 - a parser bug must not lose the message
+        detail = f"{type(exc).__name__}: {exc}"
+        return _quarantine_once(raw, digest, mailbox, Reason.UNPARSEABLE, detail, released_by)
+    context = _Context(
+        raw=raw, digest=digest, mailbox=mailbox, parsed=parsed, released_by=released_by
+    )
+    try:
+        with transaction.atomic():
+            _serialise(digest, parsed, mailbox)
+            repeat = _already(digest, parsed, mailbox, released_by)
+            if repeat is not None:
+                return repeat
+            return _store(context)
+    except _Duplicate:
+        _forget_files(context.stored)
+        repeat = _already(digest, parsed, mailbox, released_by)
+        return repeat or Receipt(Outcome.DUPLICATE)
+    except BaseException:
+        _forget_files(context.stored)
+        raise
+
+
+def _quarantine_once(raw, digest, mailbox, reason, detail, released_by) -> Receipt:
+    if released_by is not None:
+        raise ValidationFailed(
+            _("This message still cannot be read: %(reason)s") % {"reason": detail}
+        )
+    with transaction.atomic():
+        _serialise(digest, None, mailbox)
+        repeat = _already(digest, None, mailbox, None)
+        if repeat is not None:
+            return repeat
+        return _quarantine(raw, digest, mailbox=mailbox, reason=reason, detail=detail)
+
+
+def _forget_files(names: list[str]) -> None:
+    from django.core.files.storage import default_storage
+
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except OSError:
+            log.warning("Could not remove %s after a rolled-back delivery", name)
+
+
+def _attachment_limit() -> int:
+    return SiteSettings.current().max_attachment_mb * 1024 * 1024
+
+
+def _store(c: _Context) -> Receipt:
+    parsed, mailbox = c.parsed, c.mailbox
+    releasing = c.released_by is not None
+    sender = parsed.from_[0] if parsed.from_ else None
+    address = address_normalise(sender.address) if sender else ""
+    if len(parsed.from_) > 1:
+        c.flags.append(MailFlag.SEVERAL_FROM)
+    if sender and sender.name:
+        shown = _ADDRESS_IN_NAME.search(sender.name)
+        if shown and shown.group(0).lower().strip(".,;:()[]") != address:
+            c.flags.append(MailFlag.LOOK_ALIKE)
+
+    if address and threading.address_without_token(address) in _own_addresses():
+        log.info("Mail from our own address %s dropped (%s)", address, parsed.message_id)
+        return Receipt(Outcome.DROPPED, detail="own address")
+
+    body_text = _clean(parsed.text)
+    if not releasing:
+        rule = stop_rule_match(sender=address, subject=parsed.subject or "", body=body_text)
+        if rule is not None:
+            if rule.action == StopRule.Action.REJECT:
+                _rule_hit(rule, parsed, mailbox)
+                log.info("Mail from %s rejected by stop rule %s", address, rule.pk)
+                return Receipt(Outcome.DROPPED, detail=f"stop rule {rule.pk}")
+            reason = Reason.SPAM if rule.action == StopRule.Action.SPAM else Reason.STOP_RULE
+            receipt = _quarantine(
+                c.raw,
+                c.digest,
+                mailbox=mailbox,
+                reason=reason,
+                detail=str(rule),
+                parsed=parsed,
+                rule=rule,
+            )
+            _rule_hit(rule, parsed, mailbox, receipt.quarantined)
+            return receipt
+        if _over_hourly_limit(address):
+            return _quarantine(
+                c.raw,
+                c.digest,
+                mailbox=mailbox,
+                reason=Reason.RATE_LIMIT,
+                detail=_("More than %(limit)s messages in an hour from %(sender)s.")
+                % {"limit": settings.MAIL_SENDER_HOURLY_LIMIT, "sender": address},
+                parsed=parsed,
+            )
+
+    bounce = is_bounce(parsed)
+    auto = not bounce and is_auto_reply(parsed)
+    ticket, found_by = find_ticket(parsed, mailbox=mailbox, raw=c.raw, bounce=bounce)
+    user = user_by_address(address) if address else None
+
+    if bounce:
+        c.flags.append(MailFlag.BOUNCE)
+        _mark_bouncing(c.raw, parsed, ticket)
+        if ticket is None:
+            return _quarantine(
+                c.raw, c.digest, mailbox=mailbox, reason=Reason.BOUNCE, parsed=parsed
+            )
+        return _note(c, ticket, Outcome.BOUNCE, author=None)
+
+    if auto:
+        c.flags.append(MailFlag.AUTO_REPLY)
+        if ticket is not None and found_by != "subject":
+            return _note(c, ticket, Outcome.AUTO_REPLY, author=None)
+        if not (releasing or settings.MAIL_AUTO_REPLY_OPENS_TICKETS):
+            return _quarantine(
+                c.raw, c.digest, mailbox=mailbox, reason=Reason.AUTO_REPLY, parsed=parsed
+            )
+
+    staff = user is not None and user.is_staff_member
+    trusted_staff = (
+        staff
+        and settings.MAIL_TRUST_AUTHENTICATION_RESULTS
+        and len(parsed.from_) == 1
+        and authenticated(parsed, address)
+    )
+    if staff and not trusted_staff:
+        c.flags.append(MailFlag.SPOOFED)
+
+    if ticket is not None and found_by == "subject":
+        # The number in a subject is guessable: it counts only for someone already on it.
+        if not (_may_answer(user, ticket) or (trusted_staff and can(user, Action.REPLY, ticket))):
+            ticket = None
+        else:
+            c.flags.append(MailFlag.SUBJECT_HINT)
+
+    if ticket is not None:
+        return _into_ticket(c, ticket, user, trusted_staff)
+    return _new_ticket(c, user, address, staff, trusted_staff)
+
+
+def _into_ticket(c: _Context, ticket: Ticket, user, trusted_staff: bool) -> Receipt:
+    files, refused = _files(c.parsed)
+    body = _body(c.parsed, refused)
+    if (
+        trusted_staff
+        and can(user, Action.REPLY, ticket)
+        and ticket.status_category != StatusCategory.CLOSED
+    ):
+        entry = ticket_reply_add(ticket=ticket, actor=user, body=body, files=files)
+        return _done(c, entry, Outcome.APPENDED, refused)
+    if _may_answer(user, ticket):
+        if ticket.status_category == StatusCategory.CLOSED:
+            if settings.MAIL_CLOSED_REPLY == "reopen":
+                entry = ticket_closed_reopen(ticket=ticket, actor=user, body=body, files=files)
+                return _done(c, entry, Outcome.APPENDED, refused)
+            new = ticket_follow_up_create(
+                closed=ticket,
+                actor=user,
+                subject=_subject(c.parsed),
+                body=body,
+                channel=Channel.EMAIL,
+                files=files,
+            )
+            return _done(c, new.entries.order_by("pk").first(), Outcome.CREATED, refused)
+        entry = ticket_reply_add(ticket=ticket, actor=user, body=body, files=files)
+        return _done(c, entry, Outcome.APPENDED, refused)
+    if MailFlag.SPOOFED not in c.flags:
+        c.flags.append(MailFlag.NOT_PARTICIPANT)
+    entry = ticket_mail_note_add(ticket=ticket, body=body, files=files, author=None)
+    return _done(c, entry, Outcome.APPENDED, refused)
+
+
+def _note(c: _Context, ticket: Ticket, outcome: str, author) -> Receipt:
+    files, refused = _files(c.parsed)
+    entry = ticket_mail_note_add(
+        ticket=ticket, body=_body(c.parsed, refused), files=files, author=author
+    )
+    return _done(c, entry, outcome, refused)
+
+
+def _new_ticket(c: _Context, user, address: str, staff: bool, trusted_staff: bool) -> Receipt:
+    mailbox, parsed = c.mailbox, c.parsed
+    if not address:
+        return _quarantine(c.raw, c.digest, mailbox=mailbox, reason=Reason.NO_SENDER, parsed=parsed)
+    if staff and not trusted_staff and c.released_by is None:
+        return _quarantine(
+            c.raw, c.digest, mailbox=mailbox, reason=Reason.STAFF_ADDRESS, parsed=parsed
+        )
+    try:
+        requester = requester_register(
+            email=address,
+            name=_clean(parsed.from_[0].name, 150),
+            actor=c.released_by,
+            staff_confirmed=c.released_by is not None,
+        )
+    except StaffAddressRefused:
+        return _quarantine(
+            c.raw, c.digest, mailbox=mailbox, reason=Reason.STAFF_ADDRESS, parsed=parsed
+        )
+    files, refused = _files(parsed)
+    ticket = ticket_create(
+        actor=requester,
+        requester=requester,
+        subject=_subject(parsed),
+        body=_body(parsed, refused),
+        channel=Channel.EMAIL,
+        department=mailbox.department if mailbox else None,
+        topic=mailbox.topic if mailbox else None,
+        files=files,
+    )
+    entry = ticket.entries.order_by("pk").first()
+    return _done(c, entry, Outcome.CREATED, refused)
+
+
+def _done(c: _Context, entry: Entry | None, outcome: str, refused: list[dict]) -> Receipt:
+    if entry is None:  # pragma: no cover - every service above makes an entry
+        raise DomainError("no entry was made")
+    _mail_row(
+        entry=entry,
+        mailbox=c.mailbox,
+        parsed=c.parsed,
+        raw=c.raw,
+        digest=c.digest,
+        flags=c.flags,
+        refused=refused,
+        stored=c.stored,
+    )
+    return Receipt(outcome, ticket=entry.ticket, entry=entry, flags=sorted(set(c.flags)))
+
+
+def _mark_bouncing(raw: bytes, parsed: ParsedMail, ticket: Ticket | None) -> None:
+    addresses = {
+        m.decode("ascii", "replace").lower() for m in _FINAL_RECIPIENT.findall(raw[:2_000_000])
+    }
+    for value in _header_values(parsed, "X-Failed-Recipients"):
+        addresses.update(part.strip().lower() for part in value.split(",") if "@" in part)
+    status = ""
+    match = re.search(rb"^Diagnostic-Code:\s*(.+)$", raw[:2_000_000], re.I | re.M)
+    if match:
+        status = match.group(1).decode("utf-8", "replace").strip()[:250]
+    now = clock.now()
+    for address in sorted(addresses)[:20]:
+        address = address[:254]
+        updated = BouncingAddress.objects.filter(address=address).update(
+            last_at=now, count=F("count") + 1, last_status=status, ticket=ticket
+        )
+        if not updated:
+            try:
+                with transaction.atomic():
+                    BouncingAddress.objects.create(
+                        address=address,
+                        last_status=status,
+                        ticket=ticket,
+                        first_at=now,
+                        last_at=now,
+                    )
+            except IntegrityError:
+                pass

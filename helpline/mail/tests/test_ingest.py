@@ -1,0 +1,261 @@
+"""receive(): new requests, replies, repeats, the quarantine, loops, identity."""
+
+import pytest
+from django.db import OperationalError
+
+from helpline.accounts.models import Role
+from helpline.accounts.tests.factories import StaffFactory
+from helpline.mail import ingest, threading
+from helpline.mail.ingest import Outcome, receive
+from helpline.mail.models import (
+    BouncingAddress,
+    Mailbox,
+    MailMessage,
+    MessageRef,
+    QuarantinedMail,
+    StopRule,
+)
+from helpline.tickets.models import Channel, Entry, EntryKind, StatusCategory, Ticket
+from helpline.tickets.tests.factories import TicketFactory, status_of
+
+from .messages import mail
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def mailbox(support):
+    return Mailbox.objects.create(name="Help", address="help@desk.test", department=support)
+
+
+def test_new_message_opens_a_request_for_an_unverified_requester(mailbox):
+    raw = mail(subject="Re: SV: Printer is broken", attachments=[("a.txt", "text/plain", b"hi")])
+    receipt = receive(raw, mailbox=mailbox)
+    assert receipt.outcome == Outcome.CREATED
+    ticket = receipt.ticket
+    assert ticket.subject == "Printer is broken"
+    assert ticket.channel == Channel.EMAIL
+    assert ticket.department == mailbox.department
+    assert ticket.requester.email == "carol@client.test"
+    assert ticket.requester.role == Role.REQUESTER
+    assert not ticket.requester.has_usable_password()
+    entry = receipt.entry
+    assert entry.kind == EntryKind.REPLY and "floor 3" in entry.body
+    assert entry.attachments.get().filename == "a.txt"
+    record = entry.mail
+    assert record.direction == "in" and record.from_address == "carol@client.test"
+    assert record.from_name == "Carol Client"
+    assert record.raw.read() == raw
+    assert MessageRef.objects.get(message_id=record.message_id).ticket == ticket
+
+
+def test_same_message_twice_is_one_entry(mailbox):
+    raw = mail()
+    first = receive(raw, mailbox=mailbox)
+    second = receive(raw, mailbox=mailbox)
+    assert second.outcome == Outcome.DUPLICATE
+    assert second.entry == first.entry
+    assert Entry.objects.filter(kind=EntryKind.REPLY).count() == 1
+
+
+def test_same_message_id_with_other_bytes_is_a_repeat(mailbox):
+    first = receive(mail(message_id="<one@client.test>"), mailbox=mailbox)
+    again = receive(
+        mail(message_id="<one@client.test>", headers={"Received": "by relay2"}), mailbox=mailbox
+    )
+    assert again.outcome == Outcome.DUPLICATE and again.ticket == first.ticket
+    assert Ticket.objects.count() == 1
+
+
+def test_reply_by_message_id_joins_the_ticket(mailbox):
+    first = receive(mail(message_id="<root@client.test>"), mailbox=mailbox)
+    reply = receive(
+        mail(
+            subject="Re: Printer is broken",
+            message_id="<r1@client.test>",
+            in_reply_to="<root@client.test>",
+            body="Still broken.",
+        ),
+        mailbox=mailbox,
+    )
+    assert reply.outcome == Outcome.APPENDED and reply.ticket == first.ticket
+    assert reply.entry.kind == EntryKind.REPLY and reply.entry.author == first.ticket.requester
+
+
+def test_reply_carrying_the_token_joins_the_ticket(mailbox, requester_a):
+    ticket = TicketFactory(requester=requester_a)
+    to = threading.reply_address("help@desk.test", ticket.reply_token)
+    receipt = receive(mail(sender="alice@acme.test", to=to, subject="whatever"), mailbox=mailbox)
+    assert receipt.outcome == Outcome.APPENDED and receipt.ticket == ticket
+
+
+def test_non_participant_gets_a_flagged_note_and_no_access(mailbox, requester_a, requester_b):
+    ticket = TicketFactory(requester=requester_a)
+    receipt = receive(
+        mail(sender="bob@globex.test", in_reply_to=threading.make_message_id(ticket)),
+        mailbox=mailbox,
+    )
+    assert receipt.outcome == Outcome.APPENDED and receipt.ticket == ticket
+    assert receipt.entry.kind == EntryKind.NOTE
+    assert "not_participant" in receipt.entry.mail.flags
+
+
+def test_subject_number_only_for_participants(mailbox, requester_a):
+    ticket = TicketFactory(requester=requester_a)
+    stranger = receive(mail(subject=f"[#{ticket.pk}] hello"), mailbox=mailbox)
+    assert stranger.outcome == Outcome.CREATED and stranger.ticket != ticket
+    own = receive(mail(sender="alice@acme.test", subject=f"Re: [#{ticket.pk}] hi"), mailbox=mailbox)
+    assert own.outcome == Outcome.APPENDED and own.ticket == ticket
+    assert "subject_hint" in own.entry.mail.flags
+
+
+def test_unparseable_goes_to_quarantine(mailbox):
+    receipt = receive(b"", mailbox=mailbox)
+    assert receipt.outcome == Outcome.QUARANTINED
+    assert receipt.quarantined.reason == QuarantinedMail.Reason.UNPARSEABLE
+    assert receive(b"", mailbox=mailbox).outcome == Outcome.DUPLICATE
+
+
+def test_a_parser_crash_quarantines(mailbox, monkeypatch):
+    def broken(raw, **kwargs):
+        raise RecursionError("deep")
+
+    monkeypatch.setattr(ingest, "parse_message", broken)
+    receipt = receive(mail(), mailbox=mailbox)
+    assert receipt.outcome == Outcome.QUARANTINED
+    assert "RecursionError" in receipt.quarantined.detail
+
+
+def test_database_down_is_a_temporary_failure(mailbox, monkeypatch):
+    def down(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(ingest, "_store", down)
+    with pytest.raises(ingest.TemporaryFailure):
+        receive(mail(), mailbox=mailbox)
+    assert not QuarantinedMail.objects.exists()
+
+
+def test_own_address_is_dropped(mailbox):
+    receipt = receive(mail(sender="help@desk.test"), mailbox=mailbox)
+    assert receipt.outcome == Outcome.DROPPED
+    assert not Ticket.objects.exists()
+
+
+def test_auto_reply_to_nothing_is_kept_not_opened(mailbox):
+    receipt = receive(mail(headers={"Auto-Submitted": "auto-replied"}), mailbox=mailbox)
+    assert receipt.outcome == Outcome.QUARANTINED
+    assert receipt.quarantined.reason == "auto_reply"
+    assert not Ticket.objects.exists()
+
+
+def test_auto_reply_in_thread_is_recorded(mailbox, requester_a):
+    ticket = TicketFactory(requester=requester_a, category=StatusCategory.PENDING)
+    receipt = receive(
+        mail(
+            sender="alice@acme.test",
+            subject="Out of office",
+            in_reply_to=threading.make_message_id(ticket),
+            headers={"Auto-Submitted": "auto-replied"},
+        ),
+        mailbox=mailbox,
+    )
+    assert receipt.outcome == Outcome.AUTO_REPLY and receipt.entry.kind == EntryKind.NOTE
+    ticket.refresh_from_db()
+    assert ticket.status_category == StatusCategory.PENDING
+
+
+def test_bounce_is_linked_and_marks_the_address(mailbox, requester_a):
+    ticket = TicketFactory(requester=requester_a, category=StatusCategory.RESOLVED)
+    ours = threading.make_message_id(ticket)
+    report = (
+        "From: Mail Delivery System <MAILER-DAEMON@mx.acme.test>\r\n"
+        "To: help@desk.test\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+        "Message-ID: <dsn1@mx.acme.test>\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
+        "--b\r\nContent-Type: text/plain\r\n\r\nCould not deliver.\r\n"
+        "--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\n"
+        "Final-Recipient: rfc822; alice@acme.test\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 no such user\r\n"
+        "--b\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"Message-ID: {ours}\r\nSubject: Your request\r\n--b--\r\n"
+    ).encode()
+    receipt = receive(report, mailbox=mailbox)
+    assert receipt.outcome == Outcome.BOUNCE and receipt.ticket == ticket
+    ticket.refresh_from_db()
+    assert ticket.status_category == StatusCategory.RESOLVED
+    bouncing = BouncingAddress.objects.get(address="alice@acme.test")
+    assert "550" in bouncing.last_status and bouncing.ticket == ticket
+
+
+def test_staff_address_without_proof_is_not_staff(mailbox, dispatcher, requester_a):
+    ticket = TicketFactory(requester=requester_a, department=mailbox.department)
+    receipt = receive(
+        mail(sender="dispatcher@desk.test", in_reply_to=threading.make_message_id(ticket)),
+        mailbox=mailbox,
+    )
+    assert receipt.entry.kind == EntryKind.NOTE and receipt.entry.author is None
+    assert "spoofed" in receipt.entry.mail.flags
+    new = receive(mail(sender="dispatcher@desk.test", subject="new"), mailbox=mailbox)
+    assert new.outcome == Outcome.QUARANTINED and new.quarantined.reason == "staff_address"
+
+
+def test_staff_address_with_proof_and_trust_replies_as_staff(
+    mailbox, dispatcher, requester_a, settings
+):
+    settings.MAIL_TRUST_AUTHENTICATION_RESULTS = True
+    ticket = TicketFactory(requester=requester_a, department=mailbox.department)
+    results = "mx.desk.test; spf=pass smtp.mailfrom=desk.test; dmarc=pass header.from=desk.test"
+    receipt = receive(
+        mail(
+            sender="dispatcher@desk.test",
+            in_reply_to=threading.make_message_id(ticket),
+            headers={"Authentication-Results": results},
+        ),
+        mailbox=mailbox,
+    )
+    assert receipt.entry.kind == EntryKind.REPLY and receipt.entry.author == dispatcher
+    assert receipt.entry.mail.flags == []
+
+
+def test_stop_rules(mailbox):
+    reject = StopRule.objects.create(kind="domain", pattern="spam.test", action="reject")
+    StopRule.objects.create(kind="subject", pattern="viagra", action="spam")
+    dropped = receive(mail(sender="x@mail.spam.test"), mailbox=mailbox)
+    assert dropped.outcome == Outcome.DROPPED
+    reject.refresh_from_db()
+    assert reject.hit_count == 1 and reject.hits.get().from_address == "x@mail.spam.test"
+    spam = receive(mail(subject="Cheap VIAGRA"), mailbox=mailbox)
+    assert spam.outcome == Outcome.QUARANTINED and spam.quarantined.reason == "spam"
+    assert not Ticket.objects.exists()
+
+
+def test_hourly_limit_per_sender(mailbox, settings):
+    settings.MAIL_SENDER_HOURLY_LIMIT = 3
+    outcomes = [receive(mail(), mailbox=mailbox).outcome for _ in range(5)]
+    assert outcomes == ["created"] * 3 + ["quarantined"] * 2
+
+
+def test_closed_ticket_gets_a_follow_up_or_reopens(mailbox, requester_a, settings):
+    closed = TicketFactory(requester=requester_a, category=StatusCategory.CLOSED)
+    follow = receive(
+        mail(sender="alice@acme.test", in_reply_to=threading.make_message_id(closed)),
+        mailbox=mailbox,
+    )
+    assert follow.outcome == Outcome.CREATED and follow.ticket != closed
+    assert closed in follow.ticket.links.all()
+    settings.MAIL_CLOSED_REPLY = "reopen"
+    reopened = receive(
+        mail(sender="alice@acme.test", in_reply_to=threading.make_message_id(closed)),
+        mailbox=mailbox,
+    )
+    assert reopened.outcome == Outcome.APPENDED and reopened.ticket == closed
+    closed.refresh_from_db()
+    assert closed.status_category == StatusCategory.OPEN and closed.reopen_count == 1
+
+
+def test_several_from_and_look_alike_are_flagged(mailbox):
+    receipt = receive(
+        mail(sender='"support@bank.test" <evil@phish.test>, other@phish.test'), mailbox=mailbox
+    )
+    assert {"several_from", "look_alike"} <= set(receipt.entry.mail.flags)
