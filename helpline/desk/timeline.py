@@ -85,7 +85,7 @@ class TicketPage:
 
 def ticket_queryset():
     """The ticket with everything its page shows, so templates never query."""
-    entries = Entry.objects.select_related("author").prefetch_related("attachments")
+    entries = Entry.objects.select_related("author", "mail").prefetch_related("attachments")
     return Ticket.objects.select_related(
         "status",
         "department",

@@ -299,10 +299,10 @@ def _param(part: Message, name: str, header: str) -> str | None:
         charset, _language, text = value
         text = text.strip('"')
         try:
-            raw = text.encode("latin-1", errors="surrogateescape")
+            data = text.encode("latin-1", errors="surrogateescape")
         except UnicodeEncodeError:
-            raw = text.encode("utf-8", errors="surrogateescape")
-        return decode_header_text(decode_bytes(raw, charset))
+            data = text.encode("utf-8", errors="surrogateescape")
+        return decode_header_text(decode_bytes(data, charset))
     if not isinstance(value, str):
         return None
     return decode_header_text(email.utils.unquote(value))
