@@ -64,6 +64,7 @@ STYLE_PROPERTIES = {
     "table-layout", "caption-side", "empty-cells", "list-style-type", "list-style-position",
     "word-wrap", "overflow-wrap", "word-break",
 }  # fmt: skip
+_ABSOLUTE = re.compile(r"^(https?:|//|mailto:|tel:|cid:|data:)")
 _SAFE_DATA_IMAGE = re.compile(r"^data:image/(png|gif|jpe?g|webp|bmp);base64,[a-z0-9+/=\s]*$", re.I)
 _STYLE_DANGER = re.compile(r"url\s*\(|expression|javascript|\\|/\*|@import|behavior|-moz-binding")
 
@@ -102,6 +103,8 @@ def sanitize_html(html: str) -> str:
         link_rel="noopener noreferrer nofollow",
         set_tag_attribute_values={"a": {"target": "_blank"}},
         strip_comments=True,
+        # A relative URL in a letter means nothing here and would point at our own pages.
+        url_relative="deny",
     )
 
 
@@ -115,8 +118,10 @@ def render_mail_html(
 
     def rewrite(tag: str, attribute: str, value: str) -> str | None:
         nonlocal blocked
+        lowered = value.strip().lower()
+        if attribute in {"href", "src", "cite"} and not _ABSOLUTE.match(lowered):
+            return None  # only the stored files below are ours to point at
         if tag == "img" and attribute == "src":
-            lowered = value.strip().lower()
             if lowered.startswith("cid:"):
                 return cid_url(value.strip()[4:].strip("<>"))
             if lowered.startswith(("http:", "https:", "//")):

@@ -140,8 +140,8 @@ def test_text_mail_folds_quotes_and_signature(client, dispatcher, mailbox):
     entry = entry[: entry.index("</article>")]
     assert "Thanks, it works." in entry
     assert re.search(
-        r"<details class=\"hl-quote\"><summary>Show quoted text</summary>On Mon.*"
-        r"&gt; Restart it.</details>",
+        r"<details class=\"hl-quote\"><summary>Show quoted text</summary><div>On Mon.*"
+        r"&gt; Restart it.</div></details>",
         entry,
         re.S,
     )

@@ -13,7 +13,10 @@
     if (!doc || !doc.documentElement) {
       return;
     }
-    frame.style.height = doc.documentElement.scrollHeight + 2 + "px";
+    // The document element's own box, not its scroll height: that never falls below the
+    // frame's current height, so a frame could grow but never shrink back.
+    var height = Math.ceil(doc.documentElement.getBoundingClientRect().height);
+    frame.style.height = Math.max(height, 32) + 2 + "px";
     if (!doc.hlWatched) {
       doc.hlWatched = true;
       doc.addEventListener("toggle", function () { fit(frame); }, true);
@@ -30,6 +33,14 @@
     }
   }, true);
   document.querySelectorAll("iframe.hl-mail-frame").forEach(fit);
+  // "Load remote images" reloads the frame (its link targets it); the notice then says so.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a.hl-mail-remote");
+    if (link && link.dataset.hlLoaded) {
+      var notice = link.parentElement;
+      window.setTimeout(function () { notice.textContent = link.dataset.hlLoaded; }, 0);
+    }
+  });
   window.addEventListener("resize", function () {
     document.querySelectorAll("iframe.hl-mail-frame").forEach(fit);
   });
