@@ -38,6 +38,7 @@ from helpline.mail.sanitize import html_to_text, sanitize_html, text_to_html
 MAX_PARTS = 1000
 MAX_DEPTH = 40
 MAX_BODY_CHARS = 2_000_000
+MAX_HTML_CHARS = 5_000_000
 MAX_HEADERS = 1000
 MAX_HEADER_CHARS = 16_000
 MAX_FILENAME_CHARS = 120
@@ -200,9 +201,12 @@ def _detect(data: bytes) -> str | None:
     return _codec(best.encoding) if best is not None else None
 
 
+_SURROGATE = re.compile("[\udc80-\udcff]")
+
+
 def _unsurrogate(text: str) -> str:
     """Header text from the bytes parser carries raw 8-bit bytes as surrogates: decode them."""
-    if not any("\udc80" <= ch <= "\udcff" for ch in text):
+    if not _SURROGATE.search(text):
         return text
     try:
         raw = text.encode("utf-8", errors="surrogateescape")
@@ -468,7 +472,7 @@ def _part_text(part: Message) -> str:
     text = decode_bytes(_payload_bytes(part), part.get_content_charset())
     # NUL never reaches storage (PostgreSQL refuses it in text).
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-    return text[:MAX_BODY_CHARS]
+    return text[: MAX_HTML_CHARS + 1]  # one more: the caller can tell it was cut
 
 
 def _disposition(part: Message) -> str:
@@ -509,7 +513,7 @@ def _attach(
     filename: str | None,
     inline: bool = False,
 ) -> None:
-    ext = _EXTENSIONS.get(content_type, "bin")
+    ext = _EXTENSIONS.get(content_type, "txt" if content_type.startswith("text/") else "bin")
     fallback = "message" if content_type == "message/rfc822" else "attachment"
     name = safe_filename(filename, fallback=fallback)
     if name == fallback:
@@ -568,13 +572,27 @@ def _walk(part: Message, walk: _Walk, depth: int) -> _Body:
 
     disposition = _disposition(part)
     filename = _filename(part)
+    if isinstance(payload, list):
+        # message/delivery-status and the like: blocks of header fields; a person reads them.
+        blocks = [
+            "\n".join(f"{k}: {decode_header_text(str(v))}" for k, v in block.raw_items())
+            for block in payload
+            if isinstance(block, Message)
+        ]
+        return _Body("\n\n".join(b for b in blocks if b), None)
     if maintype == "multipart":
         # No boundary found: the body is one block of text.
         walk.defect("multipart without its parts")
         return _Body(_part_text(part), None)
+    if content_type == "text/rfc822-headers" and disposition != "attachment":
+        return _Body(_part_text(part).strip(), None)  # a bounce's copy of what failed
     if content_type in {"text/plain", "text/html"} and disposition != "attachment" and not filename:
         text = _part_text(part)
-        return _Body(None, text) if content_type == "text/html" else _Body(text, None)
+        if content_type == "text/html":
+            if len(text) > MAX_HTML_CHARS:
+                walk.defect("HTML longer than the limit: cut")
+            return _Body(None, text[:MAX_HTML_CHARS])
+        return _Body(text, None)
     if content_type in {
         "application/pkcs7-signature",
         "application/x-pkcs7-signature",
@@ -830,7 +848,11 @@ def _parse(raw: bytes, max_attachment_bytes: int | None, headers_only: bool = Fa
     references = _message_ids(" ".join(raw_all("references")))[-MAX_REFERENCES:]
 
     text = body.text
-    html = sanitize_html(body.html) if body.html is not None else None
+    source_html = body.html
+    if source_html is not None and len(source_html) > MAX_HTML_CHARS:
+        walk.defect("HTML longer than the limit: cut")
+        source_html = source_html[:MAX_HTML_CHARS]
+    html = sanitize_html(source_html) if source_html is not None else None
     if html and "cid:" in html:
         html = _name_inline_images(html, walk.attachments)
     if text is None:

@@ -300,6 +300,30 @@ CASES: dict[str, dict] = {
         "text": "Log attached.",
         "attachments": [("app.log", "text/plain", 16)],
     },
+    "076-ambiguous-from.eml": {
+        # Never one address picked out of an ambiguous field: both, for ingestion to flag.
+        "from_": [("", "alice@example.org"), ("", "bob@example.org")],
+    },
+    "077-bounce-dsn.eml": {
+        "from_": [("Mail Delivery System", "MAILER-DAEMON@mx.example.no")],
+        "text_has": [
+            "Your message could not be delivered.",
+            "Final-Recipient: rfc822; gone@example.no",
+            "Status: 5.1.1",
+            "Message-ID: <reply-7@helpline.example>",
+        ],
+        "attachments": [],
+    },
+    "078-uuencode-cte.eml": {
+        "text": "See file.",
+        "attachments": [("hi.txt", "application/octet-stream", 3)],
+        "attachment_has": {"hi.txt": b"hi\n"},
+    },
+    "079-nul-and-controls.eml": {"subject": "Nul  bell", "text": "beforeafter\n"},
+    "080-html-entities-and-comments-text.eml": {
+        "text": "5 < 6 && 7 > 3 ©",
+        "html_lacks": ["MSO only", "<!--"],
+    },
 }
 del CASES["059-html-images"]
 CASES["059-html-images.eml"] = {

@@ -142,6 +142,28 @@ def test_a_subject_of_a_hundred_thousand_encoded_words():
     assert seconds < 10
 
 
+def test_huge_html_is_cut_and_stays_fast():
+    raw = (
+        HEAD + b"Content-Type: text/html\r\n\r\n"
+        + b"<div><p style='color:red'>cell</p><blockquote>q</blockquote></div>" * 120_000
+    )  # fmt: skip
+    mail, seconds = timed(raw)
+    assert "HTML longer than the limit: cut" in mail.defects
+    assert mail.html.startswith("<div>")
+    assert seconds < 30
+
+
+def test_quote_folding_of_long_text_and_html_is_linear():
+    from helpline.mail.quoting import fold_html, split_text
+
+    text = ("x" * 5000 + "\n> quoted\nanswer\n") * 300
+    started = time.monotonic()
+    blocks = split_text(text)
+    fold_html("<blockquote>q</blockquote><p>a</p>" * 50_000, "S")
+    assert len(blocks) > 100
+    assert time.monotonic() - started < 15
+
+
 def check(raw):
     try:
         mail = parse_message(raw)
