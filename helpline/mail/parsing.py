@@ -475,6 +475,36 @@ def _part_text(part: Message) -> str:
     return text[: MAX_HTML_CHARS + 1]  # one more: the caller can tell it was cut
 
 
+def unflow(text: str, *, delsp: bool = False) -> str:
+    """RFC 3676 format=flowed text as the sender typed it: soft line breaks (a trailing space)
+    joined, space-stuffing removed, quote depth kept ("> " per level)."""
+    out: list[str] = []
+    pending: tuple[int, str] | None = None  # (quote depth, text so far) of an open paragraph
+    for line in text.split("\n"):
+        depth = len(line) - len(line.lstrip(">"))
+        content = line[depth:]
+        if content.startswith(" "):
+            content = content[1:]  # stuffing (or the space after the quote marks)
+        if content == "-- ":  # the signature separator is never flowed
+            if pending is not None:
+                out.append(">" * pending[0] + (" " if pending[0] else "") + pending[1])
+                pending = None
+            out.append(">" * depth + (" " if depth else "") + content)
+            continue
+        if pending is not None and pending[0] == depth:
+            content = pending[1] + content
+        elif pending is not None:
+            out.append(">" * pending[0] + (" " if pending[0] else "") + pending[1])
+        pending = None
+        if content.endswith(" "):
+            pending = (depth, content[:-1] if delsp else content)
+        else:
+            out.append(">" * depth + (" " if depth and content else "") + content)
+    if pending is not None:
+        out.append(">" * pending[0] + (" " if pending[0] else "") + pending[1].rstrip())
+    return "\n".join(out)
+
+
 def _disposition(part: Message) -> str:
     try:
         value = part.get("Content-Disposition")
@@ -592,6 +622,9 @@ def _walk(part: Message, walk: _Walk, depth: int) -> _Body:
             if len(text) > MAX_HTML_CHARS:
                 walk.defect("HTML longer than the limit: cut")
             return _Body(None, text[:MAX_HTML_CHARS])
+        if (_param(part, "format", "content-type") or "").lower() == "flowed":
+            delsp = (_param(part, "delsp", "content-type") or "").lower() == "yes"
+            text = unflow(text, delsp=delsp)
         return _Body(text, None)
     if content_type in {
         "application/pkcs7-signature",
@@ -855,8 +888,9 @@ def _parse(raw: bytes, max_attachment_bytes: int | None, headers_only: bool = Fa
     html = sanitize_html(source_html) if source_html is not None else None
     if html and "cid:" in html:
         html = _name_inline_images(html, walk.attachments)
-    if text is None:
-        text = html_to_text(html) if html is not None else ""
+    if (text is None or not text.strip()) and html is not None:
+        text = html_to_text(html)  # no text part, or an empty one beside the HTML
+    text = text or ""
     if len(text) >= MAX_BODY_CHARS:
         walk.defect("body longer than the limit: cut")
     if not from_:

@@ -324,6 +324,13 @@ CASES: dict[str, dict] = {
         "text": "5 < 6 && 7 > 3 ©",
         "html_lacks": ["MSO only", "<!--"],
     },
+    "081-format-flowed.eml": {
+        "text": "Hello, the printer on the second floor prints blank pages since Monday.\n\n"
+        "On Mon, 1 Dec 2025, Ann wrote:\n> Which printer is it? Please look at the label.\n\n"
+        "-- \nKari\n",
+        "quote": ["text", "quote", "signature"],
+    },
+    "082-empty-text-beside-html.eml": {"text": "Only the HTML part has words."},
 }
 del CASES["059-html-images"]
 CASES["059-html-images.eml"] = {

@@ -2,6 +2,8 @@
 that only look like quotes."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from helpline.mail.quoting import fold_html, split_text, visible_text
 
@@ -84,3 +86,19 @@ def test_fold_html_folds_each_inline_blockquote():
     folded = fold_html("<blockquote>q1</blockquote><p>a1</p><blockquote>q2</blockquote>", "S")
     assert folded.count("<details") == 2
     assert "<p>a1</p>" in folded.split("</details>")[1]
+
+
+LINES = st.sampled_from(
+    ["hello", "", "> quoted", ">", "-- ", "On Mon, Ann <a@b.c> wrote:", "From: x", "Sent: y",
+     "To: z", "Subject: s", "Sendt fra min iPhone", "   ", "Den 1. des. skrev Ola:", "пишет:"]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=2000)
+@given(st.lists(LINES, max_size=40))
+def test_folding_loses_and_reorders_nothing(lines):
+    text = "\n".join(lines)
+    blocks = split_text(text)
+    kept = [line for block in blocks for line in block.text.split("\n") if line.strip()]
+    assert kept == [line for line in lines if line.strip()]
+    assert all(a.kind != b.kind for a, b in zip(blocks, blocks[1:], strict=False))
