@@ -94,7 +94,7 @@ LINES = st.sampled_from(
 )  # fmt: skip
 
 
-@settings(max_examples=300, deadline=2000)
+@settings(max_examples=300, deadline=10_000)
 @given(st.lists(LINES, max_size=40))
 def test_folding_loses_and_reorders_nothing(lines):
     text = "\n".join(lines)

@@ -118,7 +118,7 @@ def test_html_to_text_keeps_structure_and_marks_quotes():
     assert text == "Hello\nthere\n- one\n\n> old\n> lines\nsite (https://e.example/)"
 
 
-@settings(max_examples=300, deadline=2000)
+@settings(max_examples=300, deadline=10_000)
 @given(
     st.lists(
         st.sampled_from(
