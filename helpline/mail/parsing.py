@@ -55,6 +55,18 @@ REFUSED_LABELS = {
 }
 
 
+class _Policy(email.policy.Compat32):
+    """compat32 (the tolerant parser) that hands out at most MAX_HEADER_CHARS of a header: the
+    library re-parses a header's parameters on every lookup, and a megabyte of them would make
+    each lookup take seconds."""
+
+    def header_fetch_parse(self, name: str, value: str) -> str:
+        return str(super().header_fetch_parse(name, value[:MAX_HEADER_CHARS]))
+
+
+POLICY = _Policy()
+
+
 class UnparseableMail(Exception):
     """Nothing usable could be had from the bytes; `reason` says why (for the quarantine)."""
 
@@ -292,7 +304,7 @@ def _param(part: Message, name: str, header: str) -> str | None:
     if raw is None:
         return None
     holder = Message()
-    holder[header] = _unsurrogate(raw)
+    holder[header] = _unsurrogate(raw[:MAX_HEADER_CHARS])
     try:
         value = holder.get_param(name, header=header)
     except Exception:  # noqa: BLE001 - malformed parameters: as if absent
@@ -639,7 +651,7 @@ def _walk(part: Message, walk: _Walk, depth: int) -> _Body:
         if inner is not None:
             walk.signed = True
             try:
-                message = email.message_from_bytes(inner, policy=email.policy.compat32)
+                message = email.message_from_bytes(inner, policy=POLICY)
             except Exception:  # noqa: BLE001
                 message = None
             if message is not None:
@@ -845,7 +857,7 @@ def parse_message(raw: bytes, *, max_attachment_bytes: int | None = None) -> Par
 
 
 def _parse(raw: bytes, max_attachment_bytes: int | None, headers_only: bool = False) -> ParsedMail:
-    parser = email.parser.BytesParser(policy=email.policy.compat32)
+    parser = email.parser.BytesParser(policy=POLICY)
     message = parser.parsebytes(raw, headersonly=headers_only)
     walk = _Walk(max_attachment_bytes=max_attachment_bytes)
     if headers_only:

@@ -4,6 +4,7 @@ its bounds of time and memory and never raises anything but UnparseableMail."""
 import base64
 import time
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -162,6 +163,39 @@ def test_quote_folding_of_long_text_and_html_is_linear():
     fold_html("<blockquote>q</blockquote><p>a</p>" * 50_000, "S")
     assert len(blocks) > 100
     assert time.monotonic() - started < 15
+
+
+H = b"From: a@example.org\r\nSubject: x\r\n"
+PATHOLOGICAL = {
+    "commas in To": H + b"To: " + b"a," * 200_000 + b"\r\n\r\nb",
+    "open parentheses in To": H + b"To: " + b"(" * 100_000 + b"\r\n\r\nb",
+    "open quotes in To": H + b"To: " + b'"a' * 100_000 + b"\r\n\r\nb",
+    "angle brackets in To": H + b"To: " + b"<" * 100_000 + b"\r\n\r\nb",
+    "digits in Date": H + b"Date: " + b"1 " * 100_000 + b"\r\n\r\nb",
+    "50,000 parameters": H + b"Content-Type: text/plain" + b"; a=b" * 50_000 + b"\r\n\r\nb",
+    "20,000 RFC 2231 continuations": H
+    + b"Content-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\n"
+    + b"Content-Disposition: attachment"
+    + b"".join(b"; filename*%d*=%%41" % i for i in range(20_000))
+    + b"\r\n\r\nx\r\n--q--",
+    "100,000 references": H + b"References: " + b"<a@b> " * 100_000 + b"\r\n\r\nb",
+    "a two-megabyte line": H + b"\r\n1<" + b"a" * 2_000_000,
+    "100,000 nested divs": H + b"Content-Type: text/html\r\n\r\n" + b"<div>" * 100_000,
+    "200,000 attributes": H + b"Content-Type: text/html\r\n\r\n<p " + b"a=b " * 200_000 + b">x",
+    "100,000 boundary lines": H
+    + b"Content-Type: multipart/mixed; boundary=q\r\n\r\n"
+    + b"--q\r\n" * 100_000,
+}
+
+
+@pytest.mark.parametrize("name", PATHOLOGICAL)
+def test_pathological_messages_stay_fast(name):
+    from helpline.mail.quoting import split_text
+
+    started = time.monotonic()
+    mail = parse_message(PATHOLOGICAL[name])
+    split_text(mail.text)
+    assert time.monotonic() - started < 20
 
 
 def check(raw):
