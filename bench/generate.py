@@ -294,6 +294,7 @@ TICKET_FIELDS = [
     "first_resolved_at",
     "reopen_count",
     "last_public_activity_at",
+    "reply_token",
 ]
 ENTRY_FIELDS = [
     "id",
@@ -335,7 +336,7 @@ def generate(
 
     from helpline.accounts.models import User
     from helpline.audit.models import Event
-    from helpline.tickets.models import Entry, Ticket
+    from helpline.tickets.models import Entry, Ticket, reply_token_new
 
     from .desk import PERSONAS, desk_create, desk_load, sizes_for
     from .writer import Writer
@@ -393,7 +394,7 @@ def generate(
             ticket, entries, tags, subject = maker.make(
                 tid, created_ts, requester, long=persona and n == long_at
             )
-            ticket_rows.append(ticket)
+            ticket_rows.append((*ticket, reply_token_new()))
             tag_rows.extend((tid, tag) for tag in tags)
             for kind, author, body, field, old, new, ts in entries:
                 data = {"old": old, "new": new} if kind == "event" else {}

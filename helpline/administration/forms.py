@@ -10,6 +10,7 @@ from helpline.accounts.services import RIGHTS
 from helpline.audit.selectors import event_object_types
 from helpline.core.errors import DomainError
 from helpline.core.models import SiteSettings
+from helpline.mail.models import StopRule
 from helpline.tickets.models import Level, Priority, Status, Topic
 
 from .selectors import department_parent_choices
@@ -397,3 +398,19 @@ class RequesterAddressForm(AddressForm):
     """The profile's address form, marked like the rest of the administration's forms."""
 
     field_style = "required"
+
+
+class StopRuleForm(BootstrapForm, forms.ModelForm):
+    class Meta:
+        model = StopRule
+        fields = ["kind", "pattern", "action", "note", "is_active"]
+        help_texts = {
+            "pattern": _(
+                "A whole address (sender), a domain and its subdomains (domain), or words "
+                "found anywhere, ignoring case (subject, body)."
+            ),
+            "action": _(
+                "Reject drops the message (counted here); quarantine holds it for an "
+                "administrator; spam holds it apart in the quarantine's spam list."
+            ),
+        }

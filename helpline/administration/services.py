@@ -1,5 +1,6 @@
-"""Configuration writes, all of them: the installation's settings, statuses, the priority matrix
-and portal topics. Each checks its input, runs in a transaction and records its event.
+"""Configuration writes, all of them: the installation's settings, statuses, the priority matrix,
+portal topics and the mail stop list. Each checks its input, runs in a transaction and records
+its event.
 
 (Departments, staff and organisations are people and rights: `helpline.accounts.services`.)
 """
@@ -12,8 +13,9 @@ from django.utils.translation import gettext as _
 from helpline.accounts.models import Role
 from helpline.audit.changes import diff, snapshot
 from helpline.audit.services import deactivated_with_event, event_record, saved_with_event
-from helpline.core.errors import ValidationFailed
+from helpline.core.errors import PermissionDenied, ValidationFailed
 from helpline.core.models import SiteSettings
+from helpline.mail.models import StopRule
 from helpline.tickets.models import (
     Level,
     Priority,
@@ -280,3 +282,64 @@ def topic_save(*, topic: Topic, actor) -> Topic:
             _("This department is closed; choose an active one."), field="department"
         )
     return saved_with_event(topic, actor=actor, kind="topic", before=before, fields=TOPIC_FIELDS)
+
+
+# --- mail stop list -------------------------------------------------------------------------
+
+STOP_RULE_FIELDS = ("kind", "pattern", "action", "note", "is_active")
+
+
+def _require_admin(actor) -> None:
+    if not (actor and actor.is_authenticated and actor.is_active and actor.is_admin):
+        raise PermissionDenied(_("Only administrators change the stop list."))
+
+
+@transaction.atomic
+def stop_rule_save(*, rule: StopRule, actor) -> StopRule:
+    """Create or change a stop rule (administrators). Sender and domain patterns are
+    lower-cased addresses or domains; subject and body patterns are words matched anywhere,
+    ignoring case. Records stop_rule.created / stop_rule.changed."""
+    _require_admin(actor)
+    rule.pattern = " ".join((rule.pattern or "").split())
+    if rule.kind in (StopRule.Kind.SENDER, StopRule.Kind.DOMAIN):
+        rule.pattern = rule.pattern.lower().replace(" ", "")
+    if rule.kind == StopRule.Kind.DOMAIN:
+        rule.pattern = rule.pattern.lstrip("@").removeprefix("*.")
+    if not rule.pattern:
+        raise ValidationFailed(_("Say what the rule matches."), field="pattern")
+    if rule.kind == StopRule.Kind.SENDER and ("@" not in rule.pattern or len(rule.pattern) < 3):
+        raise ValidationFailed(_("A sender rule needs a whole address."), field="pattern")
+    if rule.kind == StopRule.Kind.DOMAIN and ("@" in rule.pattern or "." not in rule.pattern):
+        raise ValidationFailed(
+            _("A domain rule needs a domain such as example.com."), field="pattern"
+        )
+    if rule.kind in (StopRule.Kind.SUBJECT, StopRule.Kind.BODY) and len(rule.pattern) < 3:
+        raise ValidationFailed(
+            _("A pattern this short would catch ordinary mail; use at least 3 characters."),
+            field="pattern",
+        )
+    clash = StopRule.objects.filter(kind=rule.kind, pattern__iexact=rule.pattern)
+    before: dict = {}
+    if rule.pk:
+        clash = clash.exclude(pk=rule.pk)
+        before = snapshot(StopRule.objects.select_for_update().get(pk=rule.pk), STOP_RULE_FIELDS)
+    if clash.exists():
+        raise ValidationFailed(_("The stop list already has this rule."), field="pattern")
+    return saved_with_event(
+        rule, actor=actor, kind="stop_rule", before=before, fields=STOP_RULE_FIELDS
+    )
+
+
+@transaction.atomic
+def stop_rule_remove(*, rule: StopRule, actor) -> None:
+    """Delete a stop rule and what it caught is no longer listed under it (the quarantined
+    messages stay). Records stop_rule.removed."""
+    _require_admin(actor)
+    row = StopRule.objects.select_for_update().get(pk=rule.pk)
+    event_record(
+        actor=actor,
+        action="stop_rule.removed",
+        obj=row,
+        changes={"rule": [str(row), None], "hits": row.hit_count},
+    )
+    row.delete()

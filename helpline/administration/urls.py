@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import departments, desk_config, events, outbox, overview, people, staff
+from .views import departments, desk_config, events, mail_in, outbox, overview, people, staff
 
 app_name = "manage"
 
@@ -54,4 +54,26 @@ urlpatterns = [
     path("mail/retry-failed/", outbox.outbox_retry_failed, name="outbox_retry_failed"),
     path("mail/<int:pk>/retry/", outbox.outbox_retry, name="outbox_retry"),
     path("mail/<int:pk>/discard/", outbox.outbox_discard, name="outbox_discard"),
+    # mail_in.py
+    path("mail/quarantine/", mail_in.quarantine_index, name="quarantine"),
+    path("mail/quarantine/<int:pk>/", mail_in.quarantine_detail, name="quarantine_item"),
+    path("mail/quarantine/<int:pk>/raw/", mail_in.quarantine_raw, name="quarantine_raw"),
+    path(
+        "mail/quarantine/<int:pk>/release/",
+        mail_in.quarantine_release_view,
+        name="quarantine_release",
+    ),
+    path(
+        "mail/quarantine/<int:pk>/delete/",
+        mail_in.quarantine_delete_view,
+        name="quarantine_delete",
+    ),
+    path("mail/stop-rules/", mail_in.stop_rule_index, name="stop_rules"),
+    path("mail/stop-rules/new/", mail_in.stop_rule_edit, name="stop_rule_new"),
+    path("mail/stop-rules/<int:pk>/", mail_in.stop_rule_edit, name="stop_rule"),
+    path(
+        "mail/stop-rules/<int:pk>/remove/",
+        mail_in.stop_rule_remove_view,
+        name="stop_rule_remove",
+    ),
 ]

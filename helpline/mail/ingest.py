@@ -61,7 +61,7 @@ from .models import (
     StopRule,
     StopRuleHit,
 )
-from .parsing import ParsedMail, UnparseableMail, parse_message
+from .parsing import REFUSED_LABELS, ParsedMail, UnparseableMail, parse_message
 
 if TYPE_CHECKING:
     from helpline.accounts.models import User
@@ -199,7 +199,7 @@ def _clean(text: str | None, limit: int | None = None) -> str:
 
 # --- stop rules, limits --------------------------------------------------------------------
 
-_ACTION_STRENGTH = {
+_ACTION_STRENGTH: dict[str, int] = {
     StopRule.Action.REJECT: 3,
     StopRule.Action.QUARANTINE: 2,
     StopRule.Action.SPAM: 1,
@@ -304,15 +304,13 @@ def _rule_hit(rule: StopRule, parsed: ParsedMail, mailbox, quarantined=None) -> 
     )
 
 
-def _files(parsed: ParsedMail) -> tuple[list[CheckedFile], list[dict]]:
+def _files(parsed: ParsedMail, site: SiteSettings) -> tuple[list[CheckedFile], list[dict]]:
     """The attachments the file rules accept, and the refused ones listed (name, size, why)."""
-    site = SiteSettings.current()
     kept, refused = [], []
     for part in parsed.attachments:
         if part.data is None or part.refused:
-            refused.append(
-                {"filename": part.filename, "size": part.size, "reason": part.refused or ""}
-            )
+            reason = REFUSED_LABELS.get(part.refused or "", part.refused or "")
+            refused.append({"filename": part.filename, "size": part.size, "reason": str(reason)})
             continue
         upload = SimpleUploadedFile(
             part.filename or "attachment", part.data, content_type=part.content_type
@@ -464,6 +462,7 @@ class _Context:
     mailbox: Mailbox | None
     parsed: ParsedMail
     released_by: User | None
+    site: SiteSettings
     flags: list[str] = field(default_factory=list)
     stored: list[str] = field(default_factory=list)
 
@@ -499,10 +498,10 @@ def receive(raw: bytes, *, mailbox: Mailbox | None = None, released_by=None) -> 
 def _already(
     digest: str, parsed: ParsedMail | None, mailbox: Mailbox | None, released
 ) -> Receipt | None:
-    mail = (
-        MailMessage.objects.filter(direction=Direction.IN, sha256=digest)
-        .select_related("entry__ticket")
-        .first()
+    mail = _one(
+        MailMessage.objects.filter(direction=Direction.IN, sha256=digest).select_related(
+            "entry__ticket"
+        )
     )
     if mail is not None:
         return Receipt(Outcome.DUPLICATE, ticket=mail.entry.ticket, entry=mail.entry)
@@ -510,21 +509,26 @@ def _already(
         held = QuarantinedMail.objects.filter(sha256=digest).exclude(
             status=QuarantinedMail.State.RELEASED
         )
-        item = held.first()
+        item = _one(held)
         if item is not None:
             return Receipt(Outcome.DUPLICATE, quarantined=item, detail=item.reason)
     if parsed is None or not parsed.message_id:
         return None
-    ref = (
-        MessageRef.objects.filter(mailbox=mailbox, message_id=parsed.message_id[:998])
-        .select_related("ticket", "entry")
-        .first()
+    ref = _one(
+        MessageRef.objects.filter(
+            mailbox=mailbox, message_id=parsed.message_id[:998]
+        ).select_related("ticket", "entry")
     )
     if ref is not None:
         if ref.direction == Direction.OUT:
             return Receipt(Outcome.DROPPED, ticket=ref.ticket, detail="own message")
         return Receipt(Outcome.DUPLICATE, ticket=ref.ticket, entry=ref.entry)
     return None
+
+
+def _one(rows):
+    """The first row or None, without the ORDER BY that .first() adds (one row at most)."""
+    return next(iter(rows[:1]), None)
 
 
 def _serialise(digest: str, parsed: ParsedMail | None, mailbox: Mailbox | None) -> None:
@@ -542,15 +546,16 @@ def _serialise(digest: str, parsed: ParsedMail | None, mailbox: Mailbox | None) 
 
 
 def _receive(raw: bytes, digest: str, mailbox: Mailbox | None, released_by) -> Receipt:
+    site = SiteSettings.current()
     try:
-        parsed = parse_message(raw, max_attachment_bytes=_attachment_limit())
+        parsed = parse_message(raw, max_attachment_bytes=site.max_attachment_mb * 1024 * 1024)
     except UnparseableMail as exc:
         return _quarantine_once(raw, digest, mailbox, Reason.UNPARSEABLE, exc.reason, released_by)
     except Exception as exc:  # noqa: BLE001 - a parser bug must not lose the message
         detail = f"{type(exc).__name__}: {exc}"
         return _quarantine_once(raw, digest, mailbox, Reason.UNPARSEABLE, detail, released_by)
     context = _Context(
-        raw=raw, digest=digest, mailbox=mailbox, parsed=parsed, released_by=released_by
+        raw=raw, digest=digest, mailbox=mailbox, parsed=parsed, released_by=released_by, site=site
     )
     try:
         with transaction.atomic():
@@ -589,10 +594,6 @@ def _forget_files(names: list[str]) -> None:
             default_storage.delete(name)
         except OSError:
             log.warning("Could not remove %s after a rolled-back delivery", name)
-
-
-def _attachment_limit() -> int:
-    return SiteSettings.current().max_attachment_mb * 1024 * 1024
 
 
 def _store(c: _Context) -> Receipt:
@@ -688,7 +689,7 @@ def _store(c: _Context) -> Receipt:
 
 
 def _into_ticket(c: _Context, ticket: Ticket, user, trusted_staff: bool) -> Receipt:
-    files, refused = _files(c.parsed)
+    files, refused = _files(c.parsed, c.site)
     body = _body(c.parsed, refused)
     if (
         trusted_staff
@@ -720,7 +721,7 @@ def _into_ticket(c: _Context, ticket: Ticket, user, trusted_staff: bool) -> Rece
 
 
 def _note(c: _Context, ticket: Ticket, outcome: str, author) -> Receipt:
-    files, refused = _files(c.parsed)
+    files, refused = _files(c.parsed, c.site)
     entry = ticket_mail_note_add(
         ticket=ticket, body=_body(c.parsed, refused), files=files, author=author
     )
@@ -746,7 +747,7 @@ def _new_ticket(c: _Context, user, address: str, staff: bool, trusted_staff: boo
         return _quarantine(
             c.raw, c.digest, mailbox=mailbox, reason=Reason.STAFF_ADDRESS, parsed=parsed
         )
-    files, refused = _files(parsed)
+    files, refused = _files(parsed, c.site)
     ticket = ticket_create(
         actor=requester,
         requester=requester,
@@ -805,3 +806,19 @@ def _mark_bouncing(raw: bytes, parsed: ParsedMail, ticket: Ticket | None) -> Non
                     )
             except IntegrityError:
                 pass
+
+
+def receive_released(item: QuarantinedMail, *, actor) -> Receipt:
+    """Ingest a quarantined message after all, for an administrator (the caller holds the
+    item's lock and records the decision in the same transaction). Stop rules, the hourly
+    limit and the quarantine of automatic mail no longer apply; a staff address opens the
+    request under the staff account, confirmed by `actor`. Raises ValidationFailed when the
+    message still cannot become an entry (unreadable, no sender, our own address)."""
+    raw = bytes(item.raw)
+    receipt = _receive(raw, item.sha256 or hashlib.sha256(raw).hexdigest(), item.mailbox, actor)
+    if receipt.outcome in (Outcome.QUARANTINED, Outcome.DROPPED) or receipt.entry is None:
+        raise ValidationFailed(
+            _("This message cannot become part of a request: %(reason)s")
+            % {"reason": receipt.detail or receipt.outcome}
+        )
+    return receipt

@@ -1,11 +1,12 @@
-"""Reads of the outbox: the administrators' list and the /healthz summary."""
+"""Reads of the outbox (the administrators' list, the /healthz summary) and of the quarantine
+and the stop list."""
 
 from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 
-from .models import OutboxMessage
+from .models import OutboxMessage, QuarantinedMail, StopRule, StopRuleHit
 
 Status = OutboxMessage.Status
 
@@ -55,3 +56,43 @@ def outbox_health(cursor, now) -> dict:
         "oldest_waiting_seconds": age,
         "failed": failed,
     }
+
+
+# --- received mail: the quarantine and the stop list ----------------------------------------
+
+
+def quarantine_list(*, view: str = "held", reason: str = "") -> QuerySet[QuarantinedMail]:
+    """Held messages newest first ("held" without spam, "spam", or "decided": released and
+    deleted), without their raw content."""
+    rows = QuarantinedMail.objects.select_related("mailbox", "stop_rule", "ticket").defer("raw")
+    if view == "spam":
+        rows = rows.filter(status=QuarantinedMail.State.HELD, reason=QuarantinedMail.Reason.SPAM)
+    elif view == "decided":
+        rows = rows.exclude(status=QuarantinedMail.State.HELD).select_related("decided_by")
+    else:
+        rows = rows.filter(status=QuarantinedMail.State.HELD).exclude(
+            reason=QuarantinedMail.Reason.SPAM
+        )
+    if reason:
+        rows = rows.filter(reason=reason)
+    return rows.order_by("-created_at", "-pk")
+
+
+def quarantine_counts() -> dict[str, int]:
+    held = Q(status=QuarantinedMail.State.HELD)
+    spam = Q(reason=QuarantinedMail.Reason.SPAM)
+    return QuarantinedMail.objects.aggregate(
+        held=Count("pk", filter=held & ~spam),
+        spam=Count("pk", filter=held & spam),
+    )
+
+
+def stop_rule_list() -> QuerySet[StopRule]:
+    return StopRule.objects.order_by("kind", "pattern")
+
+
+def stop_rule_hits(rule: StopRule, limit: int = 50) -> list[StopRuleHit]:
+    """What `rule` caught most recently, with the quarantined message when it was kept."""
+    return list(
+        rule.hits.select_related("mailbox", "quarantined").order_by("-created_at", "-pk")[:limit]
+    )

@@ -1,4 +1,5 @@
-"""Writes to the outbox: queue a message, deliver it with back-off, retry or discard by hand.
+"""Writes to the outbox (queue a message, deliver it with back-off, retry or discard by hand)
+and to the quarantine of received mail (release, delete).
 
 Delivery is at-least-once: an attempt first pushes the message's due time forward (a lease),
 then talks to the mail server, then records the outcome. A worker killed between the server's
@@ -20,7 +21,7 @@ from helpline.audit.services import event_record
 from helpline.core import clock
 from helpline.core.errors import PermissionDenied, ValidationFailed
 
-from .models import OutboxMessage
+from .models import OutboxMessage, QuarantinedMail
 
 log = logging.getLogger(__name__)
 Status = OutboxMessage.Status
@@ -198,5 +199,58 @@ def outbox_message_discard(*, message: OutboxMessage, actor) -> OutboxMessage:
     row.save(update_fields=["status", "raw", "updated_at"])
     event_record(
         actor=actor, action="mail.discarded", obj=row, changes={"status": [before, row.status]}
+    )
+    return row
+
+
+# --- the quarantine -------------------------------------------------------------------------
+
+
+def _check_mail_admin(actor) -> None:
+    if not (actor and actor.is_authenticated and actor.is_active and actor.is_admin):
+        raise PermissionDenied(_("Only administrators manage received mail."))
+
+
+def _held(item: QuarantinedMail) -> QuarantinedMail:
+    row = QuarantinedMail.objects.select_for_update().get(pk=item.pk)
+    if row.status != QuarantinedMail.State.HELD:
+        raise ValidationFailed(_("This message was already released or deleted."))
+    return row
+
+
+@transaction.atomic
+def quarantine_release(*, item: QuarantinedMail, actor):
+    """Let a held message in after all (administrators): it becomes a request or joins its
+    request as if it had just arrived, without the stop rules and limits that held it.
+    Records mail.quarantine_released. Returns the ingestion Receipt."""
+    from .ingest import receive_released
+
+    _check_mail_admin(actor)
+    row = _held(item)
+    receipt = receive_released(row, actor=actor)
+    row.status = QuarantinedMail.State.RELEASED
+    row.ticket = receipt.ticket
+    row.decided_at, row.decided_by = clock.now(), actor
+    row.save(update_fields=["status", "ticket", "decided_at", "decided_by"])
+    event_record(
+        actor=actor,
+        action="mail.quarantine_released",
+        obj=row,
+        changes={"reason": row.reason, "ticket": receipt.ticket.pk if receipt.ticket else None},
+    )
+    return receipt
+
+
+@transaction.atomic
+def quarantine_delete(*, item: QuarantinedMail, actor) -> QuarantinedMail:
+    """Throw a held message away (administrators): its content is erased, the row stays so a
+    repeat delivery of the same bytes is recognised. Records mail.quarantine_deleted."""
+    _check_mail_admin(actor)
+    row = _held(item)
+    row.status, row.raw = QuarantinedMail.State.DELETED, b""
+    row.decided_at, row.decided_by = clock.now(), actor
+    row.save(update_fields=["status", "raw", "decided_at", "decided_by"])
+    event_record(
+        actor=actor, action="mail.quarantine_deleted", obj=row, changes={"reason": row.reason}
     )
     return row

@@ -17,6 +17,8 @@ OBJECT_PAGES = {
     "accounts.organisation": "manage:organisation",
     "tickets.status": "manage:status",
     "tickets.topic": "manage:topic",
+    "mail.quarantinedmail": "manage:quarantine_item",
+    "mail.stoprule": "manage:stop_rule",
 }
 
 
@@ -123,5 +125,7 @@ def manage_menu() -> list[tuple[str, str, str, str]]:
         ("settings", _("Settings"), "bi-sliders", "manage:settings"),
         ("events", _("Event log"), "bi-journal-text", "manage:events"),
         ("outbox", _("Outgoing mail"), "bi-envelope-arrow-up", "manage:outbox"),
+        ("quarantine", _("Mail quarantine"), "bi-shield-exclamation", "manage:quarantine"),
+        ("stop_rules", _("Stop list"), "bi-slash-circle", "manage:stop_rules"),
     ]
     return [(key, label, icon, reverse(url)) for key, label, icon, url in entries]

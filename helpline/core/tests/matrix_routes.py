@@ -40,7 +40,7 @@ from helpline.accounts.selfservice import _ADDRESS_SALT as ADDRESS_SALT
 from helpline.audit.models import Event
 from helpline.core.submissions import submission_key_new
 from helpline.desk.ticket_forms import FieldsForm
-from helpline.mail.models import MailMessage, OutboxMessage
+from helpline.mail.models import MailMessage, OutboxMessage, QuarantinedMail, StopRule
 from helpline.tickets import services
 from helpline.tickets.models import Entry, EntryKind, Status, StatusCategory, Ticket
 
@@ -244,6 +244,8 @@ KINDS: dict[str, Kind] = {
     "sso_provider": Kind(value=lambda s: "corp"),
     "admin_self": Kind(value=lambda s: s.people["admin"].pk),
     "outbox_message": _named(lambda s: s.outbox_message, lambda m: m.subject),
+    "quarantined": _named(lambda s: s.quarantined, lambda m: m.subject),
+    "stop_rule": _named(lambda s: s.stop_rule, lambda r: r.pattern),
     # A link mailed to an address requester A asked to add: it names that address to A only.
     "address_token": Kind(
         value=lambda s: signing.dumps(
@@ -403,6 +405,10 @@ def _desk_ticket_action(
 
 def _outbox_status(s: Scenario) -> str:
     return OutboxMessage.objects.get(pk=s.outbox_message.pk).status
+
+
+def _quarantine_status(s: Scenario) -> str:
+    return QuarantinedMail.objects.get(pk=s.quarantined.pk).status
 
 
 def _admin_page(
@@ -1192,5 +1198,29 @@ ROUTES: dict[str, list[Case]] = {
         None,
         lambda s, p: _outbox_status(s) == OutboxMessage.Status.DISCARDED,
         "manage:outbox",
+    ),
+    "manage:quarantine": _admin_page(about=("quarantined",)),
+    "manage:quarantine_item": _admin_page({"pk": "quarantined"}),
+    "manage:quarantine_raw": _admin_page({"pk": "quarantined"}),
+    "manage:quarantine_release": _admin_post(
+        {"pk": "quarantined"},
+        None,
+        lambda s, p: _quarantine_status(s) == QuarantinedMail.State.RELEASED,
+        "manage:quarantine",
+    ),
+    "manage:quarantine_delete": _admin_post(
+        {"pk": "quarantined"},
+        None,
+        lambda s, p: _quarantine_status(s) == QuarantinedMail.State.DELETED,
+        "manage:quarantine",
+    ),
+    "manage:stop_rules": _admin_page(about=("stop_rule",)),
+    "manage:stop_rule_new": _admin_page(form=True),
+    "manage:stop_rule": _admin_page({"pk": "stop_rule"}, form=True),
+    "manage:stop_rule_remove": _admin_post(
+        {"pk": "stop_rule"},
+        None,
+        lambda s, p: not StopRule.objects.filter(pk=s.stop_rule.pk).exists(),
+        "manage:stop_rules",
     ),
 }

@@ -22,6 +22,7 @@ it included), so the two-step pages that ask "is it you?" first answer at once. 
 with a MARKER; Morgan (`staff_member`, whom the administrator resets) an app.
 """
 
+import hashlib
 import re
 import time
 from dataclasses import dataclass, field
@@ -55,7 +56,7 @@ from helpline.accounts.tests.factories import (
     StaffFactory,
     UserFactory,
 )
-from helpline.mail.models import OutboxMessage
+from helpline.mail.models import OutboxMessage, QuarantinedMail, StopRule
 from helpline.tickets import services
 from helpline.tickets.models import (
     Attachment,
@@ -133,6 +134,8 @@ class Scenario:
     reset_key: str
     signup_key: str
     outbox_message: OutboxMessage
+    quarantined: QuarantinedMail
+    stop_rule: StopRule
     markers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     secrets: dict[str, frozenset[str]] = field(default_factory=dict)
 
@@ -329,6 +332,23 @@ def scenario_build() -> Scenario:
         next_attempt_at=timezone.now(),
     )
 
+    # Received mail held back, and a stop rule: what administrators see under the quarantine and
+    # the stop list.
+    quarantined_raw = (
+        b"From: stranger@elsewhere.test\r\nTo: help@desk.test\r\n"
+        b"Subject: MARKER-QUARANTINE-SUBJECT\r\nMessage-ID: <q1@elsewhere.test>\r\n\r\nbody\r\n"
+    )
+    stop_rule = StopRule.objects.create(kind="domain", pattern="marker-stop.test", action="reject")
+    quarantined = QuarantinedMail.objects.create(
+        reason=QuarantinedMail.Reason.STOP_RULE,
+        raw=quarantined_raw,
+        size=len(quarantined_raw),
+        sha256=hashlib.sha256(quarantined_raw).hexdigest(),
+        from_address="stranger@elsewhere.test",
+        subject="MARKER-QUARANTINE-SUBJECT",
+        stop_rule=stop_rule,
+    )
+
     markers = {
         "ticket": t_public,
         "ticket_note": t_note,
@@ -339,6 +359,8 @@ def scenario_build() -> Scenario:
         "ticket_billing": billing_public,
         "ticket_c": c_public,
         "outbox_message": (outbox_message.subject,),
+        "quarantined": (quarantined.subject,),
+        "stop_rule": (stop_rule.pattern,),
     }
     # Who may see each group of markers; everyone else must never receive them.
     readers = {
@@ -351,6 +373,8 @@ def scenario_build() -> Scenario:
         "ticket_billing": {"requester_a", "colleague_a", "agent_out", "supervisor", "admin"},
         "ticket_c": {"colleague_c", *DESK_T},
         "outbox_message": {"admin"},
+        "quarantined": {"admin"},
+        "stop_rule": {"admin"},
     }
     secrets = {
         persona: frozenset(
@@ -388,6 +412,8 @@ def scenario_build() -> Scenario:
         reset_key=reset_key,
         signup_key=signup_key,
         outbox_message=outbox_message,
+        quarantined=quarantined,
+        stop_rule=stop_rule,
         markers=markers,
         secrets=secrets,
     )

@@ -7,6 +7,7 @@ success, or the form again with messages only about required fields the person l
 each Django form the page holds must have all its fields on the page once any of them is there.
 """
 
+import hashlib
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
 from helpline.accounts.selfservice import _ADDRESS_SALT as ADDRESS_SALT
 from helpline.mail.backends import QueuedEmailBackend
-from helpline.mail.models import OutboxMessage
+from helpline.mail.models import OutboxMessage, QuarantinedMail, StopRule
 from helpline.tickets import services
 from helpline.tickets.models import Channel, Status, StatusCategory, Topic
 
@@ -101,6 +102,8 @@ MANAGE_OBJECTS = {
     "status": "status",
     "topic": "topic",
     "outbox": "outbox",
+    "quarantine": "quarantine",
+    "stop_rule": "stop_rule",
 }
 ARGUMENTS = {
     "desk:unlink": lambda w: {"pk": w.ids["ticket"], "other": w.ids["other"]},
@@ -161,8 +164,19 @@ def world(requester_a, support, dispatcher, admin_user, supervisor, org_a, setti
     QueuedEmailBackend().send_messages(
         [EmailMessage("Waiting", "A queued message.", "desk@helpline.test", ["someone@else.test"])]
     )
+    held_raw = b"From: someone@else.test\r\nSubject: Held\r\n\r\nbody\r\n"
+    held = QuarantinedMail.objects.create(
+        reason=QuarantinedMail.Reason.RATE_LIMIT,
+        raw=held_raw,
+        size=len(held_raw),
+        sha256=hashlib.sha256(held_raw).hexdigest(),
+        subject="Held",
+    )
+    rule = StopRule.objects.create(kind="sender", pattern="spammer@else.test")
     return World(
         ids={
+            "quarantine": held.pk,
+            "stop_rule": rule.pk,
             "outbox": OutboxMessage.objects.latest("pk").pk,
             "ticket": ticket.pk,
             "other": other.pk,

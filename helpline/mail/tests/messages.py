@@ -18,7 +18,7 @@ def mail(
     in_reply_to: str | None = None,
     references: str | None = None,
     headers: dict[str, str] | None = None,
-    attachments: list[tuple[str, str, bytes]] = (),
+    attachments: tuple[tuple[str, str, bytes], ...] = (),
     html: str | None = None,
 ) -> bytes:
     msg = EmailMessage()

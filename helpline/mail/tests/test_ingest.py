@@ -4,19 +4,17 @@ import pytest
 from django.db import OperationalError
 
 from helpline.accounts.models import Role
-from helpline.accounts.tests.factories import StaffFactory
 from helpline.mail import ingest, threading
 from helpline.mail.ingest import Outcome, receive
 from helpline.mail.models import (
     BouncingAddress,
     Mailbox,
-    MailMessage,
     MessageRef,
     QuarantinedMail,
     StopRule,
 )
 from helpline.tickets.models import Channel, Entry, EntryKind, StatusCategory, Ticket
-from helpline.tickets.tests.factories import TicketFactory, status_of
+from helpline.tickets.tests.factories import TicketFactory
 
 from .messages import mail
 

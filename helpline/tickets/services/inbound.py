@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from helpline.accounts.models import User
 from helpline.core.errors import ValidationFailed
 
 from ..access import Action
@@ -27,7 +28,11 @@ from .lifecycle import _clean_body, ticket_create
 
 @transaction.atomic
 def ticket_mail_note_add(
-    *, ticket: Ticket, body: str, files: Sequence[CheckedFile] = (), author=None
+    *,
+    ticket: Ticket,
+    body: str,
+    files: Sequence[CheckedFile] = (),
+    author: User | None = None,
 ) -> Entry:
     """Keep a message that concerns `ticket` but is no reply from someone who may answer it (a
     non-participant, a sender using a staff address without proof, an automatic reply, a
@@ -48,7 +53,7 @@ def ticket_mail_note_add(
 
 @transaction.atomic
 def ticket_closed_reopen(
-    *, ticket: Ticket, actor, body: str, files: Sequence[CheckedFile] = ()
+    *, ticket: Ticket, actor: User, body: str, files: Sequence[CheckedFile] = ()
 ) -> Entry:
     """The requester (or a colleague who may answer) writes to a closed request and the desk
     reopens closed requests on an answer: it moves to the default open status (a reopen is
@@ -73,7 +78,7 @@ def ticket_closed_reopen(
 def ticket_follow_up_create(
     *,
     closed: Ticket,
-    actor,
+    actor: User,
     subject: str,
     body: str,
     channel: str,
