@@ -51,6 +51,7 @@ KNOWN_ACTIONS = (
     "mfa.reset",
     "account.",
     "mail.",
+    "saved_view.",
 )
 
 

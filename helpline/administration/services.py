@@ -15,6 +15,7 @@ from helpline.audit.changes import diff, snapshot
 from helpline.audit.services import deactivated_with_event, event_record, saved_with_event
 from helpline.core.errors import PermissionDenied, ValidationFailed
 from helpline.core.models import SiteSettings
+from helpline.core.reference import changed as reference_changed
 from helpline.mail.models import StopRule
 from helpline.tickets.models import (
     Level,
@@ -176,6 +177,7 @@ def status_save(*, status: Status, actor) -> Status:
         status.is_default = True
     if status.is_default and old_default is not None:
         Status.objects.filter(pk=old_default.pk).update(is_default=False)
+        reference_changed()  # a queryset update sends no post_save
         event_record(
             actor=actor,
             action="status.changed",

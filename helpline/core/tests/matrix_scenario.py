@@ -56,6 +56,8 @@ from helpline.accounts.tests.factories import (
     StaffFactory,
     UserFactory,
 )
+from helpline.desk import services as desk_services
+from helpline.desk.models import SavedView
 from helpline.mail.models import OutboxMessage, QuarantinedMail, StopRule
 from helpline.tickets import services
 from helpline.tickets.models import (
@@ -136,6 +138,7 @@ class Scenario:
     outbox_message: OutboxMessage
     quarantined: QuarantinedMail
     stop_rule: StopRule
+    saved_view: SavedView
     markers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     secrets: dict[str, frozenset[str]] = field(default_factory=dict)
 
@@ -348,8 +351,16 @@ def scenario_build() -> Scenario:
         subject="MARKER-QUARANTINE-SUBJECT",
         stop_rule=stop_rule,
     )
+    # Dana's saved view, shared with Support: Manny sees it too; its name is in the event log.
+    saved_view = desk_services.saved_view_create(
+        actor=people["agent_in"],
+        name="MARKER-VIEW Support queue",
+        query={"view": "open"},
+        department=support,
+    )
 
     markers = {
+        "saved_view": (saved_view.name,),
         "ticket": t_public,
         "ticket_note": t_note,
         "ticket_2": t2_public,
@@ -364,6 +375,7 @@ def scenario_build() -> Scenario:
     }
     # Who may see each group of markers; everyone else must never receive them.
     readers = {
+        "saved_view": {"agent_in", "manager_in", "admin"},
         "ticket": {"requester_a", "colleague_a", *DESK_T},
         "ticket_note": set(DESK_T),
         "ticket_2": {"requester_a", "colleague_a", *DESK_T},
@@ -414,6 +426,7 @@ def scenario_build() -> Scenario:
         outbox_message=outbox_message,
         quarantined=quarantined,
         stop_rule=stop_rule,
+        saved_view=saved_view,
         markers=markers,
         secrets=secrets,
     )
