@@ -90,7 +90,7 @@ class TicketPage:
 
 def thread_entries():
     """Thread entries as the page shows them: with their author and attachments."""
-    return Entry.objects.select_related("author").prefetch_related("attachments")
+    return Entry.objects.select_related("author", "mail").prefetch_related("attachments")
 
 
 def ticket_queryset(*, thread: bool = True, related: bool = True):

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from .views import board, live, saved, ticket
+from .views.ticket import mail
 
 app_name = "desk"
 
@@ -39,4 +40,7 @@ urlpatterns = [
     path("tickets/<int:pk>/restore/", ticket.restore, name="restore"),
     path("tickets/<int:pk>/purge/", ticket.purge, name="purge"),
     path("attachments/<int:pk>/", ticket.attachment, name="attachment"),
+    # views/ticket/mail.py: a mail entry's HTML (for its frame) and its original message
+    path("mail/<int:pk>/body/", mail.mail_body, name="mail_body"),
+    path("mail/<int:pk>/original/", mail.mail_raw, name="mail_raw"),
 ]

@@ -14,6 +14,7 @@ import binascii
 import codecs
 import email
 import email.message
+import email.parser
 import email.policy
 import email.utils
 import hashlib
@@ -37,6 +38,7 @@ from helpline.mail.sanitize import html_to_text, sanitize_html, text_to_html
 MAX_PARTS = 1000
 MAX_DEPTH = 40
 MAX_BODY_CHARS = 2_000_000
+MAX_HTML_CHARS = 5_000_000
 MAX_HEADERS = 1000
 MAX_HEADER_CHARS = 16_000
 MAX_FILENAME_CHARS = 120
@@ -51,6 +53,18 @@ REFUSED_LABELS = {
     REFUSED_TOO_LARGE: _("larger than the size limit"),
     REFUSED_TOO_MANY_PARTS: _("too many parts in the message"),
 }
+
+
+class _Policy(email.policy.Compat32):
+    """compat32 (the tolerant parser) that hands out at most MAX_HEADER_CHARS of a header: the
+    library re-parses a header's parameters on every lookup, and a megabyte of them would make
+    each lookup take seconds."""
+
+    def header_fetch_parse(self, name: str, value: str) -> str:
+        return str(super().header_fetch_parse(name, value[:MAX_HEADER_CHARS]))
+
+
+POLICY = _Policy()
 
 
 class UnparseableMail(Exception):
@@ -186,6 +200,8 @@ def decode_bytes(data: bytes, charset: str | None = None) -> str:
 def _detect(data: bytes) -> str | None:
     if data.isascii():
         return "ascii"
+    if sum(byte > 0x7F for byte in data[:DETECT_SAMPLE]) < 4:
+        return None  # a stray accented letter: too little to tell charsets apart
     try:
         from charset_normalizer import from_bytes
     except ImportError:  # pragma: no cover - a declared dependency
@@ -197,9 +213,12 @@ def _detect(data: bytes) -> str | None:
     return _codec(best.encoding) if best is not None else None
 
 
+_SURROGATE = re.compile("[\udc80-\udcff]")
+
+
 def _unsurrogate(text: str) -> str:
     """Header text from the bytes parser carries raw 8-bit bytes as surrogates: decode them."""
-    if not any("\udc80" <= ch <= "\udcff" for ch in text):
+    if not _SURROGATE.search(text):
         return text
     try:
         raw = text.encode("utf-8", errors="surrogateescape")
@@ -223,30 +242,71 @@ def decode_header_text(value: str) -> str:
     value = _FOLDING.sub(" ", value)
     if "=?" in value:
         value = _SPACE_BETWEEN_WORDS.sub(r"\1", value)
-        value = _ENCODED_WORD.sub(_decode_word, value)
+        value = _decode_words(value)
     value = _CONTROL.sub(" ", value.replace("\t", " "))
     return value.strip()
 
 
-def _decode_word(match: re.Match[str]) -> str:
-    charset, encoding, payload = match.groups()
-    charset = charset.split("*", 1)[0]  # RFC 2231 language suffix: =?utf-8*en?Q?...?=
+def _decode_words(value: str) -> str:
+    """RFC 2047 words decoded; adjacent words in one charset are joined before decoding, since
+    many clients split a multi-byte character across two words."""
+    out: list[str] = []
+    pending: tuple[str, bytes] | None = None
+    pos = 0
+
+    def flush() -> None:
+        nonlocal pending
+        if pending is not None:
+            out.append(decode_bytes(pending[1], pending[0]))
+            pending = None
+
+    for match in _ENCODED_WORD.finditer(value):
+        if match.start() != pos:
+            flush()
+            out.append(value[pos : match.start()])
+        pos = match.end()
+        charset = match.group(1).split("*", 1)[0].lower()  # RFC 2231 language: utf-8*en
+        raw = _word_bytes(match.group(2), match.group(3))
+        if raw is None:
+            flush()
+            out.append(match.group(0))
+        elif pending is not None and pending[0] == charset:
+            pending = (charset, pending[1] + raw)
+        else:
+            flush()
+            pending = (charset, raw)
+    flush()
+    out.append(value[pos:])
+    return "".join(out)
+
+
+def _word_bytes(encoding: str, payload: str) -> bytes | None:
     if encoding in "bB":
         payload = re.sub(r"[^A-Za-z0-9+/]", "", payload)
+        if len(payload) % 4 == 1:
+            payload = payload[:-1]  # a dangling sextet carries no whole byte
         payload += "=" * (-len(payload) % 4)
         try:
-            raw = binascii.a2b_base64(payload)
+            return binascii.a2b_base64(payload)
         except (binascii.Error, ValueError):
-            return match.group(0)
-    else:
-        raw = quopri.decodestring(payload.replace("_", " ").encode("ascii", "replace"), header=True)
-    return decode_bytes(raw, charset)
+            return None
+    return quopri.decodestring(payload.replace("_", " ").encode("ascii", "replace"), header=True)
+
+
+def _raw_header(part: Message, name: str) -> str | None:
+    return next((str(v) for k, v in part.raw_items() if k.lower() == name), None)
 
 
 def _param(part: Message, name: str, header: str) -> str | None:
-    """A header parameter, RFC 2231 (with continuations and charset) or RFC 2047 encoded."""
+    """A header parameter, RFC 2231 (with continuations and charset) or RFC 2047 encoded, or raw
+    8-bit (decoded before the parameters are split, which the library would otherwise mangle)."""
+    raw = _raw_header(part, header)
+    if raw is None:
+        return None
+    holder = Message()
+    holder[header] = _unsurrogate(raw[:MAX_HEADER_CHARS])
     try:
-        value = part.get_param(name, header=header)
+        value = holder.get_param(name, header=header)
     except Exception:  # noqa: BLE001 - malformed parameters: as if absent
         return None
     if value is None or value == "":
@@ -255,10 +315,10 @@ def _param(part: Message, name: str, header: str) -> str | None:
         charset, _language, text = value
         text = text.strip('"')
         try:
-            raw = text.encode("latin-1", errors="surrogateescape")
+            data = text.encode("latin-1", errors="surrogateescape")
         except UnicodeEncodeError:
-            raw = text.encode("utf-8", errors="surrogateescape")
-        return decode_header_text(decode_bytes(raw, charset))
+            data = text.encode("utf-8", errors="surrogateescape")
+        return decode_header_text(decode_bytes(data, charset))
     if not isinstance(value, str):
         return None
     return decode_header_text(email.utils.unquote(value))
@@ -422,8 +482,39 @@ def _payload_bytes(part: Message) -> bytes:
 
 def _part_text(part: Message) -> str:
     text = decode_bytes(_payload_bytes(part), part.get_content_charset())
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text[:MAX_BODY_CHARS]
+    # NUL never reaches storage (PostgreSQL refuses it in text).
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    return text[: MAX_HTML_CHARS + 1]  # one more: the caller can tell it was cut
+
+
+def unflow(text: str, *, delsp: bool = False) -> str:
+    """RFC 3676 format=flowed text as the sender typed it: soft line breaks (a trailing space)
+    joined, space-stuffing removed, quote depth kept ("> " per level)."""
+    out: list[str] = []
+    pending: tuple[int, str] | None = None  # (quote depth, text so far) of an open paragraph
+    for line in text.split("\n"):
+        depth = len(line) - len(line.lstrip(">"))
+        content = line[depth:]
+        if content.startswith(" "):
+            content = content[1:]  # stuffing (or the space after the quote marks)
+        if content == "-- ":  # the signature separator is never flowed
+            if pending is not None:
+                out.append(">" * pending[0] + (" " if pending[0] else "") + pending[1])
+                pending = None
+            out.append(">" * depth + (" " if depth else "") + content)
+            continue
+        if pending is not None and pending[0] == depth:
+            content = pending[1] + content
+        elif pending is not None:
+            out.append(">" * pending[0] + (" " if pending[0] else "") + pending[1])
+        pending = None
+        if content.endswith(" "):
+            pending = (depth, content[:-1] if delsp else content)
+        else:
+            out.append(">" * depth + (" " if depth and content else "") + content)
+    if pending is not None:
+        out.append(">" * pending[0] + (" " if pending[0] else "") + pending[1].rstrip())
+    return "\n".join(out)
 
 
 def _disposition(part: Message) -> str:
@@ -464,7 +555,7 @@ def _attach(
     filename: str | None,
     inline: bool = False,
 ) -> None:
-    ext = _EXTENSIONS.get(content_type, "bin")
+    ext = _EXTENSIONS.get(content_type, "txt" if content_type.startswith("text/") else "bin")
     fallback = "message" if content_type == "message/rfc822" else "attachment"
     name = safe_filename(filename, fallback=fallback)
     if name == fallback:
@@ -523,13 +614,30 @@ def _walk(part: Message, walk: _Walk, depth: int) -> _Body:
 
     disposition = _disposition(part)
     filename = _filename(part)
+    if isinstance(payload, list):
+        # message/delivery-status and the like: blocks of header fields; a person reads them.
+        blocks = [
+            "\n".join(f"{k}: {decode_header_text(str(v))}" for k, v in block.raw_items())
+            for block in payload
+            if isinstance(block, Message)
+        ]
+        return _Body("\n\n".join(b for b in blocks if b), None)
     if maintype == "multipart":
         # No boundary found: the body is one block of text.
         walk.defect("multipart without its parts")
         return _Body(_part_text(part), None)
+    if content_type == "text/rfc822-headers" and disposition != "attachment":
+        return _Body(_part_text(part).strip(), None)  # a bounce's copy of what failed
     if content_type in {"text/plain", "text/html"} and disposition != "attachment" and not filename:
         text = _part_text(part)
-        return _Body(None, text) if content_type == "text/html" else _Body(text, None)
+        if content_type == "text/html":
+            if len(text) > MAX_HTML_CHARS:
+                walk.defect("HTML longer than the limit: cut")
+            return _Body(None, text[:MAX_HTML_CHARS])
+        if (_param(part, "format", "content-type") or "").lower() == "flowed":
+            delsp = (_param(part, "delsp", "content-type") or "").lower() == "yes"
+            text = unflow(text, delsp=delsp)
+        return _Body(text, None)
     if content_type in {
         "application/pkcs7-signature",
         "application/x-pkcs7-signature",
@@ -543,7 +651,7 @@ def _walk(part: Message, walk: _Walk, depth: int) -> _Body:
         if inner is not None:
             walk.signed = True
             try:
-                message = email.message_from_bytes(inner, policy=email.policy.compat32)
+                message = email.message_from_bytes(inner, policy=POLICY)
             except Exception:  # noqa: BLE001
                 message = None
             if message is not None:
@@ -656,6 +764,10 @@ def _tnef(data: bytes, walk: _Walk) -> _Body | None:
         html = decode_bytes(html)
     if isinstance(text, bytes):
         text = decode_bytes(text)
+    if isinstance(text, str):
+        text = text.replace("\x00", "").replace("\r\n", "\n").strip()
+    if isinstance(html, str):
+        html = html.replace("\x00", "")
     return _Body(text or None, html or None)
 
 
@@ -745,7 +857,8 @@ def parse_message(raw: bytes, *, max_attachment_bytes: int | None = None) -> Par
 
 
 def _parse(raw: bytes, max_attachment_bytes: int | None, headers_only: bool = False) -> ParsedMail:
-    message = email.message_from_bytes(raw, policy=email.policy.compat32)
+    parser = email.parser.BytesParser(policy=POLICY)
+    message = parser.parsebytes(raw, headersonly=headers_only)
     walk = _Walk(max_attachment_bytes=max_attachment_bytes)
     if headers_only:
         walk.defect("structure could not be read: the body is shown as it came")
@@ -780,11 +893,16 @@ def _parse(raw: bytes, max_attachment_bytes: int | None, headers_only: bool = Fa
     references = _message_ids(" ".join(raw_all("references")))[-MAX_REFERENCES:]
 
     text = body.text
-    html = sanitize_html(body.html) if body.html is not None else None
+    source_html = body.html
+    if source_html is not None and len(source_html) > MAX_HTML_CHARS:
+        walk.defect("HTML longer than the limit: cut")
+        source_html = source_html[:MAX_HTML_CHARS]
+    html = sanitize_html(source_html) if source_html is not None else None
     if html and "cid:" in html:
         html = _name_inline_images(html, walk.attachments)
-    if text is None:
-        text = html_to_text(html) if html is not None else ""
+    if (text is None or not text.strip()) and html is not None:
+        text = html_to_text(html)  # no text part, or an empty one beside the HTML
+    text = text or ""
     if len(text) >= MAX_BODY_CHARS:
         walk.defect("body longer than the limit: cut")
     if not from_:

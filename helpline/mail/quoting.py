@@ -77,8 +77,8 @@ def _quote_header_at(lines: list[str], index: int) -> int:
     """How many lines a quote header starting at `index` spans (0: none). Some clients wrap
     "On …, Ann <ann@x.org> wrote:" onto two lines."""
     line = lines[index].strip()
-    if not line or _is_quoted(line):
-        return 0
+    if not line or _is_quoted(line) or len(line) > 1000:
+        return 0  # quote headers are short; long lines never reach the patterns
     if _QUOTE_HEADER.match(line):
         return 1
     if index + 1 < len(lines):
@@ -182,7 +182,6 @@ def visible_text(text: str) -> str:
 QUOTE_CLASSES = {
     "gmail_quote",
     "gmail_quote_container",
-    "moz-cite-prefix",
     "yahoo_quoted",
     "protonmail_quote",
     "zmail_extra",

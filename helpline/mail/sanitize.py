@@ -64,6 +64,7 @@ STYLE_PROPERTIES = {
     "table-layout", "caption-side", "empty-cells", "list-style-type", "list-style-position",
     "word-wrap", "overflow-wrap", "word-break",
 }  # fmt: skip
+_ABSOLUTE = re.compile(r"^(https?:|//|mailto:|tel:|cid:|data:)")
 _SAFE_DATA_IMAGE = re.compile(r"^data:image/(png|gif|jpe?g|webp|bmp);base64,[a-z0-9+/=\s]*$", re.I)
 _STYLE_DANGER = re.compile(r"url\s*\(|expression|javascript|\\|/\*|@import|behavior|-moz-binding")
 
@@ -86,12 +87,83 @@ def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
+MAX_DEPTH = 200
+_MANY_TAGS = 10_000
+
+
+class _DepthLimiter(HTMLParser):
+    """Drops start tags nested deeper than MAX_DEPTH (and their end tags). The HTML5 tree
+    builder under nh3 checks the stack of open elements at each tag, so thousands of unclosed
+    tags take quadratic time; no letter nests 200 deep."""
+
+    _VOID = {"area", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.out: list[str] = []
+        self.stack: list[str] = []
+        self.dropped: dict[str, int] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._VOID:
+            self.out.append(self.get_starttag_text() or "")
+        elif len(self.stack) >= MAX_DEPTH:
+            self.dropped[tag] = self.dropped.get(tag, 0) + 1
+        else:
+            self.stack.append(tag)
+            self.out.append(self.get_starttag_text() or "")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.out.append(self.get_starttag_text() or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.dropped.get(tag):
+            self.dropped[tag] -= 1
+            return
+        if tag in self.stack:
+            while self.stack and self.stack.pop() != tag:
+                pass
+        self.out.append(f"</{tag}>")
+
+    def handle_data(self, data: str) -> None:
+        self.out.append(data)
+
+    def handle_entityref(self, name: str) -> None:
+        self.out.append(f"&{name};")
+
+    def handle_charref(self, name: str) -> None:
+        self.out.append(f"&#{name};")
+
+    def handle_comment(self, data: str) -> None:
+        pass  # comments are dropped by the sanitiser anyway
+
+
+# Start tags that never deepen the tree (void, or closed by the next of their kind).
+_OPENING = re.compile(
+    r"<(?!/|!|(?:br|img|hr|p|li|td|th|tr|option|meta|input|col|wbr|link)\b)", re.I
+)
+
+
+def _limit_depth(html: str) -> str:
+    if html.count("<") < _MANY_TAGS:
+        return html
+    if len(_OPENING.findall(html)) - html.count("</") < _MANY_TAGS // 5:
+        return html  # as many closed as opened: no deep nesting to fear
+    limiter = _DepthLimiter()
+    try:
+        limiter.feed(html)
+        limiter.close()
+    except Exception:  # noqa: BLE001 - then the text alone, escaped by the sanitiser
+        return re.sub(r"<[^>]*>?", " ", html)
+    return "".join(limiter.out)
+
+
 def sanitize_html(html: str) -> str:
     """Mail HTML with everything that could act removed (see the module docstring)."""
     if not html:
         return ""
     return nh3.clean(
-        html,
+        _limit_depth(html),
         tags=TAGS,
         clean_content_tags=DROP_WITH_CONTENT,
         attributes=ATTRIBUTES,
@@ -102,6 +174,8 @@ def sanitize_html(html: str) -> str:
         link_rel="noopener noreferrer nofollow",
         set_tag_attribute_values={"a": {"target": "_blank"}},
         strip_comments=True,
+        # A relative URL in a letter means nothing here and would point at our own pages.
+        url_relative="deny",
     )
 
 
@@ -115,8 +189,10 @@ def render_mail_html(
 
     def rewrite(tag: str, attribute: str, value: str) -> str | None:
         nonlocal blocked
+        lowered = value.strip().lower()
+        if attribute in {"href", "src", "cite"} and not _ABSOLUTE.match(lowered):
+            return None  # only the stored files below are ours to point at
         if tag == "img" and attribute == "src":
-            lowered = value.strip().lower()
             if lowered.startswith("cid:"):
                 return cid_url(value.strip()[4:].strip("<>"))
             if lowered.startswith(("http:", "https:", "//")):
@@ -127,7 +203,7 @@ def render_mail_html(
         return _attribute_filter(tag, attribute, value)
 
     rendered = nh3.clean(
-        html,
+        _limit_depth(html),
         tags=TAGS,
         clean_content_tags=DROP_WITH_CONTENT,
         attributes=ATTRIBUTES,
@@ -224,10 +300,32 @@ class _TextExtractor(HTMLParser):
         return "\n".join(out).strip("\n")
 
 
+FAST_TEXT_CHARS = 1_000_000
+_BLOCK_END = re.compile(
+    r"<br\s*/?>|</(?:p|div|tr|li|h[1-6]|blockquote|table|pre|dd|dt|ul|ol)\s*>", re.IGNORECASE
+)
+
+
+def _fast_text(html: str) -> str:
+    """The text of a very large document in linear time in Rust (nh3), keeping line breaks at
+    block ends but not the finer structure (list dashes, quote marks)."""
+    import html as html_lib
+
+    # A line break before each block's end, the end tag kept: removing end tags would leave
+    # every block open, nested ever deeper (quadratic for the tree builder).
+    marked = _BLOCK_END.sub(lambda match: "\n" + match.group(0), _limit_depth(html))
+    stripped = nh3.clean(marked, tags=set(), clean_content_tags=DROP_WITH_CONTENT)
+    lines = (re.sub(r"[ \t\f\u00a0]+", " ", line).strip() for line in stripped.split("\n"))
+    text = html_lib.unescape("\n".join(lines))
+    return re.sub(r"\n{2,}", "\n", text).strip("\n")
+
+
 def html_to_text(html: str) -> str:
     """Plain text from HTML, for search, notifications and the portal."""
     if not html:
         return ""
+    if len(html) > FAST_TEXT_CHARS:
+        return _fast_text(html)
     parser = _TextExtractor()
     try:
         parser.feed(html)

@@ -131,12 +131,12 @@ def public_thread(ticket: Ticket) -> list[ThreadItem]:
 
     Status lines show only the requester-facing label, without who changed it or why, and only
     when that label changes; which one is decided by the status category stored in the history,
-    never by a status name. Queries: the entries (with authors), their attachments.
+    never by a status name. Queries: the entries (with authors and mail), their attachments.
     """
     entries = list(
         Entry.objects.filter(ticket=ticket)
         .filter(Q(kind=EntryKind.REPLY) | Q(kind=EntryKind.EVENT, field="status"))
-        .select_related("author")
+        .select_related("author", "mail")
         .prefetch_related("attachments")
         .order_by("created_at", "id")
     )

@@ -31,6 +31,7 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from django.core import signing
+from django.core.files.base import ContentFile
 from django.db.models import Max
 from django.urls import reverse
 
@@ -40,7 +41,13 @@ from helpline.audit.models import Event
 from helpline.core.submissions import submission_key_new
 from helpline.desk.models import SavedView, SidebarOrder
 from helpline.desk.ticket_forms import FieldsForm
-from helpline.mail.models import LetterTemplate, OutboxMessage, QuarantinedMail, StopRule
+from helpline.mail.models import (
+    LetterTemplate,
+    MailMessage,
+    OutboxMessage,
+    QuarantinedMail,
+    StopRule,
+)
 from helpline.tickets import services
 from helpline.tickets.models import Entry, EntryKind, Status, StatusCategory, Ticket
 
@@ -162,6 +169,33 @@ def _file_kind(name: str, entry_kind: str, group: str, note: str | None = None) 
     )
 
 
+MAIL_HTML_MARKER = "MARKER-MAIL-HTML"
+MAIL_RAW_MARKER = "MARKER-MAIL-RAW"
+
+
+def _mail_entry(s: Scenario) -> Entry:
+    return Entry.objects.filter(ticket=s.ticket, kind=EntryKind.REPLY).order_by("id").first()
+
+
+def _with_mail(s: Scenario) -> None:
+    """The request's first entry came by mail: its HTML and its original message are kept."""
+    mail = MailMessage(
+        entry=_mail_entry(s),
+        direction="in",
+        from_address="alice@acme.test",
+        html=f"<p>{MAIL_HTML_MARKER}</p>",
+    )
+    mail.raw.save("message.eml", ContentFile(f"Subject: x\r\n\r\n{MAIL_RAW_MARKER}".encode()))
+
+
+def _mail_kind(shown: str) -> Kind:
+    return Kind(
+        value=lambda s: _mail_entry(s).pk,
+        markers=lambda s: (*s.markers["ticket"], shown),
+        shown=lambda s: (shown,),
+    )
+
+
 def _named(get: Callable[[Scenario], object], text: Callable[[object], str]) -> Kind:
     return Kind(
         value=lambda s: get(s).pk,
@@ -185,6 +219,8 @@ KINDS: dict[str, Kind] = {
         "ticket_x", EntryKind.NOTE, "ticket_x_note", note="ticket_x_note"
     ),
     "ticket_c_file": _file_kind("ticket_c", EntryKind.REPLY, "ticket_c"),
+    "ticket_mail_html": _mail_kind(MAIL_HTML_MARKER),
+    "ticket_mail_raw": _mail_kind(MAIL_RAW_MARKER),
     "department": _named(lambda s: s.support, lambda d: d.name),
     "staff_member": _named(lambda s: s.staff_member, lambda u: u.first_name),
     "requester": _named(lambda s: s.requester_person, lambda u: u.first_name),
@@ -1030,6 +1066,12 @@ ROUTES: dict[str, list[Case]] = {
         Case(args={"pk": "ticket_b_file"}, answers=grant(DESK_T)),
         Case(args={"pk": "ticket_x_file"}, answers=grant((*DESK_T, "external"))),
         Case(args={"pk": "ticket_x_note_file"}, answers=grant((*DESK_T, "external"))),
+    ],
+    "desk:mail_body": [
+        Case(args={"pk": "ticket_mail_html"}, setup=_with_mail, answers=grant(DESK_T)),
+    ],
+    "desk:mail_raw": [
+        Case(args={"pk": "ticket_mail_raw"}, setup=_with_mail, answers=grant(DESK_T)),
     ],
     # --- portal -----------------------------------------------------------------------------
     "portal:home": [

@@ -58,7 +58,6 @@ from helpline.accounts.tests.factories import (
 )
 from helpline.desk import services as desk_services
 from helpline.desk.models import SavedView
-from helpline.mail.models import OutboxMessage
 from helpline.mail.models import Mailbox, OutboxMessage, QuarantinedMail, StopRule
 from helpline.tickets import services
 from helpline.tickets.models import (
