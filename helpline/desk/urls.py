@@ -20,6 +20,7 @@ urlpatterns = [
     path("views/<int:pk>/", saved.saved_view_change, name="saved_view_change"),
     path("views/<int:pk>/delete/", saved.saved_view_delete, name="saved_view_delete"),
     path("views/<int:pk>/move/", saved.saved_view_move, name="saved_view_move"),
+    path("lookup/<slug:kind>/", board.lookup, name="lookup"),
     # ticket.py
     path("tickets/<int:pk>/", ticket.detail, name="ticket"),
     path("tickets/<int:pk>/reply/", ticket.reply, name="reply"),
