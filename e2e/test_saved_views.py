@@ -78,6 +78,7 @@ def test_save_share_and_a_colleague_sees_it_with_its_count(
     # On a phone the saved views stay reachable, with their counts
     desk.set_viewport_size({"width": 390, "height": 844})
     desk.reload()
+    desk.get_by_role("button", name="Menu").click()  # the sidebar is a menu on a phone
     expect(SavedViews(desk).count_of("Critical in Support")).to_have_text("3")
     screenshot(desk, "24-desk-saved-views-390")
     other.set_viewport_size({"width": 390, "height": 844})

@@ -14,7 +14,9 @@ class BoardPage:
         return self
 
     def show_view(self, label: str) -> "BoardPage":
-        link = self.page.get_by_role("navigation", name="Views").get_by_role("link", name=label)
+        link = self.page.get_by_role("navigation", name="Views", exact=True).get_by_role(
+            "link", name=label
+        )
         link.click()
         # The new page marks its view as the current one.
         expect(link).to_have_attribute("aria-current", "page")
