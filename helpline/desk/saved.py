@@ -39,6 +39,7 @@ SAVED_PARAMS = (
     "responsible",
     "channel",
     "organisation",
+    "requester",
     "tag",
     "q",
     "sort",
@@ -102,6 +103,7 @@ def query_tickets(user: User, query: Mapping[str, str]) -> QuerySet[Ticket]:
         responsible=responsible,
         channel=query.get("channel", ""),
         organisation=_number(query.get("organisation")),
+        requester=_number(query.get("requester")),
         tag=_number(query.get("tag")),
         text=query.get("q", "").strip(),
     )

@@ -82,6 +82,8 @@ def test_a_view_counts_what_its_filters_show_the_viewer(dispatcher, support, sof
     query = {"view": "open", "priority": str(Priority.CRITICAL), "department": str(support.pk)}
     assert query_tickets(dispatcher, query).count() == 2
     assert query_tickets(dispatcher, {"view": "open", "status": "x", "tag": "y"}).count() == 3
+    someone = TicketFactory(department=support, priority=Priority.LOW).requester
+    assert query_tickets(dispatcher, {"view": "open", "requester": str(someone.pk)}).count() == 1
 
 
 # --- services -------------------------------------------------------------------------------

@@ -249,7 +249,7 @@
   "use strict";
 
   var KEPT = ["view", "status", "ticket_class", "priority", "department", "responsible",
-    "channel", "organisation", "tag", "q", "sort", "dir"];
+    "channel", "organisation", "requester", "tag", "q", "sort", "dir"];
 
   function normalised(search) {
     var params = new URLSearchParams(search);
