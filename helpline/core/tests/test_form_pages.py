@@ -107,6 +107,7 @@ MANAGE_OBJECTS = {
 }
 ARGUMENTS = {
     "desk:unlink": lambda w: {"pk": w.ids["ticket"], "other": w.ids["other"]},
+    "desk:lookup": lambda w: {"kind": "organisation"},
     "manage:member_change": lambda w: {"pk": w.ids["department"], "user_pk": w.ids["staff"]},
     # Links as the mails carry them (the world asks for both mails).
     "accounts:password_reset_confirm": lambda w: w.mailed["accounts:password_reset_confirm"],
@@ -302,7 +303,9 @@ def submission(form: HtmlForm, page_url: str) -> Submission:
 
 def context_forms(response) -> list[forms.BaseForm]:
     found = []
-    for context in response.context or []:
+    contexts = response.context or []
+    # A page of a single template (no include, no base) has one Context, not a list of them.
+    for context in [contexts] if hasattr(contexts, "flatten") else contexts:
         for value in context.flatten().values():
             if isinstance(value, forms.BaseForm) and all(value is not f for f in found):
                 found.append(value)
