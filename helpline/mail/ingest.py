@@ -768,7 +768,7 @@ def _new_ticket(c: _Context, user, address: str, staff: bool, trusted_staff: boo
 
 def _done(c: _Context, entry: Entry | None, outcome: str, refused: list[dict]) -> Receipt:
     if entry is None:  # pragma: no cover - every service above makes an entry
-        raise DomainError("no entry was made")
+        raise DomainError(_("The message made no entry."))
     _mail_row(
         entry=entry,
         mailbox=c.mailbox,

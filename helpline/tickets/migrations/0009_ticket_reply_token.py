@@ -8,15 +8,16 @@ import helpline.tickets.models
 
 def fill_reply_tokens(apps, schema_editor):
     Ticket = apps.get_model("tickets", "Ticket")
+    tickets = Ticket.objects.using(schema_editor.connection.alias)
     batch = []
-    for ticket in Ticket.objects.filter(reply_token__isnull=True).only("pk").iterator():
+    for ticket in tickets.filter(reply_token__isnull=True).only("pk").iterator():
         ticket.reply_token = helpline.tickets.models.reply_token_new()
         batch.append(ticket)
         if len(batch) >= 1000:
-            Ticket.objects.bulk_update(batch, ["reply_token"])
+            tickets.bulk_update(batch, ["reply_token"])
             batch = []
     if batch:
-        Ticket.objects.bulk_update(batch, ["reply_token"])
+        tickets.bulk_update(batch, ["reply_token"])
 
 
 class Migration(migrations.Migration):
