@@ -4,7 +4,7 @@
 the change's transaction and stores a `Notification`. After commit the worker runs
 `notification_process`, which works out the recipients, renders each letter from its template in
 the recipient's language and queues it in the outbox, in one transaction with the notification
-marked done: a letter is queued whole or not at all (decision 0009).
+marked done: a letter is queued whole or not at all (decision 0013).
 """
 
 import logging
@@ -112,7 +112,7 @@ def _department_staff(ticket: Ticket):
 
 
 def recipients(notification: Notification, ticket: Ticket) -> list[Recipient]:
-    """Who gets a letter about `notification`, and which letter (decision 0009, "Who gets what")."""
+    """Who gets a letter about `notification`, and which letter (decision 0013, "Who gets what")."""
     kind, actor_id = notification.kind, notification.actor_id
     requester = ticket.requester
     out: list[Recipient] = []

@@ -5,7 +5,7 @@ The ticket services announce each fact once, inside their own transaction, throu
 `notice_receiver_add()` and must only *record* the fact durably in the same transaction —
 composing and sending happen after the commit, in the worker. So every path into the domain
 (portal, desk, mail, API, periodic jobs) produces the same notices, a rolled-back change
-produces none, and a committed one always has its record (decision 0009).
+produces none, and a committed one always has its record (decision 0013).
 """
 
 from collections.abc import Callable
