@@ -154,3 +154,32 @@ def test_no_wcag_violations(
     finally:
         context.close()
     assert not found, "\n".join(found)
+
+
+FOCUS_STYLE = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  const style = getComputedStyle(el);
+  const outlined = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0;
+  const ringed = style.boxShadow && style.boxShadow !== "none";
+  return {tag: el.tagName, text: (el.innerText || el.getAttribute("aria-label") || el.name || "").trim().slice(0, 40), visible: outlined || ringed};
+}"""
+
+
+def test_keyboard_focus_is_always_visible(open_as, desk_data, dispatcher, requester_a):
+    ticket, _ = desk_data
+    pages = [
+        (dispatcher, ["/desk/", f"/desk/tickets/{ticket.pk}/"]),
+        (requester_a, ["/", f"/requests/{ticket.pk}/"]),
+    ]
+    unseen = []
+    for user, paths in pages:
+        page = open_as(user)
+        for path in paths:
+            page.goto(path)
+            for _ in range(40):
+                page.keyboard.press("Tab")
+                focused = page.evaluate(FOCUS_STYLE)
+                if focused and not focused["visible"]:
+                    unseen.append(f"{path}: {focused['tag']} {focused['text']!r}")
+    assert not unseen, "\n".join(unseen)
