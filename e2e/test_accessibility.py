@@ -162,7 +162,8 @@ FOCUS_STYLE = """() => {
   const style = getComputedStyle(el);
   const outlined = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0;
   const ringed = style.boxShadow && style.boxShadow !== "none";
-  return {tag: el.tagName, text: (el.innerText || el.getAttribute("aria-label") || el.name || "").trim().slice(0, 40), visible: outlined || ringed};
+  const text = el.innerText || el.getAttribute("aria-label") || el.name || "";
+  return {tag: el.tagName, text: text.trim().slice(0, 40), visible: outlined || ringed};
 }"""
 
 
