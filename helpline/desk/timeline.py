@@ -14,6 +14,7 @@ from helpline.tickets.history import HistoryNames, ref_id
 from helpline.tickets.models import Entry, EntryKind, Status, StatusCategory, Ticket
 
 from .permissions import staff_ticket_or_404
+from .requester_panel import RequesterPanel, requester_panel
 
 HANDOVER_FIELDS = {"department", "assignee", "line"}
 
@@ -57,6 +58,7 @@ class TicketPage:
     merged_from: list[Ticket] = field(default_factory=list)
     # Whether the request this one was merged into may be opened by the viewer.
     merged_into_visible: bool = False
+    requester_panel: RequesterPanel | None = None
 
     @property
     def last_entry_id(self) -> int:
@@ -152,7 +154,8 @@ def ticket_page(user, pk: int) -> TicketPage:
     1 ticket (+ status, department, assignee, requester + organisation, organisation, topic,
     merged_into, deleted_by), 2 entries (+ author), 3 their attachments, 4 links (+ status),
     5 tags, 6 watchers, 7 tickets merged into this one, 8 statuses, 9 departments,
-    10 staff who can view the department. `access_for` adds two for staff without global rights
+    10 staff who can view the department, 11 the requester's other requests, 12 their
+    organisation's open count (the requester panel). `access_for` adds two for staff without global rights
     (memberships, department paths), once per request. History naming a status, department or
     person none of these loaded (an inactive or deleted one, someone outside the department)
     adds at most one query for each of the three, however long the history.
@@ -201,6 +204,7 @@ def ticket_page(user, pk: int) -> TicketPage:
         merged_into_visible=bool(
             ticket.merged_into_id and staff_can(user, Action.VIEW, ticket.merged_into)
         ),
+        requester_panel=requester_panel(user, ticket),
     )
 
 

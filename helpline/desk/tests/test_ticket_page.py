@@ -210,8 +210,9 @@ def private_cache(settings):
 #  status, department, assignee, requester (+ organisation), organisation, topic, merged_into,
 #  deleted_by, 6 entries + authors, 7 their attachments, 8 linked tickets + status, 9 tags,
 #  10 watchers, 11 tickets merged into it, 12 statuses, 13 departments, 14 staff who can view
-#  the department, 15 site settings (context processor).
-AGENT_QUERIES = 15
+#  the department, 15 the requester's other requests + 16 their organisation's open count (the
+#  requester panel), 17 site settings (context processor).
+AGENT_QUERIES = 17
 # Supervisors and administrators see everything: no membership or path lookup.
 SUPERVISOR_QUERIES = AGENT_QUERIES - 2
 
