@@ -155,10 +155,10 @@ def ticket_page(user, pk: int) -> TicketPage:
     merged_into, deleted_by), 2 entries (+ author), 3 their attachments, 4 links (+ status),
     5 tags, 6 watchers, 7 tickets merged into this one, 8 statuses, 9 departments,
     10 staff who can view the department, 11 the requester's other requests, 12 their
-    organisation's open count (the requester panel). `access_for` adds two for staff without global rights
-    (memberships, department paths), once per request. History naming a status, department or
-    person none of these loaded (an inactive or deleted one, someone outside the department)
-    adds at most one query for each of the three, however long the history.
+    organisation's open count (the requester panel). `access_for` adds two for staff without
+    global rights (memberships, department paths), once per request. History naming a status,
+    department or person none of these loaded (an inactive or deleted one, someone outside the
+    department) adds at most one query for each of the three, however long the history.
     """
     ticket = staff_ticket_or_404(user, pk, queryset=ticket_queryset())
     access = access_for(user)
@@ -189,6 +189,7 @@ def ticket_page(user, pk: int) -> TicketPage:
                 and previous.author_id == entry.author_id
             )
         previous = entry
+    _mark_event_runs(entries)
     return TicketPage(
         ticket=ticket,
         entries=entries,
@@ -206,6 +207,22 @@ def ticket_page(user, pk: int) -> TicketPage:
         ),
         requester_panel=requester_panel(user, ticket),
     )
+
+
+def _mark_event_runs(entries: list[Entry]) -> None:
+    """Consecutive history entries fold into one line the agent can open: the first of a run
+    of two or more gets `run_size` and `run_last` (the newest, which the folded line shows), the
+    last gets `run_closes`. Replies and notes are never folded."""
+    run: list[Entry] = []
+    for entry in [*entries, None]:
+        if entry is not None and entry.kind == EntryKind.EVENT:
+            run.append(entry)
+            continue
+        if len(run) >= 2:
+            run[0].run_size = len(run)
+            run[0].run_last = run[-1]
+            run[-1].run_closes = True
+        run = []
 
 
 def _marked_visible(user, tickets) -> list[Ticket]:

@@ -1,4 +1,4 @@
-"""The ticket page's requester panel: other requests, organisation, notes, within the access rules."""
+"""The ticket page's requester panel: other requests, organisation, notes, by the access rules."""
 
 import re
 
