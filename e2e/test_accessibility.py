@@ -123,10 +123,17 @@ def test_no_wcag_violations(
             ],
             found,
         )
-        # The ticket page's dialogs, open.
+        # The ticket page with its folded history open, then the merge dialog with suggestions.
+        page.locator("details.hl-event-run").evaluate_all(
+            "runs => runs.forEach(r => r.open = true)"
+        )
+        found.extend(violations(page))
         page.get_by_role("button", name="More").click()
         page.get_by_role("button", name="Merge into…").click()
-        expect(page.get_by_role("dialog")).to_be_visible()
+        dialog = page.get_by_role("dialog")
+        expect(dialog).to_be_visible()
+        dialog.get_by_label("Merge into request number").press_sequentially("printer")
+        expect(dialog.get_by_role("group", name="Suggestions")).to_be_visible()
         found.extend(violations(page))
         context.clear_cookies()
 
