@@ -29,11 +29,18 @@ def violations(page: Page) -> list[str]:
     return lines
 
 
+# Status and priority never by colour alone: every coloured status or priority mark has a name.
+COLOUR_ONLY = """() => Array.from(document.querySelectorAll(
+    '[class*="hl-status-"], [class*="hl-pstatus-"], [class*="hl-prio-"]:not(.hl-matrix-cell)'
+  )).filter(el => !el.innerText.trim()).map(el => el.className)"""
+
+
 def scan(page: Page, paths: list[str], found: list[str]) -> None:
     for path in paths:
         page.goto(path)
         page.wait_for_load_state("networkidle")
         found.extend(violations(page))
+        found.extend(f"{page.url} colour only: {css}" for css in page.evaluate(COLOUR_ONLY))
 
 
 @pytest.fixture
@@ -90,7 +97,15 @@ def desk_data(requester_a, requester_a2, dispatcher, admin_user, support, org_a)
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_no_wcag_violations(
-    browser, live_server, scheme, desk_data, dispatcher, requester_a, admin_user
+    browser,
+    live_server,
+    screenshot,
+    scheme,
+    desk_data,
+    dispatcher,
+    requester_a,
+    admin_user,
+    support,
 ):
     ticket, other = desk_data
     found: list[str] = []
@@ -108,7 +123,12 @@ def test_no_wcag_violations(
         scan(page, ["/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"], found)
 
         LoginPage(page).sign_in(requester_a.email, "secret-pass-123")
-        scan(page, ["/", "/requests/", "/requests/new/", f"/requests/{ticket.pk}/"], found)
+        scan(
+            page,
+            ["/", "/requests/", "/requests/new/", "/accounts/profile/", f"/requests/{ticket.pk}/"],
+            found,
+        )
+        screenshot(page, f"33-portal-request-{scheme}")
         context.clear_cookies()
 
         LoginPage(page).sign_in(dispatcher.email, "secret-pass-123")
@@ -128,6 +148,7 @@ def test_no_wcag_violations(
             "runs => runs.forEach(r => r.open = true)"
         )
         found.extend(violations(page))
+        screenshot(page, f"32-desk-ticket-{scheme}")
         page.get_by_role("button", name="More").click()
         page.get_by_role("button", name="Merge into…").click()
         dialog = page.get_by_role("dialog")
@@ -154,7 +175,17 @@ def test_no_wcag_violations(
                 "/manage/settings/",
                 "/manage/events/",
                 "/manage/mail/",
+                "/manage/departments/new/",
+                f"/manage/departments/{support.pk}/",
+                "/manage/staff/new/",
+                "/manage/organisations/new/",
+                f"/manage/organisations/{requester_a.organisation_id}/",
+                f"/manage/people/{requester_a.pk}/",
+                "/manage/statuses/new/",
+                "/manage/topics/new/",
                 "/accounts/profile/",
+                "/accounts/two-step/",
+                "/accounts/two-step/totp/activate/",
             ],
             found,
         )
