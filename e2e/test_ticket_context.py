@@ -90,4 +90,12 @@ def test_long_request_with_context_fold_reply_and_merge(
     desk.wait_for_url(f"**/desk/tickets/{duplicate.pk}/")
     ticket.refresh_from_db()
     assert ticket.merged_into_id == duplicate.pk
+
+    # On a phone the merged, long thread still has the Reply button within reach
+    desk.set_viewport_size({"width": 390, "height": 844})
+    desk.evaluate("window.scrollTo(0, 0)")
+    expect(jump).to_be_visible()
+    screenshot(desk, "34-desk-ticket-390-reply-button", full_page=False)
+    jump.click()
+    expect(page.reply_box).to_be_focused()
     assert not browser_errors, "\n".join(browser_errors)
