@@ -28,9 +28,3 @@ def moment(value: datetime | None, css: str = "") -> SafeString | str:
     return format_html(
         '<time datetime="{}" title="{}">{}</time>', shown.iso, shown.exact, shown.text
     )
-
-
-@register.filter
-def exact_time(value: datetime | None) -> str:
-    """The exact local date and time alone, for text that is not shown as a moment (mail)."""
-    return moments.exact(value) if value is not None else ""
