@@ -19,10 +19,8 @@ def suggested(client, ticket, purpose: str, text: str = "") -> list[tuple[int, b
     response = client.get(url(f"{purpose}_candidates", ticket.pk), {field: text}, **HTMX)
     assert response.status_code == 200
     html = response.content.decode()
-    buttons = re.findall(r"<button [^>]*data-hl-fill[^>]*>", html)
-    return [
-        (int(re.search(r'value="#(\d+)"', tag).group(1)), " disabled" not in tag) for tag in buttons
-    ]
+    buttons = re.findall(r"<button [^>]*data-hl-fill[^>]*value=\"#(\d+)\"([^>]*)>", html)
+    return [(int(number), " disabled" not in rest) for number, rest in buttons]
 
 
 @pytest.fixture
