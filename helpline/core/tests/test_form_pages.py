@@ -19,6 +19,7 @@ from django.core import mail, signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.template import Context
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
@@ -288,7 +289,11 @@ def submission(form: HtmlForm, page_url: str) -> Submission:
 
 def context_forms(response) -> list[forms.BaseForm]:
     found = []
-    for context in response.context or []:
+    # One template rendered (a fragment): Django hands that template's Context, not a list.
+    contexts = response.context or []
+    if isinstance(contexts, Context):
+        contexts = [contexts]
+    for context in contexts:
         for value in context.flatten().values():
             if isinstance(value, forms.BaseForm) and all(value is not f for f in found):
                 found.append(value)
