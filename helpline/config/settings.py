@@ -308,8 +308,6 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("HELPLINE_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
-# One exact date format per language (decision 0009): English writes day, month, 24-hour clock.
-FORMAT_MODULE_PATH = ["helpline.core.formats"]
 
 # --- files ----------------------------------------------------------------------------------
 STATIC_URL = "/static/"
