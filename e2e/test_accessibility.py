@@ -95,12 +95,17 @@ def desk_data(requester_a, requester_a2, dispatcher, admin_user, support, org_a)
     return ticket, other
 
 
-@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize(
+    ("scheme", "width"),
+    [("light", 1366), ("dark", 1366), ("light", 390)],
+    ids=["light", "dark", "phone"],
+)
 def test_no_wcag_violations(
     browser,
     live_server,
     screenshot,
     scheme,
+    width,
     desk_data,
     dispatcher,
     requester_a,
@@ -111,7 +116,7 @@ def test_no_wcag_violations(
     found: list[str] = []
     context = browser.new_context(
         base_url=live_server.url,
-        viewport={"width": 1366, "height": 900},
+        viewport={"width": width, "height": 900},
         locale="en",
         color_scheme=scheme,
         # Bootstrap drops its fades: axe measures dialogs, not half-faded ones.
@@ -128,7 +133,7 @@ def test_no_wcag_violations(
             ["/", "/requests/", "/requests/new/", "/accounts/profile/", f"/requests/{ticket.pk}/"],
             found,
         )
-        screenshot(page, f"33-portal-request-{scheme}")
+        screenshot(page, f"33-portal-request-{scheme}-{width}")
         context.clear_cookies()
 
         LoginPage(page).sign_in(dispatcher.email, "secret-pass-123")
@@ -148,7 +153,7 @@ def test_no_wcag_violations(
             "runs => runs.forEach(r => r.open = true)"
         )
         found.extend(violations(page))
-        screenshot(page, f"32-desk-ticket-{scheme}")
+        screenshot(page, f"32-desk-ticket-{scheme}-{width}")
         page.get_by_role("button", name="More").click()
         page.get_by_role("button", name="Merge into…").click()
         dialog = page.get_by_role("dialog")
