@@ -74,8 +74,12 @@ def test_long_request_with_context_fold_reply_and_merge(
     desk.get_by_role("button", name="Merge into…").click()
     dialog = desk.get_by_role("dialog", name=re.compile("Merge"))
     field = dialog.get_by_label("Merge into request number")
-    field.press_sequentially("vpn", delay=30)
+    # The field has the focus, and Alice's other open request is suggested before any typing
+    expect(field).to_be_focused()
     suggestions = dialog.get_by_role("group", name="Suggestions")
+    expect(suggestions.get_by_role("button")).to_have_count(1)
+    field.press_sequentially("vpn", delay=30)
+    expect(suggestions.get_by_role("button")).to_have_count(2)
     first = suggestions.get_by_role("button").first
     expect(first).to_contain_text("VPN keeps dropping")
     expect(suggestions.get_by_role("button", name=re.compile("VPN slow"))).to_be_disabled()

@@ -35,8 +35,14 @@
   });
 })();
 
-// Merge and link dialogs: a suggestion fills the number field; arrows move between them.
+// Merge and link dialogs: the number field has the focus when the dialog opens (its first
+// suggestions load then); a suggestion fills the field; arrows move between them.
 (function () {
+  document.addEventListener("shown.bs.modal", function (event) {
+    var field = event.target.querySelector("[data-hl-candidates]");
+    if (field) field.focus();
+  });
+
   document.addEventListener("click", function (event) {
     var pick = event.target.closest("[data-hl-fill]");
     if (!pick || pick.disabled) return;
