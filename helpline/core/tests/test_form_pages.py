@@ -19,7 +19,6 @@ from django.core import mail, signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.template import Context
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
@@ -289,11 +288,9 @@ def submission(form: HtmlForm, page_url: str) -> Submission:
 
 def context_forms(response) -> list[forms.BaseForm]:
     found = []
-    # One template rendered (a fragment): Django hands that template's Context, not a list.
     contexts = response.context or []
-    if isinstance(contexts, Context):
-        contexts = [contexts]
-    for context in contexts:
+    # A page of a single template (no include, no base) has one Context, not a list of them.
+    for context in [contexts] if hasattr(contexts, "flatten") else contexts:
         for value in context.flatten().values():
             if isinstance(value, forms.BaseForm) and all(value is not f for f in found):
                 found.append(value)
