@@ -43,9 +43,11 @@ def scan(page: Page, paths: list[str], found: list[str]) -> None:
         found.extend(f"{page.url} colour only: {css}" for css in page.evaluate(COLOUR_ONLY))
 
 
-@pytest.fixture
-def desk_data(requester_a, requester_a2, dispatcher, admin_user, support, org_a):
-    """A request with a thread (replies, a note, status and field changes) and its neighbours."""
+def desk_data(requester_a, dispatcher, admin_user, support, org_a):
+    """A request with a thread (replies, a note, status and field changes) and its neighbours.
+
+    Made in the test, not in a fixture: the journeys' database is restored from the migrations'
+    seed (statuses) only once the test starts (e2e/conftest.py)."""
     org_a.notes = "Key account: call before closing."
     org_a.save()
     ticket = services.ticket_create(
@@ -106,13 +108,14 @@ def test_no_wcag_violations(
     screenshot,
     scheme,
     width,
-    desk_data,
     dispatcher,
     requester_a,
     admin_user,
     support,
 ):
-    ticket, other = desk_data
+    ticket, other = desk_data(
+        requester_a, dispatcher, admin_user, support, requester_a.organisation
+    )
     found: list[str] = []
     context = browser.new_context(
         base_url=live_server.url,
@@ -210,8 +213,10 @@ FOCUS_STYLE = """() => {
 }"""
 
 
-def test_keyboard_focus_is_always_visible(open_as, desk_data, dispatcher, requester_a):
-    ticket, _ = desk_data
+def test_keyboard_focus_is_always_visible(
+    open_as, dispatcher, requester_a, admin_user, support, org_a
+):
+    ticket, _ = desk_data(requester_a, dispatcher, admin_user, support, org_a)
     pages = [
         (dispatcher, ["/desk/", f"/desk/tickets/{ticket.pk}/"]),
         (requester_a, ["/", f"/requests/{ticket.pk}/"]),
