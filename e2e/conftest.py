@@ -22,6 +22,9 @@ expect.set_options(timeout=TIMEOUT_MS)
 HERE = Path(__file__).resolve().parent
 SCREENSHOTS = HERE.parent / "artifacts" / "screenshots"
 VIEWPORT = {"width": 1366, "height": 900}
+# A phone (the board's cards, the menu drawer and the filter sheet) and a wide desktop screen.
+PHONE = {"width": 390, "height": 844}
+WIDE = {"width": 1440, "height": 900}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -108,8 +111,10 @@ def open_as(browser, live_server, browser_errors):
     """open_as(user) → a page in its own browser context, signed in through the login form."""
     contexts = []
 
-    def open_page(user=None, *, password: str = PASSWORD):
-        context = browser.new_context(base_url=live_server.url, viewport=VIEWPORT, locale="en")
+    def open_page(user=None, *, password: str = PASSWORD, viewport: dict | None = None):
+        context = browser.new_context(
+            base_url=live_server.url, viewport=viewport or VIEWPORT, locale="en"
+        )
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()

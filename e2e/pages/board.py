@@ -33,3 +33,38 @@ class BoardPage:
     def open_ticket(self, subject: str) -> None:
         self.ticket_link(subject).click()
         self.page.wait_for_url("**/desk/tickets/*/")
+
+    # --- the filter bar (a sheet on a phone) ---------------------------------------------------
+
+    @property
+    def filter_bar(self) -> Locator:
+        return self.page.get_by_role("search", name="Filter requests")
+
+    def open_filters(self) -> Locator:
+        """On a phone the filters live in a sheet behind the "Filters" button; returns the sheet."""
+        sheet = self.page.locator("#filter-sheet")
+        button = self.filter_bar.get_by_role("button", name="Filters")
+        if button.is_visible():
+            button.click()
+            expect(sheet).to_be_visible()
+        return sheet
+
+    def close_filters(self) -> None:
+        done = self.page.get_by_role("button", name="Show requests")
+        if done.is_visible():
+            done.click()
+            expect(self.page.locator("#filter-sheet")).to_be_hidden()
+
+    def choose(self, label: str, typed: str, option: str) -> None:
+        """Type into a typeahead filter and pick one of the options the server suggests."""
+        sheet = self.open_filters()
+        field = sheet.get_by_role("combobox", name=label)
+        field.click()
+        field.press_sequentially(typed, delay=30)
+        # An option's name may carry a detail after it (an organisation's domain).
+        choice = self.page.get_by_role("listbox", name=label).get_by_role("option", name=option)
+        choice.click()
+        expect(field).to_have_value(option)
+
+    def chip(self, label: str) -> Locator:
+        return self.page.get_by_role("list", name="Active filters").get_by_role("link", name=label)

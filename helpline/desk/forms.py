@@ -1,5 +1,7 @@
 """Forms of the board: the filter bar, bulk actions and a new request on a requester's behalf."""
 
+from functools import cached_property
+
 from django import forms
 from django.forms.utils import flatatt
 from django.utils.html import escape, format_html
@@ -16,6 +18,7 @@ from helpline.tickets.access import (
 from helpline.tickets.forms import AttachmentsField
 from helpline.tickets.models import Channel, Level, Priority, TicketClass
 
+from .lookups import chosen_label
 from .selectors import (
     BOARD_VIEWS,
     DEFAULT_VIEW,
@@ -68,12 +71,12 @@ class BoardFilterForm(forms.Form):
     department = forms.TypedChoiceField(
         label=_("Department"), required=False, coerce=int, empty_value=None
     )
-    responsible = forms.ChoiceField(label=_("Responsible"), required=False, widget=LongSelect)
     channel = forms.ChoiceField(label=_("Channel"), required=False)
-    organisation = forms.TypedChoiceField(
-        label=_("Organisation"), required=False, coerce=int, empty_value=None, widget=LongSelect
-    )
-    tag = forms.TypedChoiceField(label=_("Tag"), required=False, coerce=int, empty_value=None)
+    # Typeahead fields (desk/lookups.py): the page carries the chosen value and its name only.
+    organisation = forms.CharField(label=_("Organisation"), required=False, max_length=20)
+    requester = forms.CharField(label=_("Requester"), required=False, max_length=20)
+    tag = forms.CharField(label=_("Tag"), required=False, max_length=20)
+    responsible = forms.CharField(label=_("Responsible"), required=False, max_length=20)
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     sort = forms.ChoiceField(label=_("Sort by"), required=False)
     dir = forms.ChoiceField(
@@ -84,16 +87,17 @@ class BoardFilterForm(forms.Form):
     after = forms.CharField(required=False, max_length=200)
     before = forms.CharField(required=False, max_length=200)
 
-    FILTERS = (
-        "status",
-        "priority",
-        "ticket_class",
-        "department",
-        "responsible",
-        "channel",
-        "organisation",
-        "tag",
-    )
+    # Filters chosen from a short list, shown as selects.
+    SELECTS = ("status", "priority", "ticket_class", "department", "channel")
+    # Filters among what grows with the desk, shown as typeahead fields.
+    TYPEAHEADS = ("organisation", "requester", "tag", "responsible")
+    FILTERS = (*SELECTS, *TYPEAHEADS)
+    PLACEHOLDERS = {
+        "organisation": _("Any organisation"),
+        "requester": _("Any requester"),
+        "tag": _("Any tag"),
+        "responsible": _("Any responsible"),
+    }
 
     def __init__(self, data, *, choices: BoardChoices, user, **kwargs):
         super().__init__(data, **kwargs)
@@ -111,34 +115,83 @@ class BoardFilterForm(forms.Form):
         f["department"].choices = [("", _("Any department"))] + _department_choices(
             choices.viewable
         )
-        f["responsible"].choices = [
-            ("", _("Any responsible")),
-            ("me", _("Me")),
-            ("none", _("Nobody")),
-        ] + [(str(u.pk), u.display_name) for u in choices.staff if u.pk != user.pk]
         f["channel"].choices = [("", _("Any channel"))] + Channel.choices
-        f["organisation"].choices = [("", _("Any organisation"))] + [
-            (str(pk), name) for pk, name in choices.organisations
-        ]
-        f["tag"].choices = [("", _("Any tag"))] + [(str(t.pk), t.name) for t in choices.tags]
         # The trash is read by when things were deleted; other views never offer that order.
         sorts = ["deleted", "activity", "created", "priority"]
         if self.data.get("view") != "trash":
             sorts.remove("deleted")
         f["sort"].choices = [(k, SORT_LABELS[k]) for k in sorts]
-        for name in (*self.FILTERS, "sort", "dir"):
+        for name in (*self.SELECTS, "sort", "dir"):
             set_class = " hl-filter-set" if name in self.FILTERS and self.data.get(name) else ""
             f[name].widget.attrs["class"] = "form-select form-select-sm" + set_class
         for name in ("sort", "dir"):
             # Shown in the page header, outside the filter bar, but submitted with it.
             f[name].widget.attrs["form"] = "board-filters"
         f["q"].widget.attrs.update(
-            {"class": "form-control form-control-sm", "placeholder": _("Subject or #number")}
+            {
+                "class": "form-control form-control-sm",
+                "placeholder": _("Subject or #number"),
+                # Applied by board.js after a pause in typing, not again when the field is left.
+                "data-hl-no-autosubmit": "",
+            }
         )
 
     @property
     def filter_fields(self):
-        return [self[name] for name in self.FILTERS]
+        return [self[name] for name in self.SELECTS]
+
+    @cached_property
+    def typeahead_labels(self) -> dict[str, str]:
+        """kind -> name of each typeahead filter set to something the user may see (one query
+        per filter set; the responsible person comes from the staff already loaded)."""
+        labels = {}
+        for kind in self.TYPEAHEADS:
+            value = (self.value(kind) or "").strip()
+            if value:
+                label = chosen_label(self.user, kind, value, staff=self.choices.staff)
+                if label is not None:
+                    labels[kind] = label
+        return labels
+
+    @property
+    def typeaheads(self) -> list[dict]:
+        """What the filter bar's typeahead fields render: name, label, value and its name."""
+        labels = self.typeahead_labels
+        return [
+            {
+                "name": kind,
+                "label": self.fields[kind].label,
+                "placeholder": self.PLACEHOLDERS[kind],
+                "value": self.value(kind) if kind in labels else "",
+                "text": labels.get(kind, ""),
+            }
+            for kind in self.TYPEAHEADS
+        ]
+
+    def chips(self) -> list[dict]:
+        """The active filters as (field names, label, value's name), for removable chips."""
+        chips = []
+        for name in self.SELECTS:
+            value = self.value(name)
+            if value in (None, ""):
+                continue
+            field = self.fields[name]
+            text = dict((str(k), v) for k, v in field.choices).get(str(value))
+            if text is not None:
+                chips.append({"name": name, "label": field.label, "text": text})
+        labels = self.typeahead_labels
+        chips.extend(
+            {"name": name, "label": self.fields[name].label, "text": labels[name]}
+            for name in self.TYPEAHEADS
+            if name in labels
+        )
+        text = (self.value("q") or "").strip()
+        if text:
+            chips.append({"name": "q", "label": self.fields["q"].label, "text": text})
+        return chips
+
+    def _typeahead_int(self, name: str) -> int | None:
+        return int(self.value(name)) if name in self.typeahead_labels else None
 
     def value(self, name: str):
         """The cleaned value, or None when it is missing or did not validate."""
@@ -169,10 +222,11 @@ class BoardFilterForm(forms.Form):
             ticket_class=self.value("ticket_class") or "",
             priority=self.value("priority"),
             departments=self.choices.subtree(department) if department is not None else None,
-            responsible=self.value("responsible") or "",
+            responsible=self.value("responsible") if "responsible" in self.typeahead_labels else "",
             channel=self.value("channel") or "",
-            organisation=self.value("organisation"),
-            tag=self.value("tag"),
+            organisation=self._typeahead_int("organisation"),
+            requester=self._typeahead_int("requester"),
+            tag=self._typeahead_int("tag"),
             text=(self.value("q") or "").strip(),
         )
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("bulk/", board.bulk, name="bulk"),
     path("new/", board.ticket_new, name="new"),
     path("requesters/lookup/", board.requester_lookup, name="requester_lookup"),
+    path("lookup/<slug:kind>/", board.lookup, name="lookup"),
     # ticket.py
     path("tickets/<int:pk>/", ticket.detail, name="ticket"),
     path("tickets/<int:pk>/reply/", ticket.reply, name="reply"),

@@ -210,6 +210,12 @@ KINDS: dict[str, Kind] = {
         markers=lambda s: s.recovery_codes,
         shown=lambda s: s.recovery_codes[:1],
     ),
+    # The board's typeahead look-ups (desk:lookup), by the filter they serve.
+    "lookup_organisation": Kind(value=lambda s: "organisation"),
+    "lookup_requester": Kind(value=lambda s: "requester"),
+    "lookup_tag": Kind(value=lambda s: "tag"),
+    "lookup_responsible": Kind(value=lambda s: "responsible"),
+    "lookup_unknown": Kind(value=lambda s: "password"),
     # A configured single sign-on provider (test_access_matrix's `sso` fixture).
     "sso_provider": Kind(value=lambda s: "corp"),
     "admin_self": Kind(value=lambda s: s.people["admin"].pk),
@@ -747,6 +753,40 @@ ROUTES: dict[str, list[Case]] = {
             about=("requester_of_x",),
             answers=grant(STAFF, OK),
         ),
+    ],
+    "desk:lookup": [
+        # The board's filter bar asks as the agent types; each answer holds only what the
+        # agent may see (helpline.tickets.access). Initech has no requests: only those who see
+        # every organisation find it.
+        Case(
+            label="organisations",
+            args={"kind": "lookup_organisation"},
+            query="?q=Initech",
+            about=("organisation",),
+            answers=grant(
+                ("supervisor", "admin"),
+                OK,
+                **{p: HIDDEN for p in STAFF if p not in ("supervisor", "admin")},
+            ),
+        ),
+        # The requester directory: no directory for the external provider (decision 0006).
+        Case(
+            label="requesters",
+            args={"kind": "lookup_requester"},
+            query="?q=MARKER-REQNAME",
+            about=("requester",),
+            answers=grant(STAFF, OK, external=HIDDEN),
+        ),
+        # Colleagues of the departments one sees (Morgan is in Support).
+        Case(
+            label="responsible",
+            args={"kind": "lookup_responsible"},
+            query="?q=MARKER-STAFFNAME",
+            about=("staff_member",),
+            answers=grant(DESK_T, OK, **{p: HIDDEN for p in STAFF if p not in DESK_T}),
+        ),
+        Case(label="tags", args={"kind": "lookup_tag"}, answers=grant(STAFF, PAGE)),
+        Case(label="not a filter", args={"kind": "lookup_unknown"}, answers=grant(())),
     ],
     # --- desk: the ticket page and its actions ----------------------------------------------
     "desk:ticket": [

@@ -104,6 +104,7 @@ MANAGE_OBJECTS = {
 }
 ARGUMENTS = {
     "desk:unlink": lambda w: {"pk": w.ids["ticket"], "other": w.ids["other"]},
+    "desk:lookup": lambda w: {"kind": "organisation"},
     "manage:member_change": lambda w: {"pk": w.ids["department"], "user_pk": w.ids["staff"]},
     # Links as the mails carry them (the world asks for both mails).
     "accounts:password_reset_confirm": lambda w: w.mailed["accounts:password_reset_confirm"],

@@ -165,7 +165,11 @@ PAGES = {
         "login": (["Logg inn", "Glemt passordet?"], ["Forgot your password?"]),
         "portal": (["Mine henvendelser", "Hei, Alice!", "Logg ut"], ["My requests", "Sign out"]),
         "board": (
-            ["Mine åpne", "Ikke tildelt", 'hl-status-pending">Venter på innmelder<'],
+            [
+                "Mine åpne",
+                "Ikke tildelt",
+                'bi-hourglass-split" aria-hidden="true"></i> Venter på innmelder<',
+            ],
             ["My open", "Pending on requester", "New"],
         ),
     },
@@ -173,7 +177,11 @@ PAGES = {
         "login": (["Войти", "Забыли пароль?"], ["Forgot your password?"]),
         "portal": (["Мои заявки", "Здравствуйте, Alice!", "Выйти"], ["My requests", "Sign out"]),
         "board": (
-            ["Мои открытые", "Неназначенные", 'hl-status-pending">Ожидает заявителя<'],
+            [
+                "Мои открытые",
+                "Неназначенные",
+                'bi-hourglass-split" aria-hidden="true"></i> Ожидает заявителя<',
+            ],
             ["My open", "Pending on requester", "New"],
         ),
     },

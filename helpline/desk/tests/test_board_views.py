@@ -166,6 +166,7 @@ def test_row_markup(client, desk, dispatcher):
     assert f'href="{url}" data-hl-open' in html
     assert "hl-status hl-status-open" in html
     assert "hl-prio-2" in html
+    assert "bi-circle" in html and "Normal" in html  # never by colour alone
     assert ticket.subject in html
 
 

@@ -3,8 +3,9 @@ behalf and the requester look-up that goes with them."""
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
@@ -22,7 +23,9 @@ from helpline.tickets import services
 from helpline.tickets.access import departments_with, requester_directory
 
 from ..forms import BoardFilterForm, BulkForm, NewRequestForm
+from ..lookups import KINDS, lookup_options
 from ..permissions import staff_tickets
+from ..rows import board_rows
 from ..selectors import (
     BOARD_VIEWS,
     SORT_LABELS,
@@ -58,6 +61,7 @@ BOARD_PARAMS = (
     "responsible",
     "channel",
     "organisation",
+    "requester",
     "tag",
     "q",
     "sort",
@@ -100,15 +104,23 @@ def board(request):
     )
     query = _board_query(request.GET)
     query["view"] = view_key
+    board_path = reverse("desk:board")
+    chips = form.chips()
+    for chip in chips:
+        # Without JavaScript a chip is a link to the board without its filter, on the first page.
+        kept = {k: v for k, v in query.items() if k not in (chip["name"], "after", "before")}
+        chip["url"] = f"{board_path}?{urlencode(kept)}"
     context = {
         "form": form,
+        "chips": chips,
         "page": page,
+        "rows": board_rows(page.tickets, trash=view_key == "trash"),
         "view": BOARD_VIEWS[view_key],
         "filters": filters,
         "empty_message": EMPTY[view_key],
         "sort_label": SORT_LABELS[form.current_sort].lower(),
         "bulk_form": BulkForm(choices=choices, user=user),
-        "board_path": reverse("desk:board"),
+        "board_path": board_path,
         "board_query": query,
         "back": urlencode(query),
         "can_delete": view_key != "trash" and departments_with(user, "manage") != frozenset(),
@@ -324,3 +336,16 @@ def requester_lookup(request):
         "find": find,
     }
     return _with_vary(render(request, "desk/new.html#requester-results", context))
+
+
+@staff_required
+@require_GET
+def lookup(request, kind: str):
+    """The board filter bar's typeahead: up to ten `kind` options matching what the agent typed,
+    among what they may see (htmx fragment: a listbox's options)."""
+    if kind not in KINDS:
+        raise Http404
+    text = request.GET.get("q", "")
+    context = {"kind": kind, "options": lookup_options(request.user, kind, text), "q": text}
+    # Without the page's context processors: a typeahead answer needs nothing but its options.
+    return _with_vary(HttpResponse(render_to_string("desk/_lookup.html", context)))

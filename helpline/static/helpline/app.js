@@ -102,7 +102,8 @@
   // Auto-submit a form when one of its fields changes: data-hl-autosubmit on the form.
   document.addEventListener("change", function (event) {
     var form = event.target.form;
-    if (form && form.hasAttribute("data-hl-autosubmit") && !event.target.hasAttribute("data-hl-bulk")) {
+    if (form && form.hasAttribute("data-hl-autosubmit") && !event.target.hasAttribute("data-hl-bulk") &&
+        !event.target.hasAttribute("data-hl-no-autosubmit")) {
       if (form.requestSubmit) form.requestSubmit(); else form.submit();
     }
   });
