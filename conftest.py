@@ -22,6 +22,17 @@ from helpline.accounts.tests.factories import (
 PASSWORD = "secret-pass-123"  # noqa: S105 (test personas only)
 
 
+@pytest.fixture(autouse=True)
+def reference_forgotten():
+    """Each test reads reference data (statuses, departments, rights) from its own database:
+    nothing kept in this process from another test, whose rows were rolled back."""
+    from helpline.core.reference import forget
+
+    forget()
+    yield
+    forget()
+
+
 @pytest.fixture
 def support(db):
     return DepartmentFactory(name="Support", line=1)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from helpline.accounts.models import Department, User
+from helpline.core.submissions import submission_key_new
 from helpline.tickets.models import Status, StatusCategory, Ticket
 
 from .desk import AGENT_DEPARTMENT, PERSONAS
@@ -38,10 +39,27 @@ class Case:
     explain: bool = False
     # Informational: reported, never held to a threshold (a known limit, documented).
     note: str = ""
+    # Writes: POST with the form data `data()` returns (called before each request, untimed:
+    # every post needs a fresh one-time key, a new address, the ticket's current version).
+    data: Callable[[], dict] | None = None
+    # The status a successful request answers with (a write redirects, or answers htmx with
+    # fragments).
+    expect: int = 200
+
+    @property
+    def method(self) -> str:
+        return "POST" if self.data is not None else "GET"
 
 
 class MissingPersona(Exception):
     pass
+
+
+# Clients without a persona: an anonymous portal visitor.
+ANONYMOUS = "anonymous"
+# Thread lengths of the reply probes (each run adds one entry per timed reply).
+WRITE_THREADS = (20, 500)
+PROBE_SUBJECT = "Bench write probe"
 
 
 def personas() -> dict[str, User]:
@@ -266,7 +284,184 @@ def build_cases(people: dict[str, User]) -> list[Case]:
             "/manage/events/?action=ticket.noted",
         ),
     ]
+    return cases + write_cases(people)
+
+
+def write_cases(people: dict[str, User]) -> list[Case]:
+    """Writes through the real forms: a portal submission by a new and by a known requester,
+    a staff reply on a short and a long thread, a status change in the side panel.
+
+    Each run posts to fresh probe tickets (`probe_ticket`), so a thread is as long as its name
+    says when the run begins; every timed reply adds one entry more.
+    """
+    from helpline.core.models import SiteSettings
+
+    settings = SiteSettings.current()
+    if not settings.anonymous_submission:
+        settings.anonymous_submission = True
+        settings.save()
+    dispatcher = people["dispatcher"]
+    # Another requester than the persona, whose requests the read cases time.
+    requester = probe_requester(people)
+    known = requester.email
+    sequence = iter(range(10**9))
+
+    def submission(email_of) -> Callable[[], dict]:
+        def data() -> dict:
+            n = next(sequence)
+            return {
+                "submission": submission_key_new(),
+                "name": "Bench Visitor",
+                "email": email_of(n),
+                "website": "",
+                "ticket_class": "incident",
+                "subject": f"Bench submission {n}: the printer on floor 3 jams",
+                "description": "It stopped after lunch; the display says paper jam.",
+                **_topic(),
+            }
+
+        return data
+
+    cases = [
+        Case(
+            "write.portal.new",
+            "Portal submission, anonymous, new requester",
+            ANONYMOUS,
+            "/requests/new/",
+            data=submission(lambda n: f"new-{submission_key_new()[:12].lower()}@visitors.example"),
+            expect=302,
+        ),
+        Case(
+            "write.portal.known",
+            "Portal submission, anonymous, known requester",
+            ANONYMOUS,
+            "/requests/new/",
+            data=submission(lambda n: known.upper()),
+            expect=302,
+        ),
+    ]
+    for length in WRITE_THREADS:
+        ticket = probe_ticket(dispatcher, requester, entries=length)
+        cases.append(
+            Case(
+                f"write.reply.{length}",
+                f"Staff reply (htmx), {length}-entry thread",
+                "dispatcher",
+                f"/desk/tickets/{ticket.pk}/reply/",
+                htmx=True,
+                data=_reply_data(ticket.pk),
+            )
+        )
+    ticket = probe_ticket(dispatcher, requester, entries=WRITE_THREADS[0])
+    cases.append(
+        Case(
+            "write.status",
+            "Status change in the side panel (htmx), open ↔ pending",
+            "dispatcher",
+            f"/desk/tickets/{ticket.pk}/fields/",
+            htmx=True,
+            data=_status_data(ticket.pk),
+        )
+    )
     return cases
+
+
+def probe_requester(people: dict[str, User]) -> User:
+    """The requester the write cases post for and as: the first generated one."""
+    found = (
+        User.objects.filter(role="requester", is_active=True)
+        .exclude(pk=people["requester"].pk)
+        .order_by("pk")
+        .first()
+    )
+    if found is None:
+        raise MissingPersona("no generated requester besides the persona")
+    return found
+
+
+def _topic() -> dict:
+    from helpline.tickets.models import Topic
+
+    topic = Topic.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True).first()
+    return {"topic": topic} if topic else {}
+
+
+def _version(pk: int) -> tuple[int, int]:
+    """The ticket's version and newest entry, as the page the agent posts from showed them."""
+    from django.db.models import Max
+
+    ticket = Ticket.objects.values("version").get(pk=pk)
+    seen = Ticket.objects.filter(pk=pk).aggregate(m=Max("entries__id"))["m"] or 0
+    return ticket["version"], seen
+
+
+def _reply_data(pk: int) -> Callable[[], dict]:
+    def data() -> dict:
+        version, seen = _version(pk)
+        return {
+            "submission": submission_key_new(),
+            "version": version,
+            "seen": seen,
+            "body": "Thank you, we have ordered a new fuser unit; it arrives on Monday.",
+            "status": "",
+        }
+
+    return data
+
+
+def _status_data(pk: int) -> Callable[[], dict]:
+    open_status = Status.objects.filter(category=StatusCategory.OPEN, is_active=True).first()
+    pending = Status.objects.filter(category=StatusCategory.PENDING, is_active=True).first()
+
+    def data() -> dict:
+        from helpline.desk.ticket_forms import FieldsForm
+
+        ticket = Ticket.objects.get(pk=pk)
+        version, seen = _version(pk)
+        shown = {k: "" if v is None else v for k, v in FieldsForm.values_of(ticket).items()}
+        target = pending if ticket.status_id == open_status.pk else open_status
+        return {
+            **shown,
+            **{f"initial-{k}": v for k, v in shown.items()},
+            "status": target.pk,
+            "reason": "",
+            "version": version,
+            "seen": seen,
+        }
+
+    return data
+
+
+def probe_ticket(agent: User, requester: User, *, entries: int) -> Ticket:
+    """A fresh open request in the agent's departments whose thread has `entries` entries:
+    the request, then replies both ways and internal notes."""
+    from helpline.tickets.models import Channel, Entry, EntryKind
+    from helpline.tickets.services import ticket_create
+
+    department = Department.objects.get(name=AGENT_DEPARTMENT)
+    ticket = ticket_create(
+        actor=requester,
+        requester=requester,
+        subject=f"{PROBE_SUBJECT} ({entries} entries)",
+        body="The printer on floor 3 jams on every second page.",
+        channel=Channel.PORTAL,
+        department=department,
+    )
+    ticket.status = Status.objects.filter(category=StatusCategory.OPEN, is_active=True).first()
+    ticket.status_category = StatusCategory.OPEN
+    ticket.save(update_fields=["status", "status_category"])
+    rows = []
+    for n in range(entries - 1):
+        kind, author = [
+            (EntryKind.REPLY, agent),
+            (EntryKind.REPLY, requester),
+            (EntryKind.NOTE, agent),
+        ][n % 3]
+        rows.append(
+            Entry(ticket=ticket, kind=kind, author=author, body=f"Entry {n + 2} of the probe.")
+        )
+    Entry.objects.bulk_create(rows)
+    return ticket
 
 
 def _long_thread(ticket_ids: list[int]) -> int:
@@ -275,6 +470,7 @@ def _long_thread(ticket_ids: list[int]) -> int:
 
     row = (
         Ticket.objects.filter(pk__in=ticket_ids)
+        .exclude(subject__startswith=PROBE_SUBJECT)  # written to by the write cases
         .annotate(n=Count("entries"))
         .order_by("-n", "pk")
         .values_list("pk", flat=True)

@@ -337,7 +337,7 @@ def generate(
     from helpline.audit.models import Event
     from helpline.tickets.models import Entry, Ticket
 
-    from .desk import PERSONAS, desk_create, desk_load, sizes_for
+    from .desk import PERSONAS, addresses_fill, desk_create, desk_load, sizes_for
     from .writer import Writer
 
     out = out or sys.stdout
@@ -350,6 +350,7 @@ def generate(
     with transaction.atomic():
         if not User.objects.filter(email=PERSONAS["dispatcher"]).exists():
             desk_create(writer, rng, sizes_for(tickets), now)
+    addresses_fill()
     desk = desk_load()
     requester_persona = desk.personas["requester"]
     requesters = [r for r in desk.requesters if r[0] != requester_persona]

@@ -45,13 +45,19 @@ def _figures(samples: list[float]) -> dict:
     }
 
 
-def _timed(call, repeats: int) -> list[float]:
+def _timed(call, repeats: int, prepare=None, cpu: list[float] | None = None) -> list[float]:
+    """Time `call` `repeats` times; `prepare` (untimed) makes each call's argument. With `cpu`,
+    the process's CPU time of each call is appended to it: unlike the wall-clock time it hardly
+    moves when other work shares the cores (but leaves out PostgreSQL's own processes)."""
     samples = []
     gc.collect()
     for _run in range(repeats):
-        started = time.perf_counter()
-        call()
+        argument = prepare() if prepare is not None else None
+        started, started_cpu = time.perf_counter(), time.process_time()
+        call(argument)
         samples.append((time.perf_counter() - started) * 1000)
+        if cpu is not None:
+            cpu.append((time.process_time() - started_cpu) * 1000)
     return samples
 
 
@@ -66,33 +72,50 @@ def measure(case, user, client, *, repeats: int, explain: bool, warm_up: int = W
 
     headers = {"HX-Request": "true"} if case.htmx else {}
 
-    def request():
-        response = client.get(case.url, headers=headers)
-        if response.status_code != 200:
-            raise RuntimeError(f"{case.key}: GET {case.url} answered {response.status_code}")
+    def request(data=None):
+        if case.data is not None:
+            response = client.post(case.url, data=data, headers=headers)
+        else:
+            response = client.get(case.url, headers=headers)
+        if response.status_code != case.expect:
+            raise RuntimeError(
+                f"{case.key}: {case.method} {case.url} answered {response.status_code}, "
+                f"not {case.expect}"
+            )
         return response
 
     result = {"key": case.key, "title": case.title, "persona": case.persona, "url": case.url}
+    if case.data is not None:
+        result["method"] = "POST"
     if case.note:
         result["note"] = case.note
-    call = request if case.url else (lambda: case.selector(user))
+    call = request if case.url else (lambda _data=None: case.selector(user))
+    prepare = case.data
+
+    def once():
+        return call(prepare() if prepare is not None else None)
+
     for _run in range(warm_up):
-        call()
-    if case.url:
+        once()
+    if case.url and user is not None:
         # Desk pages read the sidebar counts from a 30-second cache: refill it just before the
         # counted request so the count is the steady state's, not a recount's.
         view_counts_forget(user)
-        call()
+        once()
+    data = prepare() if prepare is not None else None
     with CaptureQueriesContext(connection) as queries:
-        response = call()
+        response = call(data)
     # Copied now: every request clears the connection's query log when it starts.
     captured = list(queries.captured_queries)
     result["queries"] = len(captured)
     if case.url:
         result["bytes"] = len(response.content)
-    result |= _figures(_timed(call, repeats))
+    cpu: list[float] = []
+    result |= _figures(_timed(call, repeats, prepare, cpu))
+    result["cpu_median_ms"] = round(statistics.median(cpu), 2)
+    result["cpu_p95_ms"] = round(percentile(cpu, 0.95), 2)
     if case.url and case.selector is not None:
-        result["selector"] = _figures(_timed(lambda: case.selector(user), repeats))
+        result["selector"] = _figures(_timed(lambda _data: case.selector(user), repeats))
     if explain and case.explain:
         result["plans"] = [plan_of(q["sql"]) for q in captured if touches_tickets(q["sql"])]
     return result
@@ -109,14 +132,14 @@ def run(
     """Run every case (or those whose key contains one of `only`) and return the results."""
     from django.test import Client
 
-    from .cases import build_cases, personas
+    from .cases import ANONYMOUS, build_cases, personas
 
     out = out or sys.stdout
     people = personas()
     cases = [c for c in build_cases(people) if not only or any(o in c.key for o in only)]
-    clients = {}
+    # "localhost" is in the default ALLOWED_HOSTS; the test client's "testserver" is not.
+    clients = {ANONYMOUS: Client(SERVER_NAME="localhost")}
     for key, user in people.items():
-        # "localhost" is in the default ALLOWED_HOSTS; the test client's "testserver" is not.
         clients[key] = Client(SERVER_NAME="localhost")
         clients[key].force_login(user)
     document = {"meta": _meta(repeats), "cases": []}
@@ -124,14 +147,17 @@ def run(
     for case in cases:
         result = measure(
             case,
-            people[case.persona],
+            people.get(case.persona),
             clients[case.persona],
             repeats=repeats,
             explain=explain,
             warm_up=warm_up,
         )
         document["cases"].append(result)
-        out.write(f"  {result['key']:<32} p95 {result['p95_ms']:>8.1f} ms\n")
+        out.write(
+            f"  {result['key']:<32} p95 {result['p95_ms']:>8.1f} ms"
+            f"  (cpu median {result['cpu_median_ms']:.1f} ms)\n"
+        )
         out.flush()
     return document
 
@@ -210,13 +236,14 @@ def table(document: dict) -> str:
     lines = [
         _meta_line(document["meta"]),
         "",
-        f"{'case':<32} {'min':>7} {'median':>8} {'p95':>8} {'queries':>7} {'sel. p95':>9}  title",
+        f"{'case':<32} {'min':>7} {'median':>8} {'p95':>8} {'cpu med':>8} {'queries':>7} "
+        f"{'sel. p95':>9}  title",
     ]
     for r in document["cases"]:
         selector = r.get("selector", {}).get("p95_ms")
         lines.append(
             f"{r['key']:<32} {r['min_ms']:>7.1f} {r['median_ms']:>8.1f} {r['p95_ms']:>8.1f} "
-            f"{r['queries']:>7} "
+            f"{r.get('cpu_median_ms', 0):>8.1f} {r['queries']:>7} "
             f"{selector if selector is not None else '':>9}  {r['title']}"
         )
     plans = [(r["key"], p) for r in document["cases"] for p in r.get("plans", [])]
@@ -250,7 +277,9 @@ def check(document: dict, thresholds: dict) -> list[str]:
 def save(document: dict, directory: Path = RESULTS_DIR) -> Path:
     meta = document["meta"]
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{meta['date'][:10]}-{meta['database']}-{meta['tickets']}.json"
+    # Named after the size generated (two figures): the write cases add tickets on every run.
+    size = int(float(f"{meta['tickets']:.2g}")) if meta["tickets"] >= 10_000 else meta["tickets"]
+    path = directory / f"{meta['date'][:10]}-{meta['database']}-{size}.json"
     path.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
     return path
 
@@ -288,6 +317,10 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"the database has no tickets: generating {args.tickets:,} first")
         generate(tickets=args.tickets)
+    from .desk import addresses_fill
+
+    if filled := addresses_fill():
+        print(f"gave {filled:,} people their address rows (generated before the generator did)")
 
     only = tuple(part for part in args.only.split(",") if part)
     document = run(repeats=args.repeats, only=only, explain=not args.no_explain)

@@ -51,7 +51,7 @@ def test_phone_filter_by_organisation_reply_and_back(
 
     # The menu is a drawer behind the menu button
     page.get_by_role("button", name="Menu").click()
-    expect(page.get_by_role("navigation", name="Views")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Views", exact=True)).to_be_visible()
     screenshot(page, "board-390-menu", full_page=False)
     page.locator("#desk-menu").get_by_role("button", name="Close").click()
 

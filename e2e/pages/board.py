@@ -14,7 +14,9 @@ class BoardPage:
         return self
 
     def show_view(self, label: str) -> "BoardPage":
-        link = self.page.get_by_role("navigation", name="Views").get_by_role("link", name=label)
+        link = self.page.get_by_role("navigation", name="Views", exact=True).get_by_role(
+            "link", name=label
+        )
         link.click()
         # The new page marks its view as the current one.
         expect(link).to_have_attribute("aria-current", "page")
@@ -68,3 +70,20 @@ class BoardPage:
 
     def chip(self, label: str) -> Locator:
         return self.page.get_by_role("list", name="Active filters").get_by_role("link", name=label)
+
+    @property
+    def live_notice(self) -> Locator:
+        return self.page.locator("#board-live")
+
+    def changed_row(self, subject: str) -> Locator:
+        """The row, once the live board has marked it as changed since the page opened."""
+        return self.page.locator("tr[data-hl-row].hl-row-changed").filter(
+            has=self.ticket_link(subject)
+        )
+
+    def filter_by(self, label: str, option: str) -> "BoardPage":
+        """Choose a filter; the list follows without a button (htmx), the address bar too."""
+        field = self.page.locator("#board-filters").get_by_label(label, exact=True)
+        with self.page.expect_response(lambda r: "/desk/?" in r.url and r.ok):
+            field.select_option(label=option)
+        return self

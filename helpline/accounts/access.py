@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from .models import Department, DepartmentMembership, Role
+from .models import Role
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,12 @@ def access_for(user) -> Access:
     elif user.is_supervisor_or_admin:
         result = Access(everything=True)
     else:
-        memberships = list(DepartmentMembership.objects.filter(user=user))
-        paths = dict(Department.objects.values_list("id", "path"))
+        # Rights change rarely: memberships and the tree are reference data (kept per process,
+        # read afresh after any change to them).
+        from .reference import department_paths, memberships_of
+
+        memberships = memberships_of(user.pk)
+        paths = department_paths()
         rights = {
             right: _subtrees(
                 {m.department_id for m in memberships if getattr(m, f"can_{right}")}, paths

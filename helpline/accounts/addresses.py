@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from helpline.core.errors import ValidationFailed
+from helpline.core.reference import changed as reference_changed
 
 from .models import User
 
@@ -22,7 +23,8 @@ def user_by_address(email: str) -> User | None:
     email = address_normalise(email)
     if not email:
         return None
-    address = EmailAddress.objects.filter(email=email).select_related("user").first()
+    # Both look-ups are answered from the unique indexes on lower(email) (core.lookups).
+    address = EmailAddress.objects.filter(email__iexact=email).select_related("user").first()
     if address is not None:
         return address.user
     return User.objects.filter(email__iexact=email).first()
@@ -127,4 +129,6 @@ def address_make_primary(*, user: User, email: str) -> EmailAddress:
         address.primary = True
         address.save(update_fields=["primary"])
         User.objects.filter(pk=user.pk).update(email=address.email)
+        if user.is_agent_side:
+            reference_changed()  # staff lists show addresses; a queryset update sends no signal
     return address

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from helpline.core.lookups import LowerExact
 from helpline.core.models import TimestampedModel
 
 
@@ -165,6 +166,19 @@ class User(AbstractUser):
     @property
     def is_supervisor_or_admin(self) -> bool:
         return self.role in Role.SUPERVISING or self.is_superuser
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        user = super().from_db(db, field_names, values)
+        # Whether the person was staff when read: a change that makes them a requester still
+        # renews the cached staff lists (accounts.reference).
+        if "role" in field_names and "is_superuser" in field_names:
+            user._helpline_was_staff = user.role in Role.STAFF or user.is_superuser
+        return user
+
+
+# `email__iexact` is answered from the unique index on lower(email) (user_email_ci_unique).
+User._meta.get_field("email").register_lookup(LowerExact)
 
 
 class Department(TimestampedModel):

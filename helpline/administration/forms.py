@@ -50,6 +50,7 @@ KNOWN_ACTIONS = (
     "mfa.reset",
     "account.",
     "mail.",
+    "saved_view.",
 )
 
 

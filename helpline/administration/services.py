@@ -14,6 +14,7 @@ from helpline.audit.changes import diff, snapshot
 from helpline.audit.services import deactivated_with_event, event_record, saved_with_event
 from helpline.core.errors import ValidationFailed
 from helpline.core.models import SiteSettings
+from helpline.core.reference import changed as reference_changed
 from helpline.tickets.models import (
     Level,
     Priority,
@@ -174,6 +175,7 @@ def status_save(*, status: Status, actor) -> Status:
         status.is_default = True
     if status.is_default and old_default is not None:
         Status.objects.filter(pk=old_default.pk).update(is_default=False)
+        reference_changed()  # a queryset update sends no post_save
         event_record(
             actor=actor,
             action="status.changed",

@@ -1,6 +1,6 @@
 """One date style for the whole product: a moment as relative text with its exact time on hover.
 
-Every page shows a moment the same way (decision 0009): "just now", "5 min ago", "3 h ago",
+Every page shows a moment the same way (decision 0011): "just now", "5 min ago", "3 h ago",
 "4 d ago", then the date, in the viewer's language; the exact date and time (ISO 8601,
 "2026-12-05 22:12"), in the viewer's time zone (`ViewerTimeZoneMiddleware`), is the hover
 text. Templates use `{% moment value %}` (helpline/core/templatetags/moments.py); Python code
@@ -63,7 +63,7 @@ def _day(language: str | None, day: date, with_year: bool) -> str:
 
 def exact(value: datetime) -> str:
     """The one absolute format: ISO 8601 date and 24-hour time, local, the same in every
-    language (decision 0009)."""
+    language (decision 0011)."""
     return timezone.localtime(value).strftime(EXACT_FORMAT)
 
 

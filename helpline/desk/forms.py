@@ -8,7 +8,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from helpline.accounts.models import Organisation, Role, User
+from helpline.accounts.models import Department, Organisation, Role, User
 from helpline.core.submissions import SubmissionKeyField
 from helpline.tickets.access import (
     may_register_requesters,
@@ -426,3 +426,32 @@ class NewRequestForm(forms.Form):
         if "department" in data:
             data["department"] = self.departments.get(data["department"])
         return data
+
+
+class SavedViewForm(forms.Form):
+    """A saved view's name and with whom it is shared; `query` is the board's query string.
+
+    `targets` are the departments the agent may share with, read once for all the forms of a
+    page (a queryset would be read again by every form's select).
+    """
+
+    field_style = "plain"
+
+    name = forms.CharField(label=_("Name"), max_length=60)
+    department = forms.TypedChoiceField(
+        label=_("Shared with"), required=False, coerce=int, empty_value=None
+    )
+    query = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
+
+    def __init__(self, *args, targets: list[Department], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.targets = {d.pk: d for d in targets}
+        self.fields["department"].choices = [("", _("Only me"))] + [
+            (str(d.pk), d.name) for d in targets
+        ]
+        self.fields["name"].widget.attrs.update({"class": "form-control form-control-sm"})
+        self.fields["department"].widget.attrs.update({"class": "form-select form-select-sm"})
+
+    def clean_department(self) -> Department | None:
+        value = self.cleaned_data.get("department")
+        return self.targets.get(value) if value is not None else None

@@ -17,7 +17,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from helpline.accounts.models import Department, User
+from helpline.accounts.reference import departments_all
 from helpline.core import clock
+from helpline.core.reference import remembered
 from helpline.tickets.access import (
     departments_with,
     requester_directory,
@@ -32,6 +34,7 @@ from helpline.tickets.models import (
     StatusCategory,
     Ticket,
 )
+from helpline.tickets.reference import statuses_active
 
 from .permissions import staff_tickets
 
@@ -40,6 +43,10 @@ PAGE_SIZE = 50
 # most COUNT_CAP index entries per view however large the desk grows.
 COUNT_CAP = 1000
 COUNT_CACHE_SECONDS = 30
+# Saved views and their counts, cached per agent beside these counts, and the generation that
+# any saved view's change renews (helpline.desk.saved).
+SAVED_SIDEBAR_KEY = "desk:saved-views:v1:%s"
+SAVED_GENERATION_KEY = "desk:saved-views:generation"
 RECENT_DAYS = 7
 
 
@@ -366,7 +373,10 @@ def view_counts(user) -> dict[str, int]:
     if memo is not None:
         return memo
     key = f"desk:view-counts:v1:{user.pk}"
-    counts = cache.get(key)
+    # The saved views' entry and its generation come in the same round trip (saved.py).
+    found = cache.get_many([key, SAVED_SIDEBAR_KEY % user.pk, SAVED_GENERATION_KEY])
+    user._helpline_saved_prefetched = found
+    counts = found.get(key)
     if counts is None:
         counts = _capped_counts(
             {view.key: view_tickets(user, view.key) for view in visible_views(user) if view.counted}
@@ -380,6 +390,10 @@ def view_counts_forget(user) -> None:
     """Drop the cached counts after `user` changed tickets, so their badges follow at once."""
     cache.delete(f"desk:view-counts:v1:{user.pk}")
     user.__dict__.pop("_helpline_view_counts", None)
+    # Saved views' counts are cached beside these (helpline.desk.saved, which imports this).
+    from .saved import saved_sidebar_forget
+
+    saved_sidebar_forget(user)
 
 
 def count_display(count: int | None) -> str:
@@ -430,14 +444,27 @@ def board_choices(user) -> BoardChoices:
     Organisations, requesters and tags grow with the desk: the filter bar looks them up as the
     agent types (`lookup_options`), never as a list in the page.
     """
-    departments = list(Department.objects.filter(is_active=True).order_by("path"))
+    # Statuses, departments and colleagues are reference data: kept per process, read afresh
+    # after any change to them (helpline.core.reference).
+    departments = [d for d in departments_all() if d.is_active]
     return BoardChoices(
-        statuses=list(Status.objects.filter(is_active=True)),
+        statuses=statuses_active(),
         departments=departments,
         viewable=departments_viewable(user, departments),
         staff=list(
-            staff_visible(user).only(
-                "id", "first_name", "last_name", "email", "role", "is_active", "is_superuser"
+            remembered(
+                f"desk:staff-visible:{user.pk}",
+                lambda: list(
+                    staff_visible(user).only(
+                        "id",
+                        "first_name",
+                        "last_name",
+                        "email",
+                        "role",
+                        "is_active",
+                        "is_superuser",
+                    )
+                ),
             )
         ),
     )

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from helpline.accounts.models import SupportLine
 from helpline.core.submissions import SubmissionKeyField
+from helpline.core.widgets import quicken
 from helpline.tickets.forms import AttachmentsField
 from helpline.tickets.models import Level, Priority, StatusCategory, TicketClass
 
@@ -23,6 +24,9 @@ class VersionedForm(forms.Form):
 
     def __init__(self, *args, page: TicketPage | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        # The ticket page shows ten of these forms: their selects and hidden inputs are
+        # rendered in Python, not through a template per option.
+        quicken(self)
         if page is not None:
             self.fields["version"].initial = page.ticket.version
             self.fields["seen"].initial = page.last_entry_id

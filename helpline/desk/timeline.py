@@ -9,9 +9,12 @@ from django.utils.translation import gettext as _
 
 from helpline.accounts.access import Access, access_for
 from helpline.accounts.models import Department, Role, User
+from helpline.accounts.reference import departments_all
+from helpline.core.reference import remembered
 from helpline.tickets.access import Action, staff_can
 from helpline.tickets.history import HistoryNames, ref_id
 from helpline.tickets.models import Entry, EntryKind, Status, StatusCategory, Ticket
+from helpline.tickets.reference import statuses_all
 
 from .permissions import staff_ticket_or_404
 from .requester_panel import RequesterPanel, requester_panel
@@ -58,13 +61,15 @@ class TicketPage:
     merged_from: list[Ticket] = field(default_factory=list)
     # Whether the request this one was merged into may be opened by the viewer.
     merged_into_visible: bool = False
+    # Entries up to this one are already on the page (an answer that appends only the new ones).
+    shown_up_to: int = 0
     requester_panel: RequesterPanel | None = None
 
     @property
     def last_entry_id(self) -> int:
         """The newest thread entry shown: forms carry it, so a conflict can list what came
         after it (entry ids only grow)."""
-        return max((e.pk for e in self.entries), default=0)
+        return max((e.pk for e in self.entries), default=self.shown_up_to)
 
     @property
     def side_departments(self) -> list[Department]:
@@ -85,10 +90,16 @@ class TicketPage:
         return [u for u in self.staff if u.role in Role.SUPERVISING]
 
 
-def ticket_queryset():
-    """The ticket with everything its page shows, so templates never query."""
-    entries = Entry.objects.select_related("author").prefetch_related("attachments")
-    return Ticket.objects.select_related(
+def thread_entries():
+    """Thread entries as the page shows them: with their author and attachments."""
+    return Entry.objects.select_related("author").prefetch_related("attachments")
+
+
+def ticket_queryset(*, thread: bool = True, related: bool = True):
+    """The ticket with everything its page shows, so templates never query; without its
+    thread (`thread=False`) and the other requests and tags shown beside it (`related=False`)
+    for a write, which needs the ticket, not what was said on it."""
+    qs = Ticket.objects.select_related(
         "status",
         "department",
         "assignee",
@@ -99,17 +110,24 @@ def ticket_queryset():
         "merged_into",
         "deleted_by",
     ).prefetch_related(
-        Prefetch("entries", queryset=entries.order_by("created_at", "id")),
-        Prefetch("links", queryset=Ticket.objects.select_related("status").order_by("-id")),
-        "tags",
         Prefetch("watchers", queryset=User.objects.order_by("first_name", "last_name", "email")),
-        Prefetch(
-            "merged_from",
-            queryset=Ticket.objects.only(
-                "id", "subject", "merged_into", "department_id", "assignee_id"
-            ),
-        ),
     )
+    if related:
+        qs = qs.prefetch_related(
+            Prefetch("links", queryset=Ticket.objects.select_related("status").order_by("-id")),
+            "tags",
+            Prefetch(
+                "merged_from",
+                queryset=Ticket.objects.only(
+                    "id", "subject", "merged_into", "department_id", "assignee_id"
+                ),
+            ),
+        )
+    if thread:
+        qs = qs.prefetch_related(
+            Prefetch("entries", queryset=thread_entries().order_by("created_at", "id"))
+        )
+    return qs
 
 
 def staff_for_department(department: Department, *, include: int | None = None) -> list[User]:
@@ -127,11 +145,18 @@ def staff_for_department(department: Department, *, include: int | None = None) 
     )
     if include is not None:
         condition |= Q(pk=include)
-    return list(
-        User.objects.filter(condition, is_active=True, role__in=Role.STAFF)
-        .distinct()
-        .order_by("first_name", "last_name", "email")
-    )
+
+    def load() -> list[User]:
+        return list(
+            User.objects.filter(condition, is_active=True, role__in=Role.STAFF)
+            .distinct()
+            .order_by("first_name", "last_name", "email")
+        )
+
+    if include is not None:
+        return load()
+    # Who can see a department changes rarely: reference data, kept per process.
+    return list(remembered(f"desk:staff-for-department:{department.pk}:{department.path}", load))
 
 
 def rights_for(user, ticket: Ticket, access: Access) -> Rights:
@@ -148,33 +173,63 @@ def rights_for(user, ticket: Ticket, access: Access) -> Rights:
     )
 
 
-def ticket_page(user, pk: int) -> TicketPage:
-    """Everything the ticket page renders, in a fixed number of queries.
+def ticket_page(user, pk: int, *, thread: bool = True, related: bool = True) -> TicketPage:
+    """Everything the ticket page renders, in a fixed number of queries; for a write without
+    the thread (`thread=False`: two queries fewer, nothing that grows with it) and without the
+    links, tags and merged requests (`related=False`: three fewer).
 
     1 ticket (+ status, department, assignee, requester + organisation, organisation, topic,
     merged_into, deleted_by), 2 entries (+ author), 3 their attachments, 4 links (+ status),
     5 tags, 6 watchers, 7 tickets merged into this one, 8 statuses, 9 departments,
-    10 staff who can view the department, 11 the requester's other requests, 12 their
-    organisation's open count (the requester panel). `access_for` adds two for staff without
-    global rights (memberships, department paths), once per request. History naming a status,
-    department or person none of these loaded (an inactive or deleted one, someone outside the
-    department) adds at most one query for each of the three, however long the history.
+    10 staff who can view the department, 11 the requester's other requests and 12 their
+    organisation's open count (the requester panel; only with `related`). `access_for` adds two
+    for staff without global rights (memberships, department paths), once per request. History
+    naming a status, department or person none of these loaded (an inactive or deleted one,
+    someone outside the department)
+    adds at most one query for each of the three, however long the history.
     """
-    ticket = staff_ticket_or_404(user, pk, queryset=ticket_queryset())
+    ticket = staff_ticket_or_404(user, pk, queryset=ticket_queryset(thread=thread, related=related))
     access = access_for(user)
-    statuses = list(
-        Status.objects.filter(Q(is_active=True) | Q(pk=ticket.status_id)).order_by("order", "name")
-    )
-    departments = list(
-        Department.objects.filter(Q(is_active=True) | Q(pk=ticket.department_id)).order_by("path")
-    )
-    staff = staff_for_department(ticket.department, include=ticket.assignee_id)
-    entries = list(ticket.entries.all())
-    names = HistoryNames.for_entries(
-        entries,
+    statuses = [s for s in statuses_all() if s.is_active or s.pk == ticket.status_id]
+    departments = [d for d in departments_all() if d.is_active or d.pk == ticket.department_id]
+    staff = staff_for_department(ticket.department)
+    assignee = ticket.assignee
+    if (
+        assignee is not None
+        and assignee.is_active
+        and assignee.role in Role.STAFF
+        and all(u.pk != assignee.pk for u in staff)
+    ):
+        # Responsible but unable to see the department (moved since): still offered.
+        staff = sorted([*staff, assignee], key=lambda u: (u.first_name, u.last_name, u.email))
+    entries = list(ticket.entries.all()) if thread else []
+    _lines_add(entries, ticket, statuses, departments, [*staff, *ticket.watchers.all()])
+    _mark_event_runs(entries)
+    return TicketPage(
+        ticket=ticket,
+        entries=entries,
+        access=access,
+        rights=rights_for(user, ticket, access),
         statuses=statuses,
         departments=departments,
-        people=[*staff, *ticket.watchers.all()],
+        staff=staff,
+        links=_marked_visible(user, ticket.links.all()) if related else [],
+        tags=list(ticket.tags.all()) if related else [],
+        watchers=list(ticket.watchers.all()),
+        merged_from=_marked_visible(user, ticket.merged_from.all()) if related else [],
+        merged_into_visible=bool(
+            ticket.merged_into_id and staff_can(user, Action.VIEW, ticket.merged_into)
+        ),
+        requester_panel=requester_panel(user, ticket) if related else None,
+    )
+
+
+def _lines_add(entries: list[Entry], ticket: Ticket, statuses, departments, people) -> None:
+    """Give each history entry its sentence (`line`), names as they are now."""
+    if not any(entry.kind == EntryKind.EVENT for entry in entries):
+        return
+    names = HistoryNames.for_entries(
+        entries, statuses=statuses, departments=departments, people=people
     )
     previous = None
     for entry in entries:
@@ -189,24 +244,17 @@ def ticket_page(user, pk: int) -> TicketPage:
                 and previous.author_id == entry.author_id
             )
         previous = entry
-    _mark_event_runs(entries)
-    return TicketPage(
-        ticket=ticket,
-        entries=entries,
-        access=access,
-        rights=rights_for(user, ticket, access),
-        statuses=statuses,
-        departments=departments,
-        staff=staff,
-        links=_marked_visible(user, ticket.links.all()),
-        tags=list(ticket.tags.all()),
-        watchers=list(ticket.watchers.all()),
-        merged_from=_marked_visible(user, ticket.merged_from.all()),
-        merged_into_visible=bool(
-            ticket.merged_into_id and staff_can(user, Action.VIEW, ticket.merged_into)
-        ),
-        requester_panel=requester_panel(user, ticket),
+
+
+def entries_since(page: TicketPage, seen: int) -> list[Entry]:
+    """The thread entries after entry `seen`, ready to show (after a write from the page: what
+    the write added), in a fixed number of queries however long the thread is."""
+    ticket = page.ticket
+    entries = list(
+        thread_entries().filter(ticket_id=ticket.pk, pk__gt=seen).order_by("created_at", "id")
     )
+    _lines_add(entries, ticket, page.statuses, page.departments, [*page.staff, *page.watchers])
+    return entries
 
 
 def _mark_event_runs(entries: list[Entry]) -> None:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import board, ticket
+from .views import board, live, saved, ticket
 
 app_name = "desk"
 
@@ -13,6 +13,14 @@ urlpatterns = [
     path("new/", board.ticket_new, name="new"),
     path("requesters/lookup/", board.requester_lookup, name="requester_lookup"),
     path("lookup/<slug:kind>/", board.lookup, name="lookup"),
+    # live.py: the board's poll
+    path("live/", live.board_live, name="board_live"),
+    # saved.py: saved views
+    path("views/", saved.saved_views, name="saved_views"),
+    path("views/new/", saved.saved_view_create, name="saved_view_create"),
+    path("views/<int:pk>/", saved.saved_view_change, name="saved_view_change"),
+    path("views/<int:pk>/delete/", saved.saved_view_delete, name="saved_view_delete"),
+    path("views/<int:pk>/move/", saved.saved_view_move, name="saved_view_move"),
     # ticket.py
     path("tickets/<int:pk>/", ticket.detail, name="ticket"),
     path("tickets/<int:pk>/reply/", ticket.reply, name="reply"),

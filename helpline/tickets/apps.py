@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class TicketsConfig(AppConfig):
     name = "helpline.tickets"
     label = "tickets"
+
+    def ready(self) -> None:
+        from . import reference
+
+        reference.connect()

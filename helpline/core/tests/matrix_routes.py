@@ -38,6 +38,7 @@ from helpline.accounts.models import Department, DepartmentMembership, User
 from helpline.accounts.selfservice import _ADDRESS_SALT as ADDRESS_SALT
 from helpline.audit.models import Event
 from helpline.core.submissions import submission_key_new
+from helpline.desk.models import SavedView, SidebarOrder
 from helpline.desk.ticket_forms import FieldsForm
 from helpline.mail.models import OutboxMessage
 from helpline.tickets import services
@@ -220,6 +221,7 @@ KINDS: dict[str, Kind] = {
     "sso_provider": Kind(value=lambda s: "corp"),
     "admin_self": Kind(value=lambda s: s.people["admin"].pk),
     "outbox_message": _named(lambda s: s.outbox_message, lambda m: m.subject),
+    "saved_view": _named(lambda s: s.saved_view, lambda v: v.name),
     # A link mailed to an address requester A asked to add: it names that address to A only.
     "address_token": Kind(
         value=lambda s: signing.dumps(
@@ -787,6 +789,63 @@ ROUTES: dict[str, list[Case]] = {
         ),
         Case(label="tags", args={"kind": "lookup_tag"}, answers=grant(STAFF, PAGE)),
         Case(label="not a filter", args={"kind": "lookup_unknown"}, answers=grant(())),
+    ],
+    # --- desk: the live board and saved views ----------------------------------------------
+    "desk:board_live": [
+        # Which of the page's rows changed since it opened: only rows the agent may open count.
+        Case(
+            query=lambda s: f"?view=all&opened=1&rows={s.ticket.pk},{s.ticket_billing.pk}",
+            answers=grant(STAFF, PAGE),
+        ),
+    ],
+    # Saved views: Dana's, shared with Support, is on Support's sidebars (Dana and Manny).
+    "desk:saved_views": [
+        Case(
+            about=("saved_view",),
+            answers=grant(
+                ("agent_in", "manager_in"),
+                OK,
+                **{p: HIDDEN for p in STAFF if p not in ("agent_in", "manager_in")},
+            ),
+        )
+    ],
+    "desk:saved_view_create": [
+        Case(
+            method="POST",
+            data=lambda s: {"name": "Matrix view", "query": "view=pending"},
+            effect=lambda s, p: SavedView.objects.filter(
+                owner_id=_pk(s, p), name="Matrix view"
+            ).exists(),
+            answers=grant(STAFF, GOES(lambda s: reverse("desk:board") + "?view=pending")),
+        )
+    ],
+    # Renaming, sharing and deleting: the owner's alone (404 for everyone else, colleagues too).
+    "desk:saved_view_change": [
+        Case(
+            args={"pk": "saved_view"},
+            method="POST",
+            data=lambda s: {"name": "Renamed by the matrix", "department": ""},
+            effect=lambda s, p: SavedView.objects.filter(name="Renamed by the matrix").exists(),
+            answers=grant(("agent_in",), GOES("desk:saved_views")),
+        )
+    ],
+    "desk:saved_view_delete": [
+        Case(
+            args={"pk": "saved_view"},
+            method="POST",
+            effect=lambda s, p: not SavedView.objects.filter(pk=s.saved_view.pk).exists(),
+            answers=grant(("agent_in",), GOES("desk:saved_views")),
+        )
+    ],
+    # Ordering one's own sidebar: whoever sees the view.
+    "desk:saved_view_move": [
+        Case(
+            args={"pk": "saved_view"},
+            method="POST",
+            data=lambda s: {"direction": "down"},
+            effect=lambda s, p: SidebarOrder.objects.filter(user_id=_pk(s, p)).exists(),
+            answers=grant(("agent_in", "manager_in"), GOES("desk:saved_views")),
+        )
     ],
     # --- desk: the ticket page and its actions ----------------------------------------------
     "desk:ticket": [

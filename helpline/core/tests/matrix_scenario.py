@@ -55,6 +55,8 @@ from helpline.accounts.tests.factories import (
     StaffFactory,
     UserFactory,
 )
+from helpline.desk import services as desk_services
+from helpline.desk.models import SavedView
 from helpline.mail.models import OutboxMessage
 from helpline.tickets import services
 from helpline.tickets.models import (
@@ -133,6 +135,7 @@ class Scenario:
     reset_key: str
     signup_key: str
     outbox_message: OutboxMessage
+    saved_view: SavedView
     markers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     secrets: dict[str, frozenset[str]] = field(default_factory=dict)
 
@@ -329,7 +332,16 @@ def scenario_build() -> Scenario:
         next_attempt_at=timezone.now(),
     )
 
+    # Dana's saved view, shared with Support: Manny sees it too; its name is in the event log.
+    saved_view = desk_services.saved_view_create(
+        actor=people["agent_in"],
+        name="MARKER-VIEW Support queue",
+        query={"view": "open"},
+        department=support,
+    )
+
     markers = {
+        "saved_view": (saved_view.name,),
         "ticket": t_public,
         "ticket_note": t_note,
         "ticket_2": t2_public,
@@ -342,6 +354,7 @@ def scenario_build() -> Scenario:
     }
     # Who may see each group of markers; everyone else must never receive them.
     readers = {
+        "saved_view": {"agent_in", "manager_in", "admin"},
         "ticket": {"requester_a", "colleague_a", *DESK_T},
         "ticket_note": set(DESK_T),
         "ticket_2": {"requester_a", "colleague_a", *DESK_T},
@@ -388,6 +401,7 @@ def scenario_build() -> Scenario:
         reset_key=reset_key,
         signup_key=signup_key,
         outbox_message=outbox_message,
+        saved_view=saved_view,
         markers=markers,
         secrets=secrets,
     )

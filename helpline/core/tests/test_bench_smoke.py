@@ -28,6 +28,7 @@ def test_generator_and_runner_on_a_small_desk():
 
     # when one case of each kind runs once (all cases are built, so a broken one still fails),
     probes = ("board.agent.default", "page50", "counts.supervisor", "ticket.", "portal.requests")
+    probes += ("write.",)
     document = run(repeats=1, warm_up=0, only=(*probes, "events.page"), out=io.StringIO())
 
     # then each page answered (a non-200 raises) with its queries counted and timed,
@@ -40,10 +41,16 @@ def test_generator_and_runner_on_a_small_desk():
         "ticket.long_thread",
         "portal.requests",
         "events.page",
+        "write.portal.new",
+        "write.portal.known",
+        "write.reply.20",
+        "write.reply.500",
+        "write.status",
     }
     assert all(case["queries"] > 0 and case["p95_ms"] > 0 for case in cases.values())
     assert cases["board.agent.default"]["plans"], "board queries are explained"
-    assert document["meta"]["tickets"] == 200
+    # (and the three probe requests the write cases post to)
+    assert document["meta"]["tickets"] == 200 + 3
     assert "board.agent.default" in table(document)
     # and a threshold below the measured figure is reported.
     database = document["meta"]["database"]

@@ -23,6 +23,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
 from helpline.accounts.selfservice import _ADDRESS_SALT as ADDRESS_SALT
+from helpline.desk.services import saved_view_create
 from helpline.mail.backends import QueuedEmailBackend
 from helpline.mail.models import OutboxMessage
 from helpline.tickets import services
@@ -140,6 +141,8 @@ def world(requester_a, support, dispatcher, admin_user, supervisor, org_a, setti
         department=support,
     )
     services.ticket_link(ticket=ticket, other=other, actor=dispatcher)
+    # A saved view of the desk's persona: the saved views page shows its rename form.
+    saved_view_create(actor=supervisor, name="Open in Support", query={"view": "open"})
     status = Status.objects.create(name="Waiting for parts", category=StatusCategory.ON_HOLD)
     topic = Topic.objects.create(name="Printers", department=support)
     mailed = {}
@@ -412,7 +415,12 @@ def test_every_form_page_submits_unchanged(world, request):
             failures += forms_of_page(name, url, request, tried, pages_with_forms)
     assert not failures, "\n".join(failures)
     # The walk really reached the form pages of every part of the product.
-    assert {"manage:settings", "manage:department", "desk:ticket", "desk:new", "portal:new"} <= (
-        pages_with_forms
-    ), sorted(pages_with_forms)
+    assert {
+        "manage:settings",
+        "manage:department",
+        "desk:ticket",
+        "desk:new",
+        "desk:saved_views",
+        "portal:new",
+    } <= pages_with_forms, sorted(pages_with_forms)
     assert {"accounts:login", "accounts:profile", "accounts:signup"} <= pages_with_forms

@@ -3,7 +3,10 @@
 from django import template
 from django.utils.http import urlencode
 
+from helpline.core import clock
 from helpline.desk import selectors
+from helpline.desk.live import POLL_SECONDS, BoardChanges, counts_known, live_url
+from helpline.desk.saved import SavedSidebar, query_normalised, saved_sidebar, share_targets
 
 register = template.Library()
 
@@ -57,3 +60,55 @@ def board_url(context, **changes):
             params[key] = value
     query = urlencode(params)
     return f"{context['board_path']}?{query}" if query else context["board_path"]
+
+
+@register.simple_tag(takes_context=True)
+def desk_saved(context):
+    """The agent's saved views for the sidebar (cached), and which one the board shows."""
+    user = _user(context)
+    if user is None or not user.is_authenticated or not user.is_agent_side:
+        return SavedSidebar(), None
+    sidebar = saved_sidebar(user)
+    return sidebar, sidebar.current(context.get("board_query"))
+
+
+@register.inclusion_tag("desk/_live.html", takes_context=True)
+def board_live(context):
+    """The board page's poller: its query, the moment it was rendered and its rows' ids."""
+    user = _user(context)
+    page = context.get("page")
+    rows = [t.pk for t in page.tickets] if page is not None else []
+    query = query_normalised(context.get("board_query") or {})
+    opened = clock.now()
+    counts = counts_known(user) if user is not None else None
+    return {
+        "live": {
+            "url": live_url(query, opened, rows),
+            "seconds": POLL_SECONDS,
+            # Without the counts at hand (a list fragment) the first poll simply answers in full.
+            "etag": BoardChanges(counts=counts).etag if counts is not None else "",
+            "changed": [],
+            "arrived": 0,
+        },
+        "oob": False,
+    }
+
+
+@register.filter
+def urlencode_query(query) -> str:
+    """A saved view's stored query (a dict) as a query string."""
+    return urlencode(query) if isinstance(query, dict) else ""
+
+
+@register.simple_tag(takes_context=True)
+def desk_share_targets(context):
+    """(id, name) of the departments the agent may share a view with: the board's own list of
+    their departments when the page has one, else asked for."""
+    form = context.get("form")
+    choices = getattr(form, "choices", None)
+    if choices is not None and hasattr(choices, "viewable"):
+        return [(d.pk, d.name) for d in choices.viewable]
+    user = _user(context)
+    if user is None or not user.is_authenticated:
+        return []
+    return list(share_targets(user).values_list("id", "name"))

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from helpline.audit.models import Event
+from helpline.core.reference import changed as reference_changed
 from helpline.tickets.models import EntryKind, Priority, StatusCategory
 from helpline.tickets.tests.factories import TicketFactory, status_of
 
@@ -108,6 +109,7 @@ def test_delete_needs_the_manage_right(client, dispatcher, support):
     assert said(response)[0].startswith("0 updated, 1 skipped")
 
     dispatcher.memberships.update(can_manage=True)
+    reference_changed()  # a queryset update sends no signal; services save
     post(client, [ticket.pk], "delete")
     ticket.refresh_from_db()
     assert ticket.deleted_at is not None and ticket.deleted_by == dispatcher

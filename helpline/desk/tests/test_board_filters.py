@@ -179,9 +179,10 @@ def test_typeahead_filters_cost_one_query_each_whatever_the_rows(
         "tag": str(tag.pk),
         "responsible": "me",
     }
-    # The board's 11 (test_board_pages) and the names of the organisation, requester and tag
-    # chosen (the responsible person comes from the colleagues already loaded): 14.
-    with django_assert_num_queries(14):
+    # The board's 12 (test_board_pages, saved views included) and the names of the
+    # organisation, requester and tag chosen (the responsible person comes from the colleagues
+    # already loaded): 15.
+    with django_assert_num_queries(15):
         html = client.get(BOARD, params).content.decode()
     assert rows(html) == count
 

@@ -3,6 +3,7 @@
 from django.utils.html import escape
 
 from helpline.accounts.models import DepartmentMembership
+from helpline.core.reference import changed as reference_changed
 from helpline.tickets import services
 from helpline.tickets.models import Channel, EntryKind, StatusCategory, Ticket
 from helpline.tickets.tests.factories import TicketFactory
@@ -37,6 +38,7 @@ def test_take_makes_me_responsible_and_opens(client, dispatcher, ticket):
 
 def test_take_without_the_assign_right_is_refused(client, dispatcher, ticket):
     DepartmentMembership.objects.filter(user=dispatcher).update(can_assign=False)
+    reference_changed()  # a queryset update sends no signal; services save
     before = _state(ticket)
     client.force_login(dispatcher)
 
@@ -248,6 +250,7 @@ def test_delete_needs_the_manage_right(client, dispatcher, ticket):
     assert not ticket.is_deleted
 
     DepartmentMembership.objects.filter(user=dispatcher).update(can_manage=True)
+    reference_changed()  # a queryset update sends no signal; services save
     client.post(url("delete", ticket.pk))
     ticket.refresh_from_db()
     assert ticket.is_deleted and ticket.deleted_by == dispatcher

@@ -153,10 +153,135 @@
     });
   });
 
+  // A write answered with only what it changed (desk/views/ticket/page.py written_fragments):
+  // the other forms of the ticket page now show the new version and newest entry. A form still
+  // carrying an older version than the one the write was made from stays as it is, so it is
+  // refused (409) and shows what changed, as before.
+  document.body.addEventListener("hl-ticket-version", function (event) {
+    var detail = event.detail || {};
+    var page = document.querySelector('.hl-ticket[data-ticket="' + detail.ticket + '"]');
+    if (!page) return;
+    page.querySelectorAll('input[name="version"]').forEach(function (input) {
+      if (input.value !== String(detail.shown) && input.value !== String(detail.version)) return;
+      input.value = detail.version;
+      var seen = input.form && input.form.querySelector('input[name="seen"]');
+      if (seen) seen.value = detail.seen;
+    });
+  });
+
   // A plain (non-htmx) post that failed re-renders the page with its dialog marked to reopen.
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll(".modal[data-hl-modal-open]").forEach(function (modal) {
       bootstrap.Modal.getOrCreateInstance(modal).show();
     });
   });
+})();
+
+// ---- Live board (desk/_live.html) and saved views (desk/_sidebar.html) ----
+// The board polls #board-live with the ETag of what it last saw; 304 means nothing changed and
+// nothing is swapped. Rows the answer names as changed since the page opened are marked.
+(function () {
+  "use strict";
+
+  function liveState() {
+    return document.querySelector("#board-live [data-hl-live-state]");
+  }
+
+  function markChanged() {
+    var state = liveState();
+    if (!state) return;
+    var label = state.getAttribute("data-hl-changed-label") || "";
+    (state.getAttribute("data-hl-changed") || "").split(" ").forEach(function (id) {
+      if (!id) return;
+      var row = document.getElementById("ticket-row-" + id);
+      if (!row || row.classList.contains("hl-row-changed")) return;
+      row.classList.add("hl-row-changed");
+      var badge = document.createElement("span");
+      badge.className = "badge hl-changed-badge";
+      badge.textContent = label;
+      var link = row.querySelector("a[data-hl-open]");
+      if (link && link.parentNode) link.parentNode.insertBefore(badge, link.nextSibling);
+      else row.appendChild(badge);
+    });
+  }
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.elt.id !== "board-live") return;
+    var state = liveState();
+    var etag = state && state.getAttribute("data-hl-etag");
+    if (etag) event.detail.headers["If-None-Match"] = etag;
+  });
+
+  // A background tab does not poll; it catches up on its first poll once shown again.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.elt.id === "board-live" && document.hidden) event.preventDefault();
+  });
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.elt.id !== "board-live") return;
+    var xhr = event.detail.xhr;
+    // 304: nothing changed. An answer from elsewhere (the sign-in page, once the session has
+    // ended) is not a notice either.
+    var path = xhr.responseURL ? new URL(xhr.responseURL).pathname : "";
+    if (xhr.status === 304 || path.indexOf("/desk/live/") < 0) event.detail.shouldSwap = false;
+  });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (event.detail.elt.id === "board-live" || event.detail.elt.id === "ticket-list") markChanged();
+  });
+  document.addEventListener("DOMContentLoaded", markChanged);
+
+  // "Save this view" saves what the board shows now: filters apply without reloading the page
+  // (the address bar follows them), so the query is read from the address bar when sent.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute("data-hl-save-view")) return;
+    var field = form.querySelector("[data-hl-saved-query]");
+    if (field && document.getElementById("ticket-list")) {
+      field.value = window.location.search.replace(/^\?/, "");
+    }
+  });
+})();
+
+// The saved view the board shows is marked in the sidebar; filters change without a reload, so
+// the mark follows the address bar (the same rules as helpline/desk/saved.py query_normalised).
+(function () {
+  "use strict";
+
+  var KEPT = ["view", "status", "ticket_class", "priority", "department", "responsible",
+    "channel", "organisation", "tag", "q", "sort", "dir"];
+
+  function normalised(search) {
+    var params = new URLSearchParams(search);
+    var out = {};
+    KEPT.forEach(function (key) {
+      var values = params.getAll(key);
+      var value = values.length ? values[values.length - 1].trim() : "";
+      if (value) out[key] = value;
+    });
+    out.view = out.view || "open";
+    if (out.sort === (out.view === "trash" ? "deleted" : "activity")) delete out.sort;
+    if (out.dir !== "asc") delete out.dir;
+    return Object.keys(out).sort().map(function (k) { return k + "=" + out[k]; }).join("&");
+  }
+
+  function markCurrentSavedView() {
+    if (!document.getElementById("ticket-list")) return;
+    var here = normalised(window.location.search);
+    var current = null;
+    document.querySelectorAll("a[data-hl-saved-view]").forEach(function (link) {
+      var same = !current && normalised(new URL(link.href).search) === here;
+      if (same) current = link;
+      link.classList.toggle("active", same);
+      if (same) link.setAttribute("aria-current", "page"); else link.removeAttribute("aria-current");
+    });
+    document.querySelectorAll("a[data-hl-view]").forEach(function (link) {
+      var builtin = !current && link.getAttribute("data-hl-view") === new URLSearchParams(here).get("view");
+      link.classList.toggle("active", builtin);
+      if (builtin) link.setAttribute("aria-current", "page"); else link.removeAttribute("aria-current");
+    });
+  }
+
+  document.addEventListener("htmx:pushedIntoHistory", markCurrentSavedView);
+  document.addEventListener("htmx:historyRestore", markCurrentSavedView);
 })();

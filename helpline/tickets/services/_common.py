@@ -16,12 +16,12 @@ from ..models import (
     Attachment,
     Entry,
     EntryKind,
-    PriorityRule,
     Status,
     StatusCategory,
     Ticket,
     requester_stage,
 )
+from ..reference import priority_matrix, statuses_active
 from .attachments import CheckedFile, file_sha256
 
 # The ticket fields `apply_status` may change, for `touch`.
@@ -74,19 +74,16 @@ def require(user, action: str, ticket: Ticket) -> None:
 
 
 def default_status(category: str) -> Status:
-    status = (
-        Status.objects.filter(category=category, is_active=True)
-        .order_by("-is_default", "order")
-        .first()
-    )
-    if status is None:
+    """The category's default status (else its first active one), from the reference data."""
+    candidates = [s for s in statuses_active() if s.category == category]
+    if not candidates:
         raise LookupError(f"No active status in category {category}")
-    return status
+    # statuses_active() is in (order, name) order; a stable sort keeps it among equals.
+    return sorted(candidates, key=lambda s: (not s.is_default, s.order))[0]
 
 
 def matrix_priority(impact: int, urgency: int) -> int:
-    rule = PriorityRule.objects.filter(impact=impact, urgency=urgency).first()
-    return rule.priority if rule else 2
+    return priority_matrix().get((impact, urgency), 2)
 
 
 def history(ticket: Ticket, actor, field: str, old, new, reason: str = "") -> Entry:

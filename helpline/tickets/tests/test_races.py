@@ -7,6 +7,7 @@ PostgreSQL they would end in a deadlock error if two tickets were locked in oppo
 import pytest
 
 from helpline.core.errors import Conflict, DomainError, ValidationFailed
+from helpline.core.reference import changed as reference_changed
 from helpline.core.tests.threads import run_together
 from helpline.tickets import services
 from helpline.tickets.models import Channel, StatusCategory, Ticket
@@ -118,6 +119,7 @@ def test_take_refused_half_way_leaves_nothing_behind(requester_a, support, dispa
 
     ticket = open_request(requester_a, support)
     Status.objects.filter(category=StatusCategory.OPEN).update(is_active=False)
+    reference_changed()  # a queryset update sends no signal; services save
     with pytest.raises(LookupError):
         services.ticket_take(ticket=ticket, actor=dispatcher)
     assert Ticket.objects.get(pk=ticket.pk).assignee_id is None

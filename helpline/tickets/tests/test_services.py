@@ -5,6 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from helpline.audit.models import Event
 from helpline.core.errors import Conflict, PermissionDenied, ValidationFailed
+from helpline.core.reference import changed as reference_changed
 from helpline.tickets import services
 from helpline.tickets.models import Channel, EntryKind, Level, Priority, StatusCategory
 from helpline.tickets.services._common import default_status
@@ -124,6 +125,7 @@ def test_trash_restore_purge(ticket, dispatcher, supervisor, support):
     from helpline.accounts.models import DepartmentMembership
 
     DepartmentMembership.objects.filter(user=dispatcher).update(can_manage=True)
+    reference_changed()  # a queryset update sends no signal; services save
     dispatcher._helpline_access = None
     services.ticket_delete(ticket=ticket, actor=dispatcher)
     ticket.refresh_from_db()

@@ -14,8 +14,20 @@ from helpline.tickets.services import (
     ticket_update,
 )
 
-from .page import changed, conflicted, make_form, refused, status_for
+from .page import Written, changed, conflicted, make_form, refused, status_for
 
+# Ticket fields the header and side panel show (besides the status and first response).
+FIELDS_SHOWN = (
+    "ticket_class",
+    "impact",
+    "urgency",
+    "priority",
+    "department_id",
+    "assignee_id",
+    "line",
+    "resolved_at",
+    "closed_at",
+)
 # What a conflict re-renders: the thread and header show what changed, the form keeps the text.
 COMPOSER_CONFLICT = ("header", "thread", "composer")
 
@@ -33,6 +45,27 @@ def _entry_anchor(entry) -> str:
     return f"#entry-{entry.pk}" if entry is not None else ""
 
 
+def _written(page, form, done=None, *, ticket=None) -> Written | None:
+    """What the write did, for an answer with only that (`page.written_fragments`); None when
+    it cannot tell (a repeated post answered with the first one's entry)."""
+    if done is not None:
+        if not done.created or done.result is None:
+            return None
+        ticket = done.result.ticket  # the row the service locked, updated and re-read
+    before = page.ticket
+    fields = any(
+        getattr(ticket, name) != getattr(before, name)
+        for name in ("status_id", "first_response_at", *FIELDS_SHOWN)
+    )
+    return Written(
+        page=page,
+        shown_version=form.cleaned_data.get("version"),
+        seen=form.cleaned_data.get("seen"),
+        version=ticket.version,
+        fields=fields,
+    )
+
+
 @staff_required
 @require_POST
 def reply(request, pk: int):
@@ -42,7 +75,7 @@ def reply(request, pk: int):
     status may have been set by someone else meanwhile); a plain reply only adds to the thread
     and goes through. The form's one-time key makes a repeated post add one reply.
     """
-    page = ticket_page(request.user, pk)
+    page = ticket_page(request.user, pk, thread=False, related=False)
     form = make_form("reply_form", page, request.POST, request.FILES)
     status, message = 422, None
     if form.is_valid():
@@ -69,10 +102,16 @@ def reply(request, pk: int):
             message = _add_error(form, exc)
             status = status_for(exc)
         else:
-            return changed(request, pk, _("Reply sent."), anchor=_entry_anchor(done.result))
+            return changed(
+                request,
+                pk,
+                _("Reply sent."),
+                anchor=_entry_anchor(done.result),
+                written=_written(page, form, done),
+            )
     return refused(
         request,
-        page,
+        ticket_page(request.user, pk),
         parts=("composer",),
         status=status,
         message=message,
@@ -86,7 +125,7 @@ def reply(request, pk: int):
 def note(request, pk: int):
     """An internal note, never shown to the requester; it adds to the thread and overwrites
     nothing, so it goes through from an older page. A repeated post adds one note."""
-    page = ticket_page(request.user, pk)
+    page = ticket_page(request.user, pk, thread=False, related=False)
     form = make_form("note_form", page, request.POST, request.FILES)
     status, message = 422, None
     if form.is_valid():
@@ -112,11 +151,12 @@ def note(request, pk: int):
                 pk,
                 _("Note added."),
                 anchor=_entry_anchor(done.result),
+                written=_written(page, form, done),
                 active_tab="note",
             )
     return refused(
         request,
-        page,
+        ticket_page(request.user, pk),
         parts=("composer",),
         status=status,
         message=message,
@@ -129,12 +169,12 @@ def note(request, pk: int):
 @require_POST
 def fields(request, pk: int):
     """The side panel: one update with only the changed fields, refused if the version is old."""
-    page = ticket_page(request.user, pk)
+    page = ticket_page(request.user, pk, thread=False, related=False)
     form = make_form("fields_form", page, request.POST)
     status, message = 422, None
     if form.is_valid():
         try:
-            ticket_update(
+            ticket = ticket_update(
                 ticket=page.ticket,
                 actor=request.user,
                 reason=form.cleaned_data["reason"].strip(),
@@ -147,8 +187,17 @@ def fields(request, pk: int):
             message = _add_error(form, exc)
             status = status_for(exc)
         else:
-            return changed(request, pk, _("Changes saved."))
-    return refused(request, page, parts=("side",), status=status, message=message, fields_form=form)
+            return changed(
+                request, pk, _("Changes saved."), written=_written(page, form, ticket=ticket)
+            )
+    return refused(
+        request,
+        ticket_page(request.user, pk),
+        parts=("side",),
+        status=status,
+        message=message,
+        fields_form=form,
+    )
 
 
 @staff_required

@@ -1,5 +1,6 @@
 """The ticket page itself and the responses every ticket view answers with."""
 
+import json
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -14,7 +15,7 @@ from helpline.core.decorators import staff_required
 from helpline.core.errors import Conflict, DomainError, PermissionDenied
 from helpline.desk import ticket_forms as tf
 from helpline.desk.selectors import view_counts_forget
-from helpline.desk.timeline import TicketPage, changes_since, ticket_page
+from helpline.desk.timeline import TicketPage, changes_since, entries_since, ticket_page
 
 TEMPLATE = "desk/ticket.html"
 # Fragments of the page, each a {% partialdef %} with a stable id (ticket-<pk>-<name>).
@@ -54,8 +55,21 @@ class ConflictNotice:
     files_dropped: bool = False
 
 
+class LazyForm:
+    """A form built the first time the template uses it (the template engine calls it): a
+    fragment builds only the forms it shows. Always the same instance once built."""
+
+    def __init__(self, name: str, page: TicketPage) -> None:
+        self.name, self.page, self.form = name, page, None
+
+    def __call__(self):
+        if self.form is None:
+            self.form = make_form(self.name, self.page)
+        return self.form
+
+
 def page_context(page: TicketPage, **extra) -> dict:
-    context = {
+    context: dict[str, object] = {
         "conflict": None,
         "page": page,
         "ticket": page.ticket,
@@ -66,9 +80,66 @@ def page_context(page: TicketPage, **extra) -> dict:
     }
     for name in FORMS:
         form = extra.pop(name, None)
-        context[name] = form if form is not None else make_form(name, page)
+        context[name] = form if form is not None else LazyForm(name, page)
     context.update(extra)
     return context
+
+
+@dataclass
+class Written:
+    """What a write from the ticket page did, so the answer can show just that.
+
+    `page` is the page the form was posted from, read without its thread; `shown_version` and
+    `seen` what the form carried; `version` the ticket's version after the write; `fields`
+    whether the write changed what the header and side panel show.
+    """
+
+    page: TicketPage
+    shown_version: int | None
+    seen: int | None
+    version: int
+    fields: bool = False
+
+    @property
+    def alone(self) -> bool:
+        """Nobody else changed the request since the page was shown: the page plus this
+        write's entries is the request as it is now."""
+        return (
+            self.shown_version is not None
+            and self.seen is not None
+            and self.version in (self.shown_version, self.shown_version + 1)
+        )
+
+
+def written_fragments(request, written: Written, **extra) -> HttpResponse:
+    """The answer to an htmx write nobody else interfered with: the entries it added (appended
+    to the thread), a fresh composer, the header and side panel only if their fields changed,
+    and the new version for every other form on the page (`hl-ticket-version`, app.js) —
+    however long the thread, nothing of it is read or rendered again."""
+    page = written.page
+    if written.fields:
+        page = ticket_page(request.user, page.ticket.pk, thread=False)
+        parts = {"header", "composer", "side"}
+    else:
+        page.ticket.version = written.version
+        parts = {"composer"}
+    page.entries = entries_since(page, written.seen or 0)
+    page.shown_up_to = written.seen or 0
+    context = page_context(page, oob=True, parts=parts, appended=True, **extra)
+    response = HttpResponse(render_to_string(f"{TEMPLATE}#oob", context, request=request))
+    response["HX-Trigger"] = json.dumps(
+        {
+            "hl-close-modals": None,
+            "hl-ticket-version": {
+                "ticket": page.ticket.pk,
+                "shown": written.shown_version,
+                "version": page.ticket.version,
+                "seen": page.last_entry_id,
+            },
+        }
+    )
+    patch_vary_headers(response, ("HX-Request",))
+    return response
 
 
 def full_page(request, page: TicketPage, *, status: int = 200, **extra) -> HttpResponse:
@@ -95,12 +166,21 @@ def status_for(exc: DomainError) -> int:
     return 422
 
 
-def changed(request, pk: int, message: str, *, anchor: str = "", **extra) -> HttpResponse:
-    """The answer to a change that worked: fresh fragments for htmx, a redirect otherwise."""
+def changed(
+    request, pk: int, message: str, *, anchor: str = "", written: Written | None = None, **extra
+) -> HttpResponse:
+    """The answer to a change that worked: fragments for htmx, a redirect otherwise.
+
+    With `written` (the write says what it did) and nobody else's change in between, htmx gets
+    only what the write changed; otherwise the page's fragments, read afresh."""
     messages.success(request, message)
     # The actor's own sidebar counts must show their change at once; others' catch up within the
     # counts' short cache time.
     view_counts_forget(request.user)
+    # ... and an htmx answer carries the sidebar out of band, recounted (saved views too).
+    extra["sidebar_oob"] = True
+    if request.htmx and written is not None and written.alone:
+        return written_fragments(request, written, **extra)
     if request.htmx:
         response = fragments(request, ticket_page(request.user, pk), EVERYTHING, **extra)
         response["HX-Trigger"] = "hl-close-modals"
