@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from conftest import PASSWORD
 from e2e.console import watch_errors
 from e2e.pages.login import LoginPage
+from helpline.tickets.models import Status
 
 # Playwright's sync API runs an event loop in the test thread; the journeys' own database work
 # (factories, checks) is still synchronous and safe, Django just cannot tell.
@@ -84,6 +85,7 @@ def _live_database(
     django_db_serialized_rollback,
     live_server,
     _journey_connections_closed,
+    _seeded_database,
 ):
     """Every journey talks to the live server; its data is committed, so the test flushes it.
 
@@ -91,6 +93,11 @@ def _live_database(
     order matters: the live server starts before the browser, so it stops after the browser has
     closed its connections (its request threads still share the in-memory SQLite database).
     """
+    # The first journey of a run can start before its connection was handed the seed (the
+    # live server's helper sets the database up first): after an earlier transactional test
+    # flushed the database, it would find no statuses. Reload the seed then.
+    if not Status.objects.exists():
+        connections["default"].creation.deserialize_db_from_string(_seeded_database)
 
 
 @pytest.fixture

@@ -83,6 +83,13 @@ class TicketPage:
         self.header.get_by_role("button", name="Restore").click()
         expect(self.header.get_by_text("In the trash")).to_be_hidden()
 
+    def unfold_history(self) -> None:
+        """Open every folded run of history lines, as a click on each would."""
+        folded = self.thread.locator("details.hl-event-run:not([open]) > summary")
+        while folded.count():
+            folded.first.click()
+
     def history(self) -> list[str]:
-        """The thread's event lines (history), each as one sentence."""
+        """The thread's event lines (history), each as one sentence, with every fold opened."""
+        self.unfold_history()
         return [line.strip() for line in self.thread.locator(".hl-event").all_inner_texts()]

@@ -1,8 +1,14 @@
-"""The client's address: taken from trusted proxies' headers, and kept for the event log."""
+"""Per-request context: the client's address (from trusted proxies' headers, kept for the event
+log) and the viewer's time zone."""
 
 from contextvars import ContextVar
 
 from django.conf import settings
+from django.utils import timezone
+
+from helpline.core import moments
+
+TIME_ZONE_COOKIE = "hl_tz"
 
 current_ip: ContextVar[str | None] = ContextVar("current_ip", default=None)
 
@@ -38,3 +44,22 @@ class TrustedProxyMiddleware:
             if len(forwarded) >= self.hops:
                 request.META["REMOTE_ADDR"] = forwarded[-self.hops]
         return self.get_response(request)
+
+
+class ViewerTimeZoneMiddleware:
+    """Times render in the viewer's time zone: the one their browser reports in the `hl_tz`
+    cookie (set by theme.js on every page), else the desk's HELPLINE_TIME_ZONE."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        zone = moments.zone_named(request.COOKIES.get(TIME_ZONE_COOKIE))
+        if zone is None:
+            timezone.deactivate()
+        else:
+            timezone.activate(zone)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

@@ -319,12 +319,48 @@ class TicketNumberField(forms.CharField):
         return int(digits)
 
 
-class MergeForm(StyledForm):
-    target = TicketNumberField(label=_("Merge into request number"), max_length=20)
+class CandidatesForm(StyledForm):
+    """A request number with suggestions as the agent types (views/ticket/candidates.py)."""
+
+    number_field = ""
+    candidates_url = ""
+
+    def __init__(self, *args, page=None, **kwargs):
+        super().__init__(*args, page=page, **kwargs)
+        if page is None:
+            return
+        listing = f"{self.auto_id % self.number_field}-candidates"
+        self.fields[self.number_field].widget.attrs.update(
+            {
+                "autocomplete": "off",
+                "hx-get": reverse(self.candidates_url, args=[page.ticket.pk]),
+                "hx-trigger": "input changed delay:250ms, focus once",
+                "hx-target": f"#{listing}",
+                "hx-swap": "innerHTML",
+                "aria-controls": listing,
+                "data-hl-candidates": listing,
+            }
+        )
 
 
-class LinkForm(StyledForm):
-    other = TicketNumberField(label=_("Link to request number"), max_length=20)
+class MergeForm(CandidatesForm):
+    target = TicketNumberField(
+        label=_("Merge into request number"),
+        max_length=20,
+        help_text=_("Type its number or words of its subject."),
+    )
+    number_field = "target"
+    candidates_url = "desk:merge_candidates"
+
+
+class LinkForm(CandidatesForm):
+    other = TicketNumberField(
+        label=_("Link to request number"),
+        max_length=20,
+        help_text=_("Type its number or words of its subject."),
+    )
+    number_field = "other"
+    candidates_url = "desk:link_candidates"
 
 
 class TakeForm(VersionedForm):

@@ -17,6 +17,7 @@ from helpline.tickets.models import Entry, EntryKind, Status, StatusCategory, Ti
 from helpline.tickets.reference import statuses_all
 
 from .permissions import staff_ticket_or_404
+from .requester_panel import RequesterPanel, requester_panel
 
 HANDOVER_FIELDS = {"department", "assignee", "line"}
 
@@ -62,6 +63,7 @@ class TicketPage:
     merged_into_visible: bool = False
     # Entries up to this one are already on the page (an answer that appends only the new ones).
     shown_up_to: int = 0
+    requester_panel: RequesterPanel | None = None
 
     @property
     def last_entry_id(self) -> int:
@@ -179,9 +181,11 @@ def ticket_page(user, pk: int, *, thread: bool = True, related: bool = True) -> 
     1 ticket (+ status, department, assignee, requester + organisation, organisation, topic,
     merged_into, deleted_by), 2 entries (+ author), 3 their attachments, 4 links (+ status),
     5 tags, 6 watchers, 7 tickets merged into this one, 8 statuses, 9 departments,
-    10 staff who can view the department. `access_for` adds two for staff without global rights
-    (memberships, department paths), once per request. History naming a status, department or
-    person none of these loaded (an inactive or deleted one, someone outside the department)
+    10 staff who can view the department, 11 the requester's other requests and 12 their
+    organisation's open count (the requester panel; only with `related`). `access_for` adds two
+    for staff without global rights (memberships, department paths), once per request. History
+    naming a status, department or person none of these loaded (an inactive or deleted one,
+    someone outside the department)
     adds at most one query for each of the three, however long the history.
     """
     ticket = staff_ticket_or_404(user, pk, queryset=ticket_queryset(thread=thread, related=related))
@@ -200,6 +204,7 @@ def ticket_page(user, pk: int, *, thread: bool = True, related: bool = True) -> 
         staff = sorted([*staff, assignee], key=lambda u: (u.first_name, u.last_name, u.email))
     entries = list(ticket.entries.all()) if thread else []
     _lines_add(entries, ticket, statuses, departments, [*staff, *ticket.watchers.all()])
+    _mark_event_runs(entries)
     return TicketPage(
         ticket=ticket,
         entries=entries,
@@ -215,6 +220,7 @@ def ticket_page(user, pk: int, *, thread: bool = True, related: bool = True) -> 
         merged_into_visible=bool(
             ticket.merged_into_id and staff_can(user, Action.VIEW, ticket.merged_into)
         ),
+        requester_panel=requester_panel(user, ticket) if related else None,
     )
 
 
@@ -249,6 +255,22 @@ def entries_since(page: TicketPage, seen: int) -> list[Entry]:
     )
     _lines_add(entries, ticket, page.statuses, page.departments, [*page.staff, *page.watchers])
     return entries
+
+
+def _mark_event_runs(entries: list[Entry]) -> None:
+    """Consecutive history entries fold into one line the agent can open: the first of a run
+    of two or more gets `run_size` and `run_last` (the newest, which the folded line shows), the
+    last gets `run_closes`. Replies and notes are never folded."""
+    run: list[Entry] = []
+    for entry in [*entries, None]:
+        if entry is not None and entry.kind == EntryKind.EVENT:
+            run.append(entry)
+            continue
+        if len(run) >= 2:
+            run[0].run_size = len(run)
+            run[0].run_last = run[-1]
+            run[-1].run_closes = True
+        run = []
 
 
 def _marked_visible(user, tickets) -> list[Ticket]:

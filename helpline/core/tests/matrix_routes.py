@@ -1024,6 +1024,26 @@ ROUTES: dict[str, list[Case]] = {
             manager_in=REFUSED(422),
         ),
     ],
+    # Suggestions of the merge and link dialogs: "MARKER" is in every request's subject, so each
+    # case asks for all of them; the scenario's secrets prove only those the persona may open
+    # come back (Support's people never get the Billing request, the external provider nothing
+    # but their own work, which is the request itself and so never suggested).
+    "desk:merge_candidates": [
+        Case(args={"pk": "ticket"}, query="?target=MARKER", answers=grant(DESK_T, PAGE)),
+        Case(
+            args={"pk": "ticket_x"},
+            query="?target=MARKER",
+            answers=grant((*DESK_T, "external"), PAGE),
+        ),
+    ],
+    "desk:link_candidates": [
+        Case(args={"pk": "ticket"}, query="?other=MARKER", answers=grant(DESK_T, PAGE)),
+        Case(
+            args={"pk": "ticket_x"},
+            query="?other=MARKER",
+            answers=grant((*DESK_T, "external"), PAGE),
+        ),
+    ],
     "desk:unlink": _desk_ticket_action(
         args={"pk": "ticket", "other": "ticket_2"},
         setup=_link,

@@ -1,12 +1,7 @@
 """Template tags for the desk layout: the sidebar's views and their counts, board helpers."""
 
-from datetime import datetime
-
 from django import template
-from django.template.defaultfilters import date as date_filter
-from django.utils import timezone
 from django.utils.http import urlencode
-from django.utils.translation import gettext as _
 
 from helpline.core import clock
 from helpline.desk import selectors
@@ -65,25 +60,6 @@ def board_url(context, **changes):
             params[key] = value
     query = urlencode(params)
     return f"{context['board_path']}?{query}" if query else context["board_path"]
-
-
-@register.filter
-def ago(value: datetime | None) -> str:
-    """A compact age for dense lists: "just now", "3 min ago", "5 h ago", "4 d ago", a date."""
-    if value is None:
-        return ""
-    seconds = (clock.now() - value).total_seconds()
-    if seconds < 60:
-        return _("just now")
-    if seconds < 3600:
-        return _("%(n)d min ago") % {"n": seconds // 60}
-    if seconds < 86400:
-        return _("%(n)d h ago") % {"n": seconds // 3600}
-    if seconds < 7 * 86400:
-        return _("%(n)d d ago") % {"n": seconds // 86400}
-    local = timezone.localtime(value)
-    same_year = local.year == timezone.localtime().year
-    return date_filter(local, "j M" if same_year else "j M Y")
 
 
 @register.simple_tag(takes_context=True)

@@ -1,13 +1,6 @@
-"""Template filters for the ticket page: times, channel and file icons."""
-
-from datetime import timedelta
+"""Template filters for the ticket page: channel and file icons."""
 
 from django import template
-from django.contrib.humanize.templatetags.humanize import naturaltime
-from django.utils import timezone
-from django.utils.formats import date_format
-
-from helpline.core import clock
 
 register = template.Library()
 
@@ -19,25 +12,6 @@ CHANNEL_ICONS = {
     "api": "bi-code-slash",
     "staff": "bi-person-badge",
 }
-
-
-@register.filter
-def when(value):
-    """Recent moments as "5 minutes ago", older ones as a short date and time."""
-    if value is None:
-        return ""
-    now = clock.now()
-    if now - value < timedelta(hours=12):
-        return naturaltime(value)
-    local = timezone.localtime(value)
-    if local.year == timezone.localtime(now).year:
-        return date_format(local, "j M, H:i")
-    return date_format(local, "j M Y, H:i")
-
-
-@register.filter
-def full_time(value):
-    return date_format(timezone.localtime(value), "DATETIME_FORMAT") if value else ""
 
 
 @register.filter

@@ -209,12 +209,13 @@ def private_cache(settings):
 #  1 session, 2 user, 3 the ticket with its status, department, assignee, requester
 #  (+ organisation), organisation, topic, merged_into, deleted_by, 4 watchers, 5 linked tickets
 #  + status, 6 tags, 7 tickets merged into it, 8 entries + authors, 9 their attachments,
-#  10 site settings (context processor), 11 mail not delivered (letters and notifications, one
-#  union). The agent's memberships and the department tree
+#  10 the requester's other requests + 11 their organisation's open count (the requester
+#  panel), 12 site settings (context processor), 13 mail not delivered (letters and notifications,
+#  one union). The agent's memberships and the department tree
 #  (access_for), the statuses, the departments and the staff who can view the department are
 #  reference data, kept per process (helpline.core.reference; the generation token is read from
 #  the cache once per request).
-AGENT_QUERIES = 11
+AGENT_QUERIES = 13
 # Supervisors and administrators see everything: the same queries.
 SUPERVISOR_QUERIES = AGENT_QUERIES
 

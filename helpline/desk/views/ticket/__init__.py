@@ -1,4 +1,5 @@
-"""The ticket page (page.py), its thread and side panel (edit.py), actions and downloads."""
+"""The ticket page (page.py), its thread and side panel (edit.py), actions, dialog suggestions
+(candidates.py) and downloads."""
 
 from .actions import (
     delete,
@@ -13,6 +14,7 @@ from .actions import (
     unlink,
     watch,
 )
+from .candidates import link_candidates, merge_candidates
 from .download import attachment
 from .edit import fields, note, reply, tags
 from .page import detail
@@ -25,7 +27,9 @@ __all__ = [
     "fields",
     "hand_to_supervisor",
     "link",
+    "link_candidates",
     "merge",
+    "merge_candidates",
     "note",
     "purge",
     "reply",
