@@ -234,6 +234,7 @@ def _held(item: QuarantinedMail) -> QuarantinedMail:
     return row
 
 
+@transaction.atomic
 def quarantine_release(*, item: QuarantinedMail, actor):
     """Let a held message in after all (administrators): it becomes a request or joins its
     request as if it had just arrived, without the stop rules and limits that held it.
