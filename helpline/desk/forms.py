@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from helpline.accounts.models import Department, Organisation, Role, User
 from helpline.core.submissions import SubmissionKeyField
+from helpline.core.widgets import quicken
 from helpline.tickets.access import (
     may_register_requesters,
     organisations_visible,
@@ -135,6 +136,8 @@ class BoardFilterForm(forms.Form):
                 "data-hl-no-autosubmit": "",
             }
         )
+        # Every board page renders these widgets: in Python, not a template per option.
+        quicken(self)
 
     @property
     def filter_fields(self):
@@ -305,6 +308,7 @@ class BulkForm(forms.Form):
         self.fields["reason"].widget.attrs.update(
             {"class": "form-control form-control-sm", "placeholder": _("Reason")}
         )
+        quicken(self)
 
     def clean(self):
         data = super().clean()
