@@ -9,9 +9,11 @@ selects, text and hidden inputs to these classes; widgets with their own templat
 (the board's filter and bulk forms too: a quarter of a board page went on their widgets).
 """
 
+from html import escape as _escape
+
 from django import forms
 from django.forms.utils import flatatt
-from django.utils.html import escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 
@@ -29,12 +31,14 @@ class QuickSelect(forms.Select):
             selected = key in wanted and (self.allow_multiple_selected or not chosen)
             chosen = chosen or selected
             mark = " selected" if selected else ""
-            return f'<option value="{escape(key)}"{mark}>{escape(label)}</option>'
+            # The standard library's escape is what Django's wraps (same output), without the
+            # lazy-argument check per call; str() translates a lazy label once.
+            return f'<option value="{_escape(key)}"{mark}>{_escape(str(label))}</option>'
 
         for key, label in self.choices:
             if isinstance(label, list | tuple):
                 inner = "".join(option(k, v) for k, v in label)
-                parts.append(f'<optgroup label="{escape(key)}">{inner}</optgroup>')
+                parts.append(f'<optgroup label="{_escape(str(key))}">{inner}</optgroup>')
             else:
                 parts.append(option(key, label))
         attributes = flatatt(self.build_attrs(self.attrs, attrs))
