@@ -201,9 +201,10 @@ def test_the_bulk_bar_fetches_its_colleagues_when_it_first_opens(
     TicketFactory(department=support)
     client.force_login(dispatcher)
     board = client.get(BOARD).content.decode()
-    select = board.split('id="bulk_assignee"')[0].rsplit("<select", 1)[1] + board.split(
-        'id="bulk_assignee"'
-    )[1].split("</select>")[0]
+    select = (
+        board.split('id="bulk_assignee"')[0].rsplit("<select", 1)[1]
+        + board.split('id="bulk_assignee"')[1].split("</select>")[0]
+    )
     # The page carries the three fixed choices and where to fetch the rest, not every colleague.
     assert select.count("<option") == 3 and specialist.display_name not in select
     assert 'hx-trigger="hl-bulk-open from:body once"' in select
