@@ -3,6 +3,7 @@ bar first opens, the sidebar's counts after a change on a request's page."""
 
 from playwright.sync_api import expect
 
+from e2e.conftest import PHONE
 from e2e.pages.board import BoardPage
 from e2e.pages.ticket import TicketPage
 from helpline.accounts.tests.factories import MembershipFactory, StaffFactory
@@ -38,6 +39,13 @@ def test_the_bulk_bar_fetches_colleagues_and_assigns(
     row = board.row("Scanner jams on every page")
     expect(row).to_contain_text(colleague.display_name)
     screenshot(desk, "40-desk-bulk-assigned")
+
+    # On a phone and on a wide screen the bar offers the colleagues the same way
+    for name, viewport in (("390", PHONE), ("1440", {"width": 1440, "height": 900})):
+        other = open_as(dispatcher, viewport=viewport)
+        BoardPage(other).open().row("Scanner jams on every page").get_by_role("checkbox").check()
+        expect(other.locator("#bulk_assignee option", has_text="Cole")).to_have_count(1)
+        screenshot(other, f"41-desk-bulk-bar-{name}", full_page=False)
     assert not browser_errors
 
 
