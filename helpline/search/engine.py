@@ -355,7 +355,8 @@ def matching(
     if match is None:
         return None
     where, _score, params = match
-    return RawSQL(f"SELECT d.object_id {where}", params)
+    # Only constants of this module are interpolated; what was typed travels as parameters.
+    return RawSQL(f"SELECT d.object_id {where}", params)  # noqa: S611
 
 
 def search(
@@ -389,15 +390,15 @@ def search(
     offset = max(0, int(offset))
     # Scored row by row inside (SQLite's bm25 cannot run inside an aggregate), then the best
     # part of each object outside.
+    # Only constants of this module and the queryset's own SQL are interpolated; what was typed
+    # travels as parameters.
+    scored = f"SELECT d.object_id AS object_id, {score} AS score {where}{among_sql}"  # noqa: S608
     page_sql = (
-        f"WITH scored AS MATERIALIZED (SELECT d.object_id AS object_id, "
-        f"{score} AS score {where}{among_sql}) "
+        "WITH scored AS MATERIALIZED (" + scored + ") "  # noqa: S608
         "SELECT object_id, MAX(score) AS best FROM scored "
         "GROUP BY object_id ORDER BY best DESC, object_id DESC LIMIT %s OFFSET %s"
     )
-    count_sql = (
-        f"SELECT COUNT(*) FROM (SELECT DISTINCT d.object_id {where}{among_sql} LIMIT %s) found"
-    )
+    count_sql = f"SELECT COUNT(*) FROM (SELECT DISTINCT d.object_id {where}{among_sql} LIMIT %s) f"  # noqa: S608, E501
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(page_sql, [*params, *among_params, limit, offset])
