@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import DatabaseError, connection, transaction
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
@@ -385,7 +386,10 @@ def search(
     if match is None:
         return Results(message=_("Type a word, a number or an address to search for."))
     where, score, params = match
-    among_sql, among_params = _among_sql(among)
+    try:
+        among_sql, among_params = _among_sql(among)
+    except EmptyResultSet:
+        return Results(total=0, message=_("Nothing found."))
     limit = max(1, min(int(limit), 200))
     offset = max(0, int(offset))
     # Scored row by row inside (SQLite's bm25 cannot run inside an aggregate), then the best
