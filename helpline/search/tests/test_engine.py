@@ -188,3 +188,17 @@ def test_index_is_in_the_callers_transaction(memo):
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM search_fts WHERE search_fts MATCH 'gone'")
             assert cursor.fetchone()[0] == 0
+
+
+def test_reindex_command_rebuilds_and_drops_stale_rows(memo):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    memo.store = {i: doc(i, f"Ticket {i}", "common text") for i in range(1, 5)}
+    SearchDocument.objects.create(kind="memo", object_id=99, language="en", title="gone")
+    out = StringIO()
+    call_command("reindex", kind=["memo"], batch=2, stdout=out)
+    assert "Reindexed memo 4 (1 dropped)" in out.getvalue()
+    assert engine.search("memo", "common").total == 4
+    assert not SearchDocument.objects.filter(object_id=99).exists()
