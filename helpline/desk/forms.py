@@ -497,10 +497,10 @@ class TicketSearchForm(forms.Form):
             f[name].widget = forms.DateInput(
                 attrs={"type": "date", "class": "form-control form-control-sm"}
             )
+        f["q"].widget.input_type = "search"
         f["q"].widget.attrs.update(
             {
                 "class": "form-control",
-                "type": "search",
                 "placeholder": _("Words, a phrase in quotes, an address, a serial or #number"),
                 "autofocus": "",
             }
