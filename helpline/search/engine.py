@@ -298,8 +298,11 @@ def _pg_query(query: analysis.Query, languages: list[str]) -> tuple[str, list]:
 def _among_sql(among: QuerySet | None) -> tuple[str, list]:
     if among is None:
         return "", []
-    inner, inner_params = among.values("pk").query.sql_with_params()
-    return f" AND d.object_id IN ({inner})", list(inner_params)
+    # A probe of the kind's table per matching row (its primary key), never the whole set of
+    # allowed ids built first: a supervisor's "every request" is most of the table.
+    probe = among.filter(pk=RawSQL("d.object_id", [])).values("pk")  # noqa: S611
+    inner, inner_params = probe.query.sql_with_params()
+    return f" AND EXISTS ({inner})", list(inner_params)
 
 
 def _prepare(query_text: str, prefix: bool) -> tuple[analysis.Query, str | None]:
@@ -337,7 +340,7 @@ def _match_sql(
     )
     weight = f"(CASE WHEN d.part = {int(Part.PRIVATE)} THEN {PRIVATE_WEIGHT} ELSE 1.0 END)"
     where = (
-        "FROM search_fts JOIN search_searchdocument d ON d.id = search_fts.rowid "
+        "FROM search_fts CROSS JOIN search_searchdocument d ON d.id = search_fts.rowid "
         f"WHERE search_fts MATCH %s AND d.kind = %s{parts}"
     )
     # bm25 is negative, better is lower: negate so that higher is better on both backends.
@@ -397,24 +400,22 @@ def search(
     # Only constants of this module and the queryset's own SQL are interpolated; what was typed
     # travels as parameters.
     scored = f"SELECT d.object_id AS object_id, {score} AS score {where}{among_sql}"  # noqa: S608
+    # One pass: the matches scored, the best part of each object, and (a window over the
+    # groups) how many objects matched.
     page_sql = (
         "WITH scored AS MATERIALIZED (" + scored + ") "  # noqa: S608
-        "SELECT object_id, MAX(score) AS best FROM scored "
+        "SELECT object_id, MAX(score) AS best, COUNT(*) OVER () AS found FROM scored "
         "GROUP BY object_id ORDER BY best DESC, object_id DESC LIMIT %s OFFSET %s"
     )
-    count_sql = f"SELECT COUNT(*) FROM (SELECT DISTINCT d.object_id {where}{among_sql} LIMIT %s) f"  # noqa: S608, E501
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(page_sql, [*params, *among_params, limit, offset])
-            page = cursor.fetchall()
-            if len(page) < limit and (offset == 0 or page):
-                total = offset + len(page)
-            else:
-                cursor.execute(count_sql, [*params, *among_params, TOTAL_CAP + 1])
-                total = cursor.fetchone()[0]
+            rows = cursor.fetchall()
     except DatabaseError:
         # A query the engine could not read (it should not happen: every word is quoted).
         return Results(message=_("This search could not be read. Try other words."))
+    page = [(row[0], row[1]) for row in rows]
+    total = rows[0][2] if rows else 0
     if not page:
         return Results(total=0, message=_("Nothing found."))
     return Results(

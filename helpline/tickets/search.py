@@ -57,7 +57,12 @@ class TicketSource:
         return [self._document(t, public, private, addresses) for t in tickets]
 
     @staticmethod
-    def _document(ticket: Ticket, public: dict, private: dict, addresses: dict) -> Document:
+    def _document(
+        ticket: Ticket,
+        public: dict[int, list[str]],
+        private: dict[int, list[str]],
+        addresses: dict[int, list[str]],
+    ) -> Document:
         requester: Any = ticket.requester
         exact = [
             str(ticket.pk),

@@ -3,6 +3,7 @@ that matched and the board's filters combined with the text (helpline.tickets.se
 
 from dataclasses import dataclass
 from datetime import datetime, time
+from typing import Any
 
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -45,7 +46,7 @@ def _matched_entries(hits) -> dict[int, dict]:
     passages are the ticket's replies (or notes) in thread order, as indexed. One query."""
     if not hits:
         return {}
-    rows: dict[tuple[int, str], list[dict]] = {}
+    rows: dict[tuple[int, str], list[Any]] = {}
     for row in (
         Entry.objects.filter(
             ticket_id__in=[h.object_id for h in hits], kind__in=[EntryKind.REPLY, EntryKind.NOTE]
