@@ -161,7 +161,8 @@ def index(kind: str, ids: Iterable[int]) -> int:
         return 0
     documents = list(_source(kind).documents(ids))
     rows = [row for document in documents for row in _rows(kind, document)]
-    with transaction.atomic():
+    # Inside the caller's transaction no savepoint is needed: an error there rolls back all.
+    with transaction.atomic(savepoint=False):
         SearchDocument.objects.filter(kind=kind, object_id__in=ids).delete()
         SearchDocument.objects.bulk_create(rows, batch_size=500)
     return len(documents)
