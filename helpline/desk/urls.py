@@ -16,8 +16,9 @@ urlpatterns = [
     path("lookup/<slug:kind>/", board.lookup, name="lookup"),
     # search.py: requests found by their words
     path("search/", search.search, name="search"),
-    # live.py: the board's poll
+    # live.py: the board's poll, and the sidebar after a change
     path("live/", live.board_live, name="board_live"),
+    path("sidebar/", live.sidebar, name="sidebar"),
     # saved.py: saved views
     path("views/", saved.saved_views, name="saved_views"),
     path("views/new/", saved.saved_view_create, name="saved_view_create"),
