@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import snowballstemmer
+import snowballstemmer  # type: ignore[import-untyped]  # no type information shipped
 from django.utils.html import escape
 
 LANGUAGES = {"en": "english", "nb": "norwegian", "ru": "russian"}
