@@ -6,11 +6,12 @@ column with a GIN index on PostgreSQL (docs/decisions, the search engine's recor
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Part(models.IntegerChoices):
-    PUBLIC = 0, "public"
-    PRIVATE = 1, "private"  # staff-only text (a ticket's internal notes)
+    PUBLIC = 0, _("public")
+    PRIVATE = 1, _("staff only")  # a ticket's internal notes
 
 
 class SearchDocument(models.Model):

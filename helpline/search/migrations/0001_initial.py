@@ -63,7 +63,7 @@ class Migration(migrations.Migration):
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
                 ("kind", models.CharField(max_length=30)),
                 ("object_id", models.BigIntegerField()),
-                ("part", models.PositiveSmallIntegerField(choices=[(0, "public"), (1, "private")], default=0)),
+                ("part", models.PositiveSmallIntegerField(choices=[(0, "public"), (1, "staff only")], default=0)),
                 ("language", models.CharField(max_length=10)),
                 ("title", models.TextField(blank=True)),
                 ("body", models.TextField(blank=True)),
