@@ -23,7 +23,7 @@ from typing import Protocol, runtime_checkable
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import DatabaseError, connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
@@ -60,6 +60,9 @@ class Document:
 
 @runtime_checkable
 class Source(Protocol):
+    """`kind` names the documents; a source may also set `private_only_grows = True` when a
+    document's private text never empties while the document exists (saves a DELETE per index)."""
+
     kind: str
 
     def documents(self, ids: Iterable[int]) -> Iterable[Document]: ...
@@ -153,18 +156,44 @@ def _rows(kind: str, document: Document) -> list[SearchDocument]:
     return rows
 
 
+_UPDATED = ["language", "title", "body", "exact", "when", "title_stems", "body_stems"]
+
+
 def index(kind: str, ids: Iterable[int]) -> int:
     """(Re)index these documents of `kind` from their source, in the caller's transaction;
-    documents the source no longer returns leave the index. Returns how many were indexed."""
+    documents the source no longer returns leave the index. Returns how many were indexed.
+
+    One upsert writes every part (on SQLite its UPDATE trigger keeps FTS5 in step); a DELETE
+    follows only for documents gone from the source, or parts that may have emptied (a source
+    whose private text only grows, `private_only_grows`, saves that statement)."""
     ids = list(dict.fromkeys(int(i) for i in ids))
     if not ids:
         return 0
-    documents = list(_source(kind).documents(ids))
+    source = _source(kind)
+    documents = list(source.documents(ids))
     rows = [row for document in documents for row in _rows(kind, document)]
+    found = {d.object_id for d in documents}
+    gone = [i for i in ids if i not in found]
+    emptied = (
+        []
+        if getattr(source, "private_only_grows", False)
+        else [d.object_id for d in documents if not d.private.strip()]
+    )
     # Inside the caller's transaction no savepoint is needed: an error there rolls back all.
     with transaction.atomic(savepoint=False):
-        SearchDocument.objects.filter(kind=kind, object_id__in=ids).delete()
-        SearchDocument.objects.bulk_create(rows, batch_size=500)
+        if rows:
+            SearchDocument.objects.bulk_create(
+                rows,
+                batch_size=500,
+                update_conflicts=True,
+                unique_fields=["kind", "object_id", "part"],
+                update_fields=_UPDATED,
+            )
+        if gone or emptied:
+            stale = Q(object_id__in=gone) if gone else Q(pk__in=[])
+            if emptied:
+                stale |= Q(object_id__in=emptied, part=Part.PRIVATE)
+            SearchDocument.objects.filter(stale, kind=kind).delete()
     return len(documents)
 
 

@@ -9,11 +9,14 @@ leaves it. `index_tickets` is called by the services in the transaction of each 
 """
 
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.db import connection
 from django.db.models import QuerySet
+from django.utils.dateparse import parse_datetime
 
 from helpline.search import engine
 from helpline.search.engine import Document
@@ -27,62 +30,62 @@ KIND = "ticket"
 
 class TicketSource:
     kind = KIND
+    # Entries are never deleted nor made public: a request's internal notes, once there, leave
+    # the index only with the request (the engine then skips looking for a stale private part).
+    private_only_grows = True
 
     def documents(self, ids: Iterable[int]) -> Iterable[Document]:
-        ids = list(ids)
-        tickets = list(
-            Ticket.objects.filter(pk__in=ids)
-            .select_related("requester", "organisation")
-            .prefetch_related("tags")
-        )
-        if not tickets:
+        """One query for everything a document holds (the request with its requester and
+        organisation, its replies and notes in order, its tags, the requester's addresses): each
+        write of a request reindexes it in its transaction, so this runs on every write."""
+        ids = [int(i) for i in ids]
+        if not ids:
             return []
+        sql, params = _document_sql(ids)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        heads: dict[int, tuple] = {}
         public: dict[int, list[str]] = {}
         private: dict[int, list[str]] = {}
-        entries = (
-            Entry.objects.filter(
-                ticket_id__in=[t.pk for t in tickets], kind__in=[EntryKind.REPLY, EntryKind.NOTE]
-            )
-            .order_by("ticket_id", "created_at", "id")
-            .values_list("ticket_id", "kind", "body")
-        )
-        for ticket_id, kind, body in entries:
-            target = public if kind == EntryKind.REPLY else private
-            target.setdefault(ticket_id, []).append(body)
-        addresses: dict[int, list[str]] = {}
-        for user_id, email in EmailAddress.objects.filter(
-            user_id__in={t.requester_id for t in tickets}
-        ).values_list("user_id", "email"):
-            addresses.setdefault(user_id, []).append(email)
-        return [self._document(t, public, private, addresses) for t in tickets]
+        extra: dict[int, list[str]] = {}
+        for row in rows:
+            part, ticket_id = row[0], row[1]
+            if part == 0:
+                heads[ticket_id] = row
+            elif part == 1:
+                target = public if row[2] == EntryKind.REPLY else private
+                target.setdefault(ticket_id, []).append(row[3] or "")
+            elif row[2]:
+                extra.setdefault(ticket_id, []).append(row[2])
+        return [self._document(head, public, private, extra) for ticket_id, head in heads.items()]
 
     @staticmethod
     def _document(
-        ticket: Ticket,
+        head: tuple,
         public: dict[int, list[str]],
         private: dict[int, list[str]],
-        addresses: dict[int, list[str]],
+        extra: dict[int, list[str]],
     ) -> Document:
-        requester: Any = ticket.requester
+        _part, pk, subject, first, last, email, phone, language, organisation, when = head[:10]
         exact = [
-            str(ticket.pk),
-            f"#{ticket.pk}",
-            requester.first_name,
-            requester.last_name,
-            requester.email,
-            requester.phone,
-            *addresses.get(requester.pk, []),
-            ticket.organisation.name if ticket.organisation else "",
-            *(tag.name for tag in ticket.tags.all()),
+            str(pk),
+            f"#{pk}",
+            first,
+            last,
+            email,
+            phone,
+            organisation or "",
+            *extra.get(pk, []),  # tags, then the requester's addresses
         ]
         return Document(
-            object_id=ticket.pk,
-            language=requester.language or settings.LANGUAGE_CODE,
-            title=ticket.subject,
-            body=PASSAGE.join(public.get(ticket.pk, [])),
-            exact=" ".join(e for e in exact if e),
-            when=ticket.last_activity_at,
-            private=PASSAGE.join(private.get(ticket.pk, [])),
+            object_id=pk,
+            language=language or settings.LANGUAGE_CODE,
+            title=subject,
+            body=PASSAGE.join(public.get(pk, [])),
+            exact=" ".join(e for e in dict.fromkeys(exact) if e),
+            when=_datetime(when),
+            private=PASSAGE.join(private.get(pk, [])),
         )
 
     def all_ids(self) -> Iterator[int]:
@@ -97,6 +100,55 @@ class TicketSource:
                 return
             yield from batch
             last = batch[-1]
+
+
+def _document_sql(ids: list[int]) -> tuple[str, list[Any]]:
+    """UNION ALL of four reads, one row shape: (part, ticket, a, b, ...). Part 0 the request
+    (subject, requester's first and last name, e-mail, phone, language, organisation, last
+    activity), 1 its replies and notes (kind, body) in thread order, 2 its tags, 3 the
+    requester's addresses."""
+    qn = connection.ops.quote_name
+    ticket = qn(Ticket._meta.db_table)
+    entry = qn(Entry._meta.db_table)
+    user_model = Ticket._meta.get_field("requester").related_model
+    organisation_model = Ticket._meta.get_field("organisation").related_model
+    tags = Ticket._meta.get_field("tags")
+    through = tags.remote_field.through  # type: ignore[union-attr]
+    user = qn(user_model._meta.db_table)  # type: ignore[union-attr]
+    organisation = qn(organisation_model._meta.db_table)  # type: ignore[union-attr]
+    tag = qn(tags.related_model._meta.db_table)  # type: ignore[union-attr]
+    link = qn(through._meta.db_table)
+    link_ticket = qn(tags.m2m_column_name())  # type: ignore[union-attr]
+    link_tag = qn(tags.m2m_reverse_name())  # type: ignore[union-attr]
+    address = qn(EmailAddress._meta.db_table)
+    marks = ", ".join(["%s"] * len(ids))
+    ticket_extra = "u.phone, u.language,"
+    nulls = ", ".join(["NULL"] * 5)
+    # Only table and column names from the models are interpolated; the ids are parameters.
+    sql = (
+        f"SELECT 0, t.id, t.subject, u.first_name, u.last_name, u.email, {ticket_extra} "  # noqa: S608
+        f"o.name, t.last_activity_at, NULL FROM {ticket} t "
+        f"JOIN {user} u ON u.id = t.requester_id "
+        f"LEFT JOIN {organisation} o ON o.id = t.organisation_id WHERE t.id IN ({marks}) "
+        f"UNION ALL SELECT 1, e.ticket_id, e.kind, e.body, {nulls}, e.created_at, e.id "
+        f"FROM {entry} e WHERE e.ticket_id IN ({marks}) AND e.kind IN (%s, %s) "
+        f"UNION ALL SELECT 2, l.{link_ticket}, g.name, NULL, {nulls}, NULL, g.id "
+        f"FROM {link} l JOIN {tag} g ON g.id = l.{link_tag} WHERE l.{link_ticket} IN ({marks}) "
+        f"UNION ALL SELECT 3, t.id, a.email, NULL, {nulls}, NULL, a.id FROM {ticket} t "
+        f"JOIN {address} a ON a.user_id = t.requester_id WHERE t.id IN ({marks}) "
+        "ORDER BY 1, 2, 10, 11"
+    )
+    return sql, [*ids, *ids, EntryKind.REPLY, EntryKind.NOTE, *ids, *ids]
+
+
+def _datetime(value: Any) -> datetime | None:
+    """A timestamp read by a raw cursor (SQLite gives it naive, in UTC, or as text)."""
+    if value is None:
+        return None
+    parsed = value if isinstance(value, datetime) else parse_datetime(str(value))
+    if parsed is not None and parsed.tzinfo is None and settings.USE_TZ:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
 
 
 def index_tickets(*tickets: Ticket) -> None:

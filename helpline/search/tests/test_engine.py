@@ -107,6 +107,15 @@ def test_private_text_only_for_who_may_read_it(memo):
     assert "<mark>motherboard</mark>" in results.hits[0].snippet_html
 
 
+def test_reindex_upserts_in_place_and_drops_an_emptied_private_part(memo):
+    memo.put(doc(1, "Laptop", "It is slow", private="Replaced the motherboard"))
+    memo.put(doc(1, "Laptop", "It is fast now"))
+    assert ids(engine.search("memo", "motherboard", private=True)) == []
+    assert ids(engine.search("memo", "fast")) == [1]
+    assert ids(engine.search("memo", "slow")) == []
+    assert SearchDocument.objects.filter(kind="memo", object_id=1).count() == 1
+
+
 def test_among_limits_results_in_sql(memo, django_user_model):
     from helpline.accounts.models import User
 

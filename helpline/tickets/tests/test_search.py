@@ -108,3 +108,22 @@ def test_narrow_combines_filters_with_the_text(ticket, dispatcher, support):
 
     assert found(dispatcher, "laptop", narrow=Ticket.objects.filter(pk=ticket.pk)) == [ticket.pk]
     assert found(dispatcher, "laptop", narrow=Ticket.objects.none()) == []
+
+
+def test_indexing_a_request_takes_two_statements(ticket, dispatcher, django_assert_num_queries):
+    """Every write reindexes its request in its transaction: one read of everything the document
+    holds, one upsert of its parts (no delete first; notes only grow, so no delete after)."""
+    services.ticket_note_add(ticket=ticket, actor=dispatcher, body="Internal: warranty ends soon.")
+    ticket.tags.create(name="hardware")
+    with django_assert_num_queries(2):
+        engine.index(KIND, [ticket.pk])
+    assert found(dispatcher, "warranty") == [ticket.pk]
+    assert found(dispatcher, "hardware") == [ticket.pk]
+    assert SearchDocument.objects.filter(kind=KIND, object_id=ticket.pk).count() == 2
+
+
+def test_indexing_a_gone_request_removes_its_parts(ticket):
+    ticket_id = ticket.pk
+    type(ticket).objects.filter(pk=ticket_id).delete()
+    engine.index(KIND, [ticket_id])
+    assert not SearchDocument.objects.filter(kind=KIND, object_id=ticket_id).exists()
