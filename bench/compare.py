@@ -18,7 +18,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROW = re.compile(r"^((?:board|counts|ticket|portal|events|write)\.\S+)\s+([\d.]+)\s+([\d.]+)\s+")
+ROW = re.compile(
+    r"^((?:board|counts|ticket|portal|events|write|search)\.\S+)\s+([\d.]+)\s+([\d.]+)\s+"
+)
 
 
 def _run(tree: Path, args) -> tuple[dict[str, tuple[float, float, float, int]], str]:

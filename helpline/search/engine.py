@@ -14,6 +14,7 @@ quoted phrases, OR, -exclude and the last word as a prefix mean the same on eith
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -425,22 +426,18 @@ def search(
         return Results(total=0, message=_("Nothing found."))
     limit = max(1, min(int(limit), 200))
     offset = max(0, int(offset))
-    # Scored row by row inside (SQLite's bm25 cannot run inside an aggregate), then the best
-    # part of each object outside.
-    # Only constants of this module and the queryset's own SQL are interpolated; what was typed
-    # travels as parameters.
-    scored = f"SELECT d.object_id AS object_id, {score} AS score {where}{among_sql}"  # noqa: S608
-    # One pass: the matches scored, the best part of each object, and (a window over the
-    # groups) how many objects matched.
-    page_sql = (
-        "WITH scored AS MATERIALIZED (" + scored + ") "  # noqa: S608
-        "SELECT object_id, MAX(score) AS best, COUNT(*) OVER () AS found FROM scored "
-        "GROUP BY object_id ORDER BY best DESC, object_id DESC LIMIT %s OFFSET %s"
-    )
     try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(page_sql, [*params, *among_params, limit, offset])
-            rows = cursor.fetchall()
+        with _reading():
+            if connection.vendor == "sqlite":
+                fast = _sqlite_page(
+                    kind, query, languages, private, among_sql, among_params, limit, offset
+                )
+                if fast is not None:
+                    rows = fast
+                else:
+                    rows = _full_page(where, score, params, among_sql, among_params, limit, offset)
+            else:
+                rows = _full_page(where, score, params, among_sql, among_params, limit, offset)
     except DatabaseError:
         # A query the engine could not read (it should not happen: every word is quoted).
         return Results(message=_("This search could not be read. Try other words."))
@@ -453,6 +450,87 @@ def search(
         total=min(total, TOTAL_CAP),
         capped=total > TOTAL_CAP,
     )
+
+
+CANDIDATES = 1500  # SQLite: the best matches by bm25 alone that are scored in full first
+
+
+def _reading():
+    """A savepoint inside a caller's transaction (an unreadable query must not break it);
+    outside one, nothing: a read needs no transaction (SQLite's would take the write lock)."""
+    if connection.in_atomic_block:
+        return transaction.atomic()
+    return contextlib.nullcontext()
+
+
+def _full_page(where, score, params, among_sql, among_params, limit, offset) -> list[tuple]:
+    """Every match scored (bm25 or ts_rank_cd, recency, part), the best part of each object,
+    and how many objects matched (a window over the groups)."""
+    # Only constants of this module and the queryset's own SQL are interpolated; what was typed
+    # travels as parameters. Scored row by row inside (SQLite's bm25 cannot run inside an
+    # aggregate), then the best part of each object outside.
+    scored = f"SELECT d.object_id AS object_id, {score} AS score {where}{among_sql}"  # noqa: S608
+    page_sql = (
+        "WITH scored AS MATERIALIZED (" + scored + ") "  # noqa: S608
+        "SELECT object_id, MAX(score) AS best, COUNT(*) OVER () AS found FROM scored "
+        "GROUP BY object_id ORDER BY best DESC, object_id DESC LIMIT %s OFFSET %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(page_sql, [*params, *among_params, limit, offset])
+        return cursor.fetchall()
+
+
+def _sqlite_page(kind, query, languages, private, among_sql, among_params, limit, offset):
+    """The page without scoring every match: FTS5 sorts its matches by bm25 alone (in C, no
+    join), the best CANDIDATES of them are joined, filtered and scored with recency and part.
+    A document's full score is at most twice its bm25 (recency adds up to 1x, the private part
+    takes 0.8x), so when the page's last score is at least twice the last candidate's bm25, no
+    other match can belong on the page. Otherwise (a narrow `among`, a deep page): None, and
+    the caller scores every match. The total is counted up to TOTAL_CAP + 1."""
+    expression = _fts_query(query, languages)
+    parts = "" if private else f" AND d.part = {int(Part.PUBLIC)}"
+    recency = (
+        "(1.0 + 30.0 / (30.0 + MAX(0, COALESCE(julianday('now') - julianday(d.\"when\"), 1e9))))"
+    )
+    weight = f"(CASE WHEN d.part = {int(Part.PRIVATE)} THEN {PRIVATE_WEIGHT} ELSE 1.0 END)"
+    bm25 = "bm25(search_fts, 10.0, 1.0, 5.0)"
+    # Only constants of this module and the queryset's own SQL are interpolated.
+    page_sql = (
+        f"WITH c AS MATERIALIZED (SELECT rowid AS id, -{bm25} AS b FROM search_fts "  # noqa: S608
+        f"WHERE search_fts MATCH %s ORDER BY {bm25} LIMIT {CANDIDATES}), "
+        "edge AS (SELECT COUNT(*) AS n, MIN(b) AS low FROM c) "
+        f"SELECT d.object_id, MAX(c.b * {recency} * {weight}) AS best, edge.n, edge.low "
+        "FROM c CROSS JOIN search_searchdocument d ON d.id = c.id CROSS JOIN edge "
+        f"WHERE d.kind = %s{parts}{among_sql} "
+        "GROUP BY d.object_id ORDER BY best DESC, d.object_id DESC LIMIT %s"
+    )
+    count_sql = (
+        "SELECT COUNT(*) FROM (SELECT DISTINCT d.object_id FROM search_fts "  # noqa: S608
+        "CROSS JOIN search_searchdocument d ON d.id = search_fts.rowid "
+        f"WHERE search_fts MATCH %s AND d.kind = %s{parts}{among_sql} LIMIT {TOTAL_CAP + 1})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(page_sql, [expression, kind, *among_params, offset + limit])
+        rows = cursor.fetchall()
+        if rows:
+            candidates, low = rows[0][2], rows[0][3]
+            complete = candidates < CANDIDATES
+            if not complete and len(rows) < offset + limit:
+                return None  # too few candidates passed the filters to fill the page
+            if not complete and rows[-1][1] < 2.0 * low:
+                return None  # a match outside the candidates could still rank on the page
+        elif rows == [] and _no_candidate_passed(cursor, expression):
+            return None
+        cursor.execute(count_sql, [expression, kind, *among_params])
+        found = cursor.fetchone()[0]
+    return [(row[0], row[1], found) for row in rows[offset:]]
+
+
+def _no_candidate_passed(cursor, expression) -> bool:
+    """No row: either nothing matches at all (the common miss: done), or the candidates were
+    all filtered out (then the full scoring decides)."""
+    cursor.execute("SELECT 1 FROM search_fts WHERE search_fts MATCH %s LIMIT 1", [expression])
+    return cursor.fetchone() is not None
 
 
 def _hits(kind, page, query, languages, private) -> list[Hit]:

@@ -211,3 +211,34 @@ def test_reindex_command_rebuilds_and_drops_stale_rows(memo):
     assert "Reindexed memo 4 (1 dropped)" in out.getvalue()
     assert engine.search("memo", "common").total == 4
     assert not SearchDocument.objects.filter(object_id=99).exists()
+
+
+@pytest.mark.parametrize("candidates", [1, 2, 3, 50])
+def test_the_candidate_shortcut_gives_the_same_page_as_scoring_every_match(
+    memo, monkeypatch, candidates
+):
+    """SQLite scores only the best matches by bm25 when that provably gives the same page;
+    otherwise every match. Either way the page and the total are those of a full scoring."""
+    now = clock.now()
+    memo.put(
+        *(
+            doc(
+                i,
+                "Printer jam" if i % 3 == 0 else "Office",
+                "printer " * (i % 4 + 1) + "paper tray",
+                when=now - timedelta(days=i * 7),
+                private="printer toner" if i % 5 == 0 else "",
+            )
+            for i in range(1, 13)
+        )
+    )
+    full = engine.search("memo", "printer", private=True, limit=4, prefix=False)
+    monkeypatch.setattr(engine, "CANDIDATES", candidates)
+    for offset in (0, 4, 8):
+        page = engine.search("memo", "printer", private=True, limit=4, offset=offset, prefix=False)
+        monkeypatch.setattr(engine, "CANDIDATES", 100_000)
+        whole = engine.search("memo", "printer", private=True, limit=4, offset=offset, prefix=False)
+        monkeypatch.setattr(engine, "CANDIDATES", candidates)
+        assert ids(page) == ids(whole)
+        assert (page.total, page.capped) == (whole.total, whole.capped) == (12, False)
+    assert ids(full) == ids(engine.search("memo", "printer", private=True, limit=4, prefix=False))
