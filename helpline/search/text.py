@@ -166,6 +166,20 @@ def _word_matches(word: str, wanted: set[str], prefixes: list[str], languages: l
     return False
 
 
+def _matcher(wanted: set[str], prefixes: list[str], languages: list[str]):
+    """`_word_matches` for one query, remembered per word: a thread repeats its words, and each
+    new word costs a stem per language."""
+    seen: dict[str, bool] = {}
+
+    def matches(word: str) -> bool:
+        known = seen.get(word)
+        if known is None:
+            known = seen[word] = _word_matches(word, wanted, prefixes, languages)
+        return known
+
+    return matches
+
+
 def wanted_forms(query: Query, languages: list[str]) -> tuple[set[str], list[str]]:
     wanted: set[str] = set()
     prefixes: list[str] = []
@@ -193,13 +207,14 @@ def highlight(text: str, query: Query, languages: list[str]) -> str:
     return _mark(text, wanted, prefixes, languages)
 
 
-def _mark(text: str, wanted, prefixes, languages) -> str:
+def _mark(text: str, wanted, prefixes, languages, matches=None) -> str:
+    matches = matches or _matcher(wanted, prefixes, languages)
     out: list[str] = []
     position = 0
     for match in WORD.finditer(text):
         out.append(escape(text[position : match.start()]))
         word = match.group()
-        if _word_matches(word, wanted, prefixes, languages):
+        if matches(word):
             out.append(f"<mark>{escape(word)}</mark>")
         else:
             out.append(escape(word))
@@ -211,13 +226,14 @@ def _mark(text: str, wanted, prefixes, languages) -> str:
 def snippet(body: str, query: Query, languages: list[str], size: int = SNIPPET_WORDS) -> Snippet:
     """The window of `size` words with the most matching words, from the best passage."""
     wanted, prefixes = wanted_forms(query, languages)
+    matches = _matcher(wanted, prefixes, languages)
     best: tuple[int, int, int, int] | None = None  # (hits, -passage, start, end)
     passages = (body or "").split(PASSAGE)
     for number, passage in enumerate(passages):
         words = list(WORD.finditer(passage))
         if not words:
             continue
-        flags = [_word_matches(m.group(), wanted, prefixes, languages) for m in words]
+        flags = [matches(m.group()) for m in words]
         window = min(size, len(words))
         hits = sum(flags[:window])
         best_here, start_here = hits, 0
@@ -236,7 +252,7 @@ def snippet(body: str, query: Query, languages: list[str], size: int = SNIPPET_W
     end_index = start + window - 1
     end = words[end_index].end() if end_index < len(words) - 1 else len(passage)
     piece = passage[begin:end].strip()
-    html = _mark(piece, wanted, prefixes, languages)
+    html = _mark(piece, wanted, prefixes, languages, matches)
     if begin > 0:
         html = "… " + html
     if end < len(passage.rstrip()):

@@ -16,6 +16,7 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import connection
 from django.db.models import QuerySet
+from django.db.models.signals import post_delete, post_save
 from django.utils.dateparse import parse_datetime
 
 from helpline.search import engine
@@ -160,8 +161,56 @@ def unindex_tickets(*tickets: Ticket) -> None:
     engine.remove(KIND, [t.pk for t in tickets])
 
 
+# What a request's document holds of its requester: a change to any of these reindexes their
+# requests (a save naming other fields only, such as the last login, does not).
+REQUESTER_FIELDS = frozenset({"first_name", "last_name", "email", "phone", "language"})
+REINDEX_BATCH = 500
+
+
+def requester_requests_reindex(user_id: int) -> int:
+    """Reindex every request of this requester, in the caller's transaction (a name, an address
+    or the language changed). Returns how many."""
+    done = 0
+    last = 0
+    while True:
+        batch = list(
+            Ticket.objects.filter(requester_id=user_id, pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:REINDEX_BATCH]
+        )
+        if not batch:
+            return done
+        done += engine.index(KIND, batch)
+        last = batch[-1]
+
+
+def _user_saved(sender: Any, instance: Any, created: bool, update_fields=None, **kw: Any) -> None:
+    if created or kw.get("raw"):
+        return
+    if update_fields is not None and not REQUESTER_FIELDS.intersection(update_fields):
+        return
+    requester_requests_reindex(instance.pk)
+
+
+def _address_changed(sender: Any, instance: EmailAddress, **kw: Any) -> None:
+    if kw.get("raw") or not instance.user_id:
+        return
+    if kw.get("update_fields") is not None and "email" not in kw["update_fields"]:
+        return  # verified or primary: the document holds every address either way
+    requester_requests_reindex(instance.user_id)
+
+
 def connect() -> None:
     engine.register(TicketSource())
+    # Every way a person's name or addresses change (the admin's and their own services,
+    # allauth's confirmation, the primary address kept equal to User.email) saves these rows:
+    # the signals run inside the same transaction, so the index changes with them.
+    user_model = Ticket._meta.get_field("requester").related_model
+    post_save.connect(_user_saved, sender=user_model, dispatch_uid="tickets.search.user")
+    post_save.connect(_address_changed, sender=EmailAddress, dispatch_uid="tickets.search.addr")
+    post_delete.connect(
+        _address_changed, sender=EmailAddress, dispatch_uid="tickets.search.addr_gone"
+    )
 
 
 def tickets_search(

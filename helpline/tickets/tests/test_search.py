@@ -127,3 +127,32 @@ def test_indexing_a_gone_request_removes_its_parts(ticket):
     type(ticket).objects.filter(pk=ticket_id).delete()
     engine.index(KIND, [ticket_id])
     assert not SearchDocument.objects.filter(kind=KIND, object_id=ticket_id).exists()
+
+
+def test_a_requesters_new_name_and_addresses_find_their_requests(
+    ticket, dispatcher, requester_a, admin_user
+):
+    from helpline.accounts import services as accounts
+
+    accounts.requester_update(
+        user=requester_a,
+        actor=admin_user,
+        email="alice.new@acme.test",
+        first_name="Alicia",
+        last_name="Quimby",
+        phone="+47 555 01234",
+        organisation=requester_a.organisation,
+        is_active=True,
+    )
+    for query in ["Alicia", "Quimby", "alice.new@acme.test"]:
+        assert found(dispatcher, query) == [ticket.pk], query
+    assert found(dispatcher, "Alice") == []
+    accounts.requester_address_add(user=requester_a, actor=admin_user, email="ally@home.test")
+    assert found(dispatcher, "ally@home.test") == [ticket.pk]
+    accounts.requester_address_remove(user=requester_a, actor=admin_user, email="ally@home.test")
+    assert found(dispatcher, "ally@home.test") == []
+
+
+def test_a_save_of_other_fields_does_not_reindex(ticket, requester_a, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        requester_a.save(update_fields=["last_login"])
