@@ -233,6 +233,7 @@ def test_the_candidate_shortcut_gives_the_same_page_as_scoring_every_match(
         )
     )
     full = engine.search("memo", "printer", private=True, limit=4, prefix=False)
+    monkeypatch.setattr(engine, "SHORTCUT_FROM", 1)
     monkeypatch.setattr(engine, "CANDIDATES", candidates)
     for offset in (0, 4, 8):
         page = engine.search("memo", "printer", private=True, limit=4, offset=offset, prefix=False)
@@ -242,3 +243,4 @@ def test_the_candidate_shortcut_gives_the_same_page_as_scoring_every_match(
         assert ids(page) == ids(whole)
         assert (page.total, page.capped) == (whole.total, whole.capped) == (12, False)
     assert ids(full) == ids(engine.search("memo", "printer", private=True, limit=4, prefix=False))
+    assert engine.search("memo", "nowhere", private=True).total == 0
