@@ -46,7 +46,7 @@ class TicketSource:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-        heads: dict[int, tuple] = {}
+        heads: dict[int, tuple[Any, ...]] = {}
         public: dict[int, list[str]] = {}
         private: dict[int, list[str]] = {}
         extra: dict[int, list[str]] = {}
@@ -63,7 +63,7 @@ class TicketSource:
 
     @staticmethod
     def _document(
-        head: tuple,
+        head: tuple[Any, ...],
         public: dict[int, list[str]],
         private: dict[int, list[str]],
         extra: dict[int, list[str]],
@@ -111,16 +111,15 @@ def _document_sql(ids: list[int]) -> tuple[str, list[Any]]:
     qn = connection.ops.quote_name
     ticket = qn(Ticket._meta.db_table)
     entry = qn(Entry._meta.db_table)
-    user_model = Ticket._meta.get_field("requester").related_model
-    organisation_model = Ticket._meta.get_field("organisation").related_model
-    tags = Ticket._meta.get_field("tags")
-    through = tags.remote_field.through  # type: ignore[union-attr]
-    user = qn(user_model._meta.db_table)  # type: ignore[union-attr]
-    organisation = qn(organisation_model._meta.db_table)  # type: ignore[union-attr]
-    tag = qn(tags.related_model._meta.db_table)  # type: ignore[union-attr]
-    link = qn(through._meta.db_table)
-    link_ticket = qn(tags.m2m_column_name())  # type: ignore[union-attr]
-    link_tag = qn(tags.m2m_reverse_name())  # type: ignore[union-attr]
+    user_model: Any = Ticket._meta.get_field("requester").related_model
+    organisation_model: Any = Ticket._meta.get_field("organisation").related_model
+    tags: Any = Ticket._meta.get_field("tags")
+    user = qn(user_model._meta.db_table)
+    organisation = qn(organisation_model._meta.db_table)
+    tag = qn(tags.related_model._meta.db_table)
+    link = qn(tags.remote_field.through._meta.db_table)
+    link_ticket = qn(tags.m2m_column_name())
+    link_tag = qn(tags.m2m_reverse_name())
     address = qn(EmailAddress._meta.db_table)
     marks = ", ".join(["%s"] * len(ids))
     ticket_extra = "u.phone, u.language,"
@@ -184,7 +183,9 @@ def requester_requests_reindex(user_id: int) -> int:
         last = batch[-1]
 
 
-def _user_saved(sender: Any, instance: Any, created: bool, update_fields=None, **kw: Any) -> None:
+def _user_saved(
+    sender: Any, instance: Any, created: bool, update_fields: Any = None, **kw: Any
+) -> None:
     if created or kw.get("raw"):
         return
     if update_fields is not None and not REQUESTER_FIELDS.intersection(update_fields):
