@@ -527,6 +527,7 @@ class TicketSearchForm(forms.Form):
                 "autofocus": "",
             }
         )
+        quicken(self)  # the selects (every colleague as "responsible") rendered in Python
 
     def value(self, name: str):
         """The field's parsed value, or None when it is missing or does not parse."""
