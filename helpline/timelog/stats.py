@@ -187,6 +187,7 @@ def activity_statistics(actor, *, start: datetime.date, end: datetime.date) -> A
             # threshold: compiling took longer than these queries run.
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL jit = off")
+                cursor.execute("SET LOCAL work_mem = %s", ["32MB"])
         return _statistics(actor, start=start, end=end)
 
 
