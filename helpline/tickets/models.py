@@ -362,7 +362,8 @@ class Entry(models.Model):
         verbose_name_plural = _("thread entries")
         indexes = [
             models.Index(fields=["ticket", "created_at", "id"], name="entry_thread"),
-            # Activity statistics read a period's entries across all requests.
+            # Activity statistics read a period's entries across all requests. Not partial (on
+            # the kinds they count): SQLite would not use an index whose condition has an OR.
             models.Index(fields=["created_at"], name="entry_created"),
         ]
 
