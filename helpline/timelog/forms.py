@@ -76,10 +76,12 @@ class TimeEntryForm(BootstrapForm, forms.Form):
             queryset = ActivityType.objects.filter(is_active=True) | ActivityType.objects.filter(
                 pk=entry.activity_id
             )
-        self.fields["activity"].queryset = queryset
+        activity = self.fields["activity"]
+        assert isinstance(activity, forms.ModelChoiceField)
+        activity.queryset = queryset
         if activities is not None:
             # The page already read the active types: no query to draw the select.
-            self.fields["activity"].choices = [("", "—")] + [(a.pk, a.name) for a in activities]
+            activity.choices = [("", "—")] + [(a.pk, a.name) for a in activities]
 
 
 class TimerStopForm(BootstrapForm, forms.Form):

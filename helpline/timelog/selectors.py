@@ -39,6 +39,7 @@ class TicketTime:
     billable: int
     timer: RunningTimer | None
     activities: list[ActivityType]
+    changeable: set[int]  # the entries `user` may edit and delete
 
     @property
     def total_text(self) -> str:
@@ -49,8 +50,7 @@ def ticket_time(user, ticket: Ticket) -> TicketTime:
     """The time panel of `ticket` for `user` (who may open it): every entry, newest first, with
     whether `user` may change each; the totals; `user`'s running timer. Three queries."""
     entries = list(TimeEntry.objects.filter(ticket=ticket).select_related("author", "activity"))
-    for entry in entries:
-        entry.changeable = may_change(user, entry, ticket)
+    changeable = {entry.pk for entry in entries if may_change(user, entry, ticket)}
     timer = RunningTimer.objects.filter(ticket=ticket, author=user).first()
     activities = list(ActivityType.objects.filter(is_active=True))
     return TicketTime(
@@ -60,6 +60,7 @@ def ticket_time(user, ticket: Ticket) -> TicketTime:
         billable=sum(e.minutes for e in entries if e.billable),
         timer=timer,
         activities=activities,
+        changeable=changeable,
     )
 
 
