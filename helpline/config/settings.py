@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "helpline.demo",
     "helpline.mail",
     "helpline.search",
+    "helpline.timelog",
     # After Helpline's apps, so our templates for allauth's pages and mails win.
     "allauth",
     "allauth.account",

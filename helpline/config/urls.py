@@ -10,6 +10,8 @@ urlpatterns = [
     # The same account pages under allauth's own names (reversed by allauth, never resolved
     # first: the namespaced patterns above match the same paths).
     path("accounts/", include(ALLAUTH_URLPATTERNS)),
+    # Time accounting's pages under /desk/ and /manage/ (before the desk's own catch-alls).
+    path("", include("helpline.timelog.urls")),
     path("desk/", include("helpline.desk.urls")),
     path("manage/", include("helpline.administration.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -126,6 +126,7 @@ def manage_menu() -> list[tuple[str, str, str, str]]:
         ("statuses", _("Statuses"), "bi-flag", "manage:statuses"),
         ("priorities", _("Priority matrix"), "bi-grid-3x3", "manage:priorities"),
         ("topics", _("Topics"), "bi-signpost-split", "manage:topics"),
+        ("activity_types", _("Activity types"), "bi-stopwatch", "timelog:activity_types"),
         ("settings", _("Settings"), "bi-sliders", "manage:settings"),
         ("events", _("Event log"), "bi-journal-text", "manage:events"),
         ("outbox", _("Outgoing mail"), "bi-envelope-arrow-up", "manage:outbox"),

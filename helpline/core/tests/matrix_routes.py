@@ -34,6 +34,7 @@ from django.core import signing
 from django.core.files.base import ContentFile
 from django.db.models import Max
 from django.urls import reverse
+from django.utils import timezone
 
 from helpline.accounts.models import Department, DepartmentMembership, User
 from helpline.accounts.selfservice import _ADDRESS_SALT as ADDRESS_SALT
@@ -50,6 +51,7 @@ from helpline.mail.models import (
 )
 from helpline.tickets import services
 from helpline.tickets.models import Entry, EntryKind, Status, StatusCategory, Ticket
+from helpline.timelog.models import ActivityType, RunningTimer, TimeEntry
 
 from .matrix_scenario import (
     ANONYMOUS,
@@ -204,7 +206,42 @@ def _named(get: Callable[[Scenario], object], text: Callable[[object], str]) -> 
     )
 
 
+TIME_MARKER = "MARKER-TIME-Driver reinstall"
+ACTIVITY_MARKER = "MARKER-ACTIVITY-Remote session"
+
+
+def _time_entry(s: Scenario) -> TimeEntry:
+    """Dana's time entry on `ticket` (made when a case first needs it)."""
+    entry = TimeEntry.objects.filter(comment=TIME_MARKER).first()
+    return entry or TimeEntry.objects.create(
+        ticket=s.ticket, author=s.people["agent_in"], minutes=25, comment=TIME_MARKER
+    )
+
+
+def _activity_type(s: Scenario) -> ActivityType:
+    return ActivityType.objects.get_or_create(name=ACTIVITY_MARKER)[0]
+
+
+def _timers_running(s: Scenario) -> None:
+    for persona in STAFF:
+        RunningTimer.objects.create(ticket=s.ticket, author=s.people[persona])
+
+
+def _to_time(s: Scenario) -> str:
+    return reverse("desk:ticket", args=[s.ticket.pk])
+
+
 KINDS: dict[str, Kind] = {
+    "time_entry": Kind(
+        value=lambda s: _time_entry(s).pk,
+        markers=lambda s: (TIME_MARKER,),
+        shown=lambda s: (TIME_MARKER,),
+    ),
+    "activity_type": Kind(
+        value=lambda s: _activity_type(s).pk,
+        markers=lambda s: (ACTIVITY_MARKER,),
+        shown=lambda s: (ACTIVITY_MARKER,),
+    ),
     "ticket": _ticket_kind("ticket", note="ticket_note"),
     "ticket_2": _ticket_kind("ticket_2"),
     "ticket_b": _ticket_kind("ticket_b"),
@@ -1433,4 +1470,77 @@ ROUTES: dict[str, list[Case]] = {
         lambda s, p: not StopRule.objects.filter(pk=s.stop_rule.pk).exists(),
         "manage:stop_rules",
     ),
+    # --- time accounting (helpline.timelog): the ticket's time panel and its actions -------
+    # Not htmx: the panel's answers send the page back to the ticket.
+    "timelog:ticket_time": [Case(args={"pk": "ticket"}, answers=grant(DESK_T, GOES(_to_time)))],
+    "timelog:entry_add": [
+        Case(
+            args={"pk": "ticket"},
+            method="POST",
+            data=lambda s: {"duration": "0:15", "date": timezone.localdate().isoformat()},
+            effect=lambda s, p: TimeEntry.objects.filter(author_id=_pk(s, p), minutes=15).exists(),
+            answers=grant(DESK_T, GOES(_to_time)),
+        )
+    ],
+    "timelog:timer_start": [
+        Case(
+            args={"pk": "ticket"},
+            method="POST",
+            effect=lambda s, p: RunningTimer.objects.filter(author_id=_pk(s, p)).exists(),
+            answers=grant(DESK_T, GOES(_to_time)),
+        )
+    ],
+    "timelog:timer_stop": [
+        Case(
+            args={"pk": "ticket"},
+            method="POST",
+            setup=_timers_running,
+            effect=lambda s, p: TimeEntry.objects.filter(author_id=_pk(s, p)).exists(),
+            answers=grant(DESK_T, GOES(_to_time)),
+        )
+    ],
+    # An entry is changed by its author (Dana) and administrators (Sue supervises no
+    # department); everyone else, the colleague who sees the request included, gets 404.
+    "timelog:entry_edit": [
+        Case(args={"pk": "time_entry"}, also_post=True, answers=grant(("agent_in", "admin"))),
+        Case(
+            label="save",
+            args={"pk": "time_entry"},
+            method="POST",
+            data=lambda s: {"duration": "40", "date": timezone.localdate().isoformat()},
+            effect=lambda s, p: TimeEntry.objects.filter(minutes=40).exists(),
+            answers=grant(("agent_in", "admin"), GOES(_to_time)),
+        ),
+    ],
+    "timelog:entry_delete": [
+        Case(
+            args={"pk": "time_entry"},
+            method="POST",
+            effect=lambda s, p: not TimeEntry.objects.filter(comment=TIME_MARKER).exists(),
+            answers=grant(("agent_in", "admin"), GOES(_to_time)),
+        )
+    ],
+    # Reports: everyone at the desk gets the page; the entries are their own, all for admins.
+    "timelog:time_export": [
+        Case(
+            setup=lambda s: _time_entry(s) and None,
+            about=("time_entry",),
+            answers=grant(
+                ("agent_in", "admin"),
+                OK,
+                **{p: HIDDEN for p in STAFF if p not in ("agent_in", "admin")},
+            ),
+        )
+    ],
+    "timelog:activity": [Case(answers=grant(STAFF, PAGE))],
+    "timelog:activity_export": [Case(answers=grant(STAFF, PAGE))],
+    "timelog:activity_types": [
+        Case(
+            setup=lambda s: _activity_type(s) and None,
+            about=("activity_type",),
+            answers=grant(["admin"], OK),
+        )
+    ],
+    "timelog:activity_type_new": _admin_page(form=True),
+    "timelog:activity_type": _admin_page({"pk": "activity_type"}, form=True),
 }

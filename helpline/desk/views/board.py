@@ -68,6 +68,8 @@ BOARD_PARAMS = (
     "dir",
     "after",
     "before",
+    # "1": the board shows the time logged on each request (helpline.timelog), as a column.
+    "time",
 )
 
 
@@ -99,12 +101,14 @@ def board(request):
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
     qs = filter_tickets(view_tickets(user, view_key), filters, user)
+    show_time = request.GET.get("time") == "1"
     page = ticket_board(
         qs,
         sort=form.current_sort,
         descending=form.descending,
         after=form.value("after") or "",
         before=form.value("before") or "",
+        time_total=show_time,
     )
     query = _board_query(request.GET)
     query["view"] = view_key
@@ -131,6 +135,11 @@ def board(request):
         "back": urlencode(query),
         "can_delete": view_key != "trash" and departments_with(user, "manage") != frozenset(),
         "can_restore": view_key == "trash" and user.is_supervisor_or_admin,
+        "show_time": show_time,
+        "time_toggle": f"{board_path}?"
+        + urlencode(
+            {k: v for k, v in query.items() if k != "time"} | ({} if show_time else {"time": "1"})
+        ),
     }
     if request.htmx:
         response = render(request, "desk/board.html#ticket-list", context)
