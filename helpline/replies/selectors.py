@@ -66,6 +66,13 @@ def template_suggestions(user, text: str) -> list[ReplyTemplate]:
     return list(_loaded(qs).order_by("-usage_count", "name", "pk")[:SUGGESTIONS])
 
 
+def template_choices(user) -> list[ReplyTemplate]:
+    """Every template `user` may apply, for the board's bulk bar (one query)."""
+    return list(
+        templates_usable(user).order_by("category", "name", "pk").only("pk", "name", "category")
+    )
+
+
 def template_usable(user, pk: int) -> ReplyTemplate | None:
     return _loaded(templates_usable(user).filter(pk=pk)).first()
 

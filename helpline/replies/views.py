@@ -27,7 +27,7 @@ from .rendering import (
     reply_values,
     template_render,
 )
-from .selectors import template_lists, template_suggestions
+from .selectors import template_choices, template_lists, template_suggestions
 
 
 def _managed(user) -> list[Department]:
@@ -195,5 +195,16 @@ def suggest(request: HttpRequest, pk: int) -> HttpResponse:
         options.append((template, template_render(template, ticket, request.user, values=values)))
     context = {"options": options, "q": text, "ticket": ticket}
     response = HttpResponse(render_to_string("replies/_suggest.html", context))
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+@staff_required
+@require_GET
+def macros(request: HttpRequest) -> HttpResponse:
+    """The board's bulk bar asks for the templates it may apply only when the agent opens the
+    macro control (the board itself stays at its query count)."""
+    context = {"macros": template_choices(request.user)}
+    response = HttpResponse(render_to_string("replies/_macros.html", context, request=request))
     patch_vary_headers(response, ("HX-Request",))
     return response
