@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from helpline.accounts.models import Department, SupportLine, User
 from helpline.accounts.reference import departments_all
+from helpline.administration.forms import BootstrapForm
 from helpline.tickets.access import staff_visible
 from helpline.tickets.models import Priority, TicketClass
 from helpline.tickets.reference import statuses_active
@@ -20,7 +21,7 @@ def _department_choices(departments: list[Department]) -> list[tuple[str, str]]:
     return [(str(d.pk), "\u2003" * d.depth + d.name) for d in departments]
 
 
-class ReplyTemplateForm(forms.Form):
+class ReplyTemplateForm(BootstrapForm, forms.Form):
     """One form for every scope; which scopes and departments are offered is the caller's
     (the service checks the rights again)."""
 
@@ -79,7 +80,9 @@ class ReplyTemplateForm(forms.Form):
             self.fields[f"text_{code}"] = forms.CharField(
                 label=_("Text in %(language)s") % {"language": label},
                 required=False,
-                widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "true", "lang": code}),
+                widget=forms.Textarea(
+                    attrs={"rows": 5, "spellcheck": "true", "lang": code, "class": "form-control"}
+                ),
             )
         self.language_fields = [f"text_{code}" for code, _label in settings.LANGUAGES]
         self.fields["scope"].choices = [(v, lbl) for v, lbl in Scope.choices if v in scopes]

@@ -109,11 +109,6 @@ def _editor(request, form, template=None, status=200) -> HttpResponse:
     return render(request, "replies/form.html", context, status=status)
 
 
-def _add_error(form: ReplyTemplateForm, exc: DomainError) -> None:
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
-
-
 @staff_required
 @require_http_methods(["GET", "POST"])
 def template_create(request: HttpRequest) -> HttpResponse:
@@ -131,7 +126,7 @@ def template_create(request: HttpRequest) -> HttpResponse:
                 actions=form.actions(),
             )
         except DomainError as exc:
-            _add_error(form, exc)
+            form.add_domain_error(exc)
         else:
             messages.success(request, _("Template “%(name)s” saved.") % {"name": template.name})
             return redirect("replies:change", pk=template.pk)
@@ -155,7 +150,7 @@ def template_change(request: HttpRequest, pk: int) -> HttpResponse:
                 actions=form.actions(),
             )
         except DomainError as exc:
-            _add_error(form, exc)
+            form.add_domain_error(exc)
         else:
             messages.success(request, _("Template “%(name)s” saved.") % {"name": data["name"]})
             return redirect("replies:change", pk=template.pk)

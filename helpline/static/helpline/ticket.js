@@ -132,7 +132,8 @@
   }
 
   document.addEventListener("htmx:afterSwap", function (event) {
-    if (event.target === listbox()) { show(true); mark(0); }
+    // Only while the agent is in the box: a late answer must not cover the reply just written.
+    if (event.target === listbox() && document.activeElement === search()) { show(true); mark(0); }
   });
 
   document.addEventListener("keydown", function (event) {
