@@ -85,35 +85,36 @@ class ReplyTemplateForm(BootstrapForm, forms.Form):
                 ),
             )
         self.language_fields = [f"text_{code}" for code, _label in settings.LANGUAGES]
-        self.fields["scope"].choices = [(v, lbl) for v, lbl in Scope.choices if v in scopes]
+        keep: list[tuple[Any, Any]] = [("", _("keep"))]
+        self._choices("scope", [(v, lbl) for v, lbl in Scope.choices if v in scopes])
         self.departments = {d.pk: d for d in departments}
-        self.fields["department"].choices = [("", "—")] + _department_choices(departments)
+        self._choices("department", [("", "—"), *_department_choices(departments)])
         self.statuses = {s.pk: s for s in statuses_active()}
-        self.fields["set_status"].choices = [("", _("keep"))] + [
-            (str(s.pk), s.label) for s in self.statuses.values()
-        ]
-        self.fields["set_priority"].choices = [("", _("keep"))] + [
-            (str(v), label) for v, label in Priority.choices
-        ]
-        self.fields["set_ticket_class"].choices = [("", _("keep")), *TicketClass.choices]
+        self._choices("set_status", keep + [(str(s.pk), s.label) for s in self.statuses.values()])
+        self._choices("set_priority", keep + [(str(v), lbl) for v, lbl in Priority.choices])
+        self._choices("set_ticket_class", keep + list(TicketClass.choices))
         active = [d for d in departments_all() if d.is_active]
         self.targets = {d.pk: d for d in active}
-        self.fields["set_department"].choices = [("", _("keep"))] + _department_choices(active)
-        self.fields["set_line"].choices = [("", _("keep"))] + [
-            (str(v), label) for v, label in SupportLine.choices
-        ]
+        self._choices("set_department", keep + _department_choices(active))
+        self._choices("set_line", keep + [(str(v), lbl) for v, lbl in SupportLine.choices])
         self.staff = {u.pk: u for u in staff_visible(user).filter(is_active=True)}
-        self.fields["set_assignee"].choices = [
-            ("", _("keep")),
-            ("me", _("whoever applies the macro")),
-        ] + [(str(u.pk), u.display_name) for u in self.staff.values()]
+        self._choices(
+            "set_assignee",
+            [*keep, ("me", _("whoever applies the macro"))]
+            + [(str(u.pk), u.display_name) for u in self.staff.values()],
+        )
+
+    def _choices(self, name: str, choices: list[tuple[Any, Any]]) -> None:
+        field = self.fields[name]
+        assert isinstance(field, forms.ChoiceField)  # noqa: S101
+        field.choices = choices
 
     @property
     def language_bound(self) -> list[forms.BoundField]:
         return [self[name] for name in self.language_fields]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("scope") == Scope.DEPARTMENT and data.get("department") is None:
             self.add_error("department", _("Choose the department."))
         return data

@@ -86,7 +86,7 @@ def _clean_texts(texts: Mapping[str, str]) -> dict[str, str]:
 
 
 def _clean_tags(names: Iterable[str]) -> list[str]:
-    limit = Tag._meta.get_field("name").max_length
+    limit = Tag._meta.get_field("name").max_length or 50
     wanted = sorted({n.strip().lower() for n in names if n and n.strip()})
     for name in wanted:
         if len(name) > limit:

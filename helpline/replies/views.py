@@ -2,7 +2,7 @@
 reply box's typeahead."""
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
@@ -48,7 +48,7 @@ def _scopes(user, managed: list[Department]) -> list[str]:
 
 @staff_required
 @require_GET
-def template_list(request: HttpRequest) -> HttpResponse:
+def template_list(request):
     """The templates the agent may use, by scope, with search and categories."""
     text = request.GET.get("q", "")
     category = request.GET.get("category", "")
@@ -111,7 +111,7 @@ def _editor(request, form, template=None, status=200) -> HttpResponse:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def template_create(request: HttpRequest) -> HttpResponse:
+def template_create(request):
     form = _form(request, request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -135,7 +135,7 @@ def template_create(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def template_change(request: HttpRequest, pk: int) -> HttpResponse:
+def template_change(request, pk: int):
     template = template_for_change(request.user, pk)
     form = _form(request, request.POST or None, template)
     if request.method == "POST" and form.is_valid():
@@ -159,7 +159,7 @@ def template_change(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def template_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def template_delete(request, pk: int):
     template = template_for_change(request.user, pk)
     try:
         services.reply_template_delete(template=template, actor=request.user)
@@ -172,7 +172,7 @@ def template_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 @require_GET
-def suggest(request: HttpRequest, pk: int) -> HttpResponse:
+def suggest(request, pk: int):
     """The reply box's typeahead: up to eight templates matching what the agent typed, each
     with its text already rendered for this request (a listbox's options, htmx fragment)."""
     ticket = staff_ticket_or_404(
@@ -196,7 +196,7 @@ def suggest(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 @require_GET
-def macros(request: HttpRequest) -> HttpResponse:
+def macros(request):
     """The board's bulk bar asks for the templates it may apply only when the agent opens the
     macro control (the board itself stays at its query count)."""
     context = {"macros": template_choices(request.user)}
