@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "helpline.mail",
     "helpline.search",
     "helpline.timelog",
+    "helpline.replies",
     # After Helpline's apps, so our templates for allauth's pages and mails win.
     "allauth",
     "allauth.account",

@@ -132,6 +132,7 @@ def manage_menu() -> list[tuple[str, str, str, str]]:
         ("outbox", _("Outgoing mail"), "bi-envelope-arrow-up", "manage:outbox"),
         ("mailboxes", _("Mailboxes"), "bi-mailbox", "manage:mailboxes"),
         ("letters", _("Letters"), "bi-envelope-paper", "manage:letters"),
+        ("replies", _("Reply templates"), "bi-chat-square-text", "manage:replies"),
         ("quarantine", _("Mail quarantine"), "bi-shield-exclamation", "manage:quarantine"),
         ("stop_rules", _("Stop list"), "bi-slash-circle", "manage:stop_rules"),
     ]

@@ -49,6 +49,7 @@ from helpline.mail.models import (
     QuarantinedMail,
     StopRule,
 )
+from helpline.replies.models import ReplyTemplate
 from helpline.tickets import services
 from helpline.tickets.models import Entry, EntryKind, Status, StatusCategory, Ticket
 from helpline.timelog.models import ActivityType, RunningTimer, TimeEntry
@@ -295,6 +296,7 @@ KINDS: dict[str, Kind] = {
     "admin_self": Kind(value=lambda s: s.people["admin"].pk),
     "outbox_message": _named(lambda s: s.outbox_message, lambda m: m.subject),
     "saved_view": _named(lambda s: s.saved_view, lambda v: v.name),
+    "reply_template": _named(lambda s: s.reply_template, lambda t: t.name),
     "mailbox": _named(lambda s: s.mailbox, lambda m: m.name),
     "quarantined": _named(lambda s: s.quarantined, lambda m: m.subject),
     "stop_rule": _named(lambda s: s.stop_rule, lambda r: r.pattern),
@@ -336,6 +338,10 @@ def _fresh(ticket: Ticket) -> Ticket:
 
 def _to_ticket(name: str) -> Callable[[Scenario], str]:
     return lambda s: reverse("desk:ticket", args=[getattr(s, name).pk])
+
+
+def _to_reply_template(s: Scenario) -> str:
+    return reverse("replies:change", args=[s.reply_template.pk])
 
 
 def _to_request(name: str) -> Callable[[Scenario], str]:
@@ -964,6 +970,85 @@ ROUTES: dict[str, list[Case]] = {
             answers=grant(("agent_in", "manager_in"), GOES("desk:saved_views")),
         )
     ],
+    # --- reply templates (helpline.replies) --------------------------------------------------
+    # Support's template: Support's people and the supervisors use it; other staff see the
+    # page with their own templates only.
+    "replies:list": [
+        Case(
+            about=("reply_template",),
+            answers=grant(DESK_T, OK, **{p: HIDDEN for p in STAFF if p not in DESK_T}),
+        )
+    ],
+    "replies:create": [
+        Case(answers=grant(STAFF, PAGE)),
+        Case(
+            label="personal",
+            method="POST",
+            data=lambda s: {"name": "Matrix template", "scope": "personal", "text_en": "Hi"},
+            effect=lambda s, p: ReplyTemplate.objects.filter(
+                name="Matrix template", owner_id=_pk(s, p)
+            ).exists(),
+            answers=grant(STAFF, GOES("replies:list")),
+        ),
+        # A department's templates: whoever manages it (Billing's manager manages Billing).
+        Case(
+            label="for Support",
+            method="POST",
+            data=lambda s: {
+                "name": "Matrix template",
+                "scope": "department",
+                "department": s.support.pk,
+                "text_en": "Hi",
+            },
+            effect=lambda s, p: ReplyTemplate.objects.filter(
+                name="Matrix template", department=s.support
+            ).exists(),
+            answers=grant(
+                MANAGERS,
+                GOES("replies:list"),
+                **{p: REFUSED(422) for p in STAFF if p not in MANAGERS},
+            ),
+        ),
+    ],
+    "replies:change": [
+        Case(args={"pk": "reply_template"}, answers=grant(MANAGERS, OK)),
+        Case(
+            args={"pk": "reply_template"},
+            method="POST",
+            data=lambda s: {
+                "name": "Renamed by the matrix",
+                "scope": "department",
+                "department": s.support.pk,
+                "text_en": "Hi",
+            },
+            effect=lambda s, p: ReplyTemplate.objects.filter(name="Renamed by the matrix").exists(),
+            answers=grant(
+                MANAGERS, GOES(lambda s: reverse("replies:change", args=[s.reply_template.pk]))
+            ),
+        ),
+    ],
+    "replies:delete": [
+        Case(
+            args={"pk": "reply_template"},
+            method="POST",
+            effect=lambda s, p: not ReplyTemplate.objects.filter(pk=s.reply_template.pk).exists(),
+            answers=grant(MANAGERS, GOES("replies:list")),
+        )
+    ],
+    "replies:suggest": [
+        Case(
+            args={"pk": "ticket"},
+            query="?q=MARKER-REPLY",
+            about=("reply_template",),
+            answers=grant(DESK_T, OK),
+        )
+    ],
+    "replies:macros": [
+        Case(
+            about=("reply_template",),
+            answers=grant(DESK_T, OK, **{p: HIDDEN for p in STAFF if p not in DESK_T}),
+        )
+    ],
     # --- desk: the ticket page and its actions ----------------------------------------------
     "desk:ticket": [
         Case(args={"pk": "ticket"}, answers=grant(DESK_T)),
@@ -1416,6 +1501,7 @@ ROUTES: dict[str, list[Case]] = {
     # The provider's redirect back: without the state this session started, refused.
     "manage:mailbox_oauth_callback": [Case(answers=grant(["admin"], GOES("manage:mailboxes")))],
     "manage:letters": _admin_page(),
+    "manage:replies": _admin_page(about=("reply_template",)),
     "manage:letter": [
         Case(
             query="?kind=resolved&language=nb",

@@ -59,6 +59,8 @@ from helpline.accounts.tests.factories import (
 from helpline.desk import services as desk_services
 from helpline.desk.models import SavedView
 from helpline.mail.models import Mailbox, OutboxMessage, QuarantinedMail, StopRule
+from helpline.replies import services as replies_services
+from helpline.replies.models import ReplyTemplate, Scope
 from helpline.tickets import services
 from helpline.tickets.models import (
     Attachment,
@@ -140,6 +142,7 @@ class Scenario:
     mailbox: Mailbox
     quarantined: QuarantinedMail
     stop_rule: StopRule
+    reply_template: ReplyTemplate
     markers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     secrets: dict[str, frozenset[str]] = field(default_factory=dict)
 
@@ -370,7 +373,18 @@ def scenario_build() -> Scenario:
         stop_rule=stop_rule,
     )
 
+    # Support's reply template, written by Manny (who manages Support): Support's people use it.
+    reply_template = replies_services.reply_template_create(
+        actor=people["manager_in"],
+        scope=Scope.DEPARTMENT,
+        department=support,
+        name="MARKER-REPLY Support greeting",
+        texts={"en": "Hello {{ requester_name }}, about {{ subject }}: MARKER-REPLY-TEXT"},
+        actions={"add_tags": ["matrix"]},
+    )
+
     markers = {
+        "reply_template": (reply_template.name, "MARKER-REPLY-TEXT"),
         "saved_view": (saved_view.name,),
         "ticket": t_public,
         "ticket_note": t_note,
@@ -388,6 +402,7 @@ def scenario_build() -> Scenario:
     }
     # Who may see each group of markers; everyone else must never receive them.
     readers = {
+        "reply_template": set(DESK_T),
         "saved_view": {"agent_in", "manager_in", "admin"},
         "ticket": {"requester_a", "colleague_a", *DESK_T},
         "ticket_note": set(DESK_T),
@@ -443,6 +458,7 @@ def scenario_build() -> Scenario:
         mailbox=mailbox,
         quarantined=quarantined,
         stop_rule=stop_rule,
+        reply_template=reply_template,
         markers=markers,
         secrets=secrets,
     )
