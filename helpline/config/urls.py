@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include(ALLAUTH_URLPATTERNS)),
     path("desk/", include("helpline.desk.urls")),
     path("manage/", include("helpline.administration.urls")),
+    path("desk/team/", include("helpline.teamwork.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("helpline.portal.urls")),
 ]

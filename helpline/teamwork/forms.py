@@ -1,0 +1,34 @@
+"""Forms for one's away status and a department's assignment rule; the services decide."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from helpline.administration.forms import BootstrapForm
+
+from .models import AssignmentMode, Availability
+
+
+class StaffStatusForm(BootstrapForm, forms.Form):
+    state = forms.ChoiceField(
+        label=_("Status"), choices=Availability.choices, widget=forms.RadioSelect
+    )
+    until = forms.DateField(
+        label=_("Until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Away or off until this day; from then on you are present again."),
+    )
+    next = forms.CharField(widget=forms.HiddenInput, required=False)
+
+
+class AssignmentRuleForm(BootstrapForm, forms.Form):
+    mode = forms.ChoiceField(
+        label=_("Assignment"),
+        choices=AssignmentMode.choices,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Round-robin and least loaded give every request that enters the department with "
+            "nobody responsible (opened, transferred, escalated) to a present member with the "
+            "reply right and the request's line of support."
+        ),
+    )

@@ -1,0 +1,1 @@
+from helpline.desk.tests.ticket_support import site_settings_row, ticket_fixture  # noqa: F401
