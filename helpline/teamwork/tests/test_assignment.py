@@ -13,11 +13,11 @@ from helpline.audit.models import Event
 from helpline.core.errors import PermissionDenied
 from helpline.core.tests.threads import run_together
 from helpline.desk.timeline import event_line
+from helpline.teamwork.models import AssignmentMode, AssignmentRule, Availability
+from helpline.teamwork.services import assignment_rule_set, staff_status_set
 from helpline.tickets import services
 from helpline.tickets.history import HistoryNames
 from helpline.tickets.models import Channel, Entry, EntryKind, Ticket
-from helpline.teamwork.models import AssignmentMode, AssignmentRule, Availability
-from helpline.teamwork.services import assignment_rule_set, staff_status_set
 
 
 def open_request(requester, department, subject="Printer jammed"):
@@ -74,9 +74,7 @@ def test_an_absence_ends_on_its_date(requester_a, support, team, time_machine):
     assert [open_request(requester_a, support).assignee for _ in range(2)] == [cat, ann]
 
 
-def test_only_members_with_the_reply_right_and_the_line_are_chosen(
-    requester_a, support, team
-):
+def test_only_members_with_the_reply_right_and_the_line_are_chosen(requester_a, support, team):
     ann, ben, cat = team
     ben.memberships.update(can_reply=False)
     cat.support_line = 2

@@ -55,9 +55,7 @@ def test_the_status_page_refuses_a_foreign_next_and_a_past_date(client, dispatch
     assert "must be in the future" in response.content.decode()
 
 
-def test_the_header_and_the_assignee_list_show_who_is_away(
-    client, dispatcher, supervisor, ticket
-):
+def test_the_header_and_the_assignee_list_show_who_is_away(client, dispatcher, supervisor, ticket):
     staff_status_set(actor=supervisor, state=Availability.AWAY)
     staff_status_set(actor=dispatcher, state=Availability.OFF)
     client.force_login(dispatcher)
