@@ -89,12 +89,14 @@ def test_round_robin_spreads_nine_requests_over_the_present_agents(
 
     # Given the administrator makes Support round-robin
     admin = open_as(admin_user, viewport=WIDE)
-    AssignmentPage(admin, support.pk).choose("Round-robin")
+    admin.goto(f"/desk/team/departments/{support.pk}/assignment/")
     screenshot(admin, "teamwork-assignment-1440")
+    AssignmentPage(admin, support.pk).choose("Round-robin")
     # and Ben says he is away, from the header menu
     ben_page = open_as(ben, viewport=PHONE)
     ben_page.goto("/desk/")
     MyStatus(ben_page).set("Away")
+    screenshot(ben_page, "teamwork-status-390")
     expect(ben_page.locator('[data-hl-status="away"]')).to_have_count(1)
 
     # When nine requests arrive

@@ -1,7 +1,7 @@
 """Presence polls on the ticket page, one's own away status, a department's assignment rule."""
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -23,6 +23,13 @@ from .reference import absences
 from .services import assignment_rule_set, staff_status_set
 
 
+def _staff(request: HttpRequest) -> User:
+    """The signed-in staff member (the decorators let nobody else through)."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
 def _uncached(response: HttpResponse, etag: str) -> HttpResponse:
     response["ETag"] = etag
     # Asked again every time, never kept by a shared cache: one agent's view of the request.
@@ -33,11 +40,12 @@ def _uncached(response: HttpResponse, etag: str) -> HttpResponse:
 
 @staff_required
 @require_GET
-def presence(request, pk: int):
+def presence(request: HttpRequest, pk: int) -> HttpResponse:
     """`?writing=reply|note`: the ticket page's heartbeat. Records this agent on the request and
     answers with the colleagues there now; `304` without a body when that has not changed."""
-    ticket = staff_ticket_or_404(request.user, pk, Ticket.objects.only("id"))
-    others = presence_beat(ticket.pk, request.user.pk, request.GET.get("writing", ""))
+    user = _staff(request)
+    ticket = staff_ticket_or_404(user, pk, Ticket.objects.only("id"))
+    others = presence_beat(ticket.pk, user.pk, request.GET.get("writing", ""))
     away = absences()
     states = [away.get(p.user_id, (Availability.PRESENT, None))[0] for p in others]
     etag = presence_etag(others, states)
@@ -53,7 +61,7 @@ def presence(request, pk: int):
     return _uncached(render(request, "teamwork/_presence.html#answer", context), etag)
 
 
-def _safe_next(request, target: str) -> str:
+def _safe_next(request: HttpRequest, target: str) -> str:
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
@@ -63,9 +71,10 @@ def _safe_next(request, target: str) -> str:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def status(request):
+def status(request: HttpRequest) -> HttpResponse:
     """One's own away status: present, away, or off until a date."""
-    current = StaffStatus.objects.filter(user=request.user).first()
+    user = _staff(request)
+    current = StaffStatus.objects.filter(user=user).first()
     initial = {
         "state": current.state if current else Availability.PRESENT,
         "until": current.until if current else None,
@@ -75,7 +84,7 @@ def status(request):
     if request.method == "POST" and form.is_valid():
         try:
             staff_status_set(
-                actor=request.user,
+                actor=user,
                 state=form.cleaned_data["state"],
                 until=form.cleaned_data["until"],
             )
@@ -91,7 +100,7 @@ def status(request):
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def assignment(request, pk: int):
+def assignment(request: HttpRequest, pk: int) -> HttpResponse:
     """A department's assignment rule (administrators)."""
     department = get_object_or_404(Department, pk=pk)
     rule = AssignmentRule.objects.filter(department=department).first()
@@ -101,7 +110,7 @@ def assignment(request, pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             assignment_rule_set(
-                actor=request.user, department=department, mode=form.cleaned_data["mode"]
+                actor=_staff(request), department=department, mode=form.cleaned_data["mode"]
             )
         except DomainError as exc:
             form.add_domain_error(exc)
@@ -110,7 +119,7 @@ def assignment(request, pk: int):
                 request, _("Assignment in “%(name)s” saved.") % {"name": department.name}
             )
             return redirect("manage:department", pk=department.pk)
-    return page(
+    response: HttpResponse = page(
         request,
         "teamwork/assignment.html",
         {
@@ -120,3 +129,4 @@ def assignment(request, pk: int):
         },
         menu="departments",
     )
+    return response

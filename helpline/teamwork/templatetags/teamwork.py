@@ -5,6 +5,8 @@ from django import template
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from helpline.accounts.models import User
+
 from ..models import Availability
 from ..reference import absences
 
@@ -12,14 +14,14 @@ register = template.Library()
 
 
 @register.filter
-def availability(user) -> str:
-    found = absences().get(getattr(user, "pk", user))
+def availability(user: User | int) -> str:
+    found = absences().get(user if isinstance(user, int) else user.pk)
     return found[0] if found else Availability.PRESENT
 
 
 @register.simple_tag
-def away_badge(user) -> str:
-    found = absences().get(getattr(user, "pk", user))
+def away_badge(user: User | int) -> str:
+    found = absences().get(user if isinstance(user, int) else user.pk)
     if not found:
         return ""
     state, until = found
