@@ -96,6 +96,7 @@ def test_round_robin_spreads_nine_requests_over_the_present_agents(
     ben_page = open_as(ben, viewport=PHONE)
     ben_page.goto("/desk/")
     MyStatus(ben_page).set("Away")
+    ben_page.goto("/desk/team/status/")
     screenshot(ben_page, "teamwork-status-390")
     expect(ben_page.locator('[data-hl-status="away"]')).to_have_count(1)
 
