@@ -195,3 +195,13 @@ def test_requests_arriving_at_once_are_spread_evenly(mode, requester_a, team):
 
 def test_department_factory_is_unassigned_without_a_rule(requester_a):
     assert open_request(requester_a, DepartmentFactory(name="Lab")).assignee is None
+
+
+def test_the_chosen_person_gets_the_assigned_letter(
+    requester_a, support, team, smtp_sink, django_capture_on_commit_callbacks
+):
+    rule(support, AssignmentMode.ROUND_ROBIN)
+    with django_capture_on_commit_callbacks(execute=True):
+        open_request(requester_a, support, "Screen flickers")
+    to_ann = [raw for _from, rcpt, raw in smtp_sink.received if rcpt == [team[0].email]]
+    assert len(to_ann) == 1 and b"Assigned to you" in to_ann[0]
