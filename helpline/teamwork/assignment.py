@@ -13,7 +13,7 @@ from django.db.models import Count, Q
 from helpline.accounts.models import DepartmentMembership, Role, User
 from helpline.tickets.models import OPEN_CATEGORIES, Ticket
 
-from .models import AssignmentMode, AssignmentRule
+from .models import AssignmentMode, AssignmentRule, StaffStatus
 from .reference import absences
 
 
@@ -41,6 +41,17 @@ def rule_candidates(department_id: int, line: int) -> list[User]:
         .order_by("pk")
     )
     return [user for user in members if user.pk not in away]
+
+
+def _skilled(candidates: list[User], ticket: Ticket) -> list[User]:
+    """The candidates with a skill among the request's tags; all of them when the request has
+    no tags or nobody has such a skill (a rule never leaves a request unassigned for it)."""
+    tags = set(ticket.tags.values_list("name", flat=True))
+    if not tags or not candidates:
+        return candidates
+    skills = dict(StaffStatus.objects.filter(user__in=candidates).values_list("user_id", "skills"))
+    skilled = [u for u in candidates if tags & set(skills.get(u.pk) or [])]
+    return skilled or candidates
 
 
 def _after_cursor(candidates: list[User], cursor: int | None) -> list[User]:
@@ -76,9 +87,10 @@ def assignee_by_rule(ticket: Ticket) -> Choice | None:
     )
     if rule is None:
         return None
-    circle = _after_cursor(
-        rule_candidates(ticket.department_id, ticket.line), rule.last_assignee_id
-    )
+    candidates = rule_candidates(ticket.department_id, ticket.line)
+    if rule.by_skills:
+        candidates = _skilled(candidates, ticket)
+    circle = _after_cursor(candidates, rule.last_assignee_id)
     if not circle:
         return None
     if rule.mode == AssignmentMode.LEAST_LOADED:

@@ -18,7 +18,19 @@ class StaffStatusForm(BootstrapForm, forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("Away or off until this day; from then on you are present again."),
     )
+    skills = forms.CharField(
+        label=_("Skills"),
+        required=False,
+        max_length=500,
+        help_text=_(
+            "Tags you are good at, separated by commas (vpn, printers, …). Departments that "
+            "assign by skill prefer you for requests with these tags."
+        ),
+    )
     next = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def clean_skills(self) -> list[str]:
+        return [name for name in self.cleaned_data["skills"].split(",") if name.strip()]
 
 
 class AssignmentRuleForm(BootstrapForm, forms.Form):
@@ -31,4 +43,7 @@ class AssignmentRuleForm(BootstrapForm, forms.Form):
             "nobody responsible (opened, transferred, escalated) to a present member with the "
             "reply right and the request's line of support."
         ),
+    )
+    by_skills = forms.BooleanField(
+        label=_("Prefer members whose skills match the request's tags"), required=False
     )

@@ -30,6 +30,9 @@ class StaffStatus(TimestampedModel):
         _("status"), max_length=10, choices=Availability.choices, default=Availability.PRESENT
     )
     until = models.DateField(_("until"), null=True, blank=True)
+    # Tag names (lower case) this person is good at: rules "by skill" prefer them for requests
+    # carrying one of these tags.
+    skills = models.JSONField(_("skills"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("staff status")
@@ -65,6 +68,14 @@ class AssignmentRule(TimestampedModel):
         max_length=20,
         choices=AssignmentMode.choices,
         default=AssignmentMode.MANUAL,
+    )
+    by_skills = models.BooleanField(
+        _("prefer skills"),
+        default=False,
+        help_text=_(
+            "For a request with tags, choose among the members whose skills include one of "
+            "them (everyone when nobody has)."
+        ),
     )
     last_assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -78,6 +78,7 @@ def status(request: HttpRequest) -> HttpResponse:
     initial = {
         "state": current.state if current else Availability.PRESENT,
         "until": current.until if current else None,
+        "skills": ", ".join(current.skills) if current else "",
         "next": request.GET.get("next", ""),
     }
     form = StaffStatusForm(request.POST or None, initial=initial)
@@ -87,6 +88,7 @@ def status(request: HttpRequest) -> HttpResponse:
                 actor=user,
                 state=form.cleaned_data["state"],
                 until=form.cleaned_data["until"],
+                skills=form.cleaned_data["skills"],
             )
         except DomainError as exc:
             form.add_domain_error(exc)
@@ -105,12 +107,19 @@ def assignment(request: HttpRequest, pk: int) -> HttpResponse:
     department = get_object_or_404(Department, pk=pk)
     rule = AssignmentRule.objects.filter(department=department).first()
     form = AssignmentRuleForm(
-        request.POST or None, initial={"mode": rule.mode if rule else AssignmentMode.MANUAL}
+        request.POST or None,
+        initial={
+            "mode": rule.mode if rule else AssignmentMode.MANUAL,
+            "by_skills": rule.by_skills if rule else False,
+        },
     )
     if request.method == "POST" and form.is_valid():
         try:
             assignment_rule_set(
-                actor=_staff(request), department=department, mode=form.cleaned_data["mode"]
+                actor=_staff(request),
+                department=department,
+                mode=form.cleaned_data["mode"],
+                by_skills=form.cleaned_data["by_skills"],
             )
         except DomainError as exc:
             form.add_domain_error(exc)

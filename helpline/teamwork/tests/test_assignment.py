@@ -205,3 +205,22 @@ def test_the_chosen_person_gets_the_assigned_letter(
         open_request(requester_a, support, "Screen flickers")
     to_ann = [raw for _from, rcpt, raw in smtp_sink.received if rcpt == [team[0].email]]
     assert len(to_ann) == 1 and b"Assigned to you" in to_ann[0]
+
+
+def test_by_skills_prefers_members_with_the_requests_tags(requester_a, support, team, supervisor):
+    ann, ben, cat = team
+    staff_status_set(actor=cat, state=Availability.PRESENT, skills=["VPN ", "printers"])
+    AssignmentRule.objects.create(
+        department=support, mode=AssignmentMode.ROUND_ROBIN, by_skills=True
+    )
+    tagged = open_request(requester_a, support, "Tunnel down")
+    services.ticket_update(ticket=tagged, actor=supervisor, assignee=None)
+    services.ticket_tags_set(ticket=tagged, actor=supervisor, names=["vpn"])
+    billing_like = DepartmentFactory(name="Elsewhere")
+    services.ticket_transfer(ticket=tagged, actor=supervisor, department=billing_like, reason="x")
+    services.ticket_update(ticket=tagged, actor=supervisor, assignee=None)
+    services.ticket_transfer(ticket=tagged, actor=supervisor, department=support, reason="back")
+
+    assert Ticket.objects.get(pk=tagged.pk).assignee == cat
+    # Without tags (or nobody skilled) the circle goes on as usual
+    assert open_request(requester_a, support, "Untagged").assignee in {ann, ben, cat}

@@ -37,11 +37,14 @@ def test_the_status_page_sets_ones_own_status_and_goes_back(client, dispatcher, 
     assert response.status_code == 200 and 'name="state"' in response.content.decode()
 
     response = client.post(
-        reverse("teamwork:status"), {"state": "away", "until": "", "next": ticket_page}
+        reverse("teamwork:status"),
+        {"state": "away", "until": "", "skills": "VPN, printers,", "next": ticket_page},
     )
 
     assert response.status_code == 302 and response["Location"] == ticket_page
-    assert StaffStatus.objects.get(user=dispatcher).state == Availability.AWAY
+    status = StaffStatus.objects.get(user=dispatcher)
+    assert status.state == Availability.AWAY and status.skills == ["printers", "vpn"]
+    assert 'value="printers, vpn"' in client.get(reverse("teamwork:status")).content.decode()
 
 
 def test_the_status_page_refuses_a_foreign_next_and_a_past_date(client, dispatcher):
