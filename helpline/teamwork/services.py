@@ -13,7 +13,7 @@ from helpline.tickets.models import Tag
 
 from .models import AssignmentMode, AssignmentRule, Availability, StaffStatus
 
-SKILL_LENGTH = Tag._meta.get_field("name").max_length
+SKILL_LENGTH: int = Tag._meta.get_field("name").max_length or 50
 
 
 @transaction.atomic
