@@ -13,6 +13,7 @@ urlpatterns = [
     # Time accounting's pages under /desk/ and /manage/ (before the desk's own catch-alls).
     path("", include("helpline.timelog.urls")),
     path("desk/replies/", include("helpline.replies.urls")),
+    path("desk/team/", include("helpline.teamwork.urls")),
     path("desk/", include("helpline.desk.urls")),
     path("manage/", include("helpline.administration.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
