@@ -107,8 +107,8 @@ def test_the_list_query_count_is_constant(
     # 1 session, 2 user, 3 site settings, 4-5 access (memberships, department paths), 6 the
     # templates with their department and owner, 7 their texts, 8 the categories (the
     # departments the agent manages: none, so no query), 9 the sidebar's counts, 10 the saved
-    # views.
-    with django_assert_num_queries(10):
+    # views, 11 who is away (the header's own status; reference data).
+    with django_assert_num_queries(11):
         response = client.get(reverse("replies:list"), {"q": "Hello"})
     shown = sum(len(rows) for _k, _t, rows in response.context["sections"])
     assert shown == rows
@@ -125,8 +125,8 @@ def test_the_editor_query_count(
     client.force_login(dispatcher)
     # 1 session, 2 user, 3 site settings, 4 the template with owner and department, 5 its
     # texts, 6 statuses, 7 departments (reference data), 8 the staff for "make responsible",
-    # 9-10 access, 11 sidebar counts, 12 saved views.
-    with django_assert_num_queries(12):
+    # 9-10 access, 11 sidebar counts, 12 saved views, 13 who is away (reference data).
+    with django_assert_num_queries(13):
         response = client.get(reverse("replies:change", args=[template.pk]))
     assert len(response.context["previews"]) == len(languages)
 
