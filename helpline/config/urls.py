@@ -10,7 +10,9 @@ urlpatterns = [
     # The same account pages under allauth's own names (reversed by allauth, never resolved
     # first: the namespaced patterns above match the same paths).
     path("accounts/", include(ALLAUTH_URLPATTERNS)),
+    path("desk/kb/", include("helpline.kb.urls_desk")),
     path("desk/", include("helpline.desk.urls")),
+    path("help/", include("helpline.kb.urls_portal")),
     path("manage/", include("helpline.administration.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("helpline.portal.urls")),
