@@ -101,7 +101,7 @@ def _snippet(article: Article, words: list[str], width: int = 160) -> SafeString
 
 
 def _simple(query: str, among: QuerySet[Article], limit: int) -> list[ArticleHit]:
-    words = _words(query)
+    words = [w for w in _words(query) if w != "OR"]
     if not words:
         return []
     condition = Q()

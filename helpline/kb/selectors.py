@@ -89,7 +89,9 @@ def desk_articles(
     """Articles at the desk (every status) for kb staff, newest change first."""
     if not access.kb_staff(user):
         return Article.objects.none()
-    qs = Article.objects.select_related("category", "author").annotate(answered=_answered_count())
+    qs = Article.objects.select_related("category", "author").annotate(
+        answered_count=_answered_count()
+    )
     if status in ArticleStatus.values:
         qs = qs.filter(status=status)
     if category_ids is not None:

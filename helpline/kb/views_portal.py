@@ -2,6 +2,7 @@
 and the suggestions beside the new-request form."""
 
 from django.contrib import messages
+from django.db.models import Count
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -69,9 +70,12 @@ def home(request):
     user = request.user
     visible = portal_articles(user)
     tree = category_tree()
-    counts: dict[int, int] = {}
-    for category_id in visible.values_list("category_id", flat=True):
-        counts[category_id] = counts.get(category_id, 0) + 1
+    counts = dict(
+        visible.order_by()
+        .values("category_id")
+        .annotate(n=Count("pk"))
+        .values_list("category_id", "n")
+    )
     rows = [row for row in tree if row.depth == 0]
     return render(
         request,
@@ -222,7 +226,9 @@ def saved(request):
 @require_GET
 def search(request):
     query = request.GET.get("q", "")[:200]
-    hits = article_search(query, among=portal_articles(request.user), limit=20)
+    hits = article_search(
+        query, among=portal_articles(request.user), limit=30, language=request.LANGUAGE_CODE[:2]
+    )
     template = "kb/portal/search.html#results" if request.htmx else "kb/portal/search.html"
     response = render(request, template, _context(request, query=query, hits=hits))
     patch_vary_headers(response, ["HX-Request"])
@@ -243,8 +249,11 @@ def suggest(request):
         hits = []
         if len(query) >= SUGGEST_MIN:
             among = portal_articles(request.user)
-            # The subject says most; the description widens the net when it finds nothing.
-            hits = article_search(request.GET.get("subject", ""), among=among, limit=4)
+            language = request.LANGUAGE_CODE[:2]
+            # The subject says most; any longer word of what was typed widens the net.
+            subject = request.GET.get("subject", "")[:200]
+            hits = article_search(subject, among=among, limit=4, language=language)
             if not hits:
-                hits = article_search(query, among=among, limit=4)
+                words = [w for w in query.split() if len(w) >= 4 and w.isalnum()][:12]
+                hits = article_search(" OR ".join(words), among=among, limit=4, language=language)
     return render(request, "kb/portal/_suggest.html", {"hits": hits, "query": query})
