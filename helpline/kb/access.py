@@ -3,7 +3,8 @@ and the portal's pages and the kb services ask.
 
 Readers: anyone (anonymously only when the installation allows it) reads published public
 articles; a signed-in requester also reads those written for their organisation, once they have
-proved their address (as for shared requests); staff read everything published. Writers: staff
+proved their address (as for shared requests); staff read everything published, external
+providers only what is public. Writers: staff
 (not external providers) who manage the category's department — or supervisors and
 administrators — write and publish there; other staff propose drafts and send them for review.
 """
@@ -74,8 +75,11 @@ def reader_organisation_id(user) -> int | None:
 def reader_filter(user) -> Q:
     """The Q limiting published articles to those `user` may read (portal and search)."""
     published = Q(status=ArticleStatus.PUBLISHED, category__is_active=True)
-    if kb_staff(user) or (_signed_in(user) and user.is_agent_side):
+    if kb_staff(user):
         return published
+    if _signed_in(user) and user.is_agent_side:
+        # External providers are suppliers: what everyone may read, nothing internal.
+        return published & Q(visibility=Visibility.PUBLIC)
     organisation_id = reader_organisation_id(user)
     readable = Q(visibility=Visibility.PUBLIC)
     if organisation_id is not None:
