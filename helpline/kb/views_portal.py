@@ -2,8 +2,8 @@
 and the suggestions beside the new-request form."""
 
 from django.contrib import messages
-from django.db.models import Count
 from django.contrib.auth.views import redirect_to_login
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers

@@ -28,7 +28,8 @@ def test_preview_is_sanitised(client, dispatcher):
     html = client.post(
         reverse("kb_desk:preview"),
         {
-            "body": "**bold** <script>alert(1)</script> [x](javascript:alert(1)) <img src=x onerror=y>"
+            "body": "**bold** <script>alert(1)</script> [x](javascript:alert(1)) "
+            "<img src=x onerror=y>"
         },
     ).content.decode()
     assert "<strong>bold</strong>" in html
