@@ -23,9 +23,9 @@ class Visibility(models.TextChoices):
 
 
 class Language(models.TextChoices):
-    EN = "en", "English"
-    NB = "nb", "Norsk bokmål"
-    RU = "ru", "Русский"
+    EN = "en", _("English")
+    NB = "nb", _("Norwegian Bokmål")
+    RU = "ru", _("Russian")
 
 
 class Category(TimestampedModel):
