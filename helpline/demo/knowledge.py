@@ -24,13 +24,13 @@ VPN_RU = """Если VPN отключается каждый час, истек�
 1. Откройте клиент VPN и выберите **Настройки → Подключение**.
 2. Включите **Переподключаться автоматически**.
 3. Выйдите и войдите снова."""
-PASSWORD_EN = """Forgot your password? Use **Forgot password** on the sign-in page: we send a link
+RESET_EN = """Forgot your password? Use **Forgot password** on the sign-in page: we send a link
 to your address. The link works for one hour.
 
 Your password must be at least 10 characters long."""
-PASSWORD_NB = """Glemt passordet? Velg **Glemt passord** på innloggingssiden, så sender vi en lenke
+RESET_NB = """Glemt passordet? Velg **Glemt passord** på innloggingssiden, så sender vi en lenke
 til adressen din. Lenken virker i én time."""
-PASSWORD_RU = """Забыли пароль? Нажмите **Забыли пароль** на странице входа: мы пришлём ссылку
+RESET_RU = """Забыли пароль? Нажмите **Забыли пароль** на странице входа: мы пришлём ссылку
 на ваш адрес. Ссылка действует один час."""
 INVOICE_EN = """Invoices are sent on the 1st of every month to your billing address.
 
@@ -83,18 +83,18 @@ def knowledge_base_create(cast: Cast) -> None:
     password = publish(
         accounts,
         "Reset a forgotten password",
-        PASSWORD_EN,
+        RESET_EN,
         summary="The sign-in page sends you a link.",
         tags="password, sign-in",
     )
     publish(
         accounts,
         "Tilbakestill et glemt passord",
-        PASSWORD_NB,
+        RESET_NB,
         language="nb",
         translation_of=password,
     )
-    publish(accounts, "Сброс забытого пароля", PASSWORD_RU, language="ru", translation_of=password)
+    publish(accounts, "Сброс забытого пароля", RESET_RU, language="ru", translation_of=password)
     publish(billing, "When and how invoices are sent", INVOICE_EN, tags="invoice, payment")
     publish(printers, "Paper jam without paper", PRINTER_EN, tags="printer, paper")
     acme = cast.organisations.get("acme-retail.example")
