@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from helpline.accounts.models import Department, Organisation
+from helpline.tickets.forms import AttachmentsField
 
 from .models import Article, ArticleStatus, Category, Language, Visibility
 
@@ -54,6 +55,10 @@ class ArticleForm(forms.Form):
         widget=forms.SelectMultiple(attrs={"size": 4}),
     )
     note = forms.CharField(label=_("What changed"), max_length=200, required=False)
+    files = AttachmentsField(
+        label=_("Files and images"),
+        help_text=_("Show an image in the text with ![description](its address), listed below."),
+    )
 
     def __init__(self, *args, categories, article=None, **kwargs):
         super().__init__(*args, **kwargs)

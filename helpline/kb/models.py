@@ -1,6 +1,9 @@
 """The knowledge base: categories, articles with their revisions, and what readers do with them
 (votes, comments, favourites, views, deflected requests, requests an article answered)."""
 
+import uuid
+from pathlib import PurePath
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -259,3 +262,37 @@ class TicketArticle(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["ticket", "article"], name="kb_ticket_article_once")
         ]
+
+
+def article_file_path(instance: "ArticleFile", filename: str) -> str:
+    # The uploaded name never becomes part of the path; kept apart from requests' attachments
+    # (`helpline check-files` compares that tree with the requests' rows).
+    suffix = PurePath(filename).suffix.lower()[:10]
+    if not suffix[1:].isalnum():
+        suffix = ""
+    return f"kb/{clock.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
+INLINE_IMAGES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+
+
+class ArticleFile(models.Model):
+    """A file or image of an article, checked by the same rules as requests' attachments."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="files")
+    file = models.FileField(upload_to=article_file_path, max_length=200)
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=120)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type in INLINE_IMAGES

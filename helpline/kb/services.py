@@ -14,11 +14,13 @@ from helpline.audit.services import event_record, saved_with_event
 from helpline.core import clock
 from helpline.core.errors import PermissionDenied, ValidationFailed
 from helpline.tickets.access import Action, staff_can
+from helpline.tickets.services.attachments import attachments_checked
 
 from . import access
 from .models import (
     Article,
     ArticleComment,
+    ArticleFile,
     ArticleRevision,
     ArticleStatus,
     ArticleViewDay,
@@ -218,6 +220,51 @@ def article_restore(*, actor, article: Article, revision: ArticleRevision) -> Ar
     )
     article_index(article)
     return article
+
+
+@transaction.atomic
+def article_files_add(*, actor, article: Article, files) -> list[ArticleFile]:
+    """Attach files and images to an article (checked by the installation's file rules)."""
+    if not access.may_edit(actor, article):
+        raise _refuse(_("You may not change this article."))
+    added = []
+    for checked in attachments_checked(files):
+        item = ArticleFile(
+            article=article,
+            filename=checked.filename,
+            content_type=checked.content_type,
+            size=checked.size,
+            sha256=checked.sha256,
+            uploaded_by=actor,
+        )
+        item.file.save(checked.filename, checked.upload, save=False)
+        item.save()
+        added.append(item)
+    if added:
+        event_record(
+            actor=actor,
+            action="kb.article.files_added",
+            obj=article,
+            changes={"files": [None, [f.filename for f in added]]},
+        )
+    return added
+
+
+@transaction.atomic
+def article_file_remove(*, actor, item: ArticleFile) -> None:
+    if not access.may_edit(actor, item.article):
+        raise _refuse(_("You may not change this article."))
+    name, stored = item.filename, item.file.name
+    storage = item.file.storage
+    item.delete()
+    event_record(
+        actor=actor,
+        action="kb.article.file_removed",
+        obj=item.article,
+        changes={"files": [name, None]},
+    )
+    # The stored file goes once the row's removal is committed.
+    transaction.on_commit(lambda: storage.delete(stored))
 
 
 # --- readers ----------------------------------------------------------------------------------

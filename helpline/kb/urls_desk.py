@@ -20,6 +20,7 @@ urlpatterns = [
     path("articles/<int:pk>/status/", views.status, name="status"),
     path("articles/<int:pk>/revisions/", views.revisions, name="revisions"),
     path("articles/<int:pk>/revisions/<int:number>/restore/", views.restore, name="restore"),
+    path("files/<int:pk>/remove/", views.file_remove, name="file_remove"),
     path("tickets/<int:ticket>/articles/", views.lookup, name="lookup"),
     path("tickets/<int:ticket>/articles/<int:pk>/answered/", views.answered, name="answered"),
     path("entries/<int:entry>/article/", views.from_entry, name="from_entry"),

@@ -16,4 +16,5 @@ urlpatterns = [
     path("articles/<int:pk>/vote/", views.vote, name="vote"),
     path("articles/<int:pk>/comment/", views.comment, name="comment"),
     path("articles/<int:pk>/save/", views.favourite, name="favourite"),
+    path("files/<int:pk>/", views.file, name="file"),
 ]

@@ -2,6 +2,7 @@
 review, revisions, comment moderation, and the ticket page's article search."""
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,7 +19,7 @@ from helpline.tickets.models import Entry, EntryKind, Ticket
 
 from . import access, services
 from .forms import ArticleForm, CategoryForm, FromAnswerForm, StatusFilterForm
-from .models import Article, ArticleRevision, ArticleStatus, Category
+from .models import Article, ArticleFile, ArticleRevision, ArticleStatus, Category
 from .rendering import plain_text, render_markdown, revision_diff
 from .search import article_search
 from .selectors import (
@@ -164,6 +165,7 @@ def category_edit(request, pk: int):
 def _article_form(request, data=None, *, article=None, initial=None):
     return ArticleForm(
         data,
+        request.FILES if data is not None else None,
         initial=initial,
         article=article,
         categories=Category.objects.filter(is_active=True),
@@ -194,13 +196,15 @@ def new(request):
         fields = _form_fields(data)
         category = fields.pop("category")
         try:
-            article = services.article_create(
-                actor=request.user,
-                category=category,
-                organisations=data["organisations"],
-                publish="publish" in request.POST,
-                **fields,
-            )
+            with transaction.atomic():
+                article = services.article_create(
+                    actor=request.user,
+                    category=category,
+                    organisations=data["organisations"],
+                    publish="publish" in request.POST,
+                    **fields,
+                )
+                services.article_files_add(actor=request.user, article=article, files=data["files"])
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
@@ -236,13 +240,15 @@ def edit(request, pk: int):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.article_update(
-                actor=request.user,
-                article=article,
-                organisations=data["organisations"],
-                note=data["note"],
-                **_form_fields(data),
-            )
+            with transaction.atomic():
+                services.article_update(
+                    actor=request.user,
+                    article=article,
+                    organisations=data["organisations"],
+                    note=data["note"],
+                    **_form_fields(data),
+                )
+                services.article_files_add(actor=request.user, article=article, files=data["files"])
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
@@ -251,9 +257,24 @@ def edit(request, pk: int):
     return _page(
         request,
         "kb/desk/editor.html",
-        {"form": form, "article": article},
+        {"form": form, "article": article, "files": list(article.files.all())},
         status=400 if request.method == "POST" else 200,
     )
+
+
+@kb_staff_required
+@require_POST
+def file_remove(request, pk: int):
+    item = ArticleFile.objects.select_related("article__category").filter(pk=pk).first()
+    if item is None:
+        raise Http404
+    try:
+        services.article_file_remove(actor=request.user, item=item)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The file is removed."))
+    return redirect("kb_desk:article", pk=item.article_id)
 
 
 @kb_staff_required
@@ -277,6 +298,7 @@ def article(request, pk: int):
             "may_publish": access.may_publish(user, item.category),
             "organisations": list(item.organisations.all()),
             "answered": item.answered.count(),
+            "files": list(item.files.all()),
             "revisions": list(item.revisions.select_related("author")[:10]),
             "translations": list(
                 Article.objects.filter(translation_of_id=item.translation_of_id or item.pk).exclude(

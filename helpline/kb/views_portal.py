@@ -4,7 +4,7 @@ and the suggestions beside the new-request form."""
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.db.models import Count
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
@@ -12,10 +12,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from helpline.core.errors import DomainError
 from helpline.core.models import SiteSettings
+from helpline.tickets.downloads import attachment_response
 
 from . import access, services
 from .forms import CommentForm, VoteForm
-from .models import Article, ArticleVote, Category, Favourite
+from .models import Article, ArticleFile, ArticleVote, Category, Favourite
 from .rendering import render_markdown
 from .search import article_search
 from .selectors import (
@@ -141,6 +142,7 @@ def article(request, pk: int):
             related=related(user, item),
             translations=translations(user, item),
             comments=approved_comments(item),
+            files=[f for f in item.files.all() if not f.is_image],
             vote=vote,
             votes=vote_counts(item),
             saved=saved,
@@ -257,3 +259,29 @@ def suggest(request):
                 words = [w for w in query.split() if len(w) >= 4 and w.isalnum()][:12]
                 hits = article_search(" OR ".join(words), among=among, limit=4, language=language)
     return render(request, "kb/portal/_suggest.html", {"hits": hits, "query": query})
+
+
+@help_open
+@require_GET
+def file(request, pk: int):
+    """An article's file: images inline (they are shown in the text), anything else as a
+    download. Staff reach every article's files (the editor's preview shows drafts' images);
+    readers only those of articles they may read."""
+    item = ArticleFile.objects.select_related("article").filter(pk=pk).first()
+    if item is None:
+        raise Http404
+    if not access.kb_staff(request.user) and not (
+        portal_articles(request.user).filter(pk=item.article_id).exists()
+    ):
+        raise Http404
+    if not item.is_image:
+        return attachment_response(item)
+    try:
+        handle = item.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    response = FileResponse(handle, content_type=item.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    response["Cache-Control"] = "private, max-age=300"
+    return response

@@ -44,6 +44,7 @@ from helpline.desk.ticket_forms import FieldsForm
 from helpline.kb.models import (
     Article,
     ArticleComment,
+    ArticleFile,
     ArticleStatus,
     ArticleVote,
     Favourite,
@@ -279,6 +280,11 @@ KINDS: dict[str, Kind] = {
     "kb_proposal": _named(lambda s: s.kb_proposal, lambda a: a.title.split()[0]),
     "kb_comment": _named(lambda s: s.kb_comment, lambda c: c.body),
     "kb_revision_1": Kind(value=lambda s: 1),
+    "kb_file": Kind(
+        value=lambda s: s.kb_file.pk,
+        markers=lambda s: ("MARKER-KB-FILE",),
+        shown=lambda s: ("MARKER-KB-FILE",),
+    ),
     "ticket_reply": Kind(
         value=lambda s: _mail_entry(s).pk,
         markers=lambda s: s.markers["ticket"],
@@ -1508,6 +1514,18 @@ ROUTES: dict[str, list[Case]] = {
             ),
         ),
     ],
+    "kb_desk:file_remove": [
+        Case(
+            args={"pk": "kb_file"},
+            method="POST",
+            effect=lambda s, p: not ArticleFile.objects.filter(pk=s.kb_file.pk).exists(),
+            answers=grant(
+                KB_STAFF,
+                REFUSED(302, _kb_to("kb_desk:article", "kb_staff_article")),
+                **_kb_editors(GOES(_kb_to("kb_desk:article", "kb_staff_article"))),
+            ),
+        ),
+    ],
     "kb_desk:lookup": [Case(args={"ticket": "ticket"}, answers=grant(DESK_T, PAGE))],
     "kb_desk:answered": [
         Case(
@@ -1578,6 +1596,9 @@ ROUTES: dict[str, list[Case]] = {
                 anonymous=NOT_FOUND,
             ),
         ),
+    ],
+    "help:file": [
+        Case(args={"pk": "kb_file"}, answers=grant(KB_STAFF, anonymous=NOT_FOUND)),
     ],
     "help:favourite": [
         Case(

@@ -59,7 +59,14 @@ from helpline.accounts.tests.factories import (
 from helpline.desk import services as desk_services
 from helpline.desk.models import SavedView
 from helpline.kb import services as kb_services
-from helpline.kb.models import Article, ArticleComment, ArticleStatus, Category, Visibility
+from helpline.kb.models import (
+    Article,
+    ArticleComment,
+    ArticleFile,
+    ArticleStatus,
+    Category,
+    Visibility,
+)
 from helpline.mail.models import Mailbox, OutboxMessage, QuarantinedMail, StopRule
 from helpline.tickets import services
 from helpline.tickets.models import (
@@ -152,6 +159,7 @@ class Scenario:
     kb_acme_article: Article
     kb_proposal: Article
     kb_comment: ArticleComment
+    kb_file: ArticleFile
     markers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     secrets: dict[str, frozenset[str]] = field(default_factory=dict)
 
@@ -426,6 +434,12 @@ def scenario_build() -> Scenario:
     kb_services.article_transition(
         actor=people["agent_in"], article=kb_proposal, to=ArticleStatus.REVIEW
     )
+    # A file of the staff-only article: staff only.
+    (kb_file,) = kb_services.article_files_add(
+        actor=people["admin"],
+        article=kb_staff_article,
+        files=[services.attachment_validate(_file("marker-kb-file.txt", "MARKER-KB-FILE"))],
+    )
     kb_comment = kb_services.comment_add(
         actor=people["requester_b"], article=kb_article, body="MARKER-KB-COMMENT buy pills"
     )
@@ -435,6 +449,7 @@ def scenario_build() -> Scenario:
         "kb_acme_article": (kb_acme_article.title, "MARKER-KB-ACME-BODY"),
         "kb_proposal": (kb_proposal.title, "MARKER-KB-PROPOSAL-BODY"),
         "kb_comment": (kb_comment.body,),
+        "kb_file": ("MARKER-KB-FILE",),
         "saved_view": (saved_view.name,),
         "ticket": t_public,
         "ticket_note": t_note,
@@ -456,6 +471,7 @@ def scenario_build() -> Scenario:
         "kb_acme_article": {"requester_a", "colleague_a", *KB_STAFF},
         "kb_proposal": set(KB_STAFF),
         "kb_comment": set(KB_EDITORS),
+        "kb_file": set(KB_STAFF),
         "saved_view": {"agent_in", "manager_in", "admin"},
         "ticket": {"requester_a", "colleague_a", *DESK_T},
         "ticket_note": set(DESK_T),
@@ -517,6 +533,7 @@ def scenario_build() -> Scenario:
         kb_acme_article=kb_acme_article,
         kb_proposal=kb_proposal,
         kb_comment=kb_comment,
+        kb_file=kb_file,
         markers=markers,
         secrets=secrets,
     )

@@ -200,3 +200,65 @@ def test_publish_edit_and_archive_keep_the_index_in_step(editor, category):
     )
     services.article_transition(actor=editor, article=article, to=ArticleStatus.ARCHIVED)
     assert not SearchDocument.objects.filter(kind="article", object_id=article.pk).exists()
+
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00"
+    b"\x00\x00IEND\xaeB`\x82"
+)
+
+
+def test_files_and_images_follow_the_article(client, editor, requester_b, staff_article):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from helpline.kb.models import ArticleFile
+
+    client.force_login(editor)
+    response = client.post(
+        reverse("kb_desk:edit", args=[staff_article.pk]),
+        {
+            "title": staff_article.title,
+            "category": staff_article.category_id,
+            "body": staff_article.body,
+            "language": "en",
+            "visibility": "staff",
+            "files": [
+                SimpleUploadedFile("diagram.png", PNG),
+                SimpleUploadedFile("steps.txt", b"step one"),
+            ],
+        },
+    )
+    assert response.status_code == 302
+    image, text = ArticleFile.objects.order_by("pk")
+    assert image.is_image and not text.is_image
+    assert Event.objects.filter(action="kb.article.files_added").exists()
+    shown = client.get(reverse("help:file", args=[image.pk]))
+    assert shown.status_code == 200 and "attachment" not in shown.get("Content-Disposition", "")
+    download = client.get(reverse("help:file", args=[text.pk]))
+    assert "attachment" in download["Content-Disposition"]
+    # A requester never gets a staff-only article's files.
+    client.force_login(requester_b)
+    assert client.get(reverse("help:file", args=[image.pk])).status_code == 404
+    client.force_login(editor)
+    client.post(reverse("kb_desk:file_remove", args=[text.pk]))
+    assert list(ArticleFile.objects.all()) == [image]
+
+
+def test_blocked_file_types_are_refused(client, editor, public_article):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(editor)
+    response = client.post(
+        reverse("kb_desk:edit", args=[public_article.pk]),
+        {
+            "title": public_article.title,
+            "category": public_article.category_id,
+            "body": public_article.body,
+            "language": "en",
+            "visibility": "public",
+            "files": [SimpleUploadedFile("run.exe", b"MZ\x90\x00" + b"\x00" * 60)],
+        },
+    )
+    assert response.status_code == 400
+    assert not public_article.files.exists()

@@ -101,15 +101,16 @@ def test_portal_pages(client, requester_a, world, rows):
 # Every desk page: 1 session, 2 user, 3 site settings, 4 reference generation, 5 the sidebar's
 # cached counts; then the page's own: the list (1 query with category, author and the number
 # of requests answered as a subquery) and the category tree; an article: itself, its
-# organisations, requests answered, revisions, translations; the editor: its choices.
+# organisations, requests answered, files, revisions, translations; the editor: its choices
+# and the article's files.
 EXPECTED_DESK = {
     "articles": 7,
     "review": 6,
     "categories": 8,
     "category_edit": 8,
     "new": 8,
-    "article": 10,
-    "edit": 10,
+    "article": 11,
+    "edit": 11,
     "revisions": 7,
     "comments": 6,
     "comment_count": 5,
@@ -118,12 +119,13 @@ EXPECTED_DESK = {
 }
 # Portal pages: 1 session, 2 user, 3 site settings (the help centre's setting), 4 whether the
 # requester proved their address, then the page; the article page also counts the view, reads
-# the reader's vote and favourite, related articles, translations, approved comments, the vote
+# the reader's vote and favourite, related articles, its files, translations, approved
+# comments, the vote
 # totals and the site settings again (context processor).
 EXPECTED_PORTAL = {
     "home": 9,
     "category": 8,
-    "article": 13,
+    "article": 14,
     "search": 10,
     "suggest": 11,
     "saved": 5,
