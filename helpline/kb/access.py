@@ -84,11 +84,13 @@ def reader_filter(user) -> Q:
     readable = Q(visibility=Visibility.PUBLIC)
     if organisation_id is not None:
         through = Article.organisations.through
-        readable |= Q(visibility=Visibility.ORGANISATIONS) & Exists(
-            through.objects.filter(
-                article_id=OuterRef("pk"),
-                organisation_id=organisation_id,
-                organisation__is_active=True,
+        readable |= Q(visibility=Visibility.ORGANISATIONS) & Q(
+            Exists(
+                through.objects.filter(
+                    article_id=OuterRef("pk"),
+                    organisation_id=organisation_id,
+                    organisation__is_active=True,
+                )
             )
         )
     return published & readable

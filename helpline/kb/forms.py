@@ -55,7 +55,7 @@ class ArticleForm(forms.Form):
         widget=forms.SelectMultiple(attrs={"size": 4}),
     )
     note = forms.CharField(label=_("What changed"), max_length=200, required=False)
-    files = AttachmentsField(
+    attachments = AttachmentsField(
         label=_("Files and images"),
         help_text=_("Show an image in the text with ![description](its address), listed below."),
     )

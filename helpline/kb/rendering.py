@@ -4,7 +4,7 @@ plain text for search and snippets, and the escaped line diff between two revisi
 import difflib
 import html
 
-import markdown
+import markdown  # type: ignore[import-untyped]
 import nh3
 from django.utils.safestring import SafeString, mark_safe
 

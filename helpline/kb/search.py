@@ -20,7 +20,7 @@ from .rendering import plain_text
 try:  # the engine arrives with the search-engine branch
     from helpline.search import engine
 except ImportError:  # pragma: no cover - depends on which branches are merged
-    engine = None
+    engine = None  # type: ignore[assignment]
 
 KIND = "article"
 MAX_QUERY = 200
@@ -80,7 +80,8 @@ def _marked(text: str, words: list[str]) -> SafeString:
     if not words:
         return escape(text)
     pattern = re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE)
-    out, last = [], 0
+    out: list[str] = []
+    last = 0
     for match in pattern.finditer(text):
         out.append(escape(text[last : match.start()]))
         out.append(f"<mark>{escape(match.group(0))}</mark>")

@@ -204,7 +204,9 @@ def new(request):
                     publish="publish" in request.POST,
                     **fields,
                 )
-                services.article_files_add(actor=request.user, article=article, files=data["files"])
+                services.article_files_add(
+                    actor=request.user, article=article, files=data["attachments"]
+                )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
@@ -248,7 +250,9 @@ def edit(request, pk: int):
                     note=data["note"],
                     **_form_fields(data),
                 )
-                services.article_files_add(actor=request.user, article=article, files=data["files"])
+                services.article_files_add(
+                    actor=request.user, article=article, files=data["attachments"]
+                )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
@@ -333,9 +337,9 @@ def revisions(request, pk: int):
     older = by_number.get(int(request.GET["a"])) if request.GET.get("a", "").isdigit() else None
     if newer is None and all_revisions:
         newer = all_revisions[0]
-    if older is None and len(all_revisions) > 1:
+    if older is None and newer is not None and len(all_revisions) > 1:
         older = next((r for r in all_revisions if r.number < newer.number), None)
-    diff = []
+    diff: dict[str, list[tuple[str, str]]] = {}
     if older and newer:
         diff = {
             "title": revision_diff(older.title, newer.title),

@@ -223,7 +223,7 @@ def test_files_and_images_follow_the_article(client, editor, requester_b, staff_
             "body": staff_article.body,
             "language": "en",
             "visibility": "staff",
-            "files": [
+            "attachments": [
                 SimpleUploadedFile("diagram.png", PNG),
                 SimpleUploadedFile("steps.txt", b"step one"),
             ],
@@ -257,7 +257,7 @@ def test_blocked_file_types_are_refused(client, editor, public_article):
             "body": public_article.body,
             "language": "en",
             "visibility": "public",
-            "files": [SimpleUploadedFile("run.exe", b"MZ\x90\x00" + b"\x00" * 60)],
+            "attachments": [SimpleUploadedFile("run.exe", b"MZ\x90\x00" + b"\x00" * 60)],
         },
     )
     assert response.status_code == 400
