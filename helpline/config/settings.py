@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "helpline.timelog",
     "helpline.replies",
     "helpline.teamwork",
+    "helpline.kb",
     # After Helpline's apps, so our templates for allauth's pages and mails win.
     "allauth",
     "allauth.account",

@@ -42,6 +42,15 @@ from helpline.audit.models import Event
 from helpline.core.submissions import submission_key_new
 from helpline.desk.models import SavedView, SidebarOrder
 from helpline.desk.ticket_forms import FieldsForm
+from helpline.kb.models import (
+    Article,
+    ArticleComment,
+    ArticleFile,
+    ArticleStatus,
+    ArticleVote,
+    Favourite,
+    TicketArticle,
+)
 from helpline.mail.models import (
     LetterTemplate,
     MailMessage,
@@ -59,6 +68,8 @@ from .matrix_scenario import (
     ANONYMOUS,
     DESK_T,
     ENROLLED,
+    KB_EDITORS,
+    KB_STAFF,
     MANAGERS,
     PERSONAS,
     REQUESTERS,
@@ -301,6 +312,24 @@ KINDS: dict[str, Kind] = {
     "mailbox": _named(lambda s: s.mailbox, lambda m: m.name),
     "quarantined": _named(lambda s: s.quarantined, lambda m: m.subject),
     "stop_rule": _named(lambda s: s.stop_rule, lambda r: r.pattern),
+    # Articles by the first word of their title (search results highlight the others).
+    "kb_category": _named(lambda s: s.kb_category, lambda c: c.name),
+    "kb_article": _named(lambda s: s.kb_article, lambda a: a.title.split()[0]),
+    "kb_staff_article": _named(lambda s: s.kb_staff_article, lambda a: a.title.split()[0]),
+    "kb_acme_article": _named(lambda s: s.kb_acme_article, lambda a: a.title.split()[0]),
+    "kb_proposal": _named(lambda s: s.kb_proposal, lambda a: a.title.split()[0]),
+    "kb_comment": _named(lambda s: s.kb_comment, lambda c: c.body),
+    "kb_revision_1": Kind(value=lambda s: 1),
+    "kb_file": Kind(
+        value=lambda s: s.kb_file.pk,
+        markers=lambda s: ("MARKER-KB-FILE",),
+        shown=lambda s: ("MARKER-KB-FILE",),
+    ),
+    "ticket_reply": Kind(
+        value=lambda s: _mail_entry(s).pk,
+        markers=lambda s: s.markers["ticket"],
+        shown=lambda s: (s.markers["ticket"][1],),  # the description
+    ),
     # A link mailed to an address requester A asked to add: it names that address to A only.
     "address_token": Kind(
         value=lambda s: signing.dumps(
@@ -518,6 +547,15 @@ ALIASES: dict[str, str] = {
     "account_confirm_email": "accounts:signup_confirm",
     "account_inactive": "accounts:inactive",
 }
+
+
+def _kb_editors(answer: Answer) -> dict[str, Answer]:
+    return {p: answer for p in KB_EDITORS}
+
+
+def _kb_to(name: str, attr: str = "kb_article") -> Callable[[Scenario], str]:
+    return lambda s: reverse(name, args=[getattr(s, attr).pk])
+
 
 ROUTES: dict[str, list[Case]] = {
     # --- Django's language switch (django.conf.urls.i18n) ---------------------------------
@@ -1659,4 +1697,178 @@ ROUTES: dict[str, list[Case]] = {
     ],
     "timelog:activity_type_new": _admin_page(form=True),
     "timelog:activity_type": _admin_page({"pk": "activity_type"}, form=True),
+    # --- the knowledge base at the desk --------------------------------------------------------
+    "kb_desk:articles": [
+        Case(about=("kb_proposal", "kb_staff_article"), answers=grant(KB_STAFF)),
+    ],
+    "kb_desk:review": [
+        Case(about=("kb_proposal",), answers=grant(KB_STAFF, HIDDEN, **_kb_editors(OK))),
+    ],
+    "kb_desk:new": [Case(answers=grant(KB_STAFF, PAGE), also_post=True)],
+    "kb_desk:preview": [
+        Case(method="POST", data=lambda s: {"body": "**x**"}, answers=grant(KB_STAFF, PAGE)),
+    ],
+    "kb_desk:categories": [
+        Case(about=("kb_category",), answers=grant(KB_STAFF), also_post=True),
+    ],
+    "kb_desk:category_edit": [
+        Case(args={"pk": "kb_category"}, answers=grant(KB_EDITORS), also_post=True),
+    ],
+    "kb_desk:comments": [
+        Case(about=("kb_comment",), answers=grant(KB_STAFF, HIDDEN, **_kb_editors(OK))),
+        Case(
+            label="bulk reject",
+            method="POST",
+            about=("kb_comment",),
+            data=lambda s: {"comment": [s.kb_comment.pk], "action": "reject"},
+            effect=lambda s, p: ArticleComment.objects.get(pk=s.kb_comment.pk).status == "rejected",
+            answers=grant(
+                KB_STAFF,
+                Answer(302, allowed=False, to="kb_desk:comments"),
+                **_kb_editors(GOES("kb_desk:comments")),
+            ),
+        ),
+    ],
+    "kb_desk:comment_count": [Case(answers=grant(KB_STAFF, PAGE))],
+    "kb_desk:article": [
+        Case(args={"pk": "kb_staff_article"}, answers=grant(KB_STAFF)),
+        Case(args={"pk": "kb_proposal"}, answers=grant(KB_STAFF)),
+    ],
+    "kb_desk:edit": [
+        Case(
+            args={"pk": "kb_article"},
+            answers=grant(KB_STAFF, REFUSED(302, _kb_to("kb_desk:article")), **_kb_editors(OK)),
+            also_post=True,
+        ),
+        Case(
+            args={"pk": "kb_proposal"},
+            answers=grant(
+                KB_STAFF,
+                REFUSED(302, _kb_to("kb_desk:article", "kb_proposal")),
+                agent_in=OK,
+                **_kb_editors(OK),
+            ),
+            also_post=True,
+        ),
+    ],
+    "kb_desk:status": [
+        Case(
+            args={"pk": "kb_article"},
+            method="POST",
+            data=lambda s: {"to": ArticleStatus.ARCHIVED},
+            effect=lambda s, p: Article.objects.get(pk=s.kb_article.pk).status == "archived",
+            answers=grant(
+                KB_STAFF,
+                REFUSED(302, _kb_to("kb_desk:article")),
+                **_kb_editors(GOES(_kb_to("kb_desk:article"))),
+            ),
+        ),
+    ],
+    "kb_desk:revisions": [Case(args={"pk": "kb_article"}, answers=grant(KB_STAFF))],
+    "kb_desk:restore": [
+        Case(
+            args={"pk": "kb_article", "number": "kb_revision_1"},
+            method="POST",
+            effect=lambda s, p: Article.objects.get(pk=s.kb_article.pk).revision == 3,
+            answers=grant(
+                KB_STAFF,
+                REFUSED(302, _kb_to("kb_desk:revisions")),
+                **_kb_editors(GOES(_kb_to("kb_desk:revisions"))),
+            ),
+        ),
+    ],
+    "kb_desk:file_remove": [
+        Case(
+            args={"pk": "kb_file"},
+            method="POST",
+            effect=lambda s, p: not ArticleFile.objects.filter(pk=s.kb_file.pk).exists(),
+            answers=grant(
+                KB_STAFF,
+                REFUSED(302, _kb_to("kb_desk:article", "kb_staff_article")),
+                **_kb_editors(GOES(_kb_to("kb_desk:article", "kb_staff_article"))),
+            ),
+        ),
+    ],
+    "kb_desk:lookup": [Case(args={"ticket": "ticket"}, answers=grant(DESK_T, PAGE))],
+    "kb_desk:answered": [
+        Case(
+            args={"ticket": "ticket", "pk": "kb_article"},
+            method="POST",
+            effect=lambda s, p: TicketArticle.objects.filter(ticket=s.ticket).exists(),
+            answers=grant(DESK_T, Answer(204, allowed=True)),
+        ),
+    ],
+    "kb_desk:from_entry": [
+        Case(args={"entry": "ticket_reply"}, answers=grant(DESK_T), also_post=True),
+    ],
+    # --- the help centre (public articles open without signing in: the default setting) ----
+    "help:home": [Case(answers=public())],
+    "help:search": [
+        Case(
+            query="?q=gateway",
+            about=("kb_acme_article",),
+            answers=grant((*PORTAL_T, *KB_STAFF), others=HIDDEN, anonymous=HIDDEN),
+        ),
+    ],
+    "help:suggest": [
+        Case(
+            query="?subject=vault",
+            about=("kb_staff_article",),
+            answers=grant(KB_STAFF, others=HIDDEN, anonymous=HIDDEN),
+        ),
+    ],
+    "help:saved": [Case(answers=grant(SIGNED_IN, PAGE))],
+    "help:category": [Case(args={"pk": "kb_category"}, answers=public(OK))],
+    "help:article": [
+        Case(args={"pk": "kb_article"}, answers=public(OK)),
+        Case(args={"pk": "kb_staff_article"}, answers=grant(KB_STAFF, anonymous=NOT_FOUND)),
+        Case(
+            args={"pk": "kb_acme_article"},
+            answers=grant((*PORTAL_T, *KB_STAFF), anonymous=NOT_FOUND),
+        ),
+    ],
+    "help:vote": [
+        Case(
+            args={"pk": "kb_staff_article"},
+            method="POST",
+            data=lambda s: {"helpful": "yes"},
+            effect=lambda s, p: ArticleVote.objects.filter(article=s.kb_staff_article).exists(),
+            answers=grant(
+                KB_STAFF,
+                GOES(_kb_to("help:article", "kb_staff_article")),
+                anonymous=NOT_FOUND,
+            ),
+        ),
+        Case(
+            args={"pk": "kb_article"},
+            method="POST",
+            data=lambda s: {"helpful": "yes"},
+            effect=lambda s, p: ArticleVote.objects.filter(article=s.kb_article).exists(),
+            answers=public(GOES(_kb_to("help:article"))),
+        ),
+    ],
+    "help:comment": [
+        Case(
+            args={"pk": "kb_acme_article"},
+            method="POST",
+            data=lambda s: {"comment": "Matrix comment"},
+            effect=lambda s, p: ArticleComment.objects.filter(body="Matrix comment").exists(),
+            answers=grant(
+                (*PORTAL_T, *KB_STAFF),
+                GOES(_kb_to("help:article", "kb_acme_article")),
+                anonymous=NOT_FOUND,
+            ),
+        ),
+    ],
+    "help:file": [
+        Case(args={"pk": "kb_file"}, answers=grant(KB_STAFF, anonymous=NOT_FOUND)),
+    ],
+    "help:favourite": [
+        Case(
+            args={"pk": "kb_article"},
+            method="POST",
+            effect=lambda s, p: Favourite.objects.filter(user_id=_pk(s, p)).exists(),
+            answers=grant(SIGNED_IN, GOES(_kb_to("help:article"))),
+        ),
+    ],
 }
