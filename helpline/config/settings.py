@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "helpline.administration",
     "helpline.demo",
     "helpline.mail",
+    "helpline.notify",
+    "helpline.staffmail",
     # After Helpline's apps, so our templates for allauth's pages and mails win.
     "allauth",
     "allauth.account",

@@ -10,6 +10,8 @@ urlpatterns = [
     # The same account pages under allauth's own names (reversed by allauth, never resolved
     # first: the namespaced patterns above match the same paths).
     path("accounts/", include(ALLAUTH_URLPATTERNS)),
+    path("desk/messages/", include("helpline.staffmail.urls")),
+    path("desk/notifications/", include("helpline.notify.urls")),
     path("desk/", include("helpline.desk.urls")),
     path("manage/", include("helpline.administration.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

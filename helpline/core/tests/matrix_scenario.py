@@ -59,6 +59,9 @@ from helpline.accounts.tests.factories import (
 from helpline.desk import services as desk_services
 from helpline.desk.models import SavedView
 from helpline.mail.models import Mailbox, OutboxMessage, QuarantinedMail, StopRule
+from helpline.notify.models import Notification
+from helpline.staffmail import services as staffmail_services
+from helpline.staffmail.models import Message
 from helpline.tickets import services
 from helpline.tickets.models import (
     Attachment,
@@ -140,6 +143,8 @@ class Scenario:
     mailbox: Mailbox
     quarantined: QuarantinedMail
     stop_rule: StopRule
+    staff_message: Message
+    notification: Notification
     markers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     secrets: dict[str, frozenset[str]] = field(default_factory=dict)
 
@@ -370,7 +375,20 @@ def scenario_build() -> Scenario:
         stop_rule=stop_rule,
     )
 
+    # Internal mail: Dana writes to Manny about `ticket`, with a file; Manny is notified of it.
+    # Its participants read it in their boxes; the request's staff see it on the request.
+    staff_message = staffmail_services.message_send(
+        actor=people["agent_in"],
+        subject="MARKER-STAFFMAIL subject",
+        body="MARKER-STAFFMAIL-BODY",
+        people=[people["manager_in"]],
+        ticket=ticket,
+        files=[_file("memo.txt", "MARKER-STAFFMAIL-FILE")],
+    )
+    notification = Notification.objects.get(user=people["manager_in"], kind="message")
+
     markers = {
+        "staff_message": ("MARKER-STAFFMAIL subject", "MARKER-STAFFMAIL-BODY"),
         "saved_view": (saved_view.name,),
         "ticket": t_public,
         "ticket_note": t_note,
@@ -388,6 +406,7 @@ def scenario_build() -> Scenario:
     }
     # Who may see each group of markers; everyone else must never receive them.
     readers = {
+        "staff_message": set(DESK_T),
         "saved_view": {"agent_in", "manager_in", "admin"},
         "ticket": {"requester_a", "colleague_a", *DESK_T},
         "ticket_note": set(DESK_T),
@@ -443,6 +462,8 @@ def scenario_build() -> Scenario:
         mailbox=mailbox,
         quarantined=quarantined,
         stop_rule=stop_rule,
+        staff_message=staff_message,
+        notification=notification,
         markers=markers,
         secrets=secrets,
     )

@@ -7,6 +7,7 @@ from helpline.core.decorators import staff_required
 from helpline.core.errors import Conflict, DomainError
 from helpline.core.submissions import submission_once
 from helpline.desk.timeline import ticket_page
+from helpline.tickets.mentions import mentions_parse
 from helpline.tickets.services import (
     ticket_note_add,
     ticket_reply_add,
@@ -146,10 +147,17 @@ def note(request, pk: int):
             message = _add_error(form, exc)
             status = status_for(exc)
         else:
+            # Named people who are not told: the writer learns who (never the other way).
+            refused = mentions_parse(data["body"], page.ticket, author=request.user).refused
+            text = _("Note added.")
+            if refused:
+                text = _(
+                    "Note added. Not told (unknown, or may not see this request): %(names)s"
+                ) % {"names": ", ".join(refused)}
             return changed(
                 request,
                 pk,
-                _("Note added."),
+                text,
                 anchor=_entry_anchor(done.result),
                 written=_written(page, form, done),
                 active_tab="note",
