@@ -49,6 +49,7 @@ from helpline.mail.models import (
     StopRule,
 )
 from helpline.notify.models import Notification
+from helpline.staffmail import services as staffmail_services
 from helpline.staffmail.models import Message
 from helpline.tickets import services
 from helpline.tickets.models import Entry, EntryKind, Status, StatusCategory, Ticket
@@ -260,6 +261,18 @@ KINDS: dict[str, Kind] = {
     "staff_message": Kind(
         value=lambda s: s.staff_message.pk,
         markers=lambda s: s.markers["staff_message"],
+        shown=lambda s: s.markers["staff_message"],
+    ),
+    # Where only its subject is shown (the notifications centre).
+    "staff_message_subject": Kind(
+        value=lambda s: s.staff_message.pk,
+        markers=lambda s: s.markers["staff_message"],
+        shown=lambda s: s.markers["staff_message"][:1],
+    ),
+    # The request's internal mail panel: the request, showing the message attached to it.
+    "ticket_staffmail": Kind(
+        value=lambda s: s.ticket.pk,
+        markers=lambda s: s.markers["ticket"] + s.markers["staff_message"],
         shown=lambda s: s.markers["staff_message"],
     ),
     "staff_message_file": Kind(
@@ -1120,21 +1133,28 @@ ROUTES: dict[str, list[Case]] = {
     # A message is its sender's and recipients'; staff only, a requester never reaches any of it.
     "staffmail:inbox": [
         Case(
-            about=("staff_message",),
+            about=("staff_message_subject",),
             answers=grant(STAFF, HIDDEN, manager_in=OK),
         ),
         Case(
             label="search",
             query="?q=MARKER-STAFFMAIL",
-            about=("staff_message",),
+            about=("staff_message_subject",),
             answers=grant(STAFF, HIDDEN, manager_in=OK),
         ),
     ],
     "staffmail:sent": [
-        Case(about=("staff_message",), answers=grant(STAFF, HIDDEN, agent_in=OK)),
+        Case(about=("staff_message_subject",), answers=grant(STAFF, HIDDEN, agent_in=OK)),
     ],
     "staffmail:archive": [
-        Case(about=("staff_message",), answers=grant(STAFF, HIDDEN)),
+        # Once Manny archived his copy, it is in his archive only.
+        Case(
+            about=("staff_message_subject",),
+            setup=lambda s: staffmail_services.message_archive(
+                message=s.staff_message, actor=s.people["manager_in"]
+            ),
+            answers=grant(STAFF, HIDDEN, manager_in=OK),
+        ),
     ],
     "staffmail:compose": [
         Case(answers=grant(STAFF, PAGE)),
@@ -1191,11 +1211,11 @@ ROUTES: dict[str, list[Case]] = {
         Case(args={"pk": "staff_message_file"}, answers=grant(DESK_T)),
     ],
     "staffmail:ticket_panel": [
-        Case(args={"pk": "ticket"}, about=("staff_message",), answers=grant(DESK_T)),
+        Case(args={"pk": "ticket_staffmail"}, answers=grant(DESK_T)),
         Case(args={"pk": "ticket_x"}, answers=grant((*DESK_T, "external"), PAGE)),
     ],
     "notify:list": [
-        Case(about=("staff_message",), answers=grant(STAFF, HIDDEN, manager_in=OK)),
+        Case(about=("staff_message_subject",), answers=grant(STAFF, HIDDEN, manager_in=OK)),
     ],
     "notify:open": [
         Case(
