@@ -30,7 +30,7 @@ class Counters:
     mail: int
 
 
-def _count(qs: QuerySet) -> Subquery:
+def _count(qs: QuerySet) -> Coalesce:
     return Coalesce(
         Subquery(qs.values("user_id").annotate(n=Count("pk")).values("n")[:1]),
         Value(0),

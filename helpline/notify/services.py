@@ -10,6 +10,7 @@ concerned, letters go only to those who chose them.
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from helpline.accounts.models import User
 from helpline.core import clock
@@ -81,7 +82,7 @@ def notifications_add(
 def notification_read(*, notification: Notification, actor) -> Notification:
     """Mark one's own notification read (someone else's: refused)."""
     if notification.user_id != actor.pk:
-        raise PermissionDenied("not yours")
+        raise PermissionDenied(_("This notification is not yours."))
     if notification.read_at is None:
         notification.read_at = clock.now()
         Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(

@@ -1,5 +1,7 @@
 """Forms of internal mail: a new message and a reply."""
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -24,13 +26,13 @@ class ReplyForm(forms.Form):
 class ComposeForm(ReplyForm):
     """A new message: to colleagues and departments, optionally about a request."""
 
-    people = forms.ModelMultipleChoiceField(
+    people: "forms.ModelMultipleChoiceField[Any]" = forms.ModelMultipleChoiceField(
         label=_("To colleagues"),
         queryset=None,
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 6}),
     )
-    departments = forms.ModelMultipleChoiceField(
+    departments: "forms.ModelMultipleChoiceField[Any]" = forms.ModelMultipleChoiceField(
         label=_("To departments"),
         queryset=None,
         required=False,

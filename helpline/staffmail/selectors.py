@@ -31,7 +31,7 @@ def box_rows(user, box: str, text: str = "") -> QuerySet:
     """One page of `box`: recipient rows (inbox, archive) or messages (sent), newest first,
     joined for the page (one query)."""
     if box == "sent":
-        qs = (
+        sent = (
             Message.objects.filter(sender_id=user.pk)
             .select_related("ticket")
             .prefetch_related(
@@ -39,10 +39,10 @@ def box_rows(user, box: str, text: str = "") -> QuerySet:
             )
             .order_by("-created_at", "-id")
         )
-        return messages_search(qs, text)
-    qs = Recipient.objects.filter(user_id=user.pk, archived_at__isnull=(box == "inbox"))
-    qs = messages_search(qs, text, prefix="message__")
-    return qs.select_related("message", "message__sender", "message__ticket").order_by(
+        return messages_search(sent, text)
+    rows = Recipient.objects.filter(user_id=user.pk, archived_at__isnull=(box == "inbox"))
+    rows = messages_search(rows, text, prefix="message__")
+    return rows.select_related("message", "message__sender", "message__ticket").order_by(
         "-created_at", "-id"
     )
 

@@ -77,8 +77,10 @@ def compose(request):
             except DomainError as exc:
                 _add_error(form, exc)
             else:
+                sent_message = done.result
+                assert sent_message is not None
                 messages.success(request, _("Message sent."))
-                return redirect("staffmail:message", done.result.pk)
+                return redirect("staffmail:message", sent_message.pk)
         return render(request, "staffmail/compose.html", {"form": form}, status=422)
     initial = {}
     if request.GET.get("ticket", "").isdigit():
@@ -134,8 +136,10 @@ def reply(request, pk: int):
         except DomainError as exc:
             _add_error(form, exc)
         else:
+            answer = done.result
+            assert answer is not None
             messages.success(request, _("Answer sent."))
-            return redirect(f"{_url(found)}#message-{done.result.pk}")
+            return redirect(f"{_url(found)}#message-{answer.pk}")
     return _thread_page(request, found, form=form, status=422)
 
 

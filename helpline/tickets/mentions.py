@@ -42,7 +42,8 @@ def mentions_parse(body: str, ticket: Ticket, *, author: User) -> Mentions:
             email__in=[a.lower() for a in addresses], is_active=True, role__in=Role.STAFF
         )
     }
-    accepted, refused = [], []
+    accepted: list[User] = []
+    refused: list[str] = []
     for address in addresses:
         user = people.get(address.lower())
         if user is not None and user.pk == author.pk:

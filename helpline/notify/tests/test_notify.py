@@ -2,7 +2,8 @@
 
 import pytest
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from helpline.accounts.models import StaffNotice
@@ -247,3 +248,23 @@ def test_counters_cost_one_query(
     html = response.content.decode()
     assert ('data-hl-badge="notifications">20' in html) == (count == 20)
     assert response["Cache-Control"] == "private, no-store"
+
+
+def test_board_and_ticket_page_do_not_count_the_badges(client, ticket, dispatcher, supervisor):
+    # Given unread notifications and internal mail
+    from helpline.staffmail.services import message_send
+
+    services.ticket_update(ticket=ticket, actor=supervisor, assignee=dispatcher)
+    message_send(actor=supervisor, people=[dispatcher], subject="Hi", body="There", ticket=ticket)
+    client.force_login(dispatcher)
+
+    # Then the board and the request's page leave the counting to the badges' own request
+    # (their exact query counts are asserted in helpline/desk/tests).
+    for url in (reverse("desk:board"), reverse("desk:ticket", args=[ticket.pk])):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert 'hx-get="/desk/notifications/counters/"' in html
+        tables = " ".join(q["sql"] for q in queries.captured_queries)
+        assert "notify_notification" not in tables and "staffmail_" not in tables

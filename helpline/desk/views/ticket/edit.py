@@ -148,12 +148,12 @@ def note(request, pk: int):
             status = status_for(exc)
         else:
             # Named people who are not told: the writer learns who (never the other way).
-            refused = mentions_parse(data["body"], page.ticket, author=request.user).refused
+            not_told = mentions_parse(data["body"], page.ticket, author=request.user).refused
             text = _("Note added.")
-            if refused:
+            if not_told:
                 text = _(
                     "Note added. Not told (unknown, or may not see this request): %(names)s"
-                ) % {"names": ", ".join(refused)}
+                ) % {"names": ", ".join(not_told)}
             return changed(
                 request,
                 pk,
