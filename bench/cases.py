@@ -76,6 +76,13 @@ def _board(**params) -> str:
     return "/desk/" + (f"?{urlencode(params)}" if params else "")
 
 
+def _open_number(user: User) -> int:
+    """The newest open request `user` sees: what an agent types as "#number" in the search."""
+    from helpline.desk.selectors import view_tickets
+
+    return view_tickets(user, "open").order_by("-pk").values_list("pk", flat=True).first() or 1
+
+
 def _deep_cursor(user: User, view: str, pages: int) -> str:
     """The `after` cursor that opens page `pages` of `view` (or its last page, if shorter)."""
     from helpline.desk.selectors import ticket_board, view_tickets
@@ -199,6 +206,13 @@ def build_cases(people: dict[str, User]) -> list[Case]:
             "dispatcher",
             _board(q=SEARCH_WORD),
             explain=True,
+        ),
+        Case(
+            "board.dispatcher.number",
+            "Board, dispatcher, q=#<number> of an open request (goes to it)",
+            "dispatcher",
+            _board(q=f"#{_open_number(dispatcher)}"),
+            expect=302,
         ),
         Case(
             "board.supervisor.search_all",

@@ -877,6 +877,18 @@ ROUTES: dict[str, list[Case]] = {
             answers=grant(STAFF, PAGE),
         ),
     ],
+    # The sidebar alone, fetched after a change: the views and counts of whoever asks (Dana's
+    # saved view shared with Support on Support's sidebars only).
+    "desk:sidebar": [
+        Case(
+            about=("saved_view",),
+            answers=grant(
+                ("agent_in", "manager_in"),
+                OK,
+                **{p: HIDDEN for p in STAFF if p not in ("agent_in", "manager_in")},
+            ),
+        )
+    ],
     # Saved views: Dana's, shared with Support, is on Support's sidebars (Dana and Manny).
     "desk:saved_views": [
         Case(
