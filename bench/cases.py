@@ -20,10 +20,16 @@ DEEP_PAGE = 50
 SEARCH_WORD = "printer"
 SEARCH_MISS = "zqxj"
 SEARCH_NOTE = (
-    "a substring (ILIKE) search over every request has no index to use: PostgreSQL reads the "
-    "tickets table, SQLite the activity index, until a page is found or the table ends; "
-    "full-text search (the SearchBackend) is the planned answer"
+    "the board's text filter is the search engine's match set (helpline.search) inside the "
+    "board's keyset page: a common word hands the board every matching request to order"
 )
+# The search page (helpline.search): a common word, a rarer one, a phrase, an address, nothing.
+SEARCH_RARE = "payroll"
+SEARCH_PHRASE = '"strange noise"'
+
+
+def _search(**params) -> str:
+    return "/desk/search/?" + urlencode(params)
 
 
 @dataclass
@@ -231,6 +237,42 @@ def build_cases(people: dict[str, User]) -> list[Case]:
             note=SEARCH_NOTE,
         ),
         Case(
+            "search.supervisor.common",
+            f"Search page, supervisor, common word ({SEARCH_WORD})",
+            "supervisor",
+            _search(q=SEARCH_WORD),
+        ),
+        Case(
+            "search.dispatcher.common",
+            f"Search page, dispatcher (Support tree), common word ({SEARCH_WORD})",
+            "dispatcher",
+            _search(q=SEARCH_WORD),
+        ),
+        Case(
+            "search.supervisor.rare",
+            f"Search page, supervisor, rarer word ({SEARCH_RARE})",
+            "supervisor",
+            _search(q=SEARCH_RARE),
+        ),
+        Case(
+            "search.supervisor.phrase",
+            f"Search page, supervisor, phrase ({SEARCH_PHRASE})",
+            "supervisor",
+            _search(q=SEARCH_PHRASE),
+        ),
+        Case(
+            "search.supervisor.email",
+            "Search page, supervisor, a requester's e-mail address",
+            "supervisor",
+            _search(q=requester.email),
+        ),
+        Case(
+            "search.supervisor.miss",
+            "Search page, supervisor, a word matching nothing",
+            "supervisor",
+            _search(q=SEARCH_MISS),
+        ),
+        Case(
             "board.dispatcher.page50",
             f"Board, dispatcher, all open, page {DEEP_PAGE}",
             "dispatcher",
@@ -290,6 +332,16 @@ def build_cases(people: dict[str, User]) -> list[Case]:
             "requester",
             f"/requests/{long_id}/",
         ),
+        # Activity statistics (issue 10), the default period (the last 30 days): everyone's
+        # and every department's figures for an administrator, a supervisor's, an agent's own.
+        Case("activity.admin", "Activity statistics, administrator", "admin", "/desk/activity/"),
+        Case(
+            "activity.supervisor",
+            "Activity statistics, supervisor",
+            "supervisor",
+            "/desk/activity/",
+        ),
+        Case("activity.agent", "Activity statistics, agent (own)", "agent", "/desk/activity/"),
         Case("events.page", "Event log, newest page", "admin", "/manage/events/"),
         Case(
             "events.filtered",

@@ -55,6 +55,9 @@ INSTALLED_APPS = [
     "helpline.administration",
     "helpline.demo",
     "helpline.mail",
+    "helpline.search",
+    "helpline.timelog",
+    "helpline.replies",
     "helpline.notify",
     "helpline.staffmail",
     # After Helpline's apps, so our templates for allauth's pages and mails win.

@@ -84,7 +84,7 @@ class QuickEmailInput(_QuickInput, forms.EmailInput):
 
 
 # Widgets whose template is Django's plain one: swapped for the Python-rendered class.
-QUICK = {
+QUICK: dict[type[forms.Widget], type[forms.Widget]] = {
     forms.Select: QuickSelect,
     forms.HiddenInput: QuickHiddenInput,
     forms.TextInput: QuickTextInput,

@@ -132,7 +132,7 @@ class BoardFilterForm(forms.Form):
         f["q"].widget.attrs.update(
             {
                 "class": "form-control form-control-sm",
-                "placeholder": _("Subject or #number"),
+                "placeholder": _("Search or #number"),
                 # Applied by board.js after a pause in typing, not again when the field is left.
                 "data-hl-no-autosubmit": "",
             }
@@ -263,6 +263,7 @@ class BulkForm(forms.Form):
         ("priority", _("Set priority")),
         ("delete", _("Delete")),
         ("restore", _("Restore")),
+        ("macro", _("Apply a macro")),
     ]
 
     ids = IdsField(required=True, error_messages={"required": _("Select requests first.")})
@@ -276,6 +277,8 @@ class BulkForm(forms.Form):
     priority = forms.TypedChoiceField(
         label=_("Priority"), required=False, coerce=int, empty_value=None
     )
+    # A reply template (macro) to apply, chosen from the list the bar loads when asked.
+    template = forms.IntegerField(required=False, min_value=1)
     # The board's query string, so the agent lands back on the same view, filters and page.
     back = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
 
@@ -284,6 +287,7 @@ class BulkForm(forms.Form):
         "transfer": ("department", _("Choose the department to transfer to.")),
         "status": ("status", _("Choose a status.")),
         "priority": ("priority", _("Choose a priority.")),
+        "macro": ("template", _("Choose a macro.")),
     }
 
     def __init__(
@@ -477,3 +481,73 @@ class SavedViewForm(forms.Form):
     def clean_department(self) -> Department | None:
         value = self.cleaned_data.get("department")
         return self.targets.get(value) if value is not None else None
+
+
+class TicketSearchForm(forms.Form):
+    """The search page's GET parameters: the words and the filters combined with them. A value
+    that does not parse is ignored, never an error page."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=500)
+    status = forms.TypedChoiceField(label=_("Status"), required=False, coerce=int, empty_value=None)
+    department = forms.TypedChoiceField(
+        label=_("Department"), required=False, coerce=int, empty_value=None
+    )
+    ticket_class = forms.ChoiceField(label=_("Class"), required=False)
+    responsible = forms.ChoiceField(label=_("Responsible"), required=False)
+    since = forms.DateField(label=_("Changed since"), required=False)
+    until = forms.DateField(label=_("Changed until"), required=False)
+    page = forms.IntegerField(required=False, min_value=1, max_value=500)
+
+    SELECTS = ("status", "department", "ticket_class", "responsible")
+
+    def __init__(self, data, *, choices: BoardChoices, **kwargs):
+        super().__init__(data, **kwargs)
+        self.choices = choices
+        f = self.fields
+        f["status"].choices = [("", _("Any status"))] + [
+            (str(s.pk), s.label) for s in choices.statuses
+        ]
+        f["department"].choices = [("", _("Any department"))] + _department_choices(
+            choices.viewable
+        )
+        f["ticket_class"].choices = [("", _("Any class"))] + TicketClass.choices
+        f["responsible"].choices = [
+            ("", _("Anyone or no one")),
+            ("me", _("Me")),
+            ("none", _("No one")),
+            *_staff_choices(choices.staff),
+        ]
+        for name in self.SELECTS:
+            f[name].widget.attrs["class"] = "form-select form-select-sm"
+        for name in ("since", "until"):
+            f[name].widget = forms.DateInput(
+                attrs={"type": "date", "class": "form-control form-control-sm"}
+            )
+        f["q"].widget.input_type = "search"
+        f["q"].widget.attrs.update(
+            {
+                "class": "form-control",
+                "placeholder": _("Words, a phrase in quotes, an address, a serial or #number"),
+                "autofocus": "",
+            }
+        )
+
+    def value(self, name: str):
+        """The field's parsed value, or None when it is missing or does not parse."""
+        if not self.is_bound:
+            return None
+        field = self.fields[name]
+        try:
+            return field.clean(field.widget.value_from_datadict(self.data, self.files, name))
+        except forms.ValidationError:
+            return None
+
+    def filters(self) -> BoardFilters:
+        department = self.value("department")
+        responsible = self.value("responsible") or ""
+        return BoardFilters(
+            status=self.value("status"),
+            ticket_class=self.value("ticket_class") or "",
+            departments=self.choices.subtree(department) if department else None,
+            responsible=responsible,
+        )

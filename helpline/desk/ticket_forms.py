@@ -88,6 +88,8 @@ class EntryForm(VersionedForm):
 
 class ReplyForm(EntryForm):
     status = forms.ChoiceField(label=_("and set status to"), required=False)
+    # The reply template inserted from the typeahead: counted, and its macro run, on send.
+    template = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args, page: TicketPage, **kwargs):
         super().__init__(*args, page=page, **kwargs)

@@ -385,6 +385,12 @@ def event_line(entry: Entry, ticket: Ticket, names: HistoryNames | None = None) 
         if ref_id(raw_new) == ticket.pk:
             return say("bi-union", _("{actor} merged {old} into this request"))
         return say("bi-union", _("{actor} merged this request into {new}"))
+    if kind == "time":
+        if raw_old is None:
+            return say("bi-stopwatch", _("{actor} logged {new} of work"))
+        if raw_new is None:
+            return say("bi-stopwatch", _("{actor} removed {old} of logged work"))
+        return say("bi-stopwatch", _("{actor} changed logged work {old} → {new}"))
     if kind == "link":
         if raw_new is not None:
             return say("bi-link-45deg", _("{actor} linked {new}"))

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import board, live, saved, ticket
+from .views import board, live, saved, search, ticket
 from .views.ticket import mail
 
 app_name = "desk"
@@ -14,6 +14,8 @@ urlpatterns = [
     path("new/", board.ticket_new, name="new"),
     path("requesters/lookup/", board.requester_lookup, name="requester_lookup"),
     path("lookup/<slug:kind>/", board.lookup, name="lookup"),
+    # search.py: requests found by their words
+    path("search/", search.search, name="search"),
     # live.py: the board's poll, and the sidebar after a change
     path("live/", live.board_live, name="board_live"),
     path("sidebar/", live.sidebar, name="sidebar"),

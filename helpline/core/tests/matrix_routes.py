@@ -34,6 +34,7 @@ from django.core import signing
 from django.core.files.base import ContentFile
 from django.db.models import Max
 from django.urls import reverse
+from django.utils import timezone
 
 from helpline.accounts.models import Department, DepartmentMembership, User
 from helpline.accounts.selfservice import _ADDRESS_SALT as ADDRESS_SALT
@@ -49,10 +50,12 @@ from helpline.mail.models import (
     StopRule,
 )
 from helpline.notify.models import Notification
+from helpline.replies.models import ReplyTemplate
 from helpline.staffmail import services as staffmail_services
 from helpline.staffmail.models import Message
 from helpline.tickets import services
 from helpline.tickets.models import Entry, EntryKind, Status, StatusCategory, Ticket
+from helpline.timelog.models import ActivityType, RunningTimer, TimeEntry
 
 from .matrix_scenario import (
     ANONYMOUS,
@@ -207,7 +210,42 @@ def _named(get: Callable[[Scenario], object], text: Callable[[object], str]) -> 
     )
 
 
+TIME_MARKER = "MARKER-TIME-Driver reinstall"
+ACTIVITY_MARKER = "MARKER-ACTIVITY-Remote session"
+
+
+def _time_entry(s: Scenario) -> TimeEntry:
+    """Dana's time entry on `ticket` (made when a case first needs it)."""
+    entry = TimeEntry.objects.filter(comment=TIME_MARKER).first()
+    return entry or TimeEntry.objects.create(
+        ticket=s.ticket, author=s.people["agent_in"], minutes=25, comment=TIME_MARKER
+    )
+
+
+def _activity_type(s: Scenario) -> ActivityType:
+    return ActivityType.objects.get_or_create(name=ACTIVITY_MARKER)[0]
+
+
+def _timers_running(s: Scenario) -> None:
+    for persona in STAFF:
+        RunningTimer.objects.create(ticket=s.ticket, author=s.people[persona])
+
+
+def _to_time(s: Scenario) -> str:
+    return reverse("desk:ticket", args=[s.ticket.pk])
+
+
 KINDS: dict[str, Kind] = {
+    "time_entry": Kind(
+        value=lambda s: _time_entry(s).pk,
+        markers=lambda s: (TIME_MARKER,),
+        shown=lambda s: (TIME_MARKER,),
+    ),
+    "activity_type": Kind(
+        value=lambda s: _activity_type(s).pk,
+        markers=lambda s: (ACTIVITY_MARKER,),
+        shown=lambda s: (ACTIVITY_MARKER,),
+    ),
     "ticket": _ticket_kind("ticket", note="ticket_note"),
     "ticket_2": _ticket_kind("ticket_2"),
     "ticket_b": _ticket_kind("ticket_b"),
@@ -286,6 +324,7 @@ KINDS: dict[str, Kind] = {
     "admin_self": Kind(value=lambda s: s.people["admin"].pk),
     "outbox_message": _named(lambda s: s.outbox_message, lambda m: m.subject),
     "saved_view": _named(lambda s: s.saved_view, lambda v: v.name),
+    "reply_template": _named(lambda s: s.reply_template, lambda t: t.name),
     "mailbox": _named(lambda s: s.mailbox, lambda m: m.name),
     "quarantined": _named(lambda s: s.quarantined, lambda m: m.subject),
     "stop_rule": _named(lambda s: s.stop_rule, lambda r: r.pattern),
@@ -327,6 +366,10 @@ def _fresh(ticket: Ticket) -> Ticket:
 
 def _to_ticket(name: str) -> Callable[[Scenario], str]:
     return lambda s: reverse("desk:ticket", args=[getattr(s, name).pk])
+
+
+def _to_reply_template(s: Scenario) -> str:
+    return reverse("replies:change", args=[s.reply_template.pk])
 
 
 def _to_request(name: str) -> Callable[[Scenario], str]:
@@ -711,6 +754,31 @@ ROUTES: dict[str, list[Case]] = {
             answers=grant((*DESK_T, "external"), OK, agent_out=HIDDEN, staff_plain=HIDDEN),
         ),
     ],
+    # The search page finds only requests the agent may open, notes included for them; the
+    # query is never a marker (the page shows what was typed).
+    "desk:search": [
+        Case(answers=grant(STAFF, PAGE)),
+        Case(
+            label="by the requester's address",
+            query="?q=alice%40acme.test",
+            about=("ticket",),
+            answers=grant(DESK_T, OK, **{p: HIDDEN for p in STAFF if p not in DESK_T}),
+        ),
+        Case(
+            label="a word of an internal note",
+            query="?q=note&status=&department=",
+            about=("ticket",),
+            answers=grant(DESK_T, OK, **{p: HIDDEN for p in STAFF if p not in DESK_T}),
+        ),
+        Case(
+            label="by number",
+            query=lambda s: f"?q=%23{s.ticket.pk}",
+            about=("ticket",),
+            answers=grant(
+                DESK_T, GOES(_to_ticket("ticket")), **{p: HIDDEN for p in STAFF if p not in DESK_T}
+            ),
+        ),
+    ],
     "desk:bulk": [
         Case(
             method="POST",
@@ -936,6 +1004,85 @@ ROUTES: dict[str, list[Case]] = {
             data=lambda s: {"direction": "down"},
             effect=lambda s, p: SidebarOrder.objects.filter(user_id=_pk(s, p)).exists(),
             answers=grant(("agent_in", "manager_in"), GOES("desk:saved_views")),
+        )
+    ],
+    # --- reply templates (helpline.replies) --------------------------------------------------
+    # Support's template: Support's people and the supervisors use it; other staff see the
+    # page with their own templates only.
+    "replies:list": [
+        Case(
+            about=("reply_template",),
+            answers=grant(DESK_T, OK, **{p: HIDDEN for p in STAFF if p not in DESK_T}),
+        )
+    ],
+    "replies:create": [
+        Case(answers=grant(STAFF, PAGE)),
+        Case(
+            label="personal",
+            method="POST",
+            data=lambda s: {"name": "Matrix template", "scope": "personal", "text_en": "Hi"},
+            effect=lambda s, p: ReplyTemplate.objects.filter(
+                name="Matrix template", owner_id=_pk(s, p)
+            ).exists(),
+            answers=grant(STAFF, GOES("replies:list")),
+        ),
+        # A department's templates: whoever manages it (Billing's manager manages Billing).
+        Case(
+            label="for Support",
+            method="POST",
+            data=lambda s: {
+                "name": "Matrix template",
+                "scope": "department",
+                "department": s.support.pk,
+                "text_en": "Hi",
+            },
+            effect=lambda s, p: ReplyTemplate.objects.filter(
+                name="Matrix template", department=s.support
+            ).exists(),
+            answers=grant(
+                MANAGERS,
+                GOES("replies:list"),
+                **{p: REFUSED(422) for p in STAFF if p not in MANAGERS},
+            ),
+        ),
+    ],
+    "replies:change": [
+        Case(args={"pk": "reply_template"}, answers=grant(MANAGERS, OK)),
+        Case(
+            args={"pk": "reply_template"},
+            method="POST",
+            data=lambda s: {
+                "name": "Renamed by the matrix",
+                "scope": "department",
+                "department": s.support.pk,
+                "text_en": "Hi",
+            },
+            effect=lambda s, p: ReplyTemplate.objects.filter(name="Renamed by the matrix").exists(),
+            answers=grant(
+                MANAGERS, GOES(lambda s: reverse("replies:change", args=[s.reply_template.pk]))
+            ),
+        ),
+    ],
+    "replies:delete": [
+        Case(
+            args={"pk": "reply_template"},
+            method="POST",
+            effect=lambda s, p: not ReplyTemplate.objects.filter(pk=s.reply_template.pk).exists(),
+            answers=grant(MANAGERS, GOES("replies:list")),
+        )
+    ],
+    "replies:suggest": [
+        Case(
+            args={"pk": "ticket"},
+            query="?q=MARKER-REPLY",
+            about=("reply_template",),
+            answers=grant(DESK_T, OK),
+        )
+    ],
+    "replies:macros": [
+        Case(
+            about=("reply_template",),
+            answers=grant(DESK_T, OK, **{p: HIDDEN for p in STAFF if p not in DESK_T}),
         )
     ],
     # --- desk: the ticket page and its actions ----------------------------------------------
@@ -1507,6 +1654,7 @@ ROUTES: dict[str, list[Case]] = {
     # The provider's redirect back: without the state this session started, refused.
     "manage:mailbox_oauth_callback": [Case(answers=grant(["admin"], GOES("manage:mailboxes")))],
     "manage:letters": _admin_page(),
+    "manage:replies": _admin_page(about=("reply_template",)),
     "manage:letter": [
         Case(
             query="?kind=resolved&language=nb",
@@ -1561,4 +1709,77 @@ ROUTES: dict[str, list[Case]] = {
         lambda s, p: not StopRule.objects.filter(pk=s.stop_rule.pk).exists(),
         "manage:stop_rules",
     ),
+    # --- time accounting (helpline.timelog): the ticket's time panel and its actions -------
+    # Not htmx: the panel's answers send the page back to the ticket.
+    "timelog:ticket_time": [Case(args={"pk": "ticket"}, answers=grant(DESK_T, GOES(_to_time)))],
+    "timelog:entry_add": [
+        Case(
+            args={"pk": "ticket"},
+            method="POST",
+            data=lambda s: {"duration": "0:15", "date": timezone.localdate().isoformat()},
+            effect=lambda s, p: TimeEntry.objects.filter(author_id=_pk(s, p), minutes=15).exists(),
+            answers=grant(DESK_T, GOES(_to_time)),
+        )
+    ],
+    "timelog:timer_start": [
+        Case(
+            args={"pk": "ticket"},
+            method="POST",
+            effect=lambda s, p: RunningTimer.objects.filter(author_id=_pk(s, p)).exists(),
+            answers=grant(DESK_T, GOES(_to_time)),
+        )
+    ],
+    "timelog:timer_stop": [
+        Case(
+            args={"pk": "ticket"},
+            method="POST",
+            setup=_timers_running,
+            effect=lambda s, p: TimeEntry.objects.filter(author_id=_pk(s, p)).exists(),
+            answers=grant(DESK_T, GOES(_to_time)),
+        )
+    ],
+    # An entry is changed by its author (Dana) and administrators (Sue supervises no
+    # department); everyone else, the colleague who sees the request included, gets 404.
+    "timelog:entry_edit": [
+        Case(args={"pk": "time_entry"}, also_post=True, answers=grant(("agent_in", "admin"))),
+        Case(
+            label="save",
+            args={"pk": "time_entry"},
+            method="POST",
+            data=lambda s: {"duration": "40", "date": timezone.localdate().isoformat()},
+            effect=lambda s, p: TimeEntry.objects.filter(minutes=40).exists(),
+            answers=grant(("agent_in", "admin"), GOES(_to_time)),
+        ),
+    ],
+    "timelog:entry_delete": [
+        Case(
+            args={"pk": "time_entry"},
+            method="POST",
+            effect=lambda s, p: not TimeEntry.objects.filter(comment=TIME_MARKER).exists(),
+            answers=grant(("agent_in", "admin"), GOES(_to_time)),
+        )
+    ],
+    # Reports: everyone at the desk gets the page; the entries are their own, all for admins.
+    "timelog:time_export": [
+        Case(
+            setup=lambda s: _time_entry(s) and None,
+            about=("time_entry",),
+            answers=grant(
+                ("agent_in", "admin"),
+                OK,
+                **{p: HIDDEN for p in STAFF if p not in ("agent_in", "admin")},
+            ),
+        )
+    ],
+    "timelog:activity": [Case(answers=grant(STAFF, PAGE))],
+    "timelog:activity_export": [Case(answers=grant(STAFF, PAGE))],
+    "timelog:activity_types": [
+        Case(
+            setup=lambda s: _activity_type(s) and None,
+            about=("activity_type",),
+            answers=grant(["admin"], OK),
+        )
+    ],
+    "timelog:activity_type_new": _admin_page(form=True),
+    "timelog:activity_type": _admin_page({"pk": "activity_type"}, form=True),
 }

@@ -60,6 +60,8 @@ from helpline.desk import services as desk_services
 from helpline.desk.models import SavedView
 from helpline.mail.models import Mailbox, OutboxMessage, QuarantinedMail, StopRule
 from helpline.notify.models import Notification
+from helpline.replies import services as replies_services
+from helpline.replies.models import ReplyTemplate, Scope
 from helpline.staffmail import services as staffmail_services
 from helpline.staffmail.models import Message
 from helpline.tickets import services
@@ -145,6 +147,7 @@ class Scenario:
     stop_rule: StopRule
     staff_message: Message
     notification: Notification
+    reply_template: ReplyTemplate
     markers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     secrets: dict[str, frozenset[str]] = field(default_factory=dict)
 
@@ -387,8 +390,19 @@ def scenario_build() -> Scenario:
     )
     notification = Notification.objects.get(user=people["manager_in"], kind="message")
 
+    # Support's reply template, written by Manny (who manages Support): Support's people use it.
+    reply_template = replies_services.reply_template_create(
+        actor=people["manager_in"],
+        scope=Scope.DEPARTMENT,
+        department=support,
+        name="MARKER-REPLY Support greeting",
+        texts={"en": "Hello {{ requester_name }}, about {{ subject }}: MARKER-REPLY-TEXT"},
+        actions={"add_tags": ["matrix"]},
+    )
+
     markers = {
         "staff_message": ("MARKER-STAFFMAIL subject", "MARKER-STAFFMAIL-BODY"),
+        "reply_template": (reply_template.name, "MARKER-REPLY-TEXT"),
         "saved_view": (saved_view.name,),
         "ticket": t_public,
         "ticket_note": t_note,
@@ -407,6 +421,7 @@ def scenario_build() -> Scenario:
     # Who may see each group of markers; everyone else must never receive them.
     readers = {
         "staff_message": set(DESK_T),
+        "reply_template": set(DESK_T),
         "saved_view": {"agent_in", "manager_in", "admin"},
         "ticket": {"requester_a", "colleague_a", *DESK_T},
         "ticket_note": set(DESK_T),
@@ -464,6 +479,7 @@ def scenario_build() -> Scenario:
         stop_rule=stop_rule,
         staff_message=staff_message,
         notification=notification,
+        reply_template=reply_template,
         markers=markers,
         secrets=secrets,
     )

@@ -4,13 +4,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from helpline.core.decorators import staff_required
-from helpline.core.errors import Conflict, DomainError
+from helpline.core.errors import Conflict, DomainError, ValidationFailed
 from helpline.core.submissions import submission_once
 from helpline.desk.timeline import ticket_page
+from helpline.replies.selectors import template_usable
+from helpline.replies.services import reply_with_template
 from helpline.tickets.mentions import mentions_parse
 from helpline.tickets.services import (
     ticket_note_add,
-    ticket_reply_add,
     ticket_tags_set,
     ticket_update,
 )
@@ -70,7 +71,8 @@ def _written(page, form, done=None, *, ticket=None) -> Written | None:
 @staff_required
 @require_POST
 def reply(request, pk: int):
-    """A public reply, optionally moving the request to another status.
+    """A public reply, optionally moving the request to another status, optionally written from
+    a reply template whose macro actions then run with it (all or nothing).
 
     A reply that also sets a status is refused when the page is older than the request (the
     status may have been set by someone else meanwhile); a plain reply only adds to the thread
@@ -81,14 +83,18 @@ def reply(request, pk: int):
     status, message = 422, None
     if form.is_valid():
         data = form.cleaned_data
+        template = template_usable(request.user, data["template"]) if data["template"] else None
         try:
+            if data["template"] and template is None:
+                raise ValidationFailed(_("That reply template is not available to you."))
             done = submission_once(
                 key=data["submission"],
                 scope="desk.reply",
                 user=request.user,
-                write=lambda: ticket_reply_add(
+                write=lambda: reply_with_template(
                     ticket=page.ticket,
                     actor=request.user,
+                    template=template,
                     body=data["body"],
                     files=data["attachments"],
                     status=data["status"],
