@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "helpline.search",
     "helpline.timelog",
     "helpline.replies",
+    "helpline.teamwork",
     "helpline.notify",
     "helpline.staffmail",
     # After Helpline's apps, so our templates for allauth's pages and mails win.

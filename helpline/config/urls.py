@@ -13,6 +13,7 @@ urlpatterns = [
     # Time accounting's pages under /desk/ and /manage/ (before the desk's own catch-alls).
     path("", include("helpline.timelog.urls")),
     path("desk/replies/", include("helpline.replies.urls")),
+    path("desk/team/", include("helpline.teamwork.urls")),
     path("desk/messages/", include("helpline.staffmail.urls")),
     path("desk/notifications/", include("helpline.notify.urls")),
     path("desk/", include("helpline.desk.urls")),

@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from helpline.accounts.models import SupportLine
 from helpline.core.submissions import SubmissionKeyField
 from helpline.core.widgets import quicken
+from helpline.teamwork.models import Availability
+from helpline.teamwork.reference import absences
 from helpline.tickets.forms import AttachmentsField
 from helpline.tickets.models import Level, Priority, StatusCategory, TicketClass
 
@@ -69,7 +71,12 @@ def _department_label(department) -> str:
 
 
 def _staff_label(user) -> str:
-    return user.display_name
+    """A colleague's name, with their away status when they are not present."""
+    found = absences().get(user.pk)
+    if found is None:
+        return user.display_name
+    state = _("off") if found[0] == Availability.OFF else _("away")
+    return f"{user.display_name} ({state})"
 
 
 class EntryForm(VersionedForm):

@@ -53,6 +53,7 @@ from helpline.notify.models import Notification
 from helpline.replies.models import ReplyTemplate
 from helpline.staffmail import services as staffmail_services
 from helpline.staffmail.models import Message
+from helpline.teamwork.models import AssignmentRule, StaffStatus
 from helpline.tickets import services
 from helpline.tickets.models import Entry, EntryKind, Status, StatusCategory, Ticket
 from helpline.timelog.models import ActivityType, RunningTimer, TimeEntry
@@ -945,6 +946,24 @@ ROUTES: dict[str, list[Case]] = {
             answers=grant(STAFF, PAGE),
         ),
     ],
+    # --- teamwork: presence on the ticket page, one's own away status (issue 10) -------------
+    # The heartbeat: whoever may open the request; the answer names colleagues, not the request.
+    "teamwork:presence": [
+        Case(args={"pk": "ticket"}, answers=grant(DESK_T, PAGE)),
+        Case(args={"pk": "ticket_x"}, answers=grant((*DESK_T, "external"), PAGE)),
+    ],
+    "teamwork:status": [
+        Case(answers=grant(STAFF, PAGE), also_post=True),
+        Case(
+            label="set",
+            method="POST",
+            data=lambda s: {"state": "away"},
+            effect=lambda s, p: StaffStatus.objects.filter(
+                user_id=_pk(s, p), state="away"
+            ).exists(),
+            answers=grant(STAFF, GOES("teamwork:status")),
+        ),
+    ],
     # The sidebar alone, fetched after a change: the views and counts of whoever asks (Dana's
     # saved view shared with Support on Support's sidebars only).
     "desk:sidebar": [
@@ -1523,6 +1542,17 @@ ROUTES: dict[str, list[Case]] = {
     "manage:departments": _admin_page(about=("department",)),
     "manage:department_new": _admin_page(form=True),
     "manage:department": _admin_page({"pk": "department"}, form=True),
+    "teamwork:assignment": [
+        *_admin_page({"pk": "department"}, form=True),
+        *_admin_post(
+            {"pk": "department"},
+            lambda s: {"mode": "round_robin"},
+            lambda s, p: AssignmentRule.objects.filter(
+                department=s.support, mode="round_robin"
+            ).exists(),
+            lambda s: reverse("manage:department", args=[s.support.pk]),
+        ),
+    ],
     "manage:department_remove": _admin_post(
         {"pk": "department"},
         None,

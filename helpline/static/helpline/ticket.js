@@ -181,3 +181,39 @@
     if (!event.target.closest("[data-hl-template-picker]")) show(false);
   });
 })();
+
+// Presence (teamwork/_presence.html): every few seconds the page says it is open, and whether a
+// reply or note is being written, with the ETag of what it last showed; 304 swaps nothing.
+(function () {
+  "use strict";
+
+  function writing() {
+    var reply = document.getElementById("reply-body");
+    if (reply && reply.value.trim()) return "reply";
+    var note = document.getElementById("note-body");
+    if (note && note.value.trim()) return "note";
+    return "";
+  }
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (!event.detail.elt.hasAttribute("data-hl-presence")) return;
+    event.detail.parameters.writing = writing();
+    var state = event.detail.elt.querySelector("[data-hl-presence-state]");
+    var etag = state && state.getAttribute("data-hl-etag");
+    if (etag) event.detail.headers["If-None-Match"] = etag;
+  });
+
+  // A background tab does not beat: after three missed polls colleagues no longer see it.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.elt.hasAttribute("data-hl-presence") && document.hidden) {
+      event.preventDefault();
+    }
+  });
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (!event.detail.elt.hasAttribute("data-hl-presence")) return;
+    var xhr = event.detail.xhr;
+    var path = xhr.responseURL ? new URL(xhr.responseURL).pathname : "";
+    if (xhr.status === 304 || path.indexOf("/presence/") < 0) event.detail.shouldSwap = false;
+  });
+})();

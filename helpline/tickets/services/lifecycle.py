@@ -38,6 +38,7 @@ from ._common import (
     require,
     touch,
 )
+from .arrival import ticket_arrived
 from .attachments import CheckedFile, attachments_checked
 
 
@@ -120,6 +121,7 @@ def ticket_create(
     )
     entry = Entry.objects.create(ticket=ticket, kind=EntryKind.REPLY, author=actor, body=body)
     attach(entry, files)
+    ticket_arrived(ticket)
     index_tickets(ticket)
     if actor is not None and actor.is_authenticated and actor.is_agent_side:
         log(actor, "ticket.created", ticket, channel=channel, requester=requester.email)

@@ -10,6 +10,7 @@ from helpline.desk.timeline import ticket_page
 from helpline.replies.selectors import template_usable
 from helpline.replies.services import reply_with_template
 from helpline.tickets.mentions import mentions_parse
+from helpline.tickets.models import Entry
 from helpline.tickets.services import (
     ticket_note_add,
     ticket_tags_set,
@@ -41,6 +42,18 @@ def _add_error(form, exc: DomainError) -> str | None:
         form.add_error(exc.field, exc.message)
         return None
     return exc.message
+
+
+def _others_wrote(page, user, seen: int | None) -> bool:
+    """Whether someone else added to the thread (a reply, a note, a change) after entry `seen`,
+    the newest the form's page showed: a reply or note sent now may no longer fit. One query."""
+    if seen is None:
+        return False
+    return (
+        Entry.objects.filter(ticket_id=page.ticket.pk, pk__gt=seen)
+        .exclude(author_id=user.pk)
+        .exists()
+    )
 
 
 def _entry_anchor(entry) -> str:
@@ -75,12 +88,17 @@ def reply(request, pk: int):
     a reply template whose macro actions then run with it (all or nothing).
 
     A reply that also sets a status is refused when the page is older than the request (the
-    status may have been set by someone else meanwhile); a plain reply only adds to the thread
-    and goes through. The form's one-time key makes a repeated post add one reply.
+    status may have been set by someone else meanwhile). A plain reply overwrites nothing, but
+    when someone else wrote or changed something since the page was shown it is held back once
+    with what changed (409): sending again goes through. The form's one-time key makes a
+    repeated post add one reply.
     """
     page = ticket_page(request.user, pk, thread=False, related=False)
     form = make_form("reply_form", page, request.POST, request.FILES)
     status, message = 422, None
+    if form.is_valid() and _others_wrote(page, request.user, form.cleaned_data["seen"]):
+        # Not sent yet: the agent reads what came in, then sends anyway or revises.
+        return conflicted(request, pk, "reply", form, parts=COMPOSER_CONFLICT, active_tab="reply")
     if form.is_valid():
         data = form.cleaned_data
         template = template_usable(request.user, data["template"]) if data["template"] else None
@@ -130,11 +148,13 @@ def reply(request, pk: int):
 @staff_required
 @require_POST
 def note(request, pk: int):
-    """An internal note, never shown to the requester; it adds to the thread and overwrites
-    nothing, so it goes through from an older page. A repeated post adds one note."""
+    """An internal note, never shown to the requester. Like a reply, it is held back once when
+    someone else added to the thread since the page was shown. A repeated post adds one note."""
     page = ticket_page(request.user, pk, thread=False, related=False)
     form = make_form("note_form", page, request.POST, request.FILES)
     status, message = 422, None
+    if form.is_valid() and _others_wrote(page, request.user, form.cleaned_data["seen"]):
+        return conflicted(request, pk, "note", form, parts=COMPOSER_CONFLICT, active_tab="note")
     if form.is_valid():
         data = form.cleaned_data
         try:
