@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "helpline.replies",
     "helpline.teamwork",
     "helpline.kb",
+    "helpline.notify",
+    "helpline.staffmail",
     # After Helpline's apps, so our templates for allauth's pages and mails win.
     "allauth",
     "allauth.account",

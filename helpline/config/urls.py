@@ -15,6 +15,8 @@ urlpatterns = [
     path("desk/replies/", include("helpline.replies.urls")),
     path("desk/team/", include("helpline.teamwork.urls")),
     path("desk/kb/", include("helpline.kb.urls_desk")),
+    path("desk/messages/", include("helpline.staffmail.urls")),
+    path("desk/notifications/", include("helpline.notify.urls")),
     path("desk/", include("helpline.desk.urls")),
     path("help/", include("helpline.kb.urls_portal")),
     path("manage/", include("helpline.administration.urls")),

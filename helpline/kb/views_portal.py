@@ -276,7 +276,7 @@ def file(request, pk: int):
         raise Http404
     if not item.is_image:
         # The same fields as a request's attachment: streamed the same guarded way.
-        return attachment_response(item)  # type: ignore[arg-type]
+        return attachment_response(item)
     try:
         handle = item.file.open("rb")
     except FileNotFoundError as exc:

@@ -58,7 +58,10 @@ from helpline.mail.models import (
     QuarantinedMail,
     StopRule,
 )
+from helpline.notify.models import Notification
 from helpline.replies.models import ReplyTemplate
+from helpline.staffmail import services as staffmail_services
+from helpline.staffmail.models import Message
 from helpline.teamwork.models import AssignmentRule, StaffStatus
 from helpline.tickets import services
 from helpline.tickets.models import Entry, EntryKind, Status, StatusCategory, Ticket
@@ -303,6 +306,31 @@ KINDS: dict[str, Kind] = {
     "lookup_tag": Kind(value=lambda s: "tag"),
     "lookup_responsible": Kind(value=lambda s: "responsible"),
     "lookup_unknown": Kind(value=lambda s: "password"),
+    "lookup_mention": Kind(value=lambda s: "mention"),
+    # Internal mail (Dana to Manny, about `ticket`) and Manny's notification of it.
+    "staff_message": Kind(
+        value=lambda s: s.staff_message.pk,
+        markers=lambda s: s.markers["staff_message"],
+        shown=lambda s: s.markers["staff_message"],
+    ),
+    # Where only its subject is shown (the notifications centre).
+    "staff_message_subject": Kind(
+        value=lambda s: s.staff_message.pk,
+        markers=lambda s: s.markers["staff_message"],
+        shown=lambda s: s.markers["staff_message"][:1],
+    ),
+    # The request's internal mail panel: the request, showing the message attached to it.
+    "ticket_staffmail": Kind(
+        value=lambda s: s.ticket.pk,
+        markers=lambda s: s.markers["ticket"] + s.markers["staff_message"],
+        shown=lambda s: s.markers["staff_message"],
+    ),
+    "staff_message_file": Kind(
+        value=lambda s: s.staff_message.files.get().pk,
+        markers=lambda s: ("MARKER-STAFFMAIL-FILE",),
+        shown=lambda s: ("MARKER-STAFFMAIL-FILE",),
+    ),
+    "notification": Kind(value=lambda s: s.notification.pk),
     # A configured single sign-on provider (test_access_matrix's `sso` fixture).
     "sso_provider": Kind(value=lambda s: "corp"),
     "admin_self": Kind(value=lambda s: s.people["admin"].pk),
@@ -938,6 +966,14 @@ ROUTES: dict[str, list[Case]] = {
             answers=grant(DESK_T, OK, **{p: HIDDEN for p in STAFF if p not in DESK_T}),
         ),
         Case(label="tags", args={"kind": "lookup_tag"}, answers=grant(STAFF, PAGE)),
+        # The note box's @mentions: the same colleagues as "responsible".
+        Case(
+            label="mention",
+            args={"kind": "lookup_mention"},
+            query="?q=MARKER-STAFFNAME",
+            about=("staff_member",),
+            answers=grant(DESK_T, OK, **{p: HIDDEN for p in STAFF if p not in DESK_T}),
+        ),
         Case(label="not a filter", args={"kind": "lookup_unknown"}, answers=grant(())),
     ],
     # --- desk: the live board and saved views ----------------------------------------------
@@ -1309,6 +1345,123 @@ ROUTES: dict[str, list[Case]] = {
     "desk:mail_raw": [
         Case(args={"pk": "ticket_mail_raw"}, setup=_with_mail, answers=grant(DESK_T)),
     ],
+    # --- internal mail (staffmail) and the notifications centre (notify) ---------------------
+    # A message is its sender's and recipients'; staff only, a requester never reaches any of it.
+    "staffmail:inbox": [
+        Case(
+            about=("staff_message_subject",),
+            answers=grant(STAFF, HIDDEN, manager_in=OK),
+        ),
+        Case(
+            label="search",
+            query="?q=MARKER-STAFFMAIL",
+            about=("staff_message_subject",),
+            answers=grant(STAFF, HIDDEN, manager_in=OK),
+        ),
+    ],
+    "staffmail:sent": [
+        Case(about=("staff_message_subject",), answers=grant(STAFF, HIDDEN, agent_in=OK)),
+    ],
+    "staffmail:archive": [
+        # Once Manny archived his copy, it is in his archive only.
+        Case(
+            about=("staff_message_subject",),
+            setup=lambda s: staffmail_services.message_archive(
+                message=s.staff_message, actor=s.people["manager_in"]
+            ),
+            answers=grant(STAFF, HIDDEN, manager_in=OK),
+        ),
+    ],
+    "staffmail:compose": [
+        Case(answers=grant(STAFF, PAGE)),
+        # To the supervisor, whom all staff work with; not to oneself (the form refuses).
+        Case(
+            method="POST",
+            data=lambda s: {
+                "people": [s.people["supervisor"].pk],
+                "subject": "Matrix internal mail",
+                "body": "Hello",
+            },
+            effect=lambda s, p: Message.objects.filter(
+                subject="Matrix internal mail", sender_id=_pk(s, p)
+            ).exists(),
+            answers=grant(
+                [p for p in STAFF if p != "supervisor"],
+                GOES("/desk/messages/"),
+                supervisor=REFUSED(422),
+            ),
+        ),
+    ],
+    "staffmail:message": [
+        Case(args={"pk": "staff_message"}, answers=grant(("agent_in", "manager_in"))),
+    ],
+    "staffmail:reply": [
+        Case(
+            args={"pk": "staff_message"},
+            method="POST",
+            data=lambda s: {"body": "Matrix answer"},
+            effect=lambda s, p: Message.objects.filter(
+                thread=s.staff_message, sender_id=_pk(s, p)
+            ).exists(),
+            answers=grant(("agent_in", "manager_in"), GOES("/desk/messages/")),
+        ),
+    ],
+    "staffmail:archive_change": [
+        # Only a recipient has a copy to archive; the sender is told so.
+        Case(
+            args={"pk": "staff_message"},
+            method="POST",
+            data=lambda s: {"archived": "1"},
+            effect=lambda s, p: s.staff_message.recipients.filter(
+                user_id=_pk(s, p), archived_at__isnull=False
+            ).exists(),
+            answers=grant(
+                ("manager_in",),
+                GOES("staffmail:inbox"),
+                agent_in=REFUSED(302, to="/desk/messages/"),
+            ),
+        ),
+    ],
+    "staffmail:file": [
+        # Its participants, and the request's staff (it shows on the request).
+        Case(args={"pk": "staff_message_file"}, answers=grant(DESK_T)),
+    ],
+    "staffmail:ticket_panel": [
+        Case(args={"pk": "ticket_staffmail"}, answers=grant(DESK_T)),
+        Case(args={"pk": "ticket_x"}, answers=grant((*DESK_T, "external"), PAGE)),
+    ],
+    "notify:list": [
+        Case(about=("staff_message_subject",), answers=grant(STAFF, HIDDEN, manager_in=OK)),
+    ],
+    "notify:open": [
+        Case(
+            args={"pk": "notification"},
+            method="POST",
+            effect=lambda s, p: Notification.objects.filter(
+                pk=s.notification.pk, read_at__isnull=False
+            ).exists(),
+            answers=grant(("manager_in",), GOES("/desk/messages/")),
+        ),
+    ],
+    "notify:read_all": [
+        # Everyone marks their own: only Manny's notification is his to read.
+        Case(
+            method="POST",
+            effect=lambda s, p: Notification.objects.filter(
+                pk=s.notification.pk, read_at__isnull=False
+            ).exists(),
+            answers=grant(
+                ("manager_in",),
+                GOES("notify:list"),
+                **{
+                    p: Answer(302, allowed=True, to="notify:list", changes=False)
+                    for p in STAFF
+                    if p != "manager_in"
+                },
+            ),
+        ),
+    ],
+    "notify:counters": [Case(answers=grant(STAFF, PAGE))],
     # --- portal -----------------------------------------------------------------------------
     "portal:home": [
         Case(

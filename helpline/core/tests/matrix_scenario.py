@@ -68,8 +68,11 @@ from helpline.kb.models import (
     Visibility,
 )
 from helpline.mail.models import Mailbox, OutboxMessage, QuarantinedMail, StopRule
+from helpline.notify.models import Notification
 from helpline.replies import services as replies_services
 from helpline.replies.models import ReplyTemplate, Scope
+from helpline.staffmail import services as staffmail_services
+from helpline.staffmail.models import Message
 from helpline.tickets import services
 from helpline.tickets.models import (
     Attachment,
@@ -155,6 +158,8 @@ class Scenario:
     mailbox: Mailbox
     quarantined: QuarantinedMail
     stop_rule: StopRule
+    staff_message: Message
+    notification: Notification
     reply_template: ReplyTemplate
     kb_category: Category
     kb_article: Article
@@ -393,6 +398,18 @@ def scenario_build() -> Scenario:
         stop_rule=stop_rule,
     )
 
+    # Internal mail: Dana writes to Manny about `ticket`, with a file; Manny is notified of it.
+    # Its participants read it in their boxes; the request's staff see it on the request.
+    staff_message = staffmail_services.message_send(
+        actor=people["agent_in"],
+        subject="MARKER-STAFFMAIL subject",
+        body="MARKER-STAFFMAIL-BODY",
+        people=[people["manager_in"]],
+        ticket=ticket,
+        files=[_file("memo.txt", "MARKER-STAFFMAIL-FILE")],
+    )
+    notification = Notification.objects.get(user=people["manager_in"], kind="message")
+
     # Support's reply template, written by Manny (who manages Support): Support's people use it.
     reply_template = replies_services.reply_template_create(
         actor=people["manager_in"],
@@ -458,6 +475,7 @@ def scenario_build() -> Scenario:
     )
 
     markers = {
+        "staff_message": ("MARKER-STAFFMAIL subject", "MARKER-STAFFMAIL-BODY"),
         "reply_template": (reply_template.name, "MARKER-REPLY-TEXT"),
         "kb_staff_article": (kb_staff_article.title, "MARKER-KB-STAFF-BODY"),
         "kb_acme_article": (kb_acme_article.title, "MARKER-KB-ACME-BODY"),
@@ -481,6 +499,7 @@ def scenario_build() -> Scenario:
     }
     # Who may see each group of markers; everyone else must never receive them.
     readers = {
+        "staff_message": set(DESK_T),
         "reply_template": set(DESK_T),
         "kb_staff_article": set(KB_STAFF),
         "kb_acme_article": {"requester_a", "colleague_a", *KB_STAFF},
@@ -542,6 +561,8 @@ def scenario_build() -> Scenario:
         mailbox=mailbox,
         quarantined=quarantined,
         stop_rule=stop_rule,
+        staff_message=staff_message,
+        notification=notification,
         reply_template=reply_template,
         kb_category=kb_category,
         kb_article=kb_article,

@@ -25,7 +25,7 @@ from helpline.tickets import services
 from helpline.tickets.access import departments_with, requester_directory
 
 from ..forms import BoardFilterForm, BulkForm, NewRequestForm
-from ..lookups import KINDS, lookup_options
+from ..lookups import LOOKUP_KINDS, lookup_options
 from ..permissions import staff_tickets
 from ..rows import board_rows
 from ..selectors import (
@@ -428,7 +428,7 @@ def requester_lookup(request):
 def lookup(request, kind: str):
     """The board filter bar's typeahead: up to ten `kind` options matching what the agent typed,
     among what they may see (htmx fragment: a listbox's options)."""
-    if kind not in KINDS:
+    if kind not in LOOKUP_KINDS:
         raise Http404
     text = request.GET.get("q", "")
     context = {"kind": kind, "options": lookup_options(request.user, kind, text), "q": text}

@@ -9,6 +9,7 @@ from helpline.core.submissions import submission_once
 from helpline.desk.timeline import ticket_page
 from helpline.replies.selectors import template_usable
 from helpline.replies.services import reply_with_template
+from helpline.tickets.mentions import mentions_parse
 from helpline.tickets.models import Entry
 from helpline.tickets.services import (
     ticket_note_add,
@@ -172,10 +173,17 @@ def note(request, pk: int):
             message = _add_error(form, exc)
             status = status_for(exc)
         else:
+            # Named people who are not told: the writer learns who (never the other way).
+            not_told = mentions_parse(data["body"], page.ticket, author=request.user).refused
+            text = _("Note added.")
+            if not_told:
+                text = _(
+                    "Note added. Not told (unknown, or may not see this request): %(names)s"
+                ) % {"names": ", ".join(not_told)}
             return changed(
                 request,
                 pk,
-                _("Note added."),
+                text,
                 anchor=_entry_anchor(done.result),
                 written=_written(page, form, done),
                 active_tab="note",
