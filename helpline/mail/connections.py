@@ -80,6 +80,7 @@ class ConnectionProblem(Exception):
 
 _SECRETISH = re.compile(r"(auth=Bearer\s+|Bearer\s+|password[=:]\s*)\S+", re.IGNORECASE)
 _FETCH_UID = re.compile(rb"\bUID (\d+)", re.IGNORECASE)
+_FETCH_SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)", re.IGNORECASE)
 
 
 def _scrub(text: str) -> str:
@@ -264,6 +265,25 @@ class ImapSession:
             if isinstance(item, tuple) and len(item) == 2:
                 return bytes(item[1])
         return None
+
+    def sizes(self, uids: list[int]) -> dict[int, int]:
+        """The size in bytes of each message, by UID, in one round trip."""
+        if not uids:
+            return {}
+        with _stage(Stage.FETCH):
+            typ, data = self._client.uid(
+                "FETCH", ",".join(str(uid) for uid in uids), "(UID RFC822.SIZE)"
+            )
+            if typ != "OK":
+                raise ConnectionProblem(Stage.FETCH, _text(data))
+        found = {}
+        for item in data:
+            line = item[0] if isinstance(item, tuple) else item
+            if isinstance(line, bytes):
+                uid, size = _FETCH_UID.search(line), _FETCH_SIZE.search(line)
+                if uid and size:
+                    found[int(uid.group(1))] = int(size.group(1))
+        return found
 
     def fetch_many(self, uids: list[int]) -> dict[int, bytes]:
         """Several raw messages in one round trip, by UID, without setting \\Seen (PEEK); a

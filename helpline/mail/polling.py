@@ -94,10 +94,22 @@ def _outcome(receipt) -> str:
     return str(getattr(outcome, "value", outcome))
 
 
-def _chunks(items: list, size: int) -> Iterator[list]:
-    size = max(1, size)
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+# A batch holds at most this many bytes of mail in memory (a larger message goes alone).
+BATCH_BYTES = 64 * 1024 * 1024
+
+
+def _chunks(items: list, size: int, weights: dict | None = None) -> Iterator[list]:
+    """`items` in runs of at most `size`, and (with `weights`) of at most BATCH_BYTES."""
+    size, chunk, total = max(1, size), [], 0
+    for item in items:
+        weight = (weights or {}).get(item, 0)
+        if chunk and (len(chunk) >= size or total + weight > BATCH_BYTES):
+            yield chunk
+            chunk, total = [], 0
+        chunk.append(item)
+        total += weight
+    if chunk:
+        yield chunk
 
 
 def _store_batch(
@@ -152,7 +164,8 @@ def _poll_imap(session: ImapSession, mailbox: Mailbox, report: PollReport) -> No
         if highest > mailbox.imap_last_uid:
             Mailbox.objects.filter(pk=mailbox.pk).update(imap_last_uid=highest)
 
-    for chunk in _chunks(batch, settings.MAIL_POLL_COMMIT_EVERY):
+    sizes = session.sizes(batch) if len(batch) > 1 else {}
+    for chunk in _chunks(batch, settings.MAIL_POLL_COMMIT_EVERY, sizes):
         # Fetched before the transaction, so it never waits on the network.
         fetched = session.fetch_many(chunk)
         messages = [(uid, fetched[uid]) for uid in chunk if uid in fetched]
@@ -184,8 +197,16 @@ def _poll_pop3(session: Pop3Session, mailbox: Mailbox, report: PollReport) -> No
                 ignore_conflicts=True,
             )
 
-    for chunk in _chunks(batch, settings.MAIL_POLL_COMMIT_EVERY):
-        messages = [((number, uid), session.fetch(number)) for number, uid in chunk]
+    pending = list(batch)
+    while pending:
+        messages, size = [], 0
+        while pending and len(messages) < max(1, settings.MAIL_POLL_COMMIT_EVERY):
+            if messages and size >= BATCH_BYTES:
+                break
+            number, uid = pending.pop(0)
+            raw = session.fetch(number)
+            messages.append(((number, uid), raw))
+            size += len(raw)
         done, failure = _store_batch(mailbox, messages, report, remember)
         if not keep:
             for number, _uid in done:

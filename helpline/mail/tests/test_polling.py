@@ -421,3 +421,13 @@ def test_a_batch_that_cannot_commit_leaves_every_message_on_the_server(
     assert (report.fetched, dict(report.outcomes)) == (3, {"created": 3})
     assert account.messages() == []
     assert subjects() == ["Lost commit 0", "Lost commit 1", "Lost commit 2"]
+
+
+def test_batches_are_cut_by_count_and_by_size(monkeypatch):
+    from helpline.mail import polling
+
+    monkeypatch.setattr(polling, "BATCH_BYTES", 100)
+    assert list(polling._chunks([1, 2, 3, 4, 5], 2)) == [[1, 2], [3, 4], [5]]
+    sizes = {1: 30, 2: 60, 3: 20, 4: 500, 5: 10}
+    # A message larger than the budget goes alone; none is ever dropped
+    assert list(polling._chunks([1, 2, 3, 4, 5], 10, sizes)) == [[1, 2], [3], [4], [5]]
