@@ -20,10 +20,16 @@ DEEP_PAGE = 50
 SEARCH_WORD = "printer"
 SEARCH_MISS = "zqxj"
 SEARCH_NOTE = (
-    "a substring (ILIKE) search over every request has no index to use: PostgreSQL reads the "
-    "tickets table, SQLite the activity index, until a page is found or the table ends; "
-    "full-text search (the SearchBackend) is the planned answer"
+    "the board's text filter is the search engine's match set (helpline.search) inside the "
+    "board's keyset page: a common word hands the board every matching request to order"
 )
+# The search page (helpline.search): a common word, a rarer one, a phrase, an address, nothing.
+SEARCH_RARE = "payroll"
+SEARCH_PHRASE = '"strange noise"'
+
+
+def _search(**params) -> str:
+    return "/desk/search/?" + urlencode(params)
 
 
 @dataclass
@@ -74,6 +80,13 @@ def personas() -> dict[str, User]:
 
 def _board(**params) -> str:
     return "/desk/" + (f"?{urlencode(params)}" if params else "")
+
+
+def _open_number(user: User) -> int:
+    """The newest open request `user` sees: what an agent types as "#number" in the search."""
+    from helpline.desk.selectors import view_tickets
+
+    return view_tickets(user, "open").order_by("-pk").values_list("pk", flat=True).first() or 1
 
 
 def _deep_cursor(user: User, view: str, pages: int) -> str:
@@ -201,6 +214,13 @@ def build_cases(people: dict[str, User]) -> list[Case]:
             explain=True,
         ),
         Case(
+            "board.dispatcher.number",
+            "Board, dispatcher, q=#<number> of an open request (goes to it)",
+            "dispatcher",
+            _board(q=f"#{_open_number(dispatcher)}"),
+            expect=302,
+        ),
+        Case(
             "board.supervisor.search_all",
             f"Board, supervisor, all requests, q={SEARCH_WORD}",
             "supervisor",
@@ -215,6 +235,42 @@ def build_cases(people: dict[str, User]) -> list[Case]:
             _board(view="all", q=SEARCH_MISS),
             explain=True,
             note=SEARCH_NOTE,
+        ),
+        Case(
+            "search.supervisor.common",
+            f"Search page, supervisor, common word ({SEARCH_WORD})",
+            "supervisor",
+            _search(q=SEARCH_WORD),
+        ),
+        Case(
+            "search.dispatcher.common",
+            f"Search page, dispatcher (Support tree), common word ({SEARCH_WORD})",
+            "dispatcher",
+            _search(q=SEARCH_WORD),
+        ),
+        Case(
+            "search.supervisor.rare",
+            f"Search page, supervisor, rarer word ({SEARCH_RARE})",
+            "supervisor",
+            _search(q=SEARCH_RARE),
+        ),
+        Case(
+            "search.supervisor.phrase",
+            f"Search page, supervisor, phrase ({SEARCH_PHRASE})",
+            "supervisor",
+            _search(q=SEARCH_PHRASE),
+        ),
+        Case(
+            "search.supervisor.email",
+            "Search page, supervisor, a requester's e-mail address",
+            "supervisor",
+            _search(q=requester.email),
+        ),
+        Case(
+            "search.supervisor.miss",
+            "Search page, supervisor, a word matching nothing",
+            "supervisor",
+            _search(q=SEARCH_MISS),
         ),
         Case(
             "board.dispatcher.page50",

@@ -448,6 +448,16 @@ def generate(
         out.write("vacuuming and analysing …\n" if big else "analysing …\n")
         out.flush()
     writer.analyze(tables, vacuum=big)
+    # The search index, through the same bulk path as `helpline reindex`.
+    from helpline.search import engine
+
+    out.write("indexing for search …\n")
+    out.flush()
+    indexed_started = time.monotonic()
+    engine.reindex("ticket", batch=1000)
+    out.write(f"search index: {time.monotonic() - indexed_started:.0f} s, ")
+    size = engine.size_bytes()
+    out.write(f"{size / 1_048_576:.0f} MB\n" if size is not None else "size unknown\n")
     summary = Summary(
         tickets=totals["tickets"],
         entries=totals["entries"],

@@ -16,7 +16,7 @@ from helpline.tickets.models import Status
 # (factories, checks) is still synchronous and safe, Django just cannot tell.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 # The machines running the suite are small and shared: give a page more than the default 5 s.
-TIMEOUT_MS = 10_000
+TIMEOUT_MS = 20_000
 expect.set_options(timeout=TIMEOUT_MS)
 
 HERE = Path(__file__).resolve().parent

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "helpline.administration",
     "helpline.demo",
     "helpline.mail",
+    "helpline.search",
     # After Helpline's apps, so our templates for allauth's pages and mails win.
     "allauth",
     "allauth.account",

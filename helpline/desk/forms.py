@@ -1,15 +1,17 @@
 """Forms of the board: the filter bar, bulk actions and a new request on a requester's behalf."""
 
 from functools import cached_property
+from html import escape as _escape
 
 from django import forms
 from django.forms.utils import flatatt
-from django.utils.html import escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from helpline.accounts.models import Department, Organisation, Role, User
 from helpline.core.submissions import SubmissionKeyField
+from helpline.core.widgets import quicken
 from helpline.tickets.access import (
     may_register_requesters,
     organisations_visible,
@@ -42,8 +44,8 @@ class LongSelect(forms.Select):
     def render(self, name, value, attrs=None, renderer=None):
         chosen = set(self.format_value(value))
         options = "".join(
-            f'<option value="{escape(key)}"{" selected" if str(key) in chosen else ""}>'
-            f"{escape(label)}</option>"
+            f'<option value="{_escape(str(key))}"{" selected" if str(key) in chosen else ""}>'
+            f"{_escape(str(label))}</option>"
             for key, label in self.choices
         )
         attributes = flatatt(self.build_attrs(self.attrs, attrs))
@@ -130,11 +132,13 @@ class BoardFilterForm(forms.Form):
         f["q"].widget.attrs.update(
             {
                 "class": "form-control form-control-sm",
-                "placeholder": _("Subject or #number"),
+                "placeholder": _("Search or #number"),
                 # Applied by board.js after a pause in typing, not again when the field is left.
                 "data-hl-no-autosubmit": "",
             }
         )
+        # Every board page renders these widgets: in Python, not a template per option.
+        quicken(self)
 
     @property
     def filter_fields(self):
@@ -282,7 +286,12 @@ class BulkForm(forms.Form):
         "priority": ("priority", _("Choose a priority.")),
     }
 
-    def __init__(self, data=None, *, choices: BoardChoices, user=None, **kwargs):
+    def __init__(
+        self, data=None, *, choices: BoardChoices, user=None, staff_later: str = "", **kwargs
+    ):
+        """`staff_later`: the URL the assignee select fetches its staff options from when the
+        bulk bar first opens (the board page: 200 staff were a tenth of a supervisor's page,
+        for a bar most page views never open). Posted forms always check the whole list."""
         kwargs.setdefault("auto_id", "bulk_%s")
         super().__init__(data, **kwargs)
         self.choices = choices
@@ -290,7 +299,19 @@ class BulkForm(forms.Form):
             ("", _("Assign to…")),
             ("me", _("Me")),
             ("none", _("Nobody")),
-        ] + _staff_choices(u for u in choices.staff if user is None or u.pk != user.pk)
+        ]
+        if staff_later:
+            self.fields["assignee"].widget.attrs.update(
+                {
+                    "hx-get": staff_later,
+                    "hx-trigger": "hl-bulk-open from:body once",
+                    "hx-swap": "outerHTML",
+                }
+            )
+        else:
+            self.fields["assignee"].choices += _staff_choices(
+                u for u in choices.staff if user is None or u.pk != user.pk
+            )
         self.fields["department"].choices = [("", _("Transfer to…"))] + _department_choices(
             choices.departments
         )
@@ -305,6 +326,7 @@ class BulkForm(forms.Form):
         self.fields["reason"].widget.attrs.update(
             {"class": "form-control form-control-sm", "placeholder": _("Reason")}
         )
+        quicken(self)
 
     def clean(self):
         data = super().clean()
@@ -455,3 +477,73 @@ class SavedViewForm(forms.Form):
     def clean_department(self) -> Department | None:
         value = self.cleaned_data.get("department")
         return self.targets.get(value) if value is not None else None
+
+
+class TicketSearchForm(forms.Form):
+    """The search page's GET parameters: the words and the filters combined with them. A value
+    that does not parse is ignored, never an error page."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=500)
+    status = forms.TypedChoiceField(label=_("Status"), required=False, coerce=int, empty_value=None)
+    department = forms.TypedChoiceField(
+        label=_("Department"), required=False, coerce=int, empty_value=None
+    )
+    ticket_class = forms.ChoiceField(label=_("Class"), required=False)
+    responsible = forms.ChoiceField(label=_("Responsible"), required=False)
+    since = forms.DateField(label=_("Changed since"), required=False)
+    until = forms.DateField(label=_("Changed until"), required=False)
+    page = forms.IntegerField(required=False, min_value=1, max_value=500)
+
+    SELECTS = ("status", "department", "ticket_class", "responsible")
+
+    def __init__(self, data, *, choices: BoardChoices, **kwargs):
+        super().__init__(data, **kwargs)
+        self.choices = choices
+        f = self.fields
+        f["status"].choices = [("", _("Any status"))] + [
+            (str(s.pk), s.label) for s in choices.statuses
+        ]
+        f["department"].choices = [("", _("Any department"))] + _department_choices(
+            choices.viewable
+        )
+        f["ticket_class"].choices = [("", _("Any class"))] + TicketClass.choices
+        f["responsible"].choices = [
+            ("", _("Anyone or no one")),
+            ("me", _("Me")),
+            ("none", _("No one")),
+            *_staff_choices(choices.staff),
+        ]
+        for name in self.SELECTS:
+            f[name].widget.attrs["class"] = "form-select form-select-sm"
+        for name in ("since", "until"):
+            f[name].widget = forms.DateInput(
+                attrs={"type": "date", "class": "form-control form-control-sm"}
+            )
+        f["q"].widget.input_type = "search"
+        f["q"].widget.attrs.update(
+            {
+                "class": "form-control",
+                "placeholder": _("Words, a phrase in quotes, an address, a serial or #number"),
+                "autofocus": "",
+            }
+        )
+
+    def value(self, name: str):
+        """The field's parsed value, or None when it is missing or does not parse."""
+        if not self.is_bound:
+            return None
+        field = self.fields[name]
+        try:
+            return field.clean(field.widget.value_from_datadict(self.data, self.files, name))
+        except forms.ValidationError:
+            return None
+
+    def filters(self) -> BoardFilters:
+        department = self.value("department")
+        responsible = self.value("responsible") or ""
+        return BoardFilters(
+            status=self.value("status"),
+            ticket_class=self.value("ticket_class") or "",
+            departments=self.choices.subtree(department) if department else None,
+            responsible=responsible,
+        )

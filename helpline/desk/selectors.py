@@ -35,6 +35,7 @@ from helpline.tickets.models import (
     Ticket,
 )
 from helpline.tickets.reference import statuses_active
+from helpline.tickets.search import ticket_matches
 
 from .permissions import staff_tickets
 
@@ -198,7 +199,9 @@ def filter_tickets(qs: QuerySet[Ticket], filters: BoardFilters, user) -> QuerySe
     if filters.tag is not None:
         qs = qs.filter(tags__id=filters.tag)
     if filters.text:
-        qs = qs.filter(subject__icontains=filters.text)
+        # The search engine: subject, replies, notes, requester, addresses, tags, number.
+        matches = ticket_matches(user, filters.text)
+        qs = qs.filter(pk__in=matches) if matches is not None else qs.none()
     return qs
 
 

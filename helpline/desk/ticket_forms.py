@@ -262,10 +262,12 @@ class EscalateForm(StyledForm):
     def __init__(self, *args, page: TicketPage, **kwargs):
         super().__init__(*args, page=page, **kwargs)
         self.departments = {d.pk: d for d in page.target_departments}
+        # The lines' names once, not a get_line_display() (choices normalised again) per option.
+        lines = {value: str(label) for value, label in SupportLine.choices}
         self.fields["department"].choices = [
             ("", _("Keep the department")),
             *(
-                (d.pk, f"{_department_label(d)} · {d.get_line_display()}")
+                (d.pk, f"{_department_label(d)} · {lines.get(d.line, d.line)}")
                 for d in page.target_departments
             ),
         ]

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import board, live, saved, ticket
+from .views import board, live, saved, search, ticket
 from .views.ticket import mail
 
 app_name = "desk"
@@ -14,8 +14,11 @@ urlpatterns = [
     path("new/", board.ticket_new, name="new"),
     path("requesters/lookup/", board.requester_lookup, name="requester_lookup"),
     path("lookup/<slug:kind>/", board.lookup, name="lookup"),
-    # live.py: the board's poll
+    # search.py: requests found by their words
+    path("search/", search.search, name="search"),
+    # live.py: the board's poll, and the sidebar after a change
     path("live/", live.board_live, name="board_live"),
+    path("sidebar/", live.sidebar, name="sidebar"),
     # saved.py: saved views
     path("views/", saved.saved_views, name="saved_views"),
     path("views/new/", saved.saved_view_create, name="saved_view_create"),

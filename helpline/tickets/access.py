@@ -85,6 +85,11 @@ def _is_staff(user) -> bool:
     return _signed_in(user) and user.is_agent_side
 
 
+def is_staff(user) -> bool:
+    """Signed in, active and on the desk's side (who may read internal notes they can open)."""
+    return _is_staff(user)
+
+
 # --- staff side -----------------------------------------------------------------------------
 
 

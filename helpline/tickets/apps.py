@@ -6,6 +6,7 @@ class TicketsConfig(AppConfig):
     label = "tickets"
 
     def ready(self) -> None:
-        from . import reference
+        from . import reference, search
 
         reference.connect()
+        search.connect()

@@ -683,6 +683,31 @@ ROUTES: dict[str, list[Case]] = {
             answers=grant((*DESK_T, "external"), OK, agent_out=HIDDEN, staff_plain=HIDDEN),
         ),
     ],
+    # The search page finds only requests the agent may open, notes included for them; the
+    # query is never a marker (the page shows what was typed).
+    "desk:search": [
+        Case(answers=grant(STAFF, PAGE)),
+        Case(
+            label="by the requester's address",
+            query="?q=alice%40acme.test",
+            about=("ticket",),
+            answers=grant(DESK_T, OK, **{p: HIDDEN for p in STAFF if p not in DESK_T}),
+        ),
+        Case(
+            label="a word of an internal note",
+            query="?q=note&status=&department=",
+            about=("ticket",),
+            answers=grant(DESK_T, OK, **{p: HIDDEN for p in STAFF if p not in DESK_T}),
+        ),
+        Case(
+            label="by number",
+            query=lambda s: f"?q=%23{s.ticket.pk}",
+            about=("ticket",),
+            answers=grant(
+                DESK_T, GOES(_to_ticket("ticket")), **{p: HIDDEN for p in STAFF if p not in DESK_T}
+            ),
+        ),
+    ],
     "desk:bulk": [
         Case(
             method="POST",
@@ -840,6 +865,18 @@ ROUTES: dict[str, list[Case]] = {
             query=lambda s: f"?view=all&opened=1&rows={s.ticket.pk},{s.ticket_billing.pk}",
             answers=grant(STAFF, PAGE),
         ),
+    ],
+    # The sidebar alone, fetched after a change: the views and counts of whoever asks (Dana's
+    # saved view shared with Support on Support's sidebars only).
+    "desk:sidebar": [
+        Case(
+            about=("saved_view",),
+            answers=grant(
+                ("agent_in", "manager_in"),
+                OK,
+                **{p: HIDDEN for p in STAFF if p not in ("agent_in", "manager_in")},
+            ),
+        )
     ],
     # Saved views: Dana's, shared with Support, is on Support's sidebars (Dana and Manny).
     "desk:saved_views": [

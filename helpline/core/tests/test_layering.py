@@ -83,6 +83,7 @@ def test_commands_live_with_their_app():
     assert commands["createadmin"] == "accounts"
     assert commands["prune-events"] == "audit"
     assert commands["check-files"] == "tickets"
+    assert commands["reindex"] == "search"
 
 
 CONFIGURATION = ("SiteSettings", "Status", "Topic", "PriorityRule")

@@ -16,7 +16,7 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-STARTUP_SECONDS = 30
+STARTUP_SECONDS = 60
 
 
 def free_port() -> int:

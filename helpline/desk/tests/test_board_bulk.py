@@ -193,3 +193,27 @@ def test_board_offers_restore_only_in_the_trash_to_supervisors(client, superviso
     assert 'value="restore"' in trash and 'value="delete"' not in trash
     assert 'value="delete"' in board and 'value="restore"' not in board
     assert "data-hl-bulk-bar" in board
+
+
+def test_the_bulk_bar_fetches_its_colleagues_when_it_first_opens(
+    client, django_assert_max_num_queries, dispatcher, specialist, support
+):
+    TicketFactory(department=support)
+    client.force_login(dispatcher)
+    board = client.get(BOARD).content.decode()
+    select = (
+        board.split('id="bulk_assignee"')[0].rsplit("<select", 1)[1]
+        + board.split('id="bulk_assignee"')[1].split("</select>")[0]
+    )
+    # The page carries the three fixed choices and where to fetch the rest, not every colleague.
+    assert select.count("<option") == 3 and specialist.display_name not in select
+    assert 'hx-trigger="hl-bulk-open from:body once"' in select
+    assert f'hx-get="{BOARD}?part=assignees"' in select
+
+    with django_assert_max_num_queries(6):
+        answer = client.get(BOARD, {"part": "assignees"}, HTTP_HX_REQUEST="true")
+    html = answer.content.decode()
+    assert answer.status_code == 200
+    assert html.startswith("<select") and 'id="bulk_assignee"' in html and "hx-get" not in html
+    assert f'<option value="{specialist.pk}">{specialist.display_name}</option>' in html
+    assert f'<option value="{dispatcher.pk}">' not in html  # "Me" stands for them

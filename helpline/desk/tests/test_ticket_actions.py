@@ -1,5 +1,7 @@
 """Actions on the ticket page, one service each: their happy paths and their refusals."""
 
+import json
+
 from django.utils.html import escape
 
 from helpline.accounts.models import DepartmentMembership
@@ -29,7 +31,7 @@ def test_take_makes_me_responsible_and_opens(client, dispatcher, ticket):
     response = client.post(url("take", ticket.pk), **HTMX)
 
     assert response.status_code == 200
-    assert response["HX-Trigger"] == "hl-close-modals"
+    assert set(json.loads(response["HX-Trigger"])) >= {"hl-close-modals", "hl-sidebar-stale"}
     ticket.refresh_from_db()
     assert ticket.assignee == dispatcher and ticket.status_category == StatusCategory.OPEN
     html = response.content.decode()

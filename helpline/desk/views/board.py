@@ -85,6 +85,10 @@ def _with_vary(response):
 def board(request):
     user = request.user
     choices = board_choices(user)
+    if request.htmx and request.GET.get("part") == "assignees":
+        # The bulk bar opened: its assignee select with every colleague (BulkForm.staff_later).
+        assignee = BulkForm(choices=choices, user=user)["assignee"]
+        return _with_vary(HttpResponse(str(assignee)))
     form = BoardFilterForm(request.GET, choices=choices, user=user)
     view_key = form.current_view
     filters = form.filters()
@@ -119,7 +123,9 @@ def board(request):
         "filters": filters,
         "empty_message": EMPTY[view_key],
         "sort_label": SORT_LABELS[form.current_sort].lower(),
-        "bulk_form": BulkForm(choices=choices, user=user),
+        "bulk_form": BulkForm(
+            choices=choices, user=user, staff_later=f"{reverse('desk:board')}?part=assignees"
+        ),
         "board_path": board_path,
         "board_query": query,
         "back": urlencode(query),

@@ -93,6 +93,10 @@
     var bar = document.querySelector("[data-hl-bulk-bar]");
     if (bar) {
       var count = document.querySelectorAll("input[data-hl-bulk]:checked").length;
+      // The bar's first opening fetches what it offers beyond the page (hl-bulk-open, once).
+      if (count > 0 && bar.classList.contains("d-none")) {
+        document.body.dispatchEvent(new CustomEvent("hl-bulk-open"));
+      }
       bar.classList.toggle("d-none", count === 0);
       var out = bar.querySelector("[data-hl-bulk-count]");
       if (out) out.textContent = count;

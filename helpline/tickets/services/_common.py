@@ -22,6 +22,7 @@ from ..models import (
     requester_stage,
 )
 from ..reference import priority_matrix, statuses_active
+from ..search import index_tickets
 from .attachments import CheckedFile, file_sha256
 
 # The ticket fields `apply_status` may change, for `touch`.
@@ -140,6 +141,9 @@ def touch(ticket: Ticket, *fields: str, public: bool = False) -> None:
         extra.append("last_public_activity_at")
     ticket.save(update_fields=list(dict.fromkeys([*fields, *extra])))
     ticket.refresh_from_db(fields=["version"])
+    # Every change to a ticket passes here (ticket_create excepted): the search index follows
+    # in the same transaction.
+    index_tickets(ticket)
 
 
 def attach(entry: Entry, files: Iterable[CheckedFile]) -> list[Attachment]:

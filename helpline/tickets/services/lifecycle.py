@@ -24,6 +24,7 @@ from ..models import (
     Topic,
 )
 from ..notices import NoticeKind, notice
+from ..search import index_tickets, unindex_tickets
 from ._common import (
     STATUS_FIELDS,
     apply_status,
@@ -118,6 +119,7 @@ def ticket_create(
     )
     entry = Entry.objects.create(ticket=ticket, kind=EntryKind.REPLY, author=actor, body=body)
     attach(entry, files)
+    index_tickets(ticket)
     if actor is not None and actor.is_authenticated and actor.is_agent_side:
         log(actor, "ticket.created", ticket, channel=channel, requester=requester.email)
     notice(NoticeKind.CREATED, ticket, actor=actor, entry=entry)
@@ -294,6 +296,7 @@ def ticket_purge(*, ticket: Ticket, actor) -> None:
     names = [a.file.name for a in ticket.attachments.all()]
     storage = ticket.attachments.model._meta.get_field("file").storage
     log(actor, "ticket.purged", ticket, subject=ticket.subject, requester=ticket.requester.email)
+    unindex_tickets(ticket)
     ticket.delete()
 
     def remove_files() -> None:

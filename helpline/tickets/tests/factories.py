@@ -12,6 +12,7 @@ from helpline.tickets.models import (
     Ticket,
     TicketClass,
 )
+from helpline.tickets.search import index_tickets
 
 
 def status_of(category: str) -> Status:
@@ -19,8 +20,11 @@ def status_of(category: str) -> Status:
 
 
 class TicketFactory(factory.django.DjangoModelFactory):
+    """Like the services, the factories keep the search index in step (helpline.search)."""
+
     class Meta:
         model = Ticket
+        skip_postgeneration_save = True
 
     subject = factory.Sequence(lambda n: f"Printer on floor {n} is jammed")
     ticket_class = TicketClass.INCIDENT
@@ -34,12 +38,23 @@ class TicketFactory(factory.django.DjangoModelFactory):
     class Params:
         category = StatusCategory.NEW
 
+    @factory.post_generation
+    def indexed(self, create, extracted, **kwargs):
+        if create:
+            index_tickets(self)
+
 
 class EntryFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Entry
+        skip_postgeneration_save = True
 
     ticket = factory.SubFactory(TicketFactory)
     kind = EntryKind.REPLY
     author = factory.LazyAttribute(lambda o: o.ticket.requester)
     body = factory.Faker("paragraph")
+
+    @factory.post_generation
+    def indexed(self, create, extracted, **kwargs):
+        if create:
+            index_tickets(self.ticket)

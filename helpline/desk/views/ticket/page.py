@@ -134,6 +134,7 @@ def written_fragments(request, written: Written, **extra) -> HttpResponse:
     response["HX-Trigger"] = json.dumps(
         {
             "hl-close-modals": None,
+            "hl-sidebar-stale": None,
             "hl-ticket-version": {
                 "ticket": page.ticket.pk,
                 "shown": written.shown_version,
@@ -179,15 +180,14 @@ def changed(
     only what the write changed; otherwise the page's fragments, read afresh."""
     messages.success(request, message)
     # The actor's own sidebar counts must show their change at once; others' catch up within the
-    # counts' short cache time.
+    # counts' short cache time. The answer does not recount them: the page's sidebar fetches
+    # itself on `hl-sidebar-stale` (desk:sidebar), after the write's answer is shown.
     view_counts_forget(request.user)
-    # ... and an htmx answer carries the sidebar out of band, recounted (saved views too).
-    extra["sidebar_oob"] = True
     if request.htmx and written is not None and written.alone:
         return written_fragments(request, written, **extra)
     if request.htmx:
         response = fragments(request, ticket_page(request.user, pk), EVERYTHING, **extra)
-        response["HX-Trigger"] = "hl-close-modals"
+        response["HX-Trigger"] = json.dumps({"hl-close-modals": None, "hl-sidebar-stale": None})
         return response
     return redirect(reverse("desk:ticket", args=[pk]) + anchor)
 

@@ -1,0 +1,5 @@
+"""One full-text search engine for every kind of document (decision XXXX-search-engine).
+
+Other apps import only `helpline.search.engine`: they register a `Source` per kind of document
+and call `engine.index` / `engine.remove` in the transaction that changes the content.
+"""

@@ -1,0 +1,519 @@
+"""The search engine's public interface (the only module other apps import).
+
+    engine.register(source)          a Source per kind of document, from the owning app's ready()
+    engine.index(kind, ids)          in the caller's transaction: the index changes with the content
+    engine.remove(kind, ids)
+    engine.search(kind, query, among=..., private=..., ...) -> Results
+    engine.matching(kind, query, private=...) -> an SQL expression for `pk__in` (board filters)
+
+Two backends chosen by the database: SQLite FTS5 over Snowball stems made in Python, and
+PostgreSQL full-text search (a generated tsvector per document with the language's
+configuration, GIN, websearch_to_tsquery, ts_rank_cd). Both read the same parsed query, so
+quoted phrases, OR, -exclude and the last word as a prefix mean the same on either.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from django.conf import settings
+from django.core.exceptions import EmptyResultSet
+from django.db import DatabaseError, connection, transaction
+from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext as _
+
+from . import text as analysis
+from .models import Part, SearchDocument
+
+__all__ = [
+    "Document",
+    "Hit",
+    "Results",
+    "Source",
+    "index",
+    "matching",
+    "register",
+    "remove",
+    "search",
+    "sources",
+]
+
+TOTAL_CAP = 1000  # counting stops here: "1000+ results"
+PRIVATE_WEIGHT = 0.8  # a match in staff-only text ranks a little below the same in public text
+
+
+@dataclass(frozen=True)
+class Document:
+    object_id: int
+    language: str  # "en" | "nb" | "ru" (others fall back to the installation's language)
+    title: str  # ranked above body
+    body: str  # plain text; passages (a ticket's entries) joined with text.PASSAGE
+    exact: str = ""  # tokens matched exactly, never stemmed: numbers, e-mails, codes, tags
+    when: datetime | None = None  # recency for ranking
+    private: str = ""  # text only people with the private right find (a ticket's notes)
+
+
+@runtime_checkable
+class Source(Protocol):
+    kind: str
+
+    def documents(self, ids: Iterable[int]) -> Iterable[Document]: ...
+
+    def all_ids(self) -> Iterator[int]: ...
+
+
+@dataclass
+class Hit:
+    object_id: int
+    rank: float
+    title_html: str
+    snippet_html: str
+    private: bool = False  # the snippet comes from the private text (internal notes)
+    passage: int = 0  # which passage of the body (or private text) the snippet comes from
+    passage_text: str = ""  # the snippet's plain text, to tell which entry it is
+
+
+@dataclass
+class Results:
+    hits: list[Hit] = field(default_factory=list)
+    total: int = 0
+    message: str | None = None
+    capped: bool = False
+
+
+_sources: dict[str, Source] = {}
+
+
+def register(source: Source) -> None:
+    _sources[source.kind] = source
+
+
+def sources() -> dict[str, Source]:
+    return dict(_sources)
+
+
+def _source(kind: str) -> Source:
+    try:
+        return _sources[kind]
+    except KeyError:
+        raise LookupError(f"No search source registered for {kind!r}") from None
+
+
+def _fallback_language() -> str:
+    return analysis.language_of(settings.LANGUAGE_CODE)
+
+
+def _rows(kind: str, document: Document) -> list[SearchDocument]:
+    language = analysis.language_of(document.language, _fallback_language())
+    sqlite = connection.vendor == "sqlite"
+    exact_parts = [analysis.exact_tokens(document.exact)]
+    rows = []
+    title_stems, title_compounds = (
+        analysis.analyse(document.title, language) if sqlite else ("", [])
+    )
+    body_stems, body_compounds = analysis.analyse(document.body, language) if sqlite else ("", [])
+    if not sqlite:
+        title_compounds = analysis.analyse(document.title, language)[1]
+    exact_parts.append(" ".join(dict.fromkeys(title_compounds + body_compounds)))
+    rows.append(
+        SearchDocument(
+            kind=kind,
+            object_id=document.object_id,
+            part=Part.PUBLIC,
+            language=language,
+            title=document.title,
+            body=document.body,
+            exact=" ".join(p for p in exact_parts if p),
+            when=document.when,
+            title_stems=title_stems,
+            body_stems=body_stems,
+        )
+    )
+    if document.private.strip():
+        private_stems, private_compounds = (
+            analysis.analyse(document.private, language) if sqlite else ("", [])
+        )
+        rows.append(
+            SearchDocument(
+                kind=kind,
+                object_id=document.object_id,
+                part=Part.PRIVATE,
+                language=language,
+                body=document.private,
+                exact=" ".join(dict.fromkeys(private_compounds)),
+                when=document.when,
+                body_stems=private_stems,
+            )
+        )
+    return rows
+
+
+def index(kind: str, ids: Iterable[int]) -> int:
+    """(Re)index these documents of `kind` from their source, in the caller's transaction;
+    documents the source no longer returns leave the index. Returns how many were indexed."""
+    ids = list(dict.fromkeys(int(i) for i in ids))
+    if not ids:
+        return 0
+    documents = list(_source(kind).documents(ids))
+    rows = [row for document in documents for row in _rows(kind, document)]
+    # Inside the caller's transaction no savepoint is needed: an error there rolls back all.
+    with transaction.atomic(savepoint=False):
+        SearchDocument.objects.filter(kind=kind, object_id__in=ids).delete()
+        SearchDocument.objects.bulk_create(rows, batch_size=500)
+    return len(documents)
+
+
+def remove(kind: str, ids: Iterable[int]) -> None:
+    ids = list(dict.fromkeys(int(i) for i in ids))
+    if ids:
+        SearchDocument.objects.filter(kind=kind, object_id__in=ids).delete()
+
+
+def clear(kind: str) -> None:
+    """Drop every document of `kind` (when a kind is given up)."""
+    SearchDocument.objects.filter(kind=kind).delete()
+
+
+# --- queries -------------------------------------------------------------------------------------
+
+
+def _languages(language: str | None) -> list[str]:
+    if language:
+        return [analysis.language_of(language, _fallback_language())]
+    return list(analysis.LANGUAGES)
+
+
+def _fts_string(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"'
+
+
+def _fts_term(term: analysis.Term, languages: list[str]) -> str:
+    """One term for FTS5: every word's stems in the candidate languages, compounds both exactly
+    and as the phrase of their words; a phrase in each language; the last word also as a prefix."""
+    if term.phrase:
+        variants = []
+        for language in languages:
+            stems = [
+                analysis.stem(part, language)
+                for word in term.words
+                for part in analysis.PART.findall(word)
+            ]
+            variants.append(_fts_string(" ".join(stems)))
+        compounds = [w.lower() for w in term.words if analysis.is_compound(w)]
+        if len(term.words) == 1 and compounds:
+            variants.append("exact : " + _fts_string(compounds[0]))
+        return "(" + " OR ".join(dict.fromkeys(variants)) + ")"
+    word = term.words[0]
+    parts = analysis.PART.findall(word)
+    if not parts:
+        return ""
+    if len(parts) > 1 or analysis.is_compound(word):
+        variants = ["exact : " + _fts_string(word.lower())]
+        for language in languages:
+            variants.append(_fts_string(" ".join(analysis.stem(p, language) for p in parts)))
+        return "(" + " OR ".join(dict.fromkeys(variants)) + ")"
+    variants = [_fts_string(s) for s in analysis.query_stems(word, languages)]
+    variants.append("exact : " + _fts_string(word.lower()))
+    if term.prefix:
+        variants.append(_fts_string(word.lower()) + " *")
+        variants += [_fts_string(s) + " *" for s in analysis.query_stems(word, languages)]
+    return "(" + " OR ".join(dict.fromkeys(variants)) + ")"
+
+
+def _fts_query(query: analysis.Query, languages: list[str]) -> str:
+    groups = []
+    for group in query.groups:
+        alternatives = [a for a in (_fts_term(t, languages) for t in group) if a]
+        if alternatives:
+            groups.append("(" + " OR ".join(alternatives) + ")")
+    if not groups:
+        return ""
+    expression = " AND ".join(groups)
+    # Phrase above scattered: the words of a plain query also as a phrase; it matches no row
+    # the words alone do not, and bm25 counts it on the rows that have it.
+    plain = [g[0] for g in query.groups if len(g) == 1 and not g[0].phrase and not g[0].prefix]
+    if len(plain) > 1 and len(plain) == len(query.groups):
+        phrases = []
+        for language in languages:
+            stems = [
+                analysis.stem(part, language)
+                for term in plain
+                for part in analysis.PART.findall(term.words[0])
+            ]
+            phrases.append(_fts_string(" ".join(stems)))
+        expression = f"({expression}) OR " + " OR ".join(dict.fromkeys(phrases))
+    excluded = [a for a in (_fts_term(t, languages) for t in query.excluded) if a]
+    if excluded:
+        expression = f"({expression}) NOT ({' OR '.join(excluded)})"
+    return expression
+
+
+_WEBSEARCH_DROP = re.compile(r'["\\]')
+
+
+def _websearch_text(query: analysis.Query, *, without_prefix: bool) -> str:
+    """The parsed query written back in websearch_to_tsquery's syntax (which never raises)."""
+    pieces = []
+    for group in query.groups:
+        alternatives = []
+        for term in group:
+            if term.prefix and without_prefix:
+                continue
+            words = " ".join(_WEBSEARCH_DROP.sub(" ", w) for w in term.words)
+            alternatives.append(f'"{words}"' if term.phrase else words)
+        if alternatives:
+            pieces.append(" or ".join(alternatives) if len(alternatives) > 1 else alternatives[0])
+    for term in query.excluded:
+        words = " ".join(_WEBSEARCH_DROP.sub(" ", w) for w in term.words)
+        pieces.append(f'-"{words}"' if term.phrase else f"-{words}")
+    return " ".join(pieces)
+
+
+PG_CONFIGS = {"en": "english", "nb": "norwegian", "ru": "russian"}
+
+
+def _pg_query(query: analysis.Query, languages: list[str]) -> tuple[str, list]:
+    """SQL for the tsquery, and its parameters."""
+    prefix_terms = [t for g in query.groups for t in g if t.prefix and len(g) == 1]
+    text = _websearch_text(query, without_prefix=bool(prefix_terms))
+    configs = [PG_CONFIGS[lang] for lang in languages] + ["simple"]
+    parts = [f"websearch_to_tsquery('{config}', %s)" for config in configs]
+    sql = "(" + " || ".join(parts) + ")"
+    params: list = [text] * len(configs)
+    for term in prefix_terms:
+        word = analysis.PART.findall(term.words[0])
+        if not word:
+            continue
+        lexeme = word[0].lower()
+        options = [f"to_tsquery('{config}', %s)" for config in configs]
+        sql = f"({sql} && ({' || '.join(options)}))"
+        params += [f"'{lexeme}':*"] * len(configs)
+    return sql, params
+
+
+def _among_sql(among: QuerySet | None) -> tuple[str, list]:
+    if among is None:
+        return "", []
+    # A probe of the kind's table per matching row (its primary key), never the whole set of
+    # allowed ids built first: a supervisor's "every request" is most of the table.
+    probe = among.filter(pk=RawSQL("d.object_id", [])).values("pk")  # noqa: S611
+    inner, inner_params = probe.query.sql_with_params()
+    return f" AND EXISTS ({inner})", list(inner_params)
+
+
+def _prepare(query_text: str, prefix: bool) -> tuple[analysis.Query, str | None]:
+    query = analysis.parse(query_text, prefix=prefix)
+    if query.empty:
+        if query.excluded:
+            return query, _("Add a word to look for: a search cannot only leave words out.")
+        return query, _("Type a word, a number or an address to search for.")
+    return query, None
+
+
+def _match_sql(
+    kind: str, query: analysis.Query, languages: list[str], private: bool
+) -> tuple[str, str, list] | None:
+    """(FROM/WHERE clause, the score expression, params) or None if nothing can match."""
+    parts = "" if private else f" AND d.part = {int(Part.PUBLIC)}"
+    if connection.vendor == "postgresql":
+        tsquery, params = _pg_query(query, languages)
+        recency = (
+            "(1.0 + 30.0 / (30.0 + GREATEST(0, EXTRACT(EPOCH FROM (now() - "
+            'COALESCE(d."when", now()))) / 86400.0)))'
+        )
+        weight = f"(CASE WHEN d.part = {int(Part.PRIVATE)} THEN {PRIVATE_WEIGHT} ELSE 1.0 END)"
+        where = (
+            f"FROM search_searchdocument d, (SELECT {tsquery} AS query) q "
+            f"WHERE d.tsv @@ q.query AND d.kind = %s{parts}"
+        )
+        score = f"ts_rank_cd('{{0.1, 0.2, 0.4, 1.0}}', d.tsv, q.query, 1) * {recency} * {weight}"
+        return where, score, [*params, kind]
+    expression = _fts_query(query, languages)
+    if not expression:
+        return None
+    recency = (
+        "(1.0 + 30.0 / (30.0 + MAX(0, COALESCE(julianday('now') - julianday(d.\"when\"), 1e9))))"
+    )
+    weight = f"(CASE WHEN d.part = {int(Part.PRIVATE)} THEN {PRIVATE_WEIGHT} ELSE 1.0 END)"
+    where = (
+        "FROM search_fts CROSS JOIN search_searchdocument d ON d.id = search_fts.rowid "
+        f"WHERE search_fts MATCH %s AND d.kind = %s{parts}"
+    )
+    # bm25 is negative, better is lower: negate so that higher is better on both backends.
+    score = f"-bm25(search_fts, 10.0, 1.0, 5.0) * {recency} * {weight}"
+    return where, score, [expression, kind]
+
+
+def matching(
+    kind: str, query_text: str, *, private: bool = False, language: str | None = None
+) -> RawSQL | None:
+    """The ids of `kind` matching the query, as SQL for `pk__in` (None: the query is empty)."""
+    query, message = _prepare(query_text, prefix=False)
+    if message:
+        return None
+    match = _match_sql(kind, query, _languages(language), private)
+    if match is None:
+        return None
+    where, _score, params = match
+    # Only constants of this module are interpolated; what was typed travels as parameters.
+    return RawSQL(f"SELECT d.object_id {where}", params)  # noqa: S611
+
+
+def search(
+    kind: str,
+    query_text: str,
+    *,
+    among: QuerySet | None = None,
+    language: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+    private: bool = False,
+    prefix: bool = True,
+) -> Results:
+    """The documents of `kind` best matching what a person typed, best first.
+
+    `among` limits the results to the kind's rows in that queryset (combined in SQL);
+    `private` also searches the private text (only for people who may read it); `prefix` reads
+    the last word as the beginning of a word (search as you type). Never raises for bad input:
+    an empty or unreadable query gives a result with a `message`.
+    """
+    query, message = _prepare(query_text, prefix)
+    if message:
+        return Results(message=message)
+    languages = _languages(language)
+    match = _match_sql(kind, query, languages, private)
+    if match is None:
+        return Results(message=_("Type a word, a number or an address to search for."))
+    where, score, params = match
+    try:
+        among_sql, among_params = _among_sql(among)
+    except EmptyResultSet:
+        return Results(total=0, message=_("Nothing found."))
+    limit = max(1, min(int(limit), 200))
+    offset = max(0, int(offset))
+    # Scored row by row inside (SQLite's bm25 cannot run inside an aggregate), then the best
+    # part of each object outside.
+    # Only constants of this module and the queryset's own SQL are interpolated; what was typed
+    # travels as parameters.
+    scored = f"SELECT d.object_id AS object_id, {score} AS score {where}{among_sql}"  # noqa: S608
+    # One pass: the matches scored, the best part of each object, and (a window over the
+    # groups) how many objects matched.
+    page_sql = (
+        "WITH scored AS MATERIALIZED (" + scored + ") "  # noqa: S608
+        "SELECT object_id, MAX(score) AS best, COUNT(*) OVER () AS found FROM scored "
+        "GROUP BY object_id ORDER BY best DESC, object_id DESC LIMIT %s OFFSET %s"
+    )
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(page_sql, [*params, *among_params, limit, offset])
+            rows = cursor.fetchall()
+    except DatabaseError:
+        # A query the engine could not read (it should not happen: every word is quoted).
+        return Results(message=_("This search could not be read. Try other words."))
+    page = [(row[0], row[1]) for row in rows]
+    total = rows[0][2] if rows else 0
+    if not page:
+        return Results(total=0, message=_("Nothing found."))
+    return Results(
+        hits=_hits(kind, page, query, languages, private),
+        total=min(total, TOTAL_CAP),
+        capped=total > TOTAL_CAP,
+    )
+
+
+def _hits(kind, page, query, languages, private) -> list[Hit]:
+    ids = [row[0] for row in page]
+    parts = [Part.PUBLIC, Part.PRIVATE] if private else [Part.PUBLIC]
+    documents: dict[tuple[int, int], SearchDocument] = {
+        (d.object_id, d.part): d
+        for d in SearchDocument.objects.filter(kind=kind, object_id__in=ids, part__in=parts).only(
+            "object_id", "part", "title", "body"
+        )
+    }
+    hits = []
+    for object_id, score in page:
+        public = documents.get((object_id, Part.PUBLIC))
+        title = public.title if public else ""
+        best = analysis.snippet(public.body if public else "", query, languages)
+        from_private = False
+        hidden = documents.get((object_id, Part.PRIVATE))
+        if hidden is not None:
+            other = analysis.snippet(hidden.body, query, languages)
+            if other.matched and (
+                not best.matched or other.html.count("<mark>") > best.html.count("<mark>")
+            ):
+                best, from_private = other, True
+        hits.append(
+            Hit(
+                object_id=object_id,
+                rank=float(score or 0),
+                title_html=analysis.highlight(title, query, languages),
+                snippet_html=best.html,
+                private=from_private,
+                passage=best.passage,
+                passage_text=best.text,
+            )
+        )
+    return hits
+
+
+def reindex(kind: str, *, batch: int = 500, progress=None) -> int:
+    """Rebuild the index of `kind` in batches, each in its own transaction, so the desk keeps
+    working meanwhile: a document changed during the run is indexed by its own change. Documents
+    whose object is gone are dropped at the end. Returns how many were indexed."""
+    source = _source(kind)
+    done = 0
+    pending: list[int] = []
+    for object_id in source.all_ids():
+        pending.append(object_id)
+        if len(pending) >= batch:
+            done += _reindex_batch(kind, pending)
+            pending = []
+            if progress:
+                progress(done)
+    if pending:
+        done += _reindex_batch(kind, pending)
+        if progress:
+            progress(done)
+    return done
+
+
+def _reindex_batch(kind: str, ids: list[int]) -> int:
+    with transaction.atomic():
+        return index(kind, ids)
+
+
+def prune(kind: str) -> int:
+    """Drop index rows whose object the source no longer returns. Returns how many."""
+    source = _source(kind)
+    known = set(source.all_ids())
+    stale = [
+        object_id
+        for object_id in SearchDocument.objects.filter(kind=kind)
+        .values_list("object_id", flat=True)
+        .distinct()
+        .iterator(chunk_size=5000)
+        if object_id not in known
+    ]
+    for start in range(0, len(stale), 500):
+        remove(kind, stale[start : start + 500])
+    return len(stale)
+
+
+def size_bytes() -> int | None:
+    """The index's size on disk (table, full-text structures and indexes), if measurable."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_total_relation_size('search_searchdocument')")
+            return int(cursor.fetchone()[0])
+        try:
+            cursor.execute("SELECT SUM(pgsize) FROM dbstat WHERE name LIKE %s", ["search_%"])
+            value = cursor.fetchone()[0]
+            return int(value) if value is not None else None
+        except DatabaseError:
+            return None

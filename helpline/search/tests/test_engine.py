@@ -1,0 +1,204 @@
+"""The engine on whichever database the run uses (SQLite by default, PostgreSQL with
+HELPLINE_DATABASE_URL): matching, stemming, exact tokens, ranking, snippets, bad queries."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+
+from helpline.core import clock
+from helpline.search import engine
+from helpline.search.engine import Document
+from helpline.search.models import SearchDocument
+
+pytestmark = pytest.mark.django_db
+
+
+def ids(results):
+    return [hit.object_id for hit in results.hits]
+
+
+def doc(object_id, title="", body="", **kw):
+    kw.setdefault("language", "en")
+    return Document(object_id=object_id, title=title, body=body, **kw)
+
+
+def test_a_word_is_found_in_its_other_forms(memo):
+    memo.put(doc(1, "Printer problems", "The printers on floor 3 keep jamming."))
+    memo.put(doc(2, "Password", "I forgot my password."))
+    assert ids(engine.search("memo", "printer jammed", prefix=False)) == [1]
+    assert ids(engine.search("memo", "password", prefix=False)) == [2]
+    assert ids(engine.search("memo", "scanner", prefix=False)) == []
+
+
+def test_norwegian_and_russian_stems(memo):
+    memo.put(doc(1, "Skriveren virker ikke", "Skriverne i andre etasje er ødelagt.", language="nb"))
+    memo.put(doc(2, "Не работает принтер", "Принтеры на третьем этаже сломались.", language="ru"))
+    assert ids(engine.search("memo", "skriver", prefix=False)) == [1]
+    assert ids(engine.search("memo", "принтеров", prefix=False)) == [2]
+    assert ids(engine.search("memo", "принтеров", language="ru", prefix=False)) == [2]
+
+
+def test_exact_tokens_are_found_exactly(memo):
+    memo.put(doc(1, "Laptop", "Serial AB-1234-X, ask anna.berg@example.org", exact="42 vip"))
+    memo.put(doc(2, "Laptop", "Serial AB-1235-X, ask anna@example.org"))
+    assert ids(engine.search("memo", "AB-1234-X")) == [1]
+    assert ids(engine.search("memo", "anna.berg@example.org")) == [1]
+    assert ids(engine.search("memo", "anna@example.org")) == [2]
+    assert ids(engine.search("memo", "42")) == [1]
+    assert ids(engine.search("memo", "vip")) == [1]
+
+
+def test_title_above_body_and_phrase_above_scattered(memo):
+    memo.put(
+        doc(1, "Question", "The network is slow today and the printer too."),
+        doc(2, "Network slow", "Since this morning."),
+        doc(3, "Question", "Slow printer, and the network drops."),
+        doc(4, "Question", "The network slow since Monday."),
+    )
+    assert ids(engine.search("memo", "network slow", prefix=False))[0] == 2
+    found = ids(engine.search("memo", "network slow", prefix=False))
+    assert found.index(4) < found.index(3)
+
+
+def test_recent_above_old(memo):
+    now = clock.now()
+    memo.put(
+        doc(1, "VPN", "The VPN drops.", when=now - timedelta(days=900)),
+        doc(2, "VPN", "The VPN drops.", when=now - timedelta(days=1)),
+    )
+    assert ids(engine.search("memo", "vpn", prefix=False)) == [2, 1]
+
+
+def test_prefix_as_you_type(memo):
+    memo.put(doc(1, "Keyboard", "My keyboard is broken"), doc(2, "Key", "Lost key"))
+    assert ids(engine.search("memo", "keyb")) == [1]
+    assert ids(engine.search("memo", "keyb ", prefix=True)) == []
+
+
+def test_phrases_or_and_exclusion(memo):
+    memo.put(
+        doc(1, "A", "paper jam in the printer"),
+        doc(2, "B", "the printer has no paper, also a jam"),
+        doc(3, "C", "the scanner is broken"),
+    )
+    assert ids(engine.search("memo", '"paper jam"')) == [1]
+    assert sorted(ids(engine.search("memo", "paper OR scanner", prefix=False))) == [1, 2, 3]
+    assert ids(engine.search("memo", "printer -jam", prefix=False)) == []
+    assert ids(engine.search("memo", "broken -jam", prefix=False)) == [3]
+
+
+def test_snippets_highlight_and_escape(memo):
+    memo.put(
+        doc(1, "<b>Mail</b> outage", "Nothing <script>x</script> here. The mail server is down.")
+    )
+    hit = engine.search("memo", "mail server", prefix=False).hits[0]
+    assert hit.title_html == "&lt;b&gt;<mark>Mail</mark>&lt;/b&gt; outage"
+    assert "<mark>mail</mark> <mark>server</mark>" in hit.snippet_html
+    assert "<script>" not in hit.snippet_html
+
+
+def test_private_text_only_for_who_may_read_it(memo):
+    memo.put(doc(1, "Laptop", "It is slow", private="Replaced the motherboard"))
+    assert ids(engine.search("memo", "motherboard")) == []
+    results = engine.search("memo", "motherboard", private=True)
+    assert ids(results) == [1]
+    assert results.hits[0].private
+    assert "<mark>motherboard</mark>" in results.hits[0].snippet_html
+
+
+def test_among_limits_results_in_sql(memo, django_user_model):
+    from helpline.accounts.models import User
+
+    users = [User.objects.create(email=f"u{i}@example.org") for i in range(3)]
+    memo.put(*(doc(u.pk, "Account", "locked account") for u in users))
+    among = User.objects.filter(pk__in=[users[0].pk, users[2].pk])
+    assert sorted(ids(engine.search("memo", "account", among=among))) == sorted(
+        [users[0].pk, users[2].pk]
+    )
+
+
+def test_index_follows_changes_and_removal(memo):
+    memo.put(doc(1, "Old title", "old words"))
+    memo.put(doc(1, "New title", "new words"))
+    assert ids(engine.search("memo", "old", prefix=False)) == []
+    assert ids(engine.search("memo", "new", prefix=False)) == [1]
+    engine.remove("memo", [1])
+    assert ids(engine.search("memo", "new", prefix=False)) == []
+    assert not SearchDocument.objects.exists()
+
+
+def test_source_losing_a_document_drops_it(memo):
+    memo.put(doc(1, "Title", "words"))
+    del memo.store[1]
+    engine.index("memo", [1])
+    assert ids(engine.search("memo", "words")) == []
+
+
+def test_reindex_rebuilds(memo):
+    memo.store = {i: doc(i, f"Ticket {i}", "common text") for i in range(1, 8)}
+    seen = []
+    assert engine.reindex("memo", batch=3, progress=seen.append) == 7
+    assert seen == [3, 6, 7]
+    assert engine.search("memo", "common").total == 7
+
+
+def test_pagination_and_total(memo):
+    memo.put(*(doc(i, "Same", "word") for i in range(1, 26)))
+    first = engine.search("memo", "word", limit=10)
+    second = engine.search("memo", "word", limit=10, offset=10)
+    assert first.total == second.total == 25
+    assert not set(ids(first)) & set(ids(second))
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "   ",
+        '"unbalanced',
+        'paper "jam',
+        "AND OR NOT",
+        "-only -excluded",
+        "x" * 10_000,
+        "'; DROP TABLE search_searchdocument; --",
+        'title_stems:foo NEAR(a b) ^c * "" ( )',
+        "foo\x00bar",
+        "!! & | <-> :* ' \\",
+        "NOT",
+        "*",
+    ],
+)
+def test_malformed_queries_never_raise(memo, bad):
+    memo.put(doc(1, "Paper", "paper jam foo bar"))
+    results = engine.search("memo", bad)
+    assert isinstance(results.hits, list)
+    assert results.hits or results.message
+    assert SearchDocument.objects.count() == 1
+
+
+def test_index_is_in_the_callers_transaction(memo):
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        memo.put(doc(1, "Rolled back", "gone"))
+        raise RuntimeError
+    assert ids(engine.search("memo", "gone")) == []
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM search_fts WHERE search_fts MATCH 'gone'")
+            assert cursor.fetchone()[0] == 0
+
+
+def test_reindex_command_rebuilds_and_drops_stale_rows(memo):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    memo.store = {i: doc(i, f"Ticket {i}", "common text") for i in range(1, 5)}
+    SearchDocument.objects.create(kind="memo", object_id=99, language="en", title="gone")
+    out = StringIO()
+    call_command("reindex", kind=["memo"], batch=2, stdout=out)
+    assert "Reindexed memo 4 (1 dropped)" in out.getvalue()
+    assert engine.search("memo", "common").total == 4
+    assert not SearchDocument.objects.filter(object_id=99).exists()

@@ -1,0 +1,110 @@
+"""Ticket search: the index follows every service in its transaction, and nobody finds what they
+may not read (departments, internal notes, other requesters' requests, the trash)."""
+
+import pytest
+from django.db import transaction
+
+from helpline.search import engine
+from helpline.search.models import SearchDocument
+from helpline.tickets import services
+from helpline.tickets.models import Channel, EntryKind
+from helpline.tickets.search import KIND, tickets_search
+from helpline.tickets.tests.factories import EntryFactory, TicketFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def found(user, query, **kw):
+    return [hit.object_id for hit in tickets_search(user, query, **kw).hits]
+
+
+@pytest.fixture
+def ticket(requester_a, support, dispatcher):
+    return services.ticket_create(
+        actor=requester_a,
+        requester=requester_a,
+        subject="Laptop overheating",
+        body="My laptop fan is noisy; serial XK-4411-B.",
+        channel=Channel.PORTAL,
+        department=support,
+    )
+
+
+def test_create_indexes_subject_body_requester_and_number(ticket, dispatcher):
+    for query in ["overheating", "fans", "XK-4411-B", "alice@acme.test", "Alice", "Acme"]:
+        assert found(dispatcher, query) == [ticket.pk], query
+    assert found(dispatcher, str(ticket.pk)) == [ticket.pk]
+
+
+def test_reply_and_note_are_indexed_and_notes_stay_private(ticket, dispatcher, requester_a):
+    services.ticket_reply_add(ticket=ticket, actor=dispatcher, body="Try the cooling pad.")
+    services.ticket_note_add(ticket=ticket, actor=dispatcher, body="Vendor RMA pending warranty")
+    assert found(dispatcher, "cooling") == [ticket.pk]
+    assert found(dispatcher, "warranty") == [ticket.pk]
+    hit = tickets_search(dispatcher, "warranty").hits[0]
+    assert hit.private and "<mark>warranty</mark>" in hit.snippet_html
+    assert found(requester_a, "cooling") == [ticket.pk]
+    assert found(requester_a, "warranty") == []
+
+
+def test_agents_never_find_requests_outside_their_departments(ticket, billing_agent, specialist):
+    assert found(billing_agent, "laptop") == []
+    assert found(specialist, "laptop") == []  # Software is below Support, not above it
+
+
+def test_requesters_never_find_others_requests(ticket, requester_b, requester_a2):
+    assert found(requester_b, "laptop") == []
+    assert found(requester_b, "alice@acme.test") == []
+
+
+def test_tags_merge_trash_restore_and_purge_follow(
+    ticket, dispatcher, supervisor, requester_a, support
+):
+    services.ticket_tags_set(ticket=ticket, actor=dispatcher, names=["hardware-x1"])
+    assert found(dispatcher, "hardware-x1") == [ticket.pk]
+
+    other = services.ticket_create(
+        actor=requester_a,
+        requester=requester_a,
+        subject="Also the screen",
+        body="The screen flickers",
+        channel=Channel.PORTAL,
+        department=support,
+    )
+    services.ticket_merge(source=other, target=ticket, actor=dispatcher)
+    assert ticket.pk in found(dispatcher, "flickers")
+
+    services.ticket_delete(ticket=ticket, actor=supervisor)
+    assert found(dispatcher, "overheating") == []
+    assert found(supervisor, "overheating", trash=True) == [ticket.pk]
+    assert found(requester_a, "overheating") == []
+    services.ticket_restore(ticket=ticket, actor=supervisor)
+    assert found(dispatcher, "overheating") == [ticket.pk]
+
+    services.ticket_delete(ticket=ticket, actor=supervisor)
+    services.ticket_purge(ticket=ticket, actor=supervisor)
+    assert not SearchDocument.objects.filter(kind=KIND, object_id=ticket.pk).exists()
+
+
+def test_a_refused_change_leaves_the_index_as_it_was(ticket, dispatcher):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.ticket_note_add(ticket=ticket, actor=dispatcher, body="quixotic remark")
+        raise RuntimeError
+    assert found(dispatcher, "quixotic") == []
+
+
+def test_reindex_picks_up_rows_written_around_the_services(support, requester_a, admin_user):
+    written = TicketFactory(subject="Projector bulb", department=support, requester=requester_a)
+    EntryFactory(ticket=written, kind=EntryKind.NOTE, body="ordered a spare bulb")
+    SearchDocument.objects.all().delete()  # as if written by an import, around the services
+    assert found(admin_user, "projector") == []
+    engine.reindex(KIND)
+    assert found(admin_user, "projector") == [written.pk]
+    assert found(admin_user, "spare") == [written.pk]
+
+
+def test_narrow_combines_filters_with_the_text(ticket, dispatcher, support):
+    from helpline.tickets.models import Ticket
+
+    assert found(dispatcher, "laptop", narrow=Ticket.objects.filter(pk=ticket.pk)) == [ticket.pk]
+    assert found(dispatcher, "laptop", narrow=Ticket.objects.none()) == []
