@@ -8,10 +8,12 @@ marked done: a letter is queued whole or not at all (decision 0013).
 """
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import formataddr
+from threading import local
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -64,6 +66,12 @@ def notice_record(notice: Notice) -> Notification:
         created_at=clock.now(),
     )
 
+    together = getattr(_together, "ids", None)
+    if together is not None:
+        # Inside `notifications_together`: the commit collects it for one task.
+        transaction.on_commit(lambda: together.append(row.pk), robust=True)
+        return row
+
     def enqueue() -> None:
         from .tasks import notification_send
 
@@ -71,6 +79,33 @@ def notice_record(notice: Notice) -> Notification:
 
     transaction.on_commit(enqueue, robust=True)
     return row
+
+
+_together = local()
+
+
+@contextmanager
+def notifications_together() -> Iterator[None]:
+    """Around one transaction that records many notifications (the mail poller's batch): after
+    its commit, one worker task processes them all instead of one task each (each still in its
+    own transaction). A notification whose savepoint or transaction was rolled back is not
+    collected; one whose task is lost is found by the sweep, as always."""
+    if getattr(_together, "ids", None) is not None:
+        yield
+        return
+    ids: list[int] = []
+    _together.ids = ids
+    try:
+        yield
+    finally:
+        _together.ids = None
+    if ids:
+        from .tasks import notifications_send
+
+        try:
+            notifications_send(ids)
+        except Exception:  # noqa: BLE001 - the sweep sends them; the mail is stored
+            log.exception("Could not queue the task for %s notifications", len(ids))
 
 
 @dataclass(frozen=True)
