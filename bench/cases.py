@@ -332,6 +332,16 @@ def build_cases(people: dict[str, User]) -> list[Case]:
             "requester",
             f"/requests/{long_id}/",
         ),
+        # Activity statistics (issue 10), the default period (the last 30 days): everyone's
+        # and every department's figures for an administrator, a supervisor's, an agent's own.
+        Case("activity.admin", "Activity statistics, administrator", "admin", "/desk/activity/"),
+        Case(
+            "activity.supervisor",
+            "Activity statistics, supervisor",
+            "supervisor",
+            "/desk/activity/",
+        ),
+        Case("activity.agent", "Activity statistics, agent (own)", "agent", "/desk/activity/"),
         Case("events.page", "Event log, newest page", "admin", "/manage/events/"),
         Case(
             "events.filtered",

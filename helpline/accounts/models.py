@@ -39,6 +39,8 @@ class StaffNotice(models.TextChoices):
     ASSIGNED = "assigned", _("A request is assigned to me")
     REQUESTER_REPLIED = "requester_replied", _("The requester answered a request of mine")
     TRANSFERRED = "transferred", _("A request is transferred or escalated to me")
+    MENTIONED = "mentioned", _("Someone mentions me in an internal note")
+    INTERNAL_MAIL = "internal_mail", _("Internal mail from a colleague")
 
 
 STAFF_NOTICES_DEFAULT = ["assigned", "requester_replied", "transferred"]

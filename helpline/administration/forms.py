@@ -334,6 +334,7 @@ class SettingsForm(BootstrapForm, forms.ModelForm):
             "desk_name",
             "portal_welcome",
             "anonymous_submission",
+            "kb_anonymous",
             "allow_signup",
             "auto_close_days",
             "max_attachment_mb",

@@ -12,6 +12,7 @@ from .views import (
     outbox,
     overview,
     people,
+    replies,
     staff,
 )
 
@@ -34,6 +35,8 @@ urlpatterns = [
         departments.member_change,
         name="member_change",
     ),
+    # replies.py: reply templates' use
+    path("replies/", replies.reply_template_usage, name="replies"),
     # staff.py
     path("staff/", staff.staff_index, name="staff"),
     path("staff/new/", staff.staff_new, name="staff_new"),

@@ -56,6 +56,12 @@ INSTALLED_APPS = [
     "helpline.demo",
     "helpline.mail",
     "helpline.search",
+    "helpline.timelog",
+    "helpline.replies",
+    "helpline.teamwork",
+    "helpline.kb",
+    "helpline.notify",
+    "helpline.staffmail",
     # After Helpline's apps, so our templates for allauth's pages and mails win.
     "allauth",
     "allauth.account",
@@ -301,6 +307,8 @@ MAIL_TIMEOUT = int(os.environ.get("HELPLINE_MAIL_TIMEOUT", "30"))
 MAIL_TLS_CA_FILE = os.environ.get("HELPLINE_MAIL_CA_FILE") or None
 MAIL_POLL_BATCH = int(os.environ.get("HELPLINE_MAIL_POLL_BATCH", "200"))
 MAIL_POLL_PARALLEL = int(os.environ.get("HELPLINE_MAIL_POLL_PARALLEL", "4"))
+# Polled messages stored per transaction (a savepoint each; removed on the server after it).
+MAIL_POLL_COMMIT_EVERY = int(os.environ.get("HELPLINE_MAIL_POLL_COMMIT_EVERY", "50"))
 # Overrides of the OAuth2 endpoints per provider ("google", "microsoft"): tests and proxies.
 MAIL_OAUTH_ENDPOINTS: dict[str, dict[str, str]] = {}
 

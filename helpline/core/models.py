@@ -59,6 +59,15 @@ class SiteSettings(models.Model):
         help_text=_("Checked against the type read from the file's content, not only its name."),
     )
 
+    kb_anonymous = models.BooleanField(
+        _("anyone may read the help centre"),
+        default=True,
+        help_text=_(
+            "Public articles of the knowledge base are open without signing in. Off: only "
+            "signed-in people read them."
+        ),
+    )
+
     mfa_required_staff = models.BooleanField(
         _("require two-step sign-in for all staff"),
         default=False,

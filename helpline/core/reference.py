@@ -18,7 +18,8 @@ out a new list, the objects in it are shared).
 
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from django.core.cache import cache
@@ -84,6 +85,20 @@ def forget() -> None:
     with _lock:
         _values.clear()
     _request.generation = None
+
+
+@contextmanager
+def scope() -> Iterator[None]:
+    """Outside a request (a job, a command, the mail poller's batch): read the generation once
+    for what runs inside, as a request does. Inside a request or another scope: nothing more."""
+    if getattr(_request, "active", False):
+        yield
+        return
+    _request.active, _request.generation = True, None
+    try:
+        yield
+    finally:
+        _request.active, _request.generation = False, None
 
 
 def _request_begins(**_kwargs) -> None:

@@ -33,6 +33,7 @@ from helpline.tickets.services import (
     ticket_watch,
 )
 
+from .knowledge import knowledge_base_create
 from .people import MARKER_EMAIL, Cast, cast_create
 from .scenarios import FILL, FOLLOW_UPS, FOLLOW_UPS_NB, SCENARIOS, SPAM, Scenario
 
@@ -457,6 +458,8 @@ def demo_load(
             if progress and (done % 50 == 0 or done == len(plan)):
                 progress(done, len(plan))
         _link_outages(director, played)
+        with story.at(story.started - timedelta(days=3)):
+            knowledge_base_create(cast)
         for index, (subject, body) in enumerate(SPAM):
             start = story.started - timedelta(days=rng.uniform(1, 60))
             director.spam(start, subject, body, index)

@@ -263,6 +263,7 @@ class BulkForm(forms.Form):
         ("priority", _("Set priority")),
         ("delete", _("Delete")),
         ("restore", _("Restore")),
+        ("macro", _("Apply a macro")),
     ]
 
     ids = IdsField(required=True, error_messages={"required": _("Select requests first.")})
@@ -276,6 +277,8 @@ class BulkForm(forms.Form):
     priority = forms.TypedChoiceField(
         label=_("Priority"), required=False, coerce=int, empty_value=None
     )
+    # A reply template (macro) to apply, chosen from the list the bar loads when asked.
+    template = forms.IntegerField(required=False, min_value=1)
     # The board's query string, so the agent lands back on the same view, filters and page.
     back = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
 
@@ -284,6 +287,7 @@ class BulkForm(forms.Form):
         "transfer": ("department", _("Choose the department to transfer to.")),
         "status": ("status", _("Choose a status.")),
         "priority": ("priority", _("Choose a priority.")),
+        "macro": ("template", _("Choose a macro.")),
     }
 
     def __init__(

@@ -24,6 +24,9 @@ from helpline.tickets.models import Tag
 LIMIT = 10
 # The filters a look-up serves, in the order the filter bar shows them.
 KINDS = ("organisation", "requester", "tag", "responsible")
+# The note box's @mention typeahead: colleagues, by address (the server decides who may be told).
+MENTION = "mention"
+LOOKUP_KINDS = (*KINDS, MENTION)
 MAX_WORDS = 4
 
 
@@ -86,6 +89,9 @@ def lookup_options(user, kind: str, text: str, limit: int = LIMIT) -> list[Optio
         options = [o for o in fixed if not text or text.lower() in o.label.lower()]
         staff = _people(staff_visible(user).exclude(pk=user.pk), text)
         return options + [Option(str(u.pk), u.display_name) for u in staff[: limit - len(options)]]
+    if kind == MENTION:
+        staff = _people(staff_visible(user).exclude(pk=user.pk), text)
+        return [Option(u.email, u.display_name, u.email) for u in staff[:limit]]
     raise ValueError(kind)
 
 

@@ -36,6 +36,7 @@ from helpline.tickets.models import (
 )
 from helpline.tickets.reference import statuses_active
 from helpline.tickets.search import ticket_matches
+from helpline.timelog.selectors import ticket_minutes_total
 
 from .permissions import staff_tickets
 
@@ -289,10 +290,12 @@ def ticket_board(
     after: str = "",
     before: str = "",
     page_size: int = PAGE_SIZE,
+    time_total: bool = False,
 ) -> BoardPage:
     """One page of `qs` by keyset: `after` continues the scan past a row, `before` steps back.
 
-    Never OFFSET: a page costs the same at the millionth row as at the first.
+    Never OFFSET: a page costs the same at the millionth row as at the first. `time_total`
+    adds each row's logged minutes (`time_total`) as a subquery of the same statement.
     """
     columns = SORTS[sort]
     backwards = False
@@ -318,6 +321,8 @@ def ticket_board(
         .annotate(last_public_role=_last_public_role())
         .order_by(*ordering)
     )
+    if time_total:
+        qs = qs.annotate(time_total=ticket_minutes_total())
     rows = list(qs)
     more = len(rows) > page_size
     rows = rows[:page_size]

@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from helpline.accounts.models import SupportLine
 from helpline.core.submissions import SubmissionKeyField
 from helpline.core.widgets import quicken
+from helpline.teamwork.models import Availability
+from helpline.teamwork.reference import absences
 from helpline.tickets.forms import AttachmentsField
 from helpline.tickets.models import Level, Priority, StatusCategory, TicketClass
 
@@ -69,7 +71,12 @@ def _department_label(department) -> str:
 
 
 def _staff_label(user) -> str:
-    return user.display_name
+    """A colleague's name, with their away status when they are not present."""
+    found = absences().get(user.pk)
+    if found is None:
+        return user.display_name
+    state = _("off") if found[0] == Availability.OFF else _("away")
+    return f"{user.display_name} ({state})"
 
 
 class EntryForm(VersionedForm):
@@ -88,6 +95,8 @@ class EntryForm(VersionedForm):
 
 class ReplyForm(EntryForm):
     status = forms.ChoiceField(label=_("and set status to"), required=False)
+    # The reply template inserted from the typeahead: counted, and its macro run, on send.
+    template = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args, page: TicketPage, **kwargs):
         super().__init__(*args, page=page, **kwargs)

@@ -6,6 +6,7 @@ from django.db.models import Prefetch, Q
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from helpline.accounts.access import Access, access_for
 from helpline.accounts.models import Department, Role, User
@@ -20,6 +21,11 @@ from .permissions import staff_ticket_or_404
 from .requester_panel import RequesterPanel, requester_panel
 
 HANDOVER_FIELDS = {"department", "assignee", "line"}
+# History written by an assignment rule names it (helpline.teamwork.models.AssignmentMode).
+RULE_NAMES = {
+    "round_robin": _lazy("round-robin"),
+    "least_loaded": _lazy("least-loaded"),
+}
 
 
 @dataclass(frozen=True)
@@ -341,6 +347,10 @@ def event_line(entry: Entry, ticket: Ticket, names: HistoryNames | None = None) 
         return say(
             "bi-arrow-left-right", _("{actor} handed the request over from {old} to {new}"), True
         )
+    if kind == "assignee" and data.get("rule") and raw_new is not None:
+        rule = RULE_NAMES.get(data["rule"], data["rule"])
+        sentence = _("The department's {rule} rule made {new} responsible")
+        return EventLine("bi-shuffle", format_html(sentence, rule=rule, new=new or "—"), True)
     if kind == "assignee":
         by = entry.author_id
         if by is not None and ref_id(raw_new) == by:
@@ -385,6 +395,12 @@ def event_line(entry: Entry, ticket: Ticket, names: HistoryNames | None = None) 
         if ref_id(raw_new) == ticket.pk:
             return say("bi-union", _("{actor} merged {old} into this request"))
         return say("bi-union", _("{actor} merged this request into {new}"))
+    if kind == "time":
+        if raw_old is None:
+            return say("bi-stopwatch", _("{actor} logged {new} of work"))
+        if raw_new is None:
+            return say("bi-stopwatch", _("{actor} removed {old} of logged work"))
+        return say("bi-stopwatch", _("{actor} changed logged work {old} → {new}"))
     if kind == "link":
         if raw_new is not None:
             return say("bi-link-45deg", _("{actor} linked {new}"))

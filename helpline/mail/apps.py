@@ -19,3 +19,7 @@ class MailConfig(AppConfig):
         from .notifications import notice_record
 
         notice_receiver_add(notice_record)
+
+        from . import reference
+
+        reference.connect()

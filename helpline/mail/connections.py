@@ -79,6 +79,8 @@ class ConnectionProblem(Exception):
 
 
 _SECRETISH = re.compile(r"(auth=Bearer\s+|Bearer\s+|password[=:]\s*)\S+", re.IGNORECASE)
+_FETCH_UID = re.compile(rb"\bUID (\d+)", re.IGNORECASE)
+_FETCH_SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)", re.IGNORECASE)
 
 
 def _scrub(text: str) -> str:
@@ -264,19 +266,62 @@ class ImapSession:
                 return bytes(item[1])
         return None
 
-    def _store(self, uid: int, flag: str) -> None:
+    def sizes(self, uids: list[int]) -> dict[int, int]:
+        """The size in bytes of each message, by UID, in one round trip."""
+        if not uids:
+            return {}
+        with _stage(Stage.FETCH):
+            typ, data = self._client.uid(
+                "FETCH", ",".join(str(uid) for uid in uids), "(UID RFC822.SIZE)"
+            )
+            if typ != "OK":
+                raise ConnectionProblem(Stage.FETCH, _text(data))
+        found = {}
+        for item in data:
+            line = item[0] if isinstance(item, tuple) else item
+            if isinstance(line, bytes):
+                uid, size = _FETCH_UID.search(line), _FETCH_SIZE.search(line)
+                if uid and size:
+                    found[int(uid.group(1))] = int(size.group(1))
+        return found
+
+    def fetch_many(self, uids: list[int]) -> dict[int, bytes]:
+        """Several raw messages in one round trip, by UID, without setting \\Seen (PEEK); a
+        message that vanished meanwhile is missing from the answer."""
+        if not uids:
+            return {}
+        with _stage(Stage.FETCH):
+            typ, data = self._client.uid(
+                "FETCH", ",".join(str(uid) for uid in uids), "(UID BODY.PEEK[])"
+            )
+            if typ != "OK":
+                raise ConnectionProblem(Stage.FETCH, _text(data))
+        found = {}
+        for item in data:
+            if isinstance(item, tuple) and len(item) == 2:
+                match = _FETCH_UID.search(item[0])
+                if match:
+                    found[int(match.group(1))] = bytes(item[1])
+        return found
+
+    def _store(self, uid: int | str, flag: str) -> None:
         typ, data = self._client.uid("STORE", str(uid), "+FLAGS.SILENT", f"({flag})")
         if typ != "OK":
             raise ConnectionProblem(Stage.FETCH, _text(data))
 
-    def _expunge(self, uid: int) -> None:
+    def _expunge(self, uid: int | str) -> None:
         if "UIDPLUS" in self.capabilities:
             self._client.uid("EXPUNGE", str(uid))
         else:
             self._client.expunge()
 
-    def done_with(self, uid: int) -> None:
-        """What the mailbox says to do with a message once it is stored here."""
+    def done_with(self, uid: int | list[int]) -> None:
+        """What the mailbox says to do with a message (or several, in one command each) once it
+        is stored here."""
+        if isinstance(uid, list):
+            if not uid:
+                return
+            uid = ",".join(str(one) for one in uid)
         after = self.mailbox.after_fetch
         with _stage(Stage.FETCH):
             if after == Mailbox.AfterFetch.SEEN:

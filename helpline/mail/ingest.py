@@ -14,8 +14,11 @@ import hashlib
 import logging
 import re
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from threading import local
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -35,7 +38,7 @@ from django.utils.translation import gettext as _
 from helpline.accounts.addresses import address_normalise, user_by_address
 from helpline.accounts.services import StaffAddressRefused, requester_register
 from helpline.audit.services import event_record
-from helpline.core import clock
+from helpline.core import clock, reference
 from helpline.core.errors import DomainError, ValidationFailed
 from helpline.core.models import SiteSettings
 from helpline.tickets.access import Action, can
@@ -62,6 +65,7 @@ from .models import (
     StopRuleHit,
 )
 from .parsing import REFUSED_LABELS, ParsedMail, UnparseableMail, parse_message
+from .reference import own_addresses, site_settings, stop_rules_active
 
 if TYPE_CHECKING:
     from helpline.accounts.models import User
@@ -184,13 +188,6 @@ def authenticated(parsed: ParsedMail, address: str) -> bool:
     return False
 
 
-def _own_addresses() -> set[str]:
-    own = {address.lower() for address in Mailbox.objects.values_list("address", flat=True)}
-    for value in (settings.DEFAULT_FROM_EMAIL, settings.SERVER_EMAIL):
-        own.add(value.rsplit("<", 1)[-1].rstrip(">").strip().lower())
-    return own
-
-
 def _clean(text: str | None, limit: int | None = None) -> str:
     # PostgreSQL text cannot hold NUL; a header may not be longer than its column.
     value = (text or "").replace("\x00", "")
@@ -212,7 +209,7 @@ def stop_rule_match(*, sender: str, subject: str, body: str) -> StopRule | None:
     domain = sender.rsplit("@", 1)[-1] if "@" in sender else ""
     subject, body = subject.casefold(), body.casefold()
     matched = []
-    for rule in StopRule.objects.filter(is_active=True):
+    for rule in stop_rules_active():
         pattern = rule.pattern.strip().casefold()
         if not pattern:
             continue
@@ -232,15 +229,18 @@ def stop_rule_match(*, sender: str, subject: str, body: str) -> StopRule | None:
     return max(matched, key=lambda rule: (_ACTION_STRENGTH[rule.action], -rule.pk))
 
 
-def _over_hourly_limit(sender: str) -> bool:
+def _over_hourly_limit(sender: str, recent: int | None = None) -> bool:
+    """Has `sender` sent the hourly limit's worth of mail already? `recent` is the count when
+    the repeat check read it in the same statement (`_already`)."""
     limit = settings.MAIL_SENDER_HOURLY_LIMIT
     if not sender or limit <= 0:
         return False
-    since = clock.now() - timedelta(hours=1)
-    recent = MailMessage.objects.filter(
-        direction=Direction.IN, from_address=sender, created_at__gte=since
-    )
-    return recent[: limit + 1].count() >= limit
+    if recent is None:
+        since = clock.now() - timedelta(hours=1)
+        recent = MailMessage.objects.filter(
+            direction=Direction.IN, from_address=sender, created_at__gte=since
+        )[:limit].count()
+    return recent >= limit
 
 
 # --- storing -------------------------------------------------------------------------------
@@ -466,6 +466,8 @@ class _Context:
     site: SiteSettings
     flags: list[str] = field(default_factory=list)
     stored: list[str] = field(default_factory=list)
+    # The sender's messages in the last hour (up to the limit), read by `_already`.
+    recent_from_sender: int | None = None
 
 
 def receive(raw: bytes, *, mailbox: Mailbox | None = None, released_by=None) -> Receipt:
@@ -481,7 +483,8 @@ def receive(raw: bytes, *, mailbox: Mailbox | None = None, released_by=None) -> 
     raw = bytes(raw)
     digest = hashlib.sha256(raw).hexdigest()
     try:
-        return _receive(raw, digest, mailbox, released_by)
+        with reference.scope():
+            return _receive(raw, digest, mailbox, released_by)
     except TemporaryFailure:
         raise
     except (OperationalError, InterfaceError, OSError) as exc:
@@ -497,39 +500,78 @@ def receive(raw: bytes, *, mailbox: Mailbox | None = None, released_by=None) -> 
 
 
 def _already(
-    digest: str, parsed: ParsedMail | None, mailbox: Mailbox | None, released
+    digest: str,
+    parsed: ParsedMail | None,
+    mailbox: Mailbox | None,
+    released,
+    context: _Context | None = None,
 ) -> Receipt | None:
-    mail = _one(
-        MailMessage.objects.filter(direction=Direction.IN, sha256=digest).select_related(
-            "entry__ticket"
-        )
-    )
-    if mail is not None:
+    """The receipt of an earlier delivery of this message, if there was one: the same bytes
+    stored as an entry or (unless releasing) held in the quarantine, or the same Message-ID
+    recorded in this mailbox. One statement; the rows are read only for a repeat. With
+    `context`, the same statement counts the sender's mail of the last hour for the limit."""
+    mail_id, held_id, ref_id, recent = _repeat_ids(digest, parsed, mailbox, released, context)
+    if mail_id is not None:
+        mail = MailMessage.objects.select_related("entry__ticket").get(pk=mail_id)
         return Receipt(Outcome.DUPLICATE, ticket=mail.entry.ticket, entry=mail.entry)
-    if released is None:
-        held = QuarantinedMail.objects.filter(sha256=digest).exclude(
-            status=QuarantinedMail.State.RELEASED
-        )
-        item = _one(held)
-        if item is not None:
-            return Receipt(Outcome.DUPLICATE, quarantined=item, detail=item.reason)
-    if parsed is None or not parsed.message_id:
-        return None
-    ref = _one(
-        MessageRef.objects.filter(
-            mailbox=mailbox, message_id=parsed.message_id[:998]
-        ).select_related("ticket", "entry")
-    )
-    if ref is not None:
+    if held_id is not None:
+        item = QuarantinedMail.objects.get(pk=held_id)
+        return Receipt(Outcome.DUPLICATE, quarantined=item, detail=item.reason)
+    if ref_id is not None:
+        ref = MessageRef.objects.select_related("ticket", "entry").get(pk=ref_id)
         if ref.direction == Direction.OUT:
             return Receipt(Outcome.DROPPED, ticket=ref.ticket, detail="own message")
         return Receipt(Outcome.DUPLICATE, ticket=ref.ticket, entry=ref.entry)
+    if context is not None:
+        context.recent_from_sender = recent
     return None
 
 
-def _one(rows):
-    """The first row or None, without the ORDER BY that .first() adds (one row at most)."""
-    return next(iter(rows[:1]), None)
+def _repeat_ids(digest, parsed, mailbox, released, context) -> tuple:
+    """(stored mail id, held quarantine id, Message-ID reference id, sender's recent count),
+    None where there is none: scalar sub-queries, each answered from its index."""
+    # The tables are the models' (mail_mailmessage, mail_quarantinedmail, mail_messageref).
+    columns = ["(SELECT id FROM mail_mailmessage WHERE direction = %s AND sha256 = %s LIMIT 1)"]
+    params: list = [Direction.IN.value, digest]
+    if released is None:
+        columns.append(
+            "(SELECT id FROM mail_quarantinedmail WHERE sha256 = %s AND status <> %s LIMIT 1)"
+        )
+        params += [digest, QuarantinedMail.State.RELEASED.value]
+    else:
+        columns.append("NULL")
+    if parsed is not None and parsed.message_id:
+        if mailbox is None:
+            columns.append(
+                "(SELECT id FROM mail_messageref"
+                " WHERE mailbox_id IS NULL AND message_id = %s LIMIT 1)"
+            )
+            params.append(parsed.message_id[:998])
+        else:
+            columns.append(
+                "(SELECT id FROM mail_messageref WHERE mailbox_id = %s AND message_id = %s LIMIT 1)"
+            )
+            params += [mailbox.pk, parsed.message_id[:998]]
+    else:
+        columns.append("NULL")
+    limit = settings.MAIL_SENDER_HOURLY_LIMIT
+    sender = _sender_address(parsed) if parsed is not None else ""
+    if context is not None and released is None and sender and limit > 0:
+        since = connection.ops.adapt_datetimefield_value(clock.now() - timedelta(hours=1))
+        columns.append(
+            "(SELECT COUNT(*) FROM (SELECT 1 FROM mail_mailmessage WHERE direction = %s"
+            " AND from_address = %s AND created_at >= %s LIMIT %s) recent)"
+        )
+        params += [Direction.IN.value, sender, since, limit]
+    else:
+        columns.append("NULL")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(columns), params)
+        return tuple(cursor.fetchone())
+
+
+def _sender_address(parsed: ParsedMail) -> str:
+    return address_normalise(parsed.from_[0].address) if parsed.from_ else ""
 
 
 def _serialise(digest: str, parsed: ParsedMail | None, mailbox: Mailbox | None) -> None:
@@ -550,7 +592,7 @@ def _serialise(digest: str, parsed: ParsedMail | None, mailbox: Mailbox | None) 
 
 
 def _receive(raw: bytes, digest: str, mailbox: Mailbox | None, released_by) -> Receipt:
-    site = SiteSettings.current()
+    site = site_settings()
     try:
         parsed = parse_message(raw, max_attachment_bytes=site.max_attachment_mb * 1024 * 1024)
     except UnparseableMail as exc:
@@ -564,10 +606,12 @@ def _receive(raw: bytes, digest: str, mailbox: Mailbox | None, released_by) -> R
     try:
         with transaction.atomic():
             _serialise(digest, parsed, mailbox)
-            repeat = _already(digest, parsed, mailbox, released_by)
+            repeat = _already(digest, parsed, mailbox, released_by, context)
             if repeat is not None:
                 return repeat
-            return _store(context)
+            receipt = _store(context)
+        _batch_files_add(context.stored)
+        return receipt
     except _Duplicate:
         _forget_files(context.stored)
         repeat = _already(digest, parsed, mailbox, released_by)
@@ -590,6 +634,50 @@ def _quarantine_once(raw, digest, mailbox, reason, detail, released_by) -> Recei
         return _quarantine(raw, digest, mailbox=mailbox, reason=reason, detail=detail)
 
 
+_batch = local()
+
+
+@contextmanager
+def receiving_together() -> Iterator[None]:
+    """Run several `receive()` calls in one transaction (the mailbox poller's batch).
+
+    Each message still goes through its own `transaction.atomic()`, which inside the batch is
+    a savepoint: a message that fails rolls back to it alone and is quarantined as usual, and
+    the others stay. The batch commits once (one commit instead of one per message; reference
+    data read once). Until it has committed nothing is stored: the caller removes or flags
+    the messages on the server only after this block ends without an exception. If it ends
+    with one, everything in it is rolled back and the raw files its messages wrote are
+    removed again; fetched again, the messages are received anew."""
+    if getattr(_batch, "files", None) is not None:
+        yield
+        return
+    from .notifications import notifications_together
+
+    files: list[str] = []
+    _batch.files = files
+    try:
+        with notifications_together(), reference.scope(), transaction.atomic():
+            yield
+            if transaction.get_rollback():
+                # A savepoint could not be rolled back (the connection is gone): the block
+                # would end in a silent rollback, and the caller must not remove anything.
+                raise TemporaryFailure("the batch could not be committed")
+    except (OperationalError, InterfaceError) as exc:
+        _forget_files(files)
+        raise TemporaryFailure(str(exc)) from exc
+    except BaseException:
+        _forget_files(files)
+        raise
+    finally:
+        _batch.files = None
+
+
+def _batch_files_add(names: list[str]) -> None:
+    files = getattr(_batch, "files", None)
+    if files is not None:
+        files.extend(names)
+
+
 def _forget_files(names: list[str]) -> None:
     from django.core.files.storage import default_storage
 
@@ -604,7 +692,7 @@ def _store(c: _Context) -> Receipt:
     parsed, mailbox = c.parsed, c.mailbox
     releasing = c.released_by is not None
     sender = parsed.from_[0] if parsed.from_ else None
-    address = address_normalise(sender.address) if sender else ""
+    address = _sender_address(parsed)
     if len(parsed.from_) > 1:
         c.flags.append(MailFlag.SEVERAL_FROM)
     if sender and sender.name:
@@ -612,7 +700,7 @@ def _store(c: _Context) -> Receipt:
         if shown and shown.group(0).lower().strip(".,;:()[]") != address:
             c.flags.append(MailFlag.LOOK_ALIKE)
 
-    if address and threading.address_without_token(address) in _own_addresses():
+    if address and threading.address_without_token(address) in own_addresses():
         log.info("Mail from our own address %s dropped (%s)", address, parsed.message_id)
         return Receipt(Outcome.DROPPED, detail="own address")
 
@@ -636,7 +724,7 @@ def _store(c: _Context) -> Receipt:
             )
             _rule_hit(rule, parsed, mailbox, receipt.quarantined)
             return receipt
-        if _over_hourly_limit(address):
+        if _over_hourly_limit(address, c.recent_from_sender):
             return _quarantine(
                 c.raw,
                 c.digest,

@@ -1,23 +1,25 @@
-"""Letter templates: a restricted placeholder syntax, its checks, and rendering to text and HTML.
+"""Letter templates: their placeholders, checks, and rendering to text and HTML.
 
-A template is plain text with placeholders written `{{ name }}`; nothing else is code (no
-filters, tags, attribute lookups or loops), so an administrator's template cannot reach any
-data but the listed values. A template is checked when saved: an unknown placeholder or a stray
-`{{`, `}}`, `{%` or `%}` is refused with the line it is on. The HTML part is built from the
+The syntax (plain text with `{{ name }}` placeholders, nothing else is code) and its checks live
+in helpline.core.placeholders, shared with reply templates. The HTML part is built from the
 text: every value and every piece of the template is escaped, paragraphs and line breaks are
 kept, and only the request's own link becomes a link.
 """
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from helpline.core.errors import ValidationFailed
+from helpline.core.placeholders import (
+    Parts,
+    placeholders_html,
+    placeholders_parse,
+    placeholders_text,
+)
 
 from .letters_default import DEFAULT_LETTERS
 from .models import LetterKind, LetterTemplate
@@ -36,9 +38,6 @@ PLACEHOLDERS: dict[str, object] = {
     "desk_name": gettext_lazy("the name of the desk"),
 }
 
-_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
-_STRAY = re.compile(r"\{\{|\}\}|\{%|%\}")
-
 
 @dataclass(frozen=True)
 class Letter:
@@ -48,53 +47,10 @@ class Letter:
     html_body: str  # its paragraphs only, for the preview on the letter page
 
 
-def _line_of(text: str, position: int) -> int:
-    return text.count("\n", 0, position) + 1
-
-
-def template_parse(text: str, *, field: str) -> list[tuple[str, str]]:
+def template_parse(text: str, *, field: str) -> Parts:
     """Split `text` into ("text", piece) and ("name", placeholder) parts, or refuse it with a
     message naming the line and the problem (ValidationFailed on `field`)."""
-    parts: list[tuple[str, str]] = []
-    position = 0
-    for match in _PLACEHOLDER.finditer(text):
-        _check_plain(text, position, match.start(), field)
-        name = match.group(1)
-        if name not in PLACEHOLDERS:
-            raise ValidationFailed(
-                _("Line %(line)s: there is no placeholder “%(name)s”. Use one of: %(known)s.")
-                % {
-                    "line": _line_of(text, match.start()),
-                    "name": name,
-                    "known": ", ".join(f"{{{{ {known} }}}}" for known in PLACEHOLDERS),
-                },
-                field=field,
-            )
-        parts.append(("text", text[position : match.start()]))
-        parts.append(("name", name))
-        position = match.end()
-    _check_plain(text, position, len(text), field)
-    parts.append(("text", text[position:]))
-    return [part for part in parts if part != ("text", "")]
-
-
-def _check_plain(text: str, start: int, end: int, field: str) -> None:
-    stray = _STRAY.search(text, start, end)
-    if stray is None:
-        return
-    line = _line_of(text, stray.start())
-    if stray.group() == "{{":
-        message = _(
-            "Line %(line)s: “{{” opens a placeholder that is not closed with “}}”, or holds "
-            "more than a placeholder's name."
-        )
-    elif stray.group() == "}}":
-        message = _("Line %(line)s: “}}” closes a placeholder that was never opened.")
-    else:
-        message = _(
-            "Line %(line)s: “{%%” and “%%}” are not allowed; letters take placeholders only."
-        )
-    raise ValidationFailed(message % {"line": line}, field=field)
+    return placeholders_parse(text, known=PLACEHOLDERS, field=field)
 
 
 def template_check(*, subject: str, body: str) -> None:
@@ -118,27 +74,6 @@ def one_line(value: str) -> str:
     return " ".join(cleaned.split())
 
 
-def _text(parts: list[tuple[str, str]], values: Mapping[str, str]) -> str:
-    return "".join(piece if kind == "text" else str(values.get(piece, "")) for kind, piece in parts)
-
-
-def _html_body(parts: list[tuple[str, str]], values: Mapping[str, str]) -> str:
-    """Paragraphs of escaped text: every template piece and every value goes through
-    `escape`, so nothing a requester or an administrator typed becomes markup."""
-    out: list[str] = []
-    for kind, piece in parts:
-        if kind == "text":
-            out.append(escape(piece))
-        elif piece == "link" and values.get("link"):
-            url = escape(values["link"])
-            out.append(f'<a href="{url}">{url}</a>')
-        else:
-            out.append(escape(str(values.get(piece, ""))))
-    html = "".join(out).replace("\r\n", "\n")
-    paragraphs = [p.strip("\n") for p in re.split(r"\n\s*\n", html) if p.strip()]
-    return "\n".join(f"<p>{p.replace(chr(10), '<br>' + chr(10))}</p>" for p in paragraphs)
-
-
 def _document(body: str) -> str:
     return (
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head>'
@@ -151,10 +86,10 @@ def letter_render(*, subject: str, body: str, values: Mapping[str, str]) -> Lett
     line whatever the values hold."""
     subject_parts = template_parse(subject, field="subject")
     body_parts = template_parse(body, field="body")
-    html_body = _html_body(body_parts, values)
+    html_body = placeholders_html(body_parts, values, link="link")
     return Letter(
-        subject=one_line(_text(subject_parts, values)),
-        text=_text(body_parts, values).replace("\r\n", "\n").strip() + "\n",
+        subject=one_line(placeholders_text(subject_parts, values)),
+        text=placeholders_text(body_parts, values).replace("\r\n", "\n").strip() + "\n",
         html=_document(html_body),
         html_body=html_body,
     )

@@ -297,4 +297,44 @@ Open it: {{ link }}""",
 Открыть: {{ link }}""",
         ),
     },
+    LetterKind.STAFF_MENTIONED: {
+        "en": (
+            "You were mentioned: {{ subject }}",
+            """{{ agent_name }} mentioned you in an internal note on the request {{ ticket_number }} from {{ requester_name }}.
+
+Open it: {{ link }}""",
+        ),
+        "nb": (
+            "Du ble nevnt: {{ subject }}",
+            """{{ agent_name }} nevnte deg i et internt notat på henvendelsen {{ ticket_number }} fra {{ requester_name }}.
+
+Åpne den: {{ link }}""",
+        ),
+        "ru": (
+            "Вас упомянули: {{ subject }}",
+            """{{ agent_name }} упомянул(а) вас во внутренней заметке к обращению {{ ticket_number }} от {{ requester_name }}.
+
+Открыть: {{ link }}""",
+        ),
+    },
+    LetterKind.STAFF_MESSAGE: {
+        "en": (
+            "Internal mail: {{ subject }}",
+            """{{ agent_name }} wrote to you in {{ desk_name }}.
+
+Read it: {{ link }}""",
+        ),
+        "nb": (
+            "Intern melding: {{ subject }}",
+            """{{ agent_name }} har skrevet til deg i {{ desk_name }}.
+
+Les den: {{ link }}""",
+        ),
+        "ru": (
+            "Внутреннее сообщение: {{ subject }}",
+            """{{ agent_name }} написал(а) вам в {{ desk_name }}.
+
+Прочитать: {{ link }}""",
+        ),
+    },
 }

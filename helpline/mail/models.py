@@ -542,6 +542,8 @@ class LetterKind(models.TextChoices):
     STAFF_REQUESTER_REPLIED = "staff_requester_replied", _("To staff: the requester answered")
     STAFF_TRANSFERRED = "staff_transferred", _("To staff: request transferred to you")
     STAFF_ESCALATED = "staff_escalated", _("To staff: request escalated to you")
+    STAFF_MENTIONED = "staff_mentioned", _("To staff: you were mentioned in a note")
+    STAFF_MESSAGE = "staff_message", _("To staff: internal mail from a colleague")
 
 
 class LetterTemplate(TimestampedModel):

@@ -8,10 +8,12 @@ marked done: a letter is queued whole or not at all (decision 0013).
 """
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import formataddr
+from threading import local
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -21,11 +23,11 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
 
-from helpline.accounts.models import Department, DepartmentMembership, Role, StaffNotice, User
+from helpline.accounts.models import Department, User
 from helpline.audit.services import event_record
 from helpline.core import clock
 from helpline.core.models import SiteSettings
-from helpline.tickets.access import Action, can
+from helpline.tickets.concerned import staff_concerned
 from helpline.tickets.models import Entry, EntryKind, Ticket
 from helpline.tickets.notices import Notice, NoticeKind
 
@@ -64,6 +66,12 @@ def notice_record(notice: Notice) -> Notification:
         created_at=clock.now(),
     )
 
+    together = getattr(_together, "ids", None)
+    if together is not None:
+        # Inside `notifications_together`: the commit collects it for one task.
+        transaction.on_commit(lambda: together.append(row.pk), robust=True)
+        return row
+
     def enqueue() -> None:
         from .tasks import notification_send
 
@@ -71,6 +79,33 @@ def notice_record(notice: Notice) -> Notification:
 
     transaction.on_commit(enqueue, robust=True)
     return row
+
+
+_together = local()
+
+
+@contextmanager
+def notifications_together() -> Iterator[None]:
+    """Around one transaction that records many notifications (the mail poller's batch): after
+    its commit, one worker task processes them all instead of one task each (each still in its
+    own transaction). A notification whose savepoint or transaction was rolled back is not
+    collected; one whose task is lost is found by the sweep, as always."""
+    if getattr(_together, "ids", None) is not None:
+        yield
+        return
+    ids: list[int] = []
+    _together.ids = ids
+    try:
+        yield
+    finally:
+        _together.ids = None
+    if ids:
+        from .tasks import notifications_send
+
+        try:
+            notifications_send(ids)
+        except Exception:  # noqa: BLE001 - the sweep sends them; the mail is stored
+            log.exception("Could not queue the task for %s notifications", len(ids))
 
 
 @dataclass(frozen=True)
@@ -84,31 +119,15 @@ def _wants(user: User, choice: str) -> bool:
     return choice in (user.staff_notices or [])
 
 
-def _staff(users, ticket: Ticket, actor_id: int | None, letter: str, choice: str):
-    """Staff among `users` who chose `choice`, may see the request, and did not cause it."""
-    seen = set()
-    for user in users:
-        if user is None or user.pk in seen or user.pk in (actor_id, ticket.requester_id):
-            continue
-        seen.add(user.pk)
-        if (
-            user.is_active
-            and user.is_agent_side
-            and _wants(user, choice)
-            and can(user, Action.VIEW, ticket)
-        ):
-            yield Recipient(user, letter)
-
-
-def _department_staff(ticket: Ticket):
-    """Active staff with the view right in the request's department or one above it."""
-    ancestors = [int(pk) for pk in ticket.department.path.strip("/").split("/") if pk]
-    members = DepartmentMembership.objects.filter(
-        department_id__in=ancestors, can_view=True
-    ).values("user_id")
-    return list(
-        User.objects.filter(pk__in=members, is_active=True, role__in=Role.STAFF).order_by("pk")
-    )
+# The staff letter for each kind of notice (who is concerned: helpline.tickets.concerned).
+STAFF_LETTERS = {
+    NoticeKind.CREATED: LetterKind.STAFF_NEW,
+    NoticeKind.REQUESTER_REPLIED: LetterKind.STAFF_REQUESTER_REPLIED,
+    NoticeKind.ASSIGNED: LetterKind.STAFF_ASSIGNED,
+    NoticeKind.TRANSFERRED: LetterKind.STAFF_TRANSFERRED,
+    NoticeKind.ESCALATED: LetterKind.STAFF_ESCALATED,
+    NoticeKind.MENTIONED: LetterKind.STAFF_MENTIONED,
+}
 
 
 def recipients(notification: Notification, ticket: Ticket) -> list[Recipient]:
@@ -129,45 +148,12 @@ def recipients(notification: Notification, ticket: Ticket) -> list[Recipient]:
             # person's answer, not an automatic notice: no Auto-Submitted, no hourly limit.
             human_reply = notification.entry_id is not None and kind != NoticeKind.CREATED
             out.append(Recipient(requester, requester_letter, automatic=not human_reply))
-    if kind == NoticeKind.CREATED:
-        out += _staff(
-            _department_staff(ticket),
-            ticket,
-            actor_id,
-            LetterKind.STAFF_NEW,
-            StaffNotice.NEW_IN_DEPARTMENT,
+    letter = STAFF_LETTERS.get(NoticeKind(kind))
+    if letter is not None:
+        concerned = staff_concerned(
+            kind, ticket, actor_id=actor_id, data=notification.data, wanted=_wants
         )
-    elif kind == NoticeKind.REQUESTER_REPLIED:
-        people = [ticket.assignee, *ticket.watchers.order_by("pk")]
-        out += _staff(
-            people,
-            ticket,
-            actor_id,
-            LetterKind.STAFF_REQUESTER_REPLIED,
-            StaffNotice.REQUESTER_REPLIED,
-        )
-    elif kind == NoticeKind.ASSIGNED:
-        assignee = User.objects.filter(pk=notification.data.get("assignee")).first()
-        if assignee is not None and assignee.pk == ticket.assignee_id:
-            out += _staff(
-                [assignee], ticket, actor_id, LetterKind.STAFF_ASSIGNED, StaffNotice.ASSIGNED
-            )
-    elif kind in (NoticeKind.TRANSFERRED, NoticeKind.ESCALATED):
-        letter = (
-            LetterKind.STAFF_TRANSFERRED
-            if kind == NoticeKind.TRANSFERRED
-            else LetterKind.STAFF_ESCALATED
-        )
-        if ticket.assignee is not None:
-            handlers = [ticket.assignee]
-        else:
-            handlers = _department_staff(ticket)
-            if kind == NoticeKind.ESCALATED:
-                # The next line: people of that line (or without one), not the line it left.
-                handlers = [
-                    p for p in handlers if p.support_line is None or p.support_line >= ticket.line
-                ]
-        out += _staff(handlers, ticket, actor_id, letter, StaffNotice.TRANSFERRED)
+        out += [Recipient(c.user, letter) for c in concerned]
     return out
 
 
@@ -209,11 +195,12 @@ def letter_values(
 
 
 def letter_compose(
-    letter: str, *, language: str, department: Department, values: dict[str, str]
+    letter: str, *, language: str, department: Department | None, values: dict[str, str]
 ) -> Letter:
     """Render `letter` from the template in force; a template that fails (edited outside the
     pages) falls back to the shipped text, so a letter always goes out whole."""
-    subject, body, row = letter_source(letter, language=language, department_id=department.pk)
+    department_id = department.pk if department is not None else None
+    subject, body, row = letter_source(letter, language=language, department_id=department_id)
     try:
         return letter_render(subject=subject, body=body, values=values)
     except Exception:
@@ -390,6 +377,35 @@ def notification_letters(notification: Notification) -> list[dict]:
         )
         record["outcome"] = "queued"
     return outcome
+
+
+def staff_letter_queue(*, user: User, letter: str, values: dict[str, str]) -> str:
+    """Queue one automatic letter to staff member `user` about something that is not a
+    request's (internal mail), in the caller's transaction, under the same limits as the
+    request letters; returns the outcome. The caller has checked the person wants it. No
+    Reply-To into a request: an answer by mail must never land in a request's thread."""
+    address = user.email
+    if not user.is_active or not address_valid(address):
+        return "invalid address"
+    if _bouncing(address):
+        return "address bouncing"
+    if _over_limit(user, address):
+        return "hourly limit"
+    language = language_of(user.language)
+    with translation.override(language):
+        values = {"desk_name": SiteSettings.current().desk_name, **values}
+        composed = letter_compose(letter, language=language, department=None, values=values)
+    desk = one_line(SiteSettings.current().desk_name)
+    message = EmailMultiAlternatives(
+        subject=one_line(composed.subject),
+        body=composed.text,
+        from_email=formataddr((desk, settings.DEFAULT_FROM_EMAIL)),
+        to=[formataddr((one_line(user.display_name), address))],
+        headers={"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"},
+    )
+    message.attach_alternative(composed.html, "text/html")
+    outbox_message_queue(message=message, automatic=True, rate_key=address.lower())
+    return "queued"
 
 
 def notification_process(*, notification_id: int) -> str:

@@ -10,6 +10,7 @@ are polled in parallel threads, each with its own timeouts, so a slow one holds 
 
 import logging
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -93,6 +94,53 @@ def _outcome(receipt) -> str:
     return str(getattr(outcome, "value", outcome))
 
 
+# A batch holds at most this many bytes of mail in memory (a larger message goes alone).
+BATCH_BYTES = 64 * 1024 * 1024
+
+
+def _chunks(items: list, size: int, weights: dict | None = None) -> Iterator[list]:
+    """`items` in runs of at most `size`, and (with `weights`) of at most BATCH_BYTES."""
+    size, chunk, total = max(1, size), [], 0
+    for item in items:
+        weight = (weights or {}).get(item, 0)
+        if chunk and (len(chunk) >= size or total + weight > BATCH_BYTES):
+            yield chunk
+            chunk, total = [], 0
+        chunk.append(item)
+        total += weight
+    if chunk:
+        yield chunk
+
+
+def _store_batch(
+    mailbox: Mailbox, messages: list[tuple[object, bytes]], report: PollReport, bookkeeping
+) -> tuple[list, Exception | None]:
+    """`receive()` the (key, raw) messages in one transaction, a savepoint each, and commit.
+
+    Returns the keys of the messages now committed, and the temporary failure that stopped
+    the batch early, if one did: the messages before it are committed (and may be removed
+    from the server), that one and the rest are not. `bookkeeping(keys)` runs in the same
+    transaction (the mailbox's last UID, the POP3 UIDs seen), so it commits with them."""
+    from .ingest import TemporaryFailure, receiving_together
+
+    done, outcomes, failure = [], Counter(), None
+    with receiving_together():
+        for key, raw in messages:
+            try:
+                receipt = _receive(raw, mailbox)
+            except TemporaryFailure as exc:
+                failure = exc
+                break
+            done.append(key)
+            outcomes[_outcome(receipt)] += 1
+        if done:
+            bookkeeping(done)
+    # Committed: only now do these count, and may leave the server.
+    report.fetched += len(done)
+    report.outcomes.update(outcomes)
+    return done, failure
+
+
 def _poll_imap(session: ImapSession, mailbox: Mailbox, report: PollReport) -> None:
     folder = session.select()
     if mailbox.imap_uidvalidity != folder.uidvalidity:
@@ -110,17 +158,23 @@ def _poll_imap(session: ImapSession, mailbox: Mailbox, report: PollReport) -> No
     uids = session.uids_after(after)
     batch = uids[: settings.MAIL_POLL_BATCH]
     report.more_waiting = len(uids) > len(batch)
-    for uid in batch:
-        raw = session.fetch(uid)
-        if raw is None:
-            continue
-        receipt = _receive(raw, mailbox)  # committed when it returns
-        report.fetched += 1
-        report.outcomes[_outcome(receipt)] += 1
-        session.done_with(uid)
-        if uid > mailbox.imap_last_uid:
-            mailbox.imap_last_uid = uid
-            Mailbox.objects.filter(pk=mailbox.pk).update(imap_last_uid=uid)
+
+    def last_uid(done: list[int]) -> None:
+        highest = max(done)
+        if highest > mailbox.imap_last_uid:
+            Mailbox.objects.filter(pk=mailbox.pk).update(imap_last_uid=highest)
+
+    sizes = session.sizes(batch) if len(batch) > 1 else {}
+    for chunk in _chunks(batch, settings.MAIL_POLL_COMMIT_EVERY, sizes):
+        # Fetched before the transaction, so it never waits on the network.
+        fetched = session.fetch_many(chunk)
+        messages = [(uid, fetched[uid]) for uid in chunk if uid in fetched]
+        done, failure = _store_batch(mailbox, messages, report, last_uid)
+        if done:
+            mailbox.imap_last_uid = max(mailbox.imap_last_uid, *done)
+        session.done_with(done)  # only after the commit
+        if failure is not None:
+            raise failure
 
 
 def _poll_pop3(session: Pop3Session, mailbox: Mailbox, report: PollReport) -> None:
@@ -135,16 +189,31 @@ def _poll_pop3(session: Pop3Session, mailbox: Mailbox, report: PollReport) -> No
     waiting = [(number, uid) for number, uid in listing if not (keep and uid in seen)]
     batch = waiting[: settings.MAIL_POLL_BATCH]
     report.more_waiting = len(waiting) > len(batch)
-    for number, uid in batch:
-        raw = session.fetch(number)
-        receipt = _receive(raw, mailbox)
-        report.fetched += 1
-        report.outcomes[_outcome(receipt)] += 1
+
+    def remember(done: list[tuple[int, str]]) -> None:
         if keep:
-            MailboxSeenUid.objects.get_or_create(mailbox=mailbox, uid=uid)
-        else:
-            # Marked now, removed at QUIT: a pass cut short leaves the message on the server.
-            session.delete(number)
+            MailboxSeenUid.objects.bulk_create(
+                [MailboxSeenUid(mailbox=mailbox, uid=uid) for _number, uid in done],
+                ignore_conflicts=True,
+            )
+
+    pending = list(batch)
+    while pending:
+        messages, size = [], 0
+        while pending and len(messages) < max(1, settings.MAIL_POLL_COMMIT_EVERY):
+            if messages and size >= BATCH_BYTES:
+                break
+            number, uid = pending.pop(0)
+            raw = session.fetch(number)
+            messages.append(((number, uid), raw))
+            size += len(raw)
+        done, failure = _store_batch(mailbox, messages, report, remember)
+        if not keep:
+            for number, _uid in done:
+                # Marked now, removed at QUIT: a pass cut short leaves the message on the server.
+                session.delete(number)
+        if failure is not None:
+            raise failure
 
 
 def mailbox_poll(*, mailbox: Mailbox) -> PollReport:

@@ -42,6 +42,14 @@ def notification_send(notification_id: int):
     return notification_process(notification_id=notification_id)
 
 
+@db_task()
+def notifications_send(notification_ids: list[int]):
+    """The notifications one transaction recorded together (the mail poller's batch)."""
+    from .notifications import notification_process
+
+    return [notification_process(notification_id=pk) for pk in notification_ids]
+
+
 @periodic_job("mail.notifications_sweep", crontab(minute="*"), every=60)
 def notifications_sweep_job():
     from .notifications import notifications_sweep

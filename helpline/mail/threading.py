@@ -103,7 +103,8 @@ def ticket_for_token(token: str | None) -> Ticket | None:
 
     if not token or not re.fullmatch(TOKEN_RE, token):
         return None
-    return Ticket.objects.filter(reply_token=token).first()
+    # No ORDER BY (the token is unique): one index probe.
+    return next(iter(Ticket.objects.filter(reply_token=token)[:1]), None)
 
 
 def ticket_for_message_ids(

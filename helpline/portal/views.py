@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from helpline.core.errors import DomainError
 from helpline.core.models import SiteSettings
 from helpline.core.submissions import submission_once
+from helpline.kb.services import deflection_submitted
 from helpline.tickets.access import Action, can
 from helpline.tickets.downloads import attachment_response
 from helpline.tickets.models import StatusCategory, Ticket
@@ -67,6 +68,8 @@ def new(request):
             # Kept in the session, not the URL: the confirmation must not open anyone's ticket.
             if done.result is not None:
                 request.session[SUBMITTED_KEY] = done.result.pk
+                # Suggestions this session opened did not stop the request: not deflected.
+                deflection_submitted(session_key=request.session.session_key, ticket=done.result)
             return redirect("portal:submitted")
     return render(
         request,

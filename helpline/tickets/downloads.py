@@ -1,14 +1,25 @@
 """The one way an attachment leaves the server: an opaque, sandboxed download."""
 
+from typing import Any, Protocol
+
+from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404
 
-from .models import Attachment
+
+class Downloadable(Protocol):
+    """A stored file with its original name and sniffed type (a request's attachment, or a file
+    of internal mail)."""
+
+    file: FieldFile | Any
+    filename: str
+    content_type: str
+
 
 # Types a browser might render or run from our origin: never sent under their own type.
 ACTIVE_MARKERS = ("html", "svg", "xml", "javascript", "ecmascript")
 
 
-def attachment_response(attachment: Attachment) -> FileResponse:
+def attachment_response(attachment: Downloadable) -> FileResponse:
     """Stream `attachment` as a download under its original name and its sniffed type.
 
     The caller has checked the permission. Always `attachment` disposition, never inline;

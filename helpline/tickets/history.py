@@ -11,6 +11,7 @@ A history entry (`Entry` of kind event) stores `field` and `data = {"old": value
 | priority, impact, urgency, line | the number |
 | tags | the sorted list of tag names |
 | deleted | `true` in the trash, `false` out of it |
+| time | `{"id": time entry id, "minutes": n}`; `null` before logging, after deletion |
 
 Rows converted from the old text history keep a value that could not be matched as
 `{"text": "what was stored"}`. Entries written by the desk itself (auto-close) carry
@@ -178,6 +179,14 @@ class HistoryNames:
             return f"#{pk}" if pk is not None else "—"
         if field_name == "tags":
             return ", ".join(str(name) for name in value) if isinstance(value, list) else ""
+        if field_name == "time":
+            minutes = value.get("minutes") if isinstance(value, dict) else None
+            if not isinstance(minutes, int):
+                return "—"
+            return _("%(hours)d:%(minutes)02d h") % {
+                "hours": minutes // 60,
+                "minutes": minutes % 60,
+            }
         choices = CHOICES.get(field_name)
         if choices is not None:
             try:

@@ -308,6 +308,12 @@ class Ticket(TimestampedModel):
             # "Organisations of the requests I can open" (board filter): one probe per
             # organisation and department, read from the index alone.
             models.Index(fields=["organisation", "department"], name="ticket_org_department"),
+            # Activity statistics: requests first answered in a period.
+            models.Index(
+                fields=["first_response_at"],
+                condition=Q(first_response_at__isnull=False),
+                name="ticket_first_response",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -354,7 +360,12 @@ class Entry(models.Model):
     class Meta:
         verbose_name = _("thread entry")
         verbose_name_plural = _("thread entries")
-        indexes = [models.Index(fields=["ticket", "created_at", "id"], name="entry_thread")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at", "id"], name="entry_thread"),
+            # Activity statistics read a period's entries across all requests. Not partial (on
+            # the kinds they count): SQLite would not use an index whose condition has an OR.
+            models.Index(fields=["created_at"], name="entry_created"),
+        ]
 
     @property
     def is_public(self) -> bool:

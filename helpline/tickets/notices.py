@@ -29,6 +29,7 @@ class NoticeKind(models.TextChoices):
     ASSIGNED = "assigned"  # someone became responsible (data: assignee)
     TRANSFERRED = "transferred"  # another department has it now (data: department)
     ESCALATED = "escalated"  # the next line of support has it now (data: line)
+    MENTIONED = "mentioned"  # staff named in an internal note (data: mentioned, user ids)
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,9 @@ def notice(
     """Announce `kind` for `ticket` to every receiver, inside the caller's transaction.
 
     `actor` is the person who caused it (None for the system or an anonymous actor); `entry`
-    the thread entry it concerns. Internal notes are never announced: a note is not a fact the
-    outside may hear about, so callers never pass one.
+    the thread entry it concerns. Internal notes are never announced as a fact the outside may
+    hear about; the one notice about a note is `mentioned`, which concerns staff only (its
+    receivers never quote the note to a requester).
     """
     human = actor is not None and getattr(actor, "is_authenticated", False)
     item = Notice(

@@ -126,11 +126,13 @@ def manage_menu() -> list[tuple[str, str, str, str]]:
         ("statuses", _("Statuses"), "bi-flag", "manage:statuses"),
         ("priorities", _("Priority matrix"), "bi-grid-3x3", "manage:priorities"),
         ("topics", _("Topics"), "bi-signpost-split", "manage:topics"),
+        ("activity_types", _("Activity types"), "bi-stopwatch", "timelog:activity_types"),
         ("settings", _("Settings"), "bi-sliders", "manage:settings"),
         ("events", _("Event log"), "bi-journal-text", "manage:events"),
         ("outbox", _("Outgoing mail"), "bi-envelope-arrow-up", "manage:outbox"),
         ("mailboxes", _("Mailboxes"), "bi-mailbox", "manage:mailboxes"),
         ("letters", _("Letters"), "bi-envelope-paper", "manage:letters"),
+        ("replies", _("Reply templates"), "bi-chat-square-text", "manage:replies"),
         ("quarantine", _("Mail quarantine"), "bi-shield-exclamation", "manage:quarantine"),
         ("stop_rules", _("Stop list"), "bi-slash-circle", "manage:stop_rules"),
     ]

@@ -34,6 +34,7 @@ from django.core import signing
 from django.core.files.base import ContentFile
 from django.db.models import Max
 from django.urls import reverse
+from django.utils import timezone
 
 from helpline.accounts.models import Department, DepartmentMembership, User
 from helpline.accounts.selfservice import _ADDRESS_SALT as ADDRESS_SALT
@@ -41,6 +42,15 @@ from helpline.audit.models import Event
 from helpline.core.submissions import submission_key_new
 from helpline.desk.models import SavedView, SidebarOrder
 from helpline.desk.ticket_forms import FieldsForm
+from helpline.kb.models import (
+    Article,
+    ArticleComment,
+    ArticleFile,
+    ArticleStatus,
+    ArticleVote,
+    Favourite,
+    TicketArticle,
+)
 from helpline.mail.models import (
     LetterTemplate,
     MailMessage,
@@ -48,13 +58,21 @@ from helpline.mail.models import (
     QuarantinedMail,
     StopRule,
 )
+from helpline.notify.models import Notification
+from helpline.replies.models import ReplyTemplate
+from helpline.staffmail import services as staffmail_services
+from helpline.staffmail.models import Message
+from helpline.teamwork.models import AssignmentRule, StaffStatus
 from helpline.tickets import services
 from helpline.tickets.models import Entry, EntryKind, Status, StatusCategory, Ticket
+from helpline.timelog.models import ActivityType, RunningTimer, TimeEntry
 
 from .matrix_scenario import (
     ANONYMOUS,
     DESK_T,
     ENROLLED,
+    KB_EDITORS,
+    KB_STAFF,
     MANAGERS,
     PERSONAS,
     REQUESTERS,
@@ -204,7 +222,42 @@ def _named(get: Callable[[Scenario], object], text: Callable[[object], str]) -> 
     )
 
 
+TIME_MARKER = "MARKER-TIME-Driver reinstall"
+ACTIVITY_MARKER = "MARKER-ACTIVITY-Remote session"
+
+
+def _time_entry(s: Scenario) -> TimeEntry:
+    """Dana's time entry on `ticket` (made when a case first needs it)."""
+    entry = TimeEntry.objects.filter(comment=TIME_MARKER).first()
+    return entry or TimeEntry.objects.create(
+        ticket=s.ticket, author=s.people["agent_in"], minutes=25, comment=TIME_MARKER
+    )
+
+
+def _activity_type(s: Scenario) -> ActivityType:
+    return ActivityType.objects.get_or_create(name=ACTIVITY_MARKER)[0]
+
+
+def _timers_running(s: Scenario) -> None:
+    for persona in STAFF:
+        RunningTimer.objects.create(ticket=s.ticket, author=s.people[persona])
+
+
+def _to_time(s: Scenario) -> str:
+    return reverse("desk:ticket", args=[s.ticket.pk])
+
+
 KINDS: dict[str, Kind] = {
+    "time_entry": Kind(
+        value=lambda s: _time_entry(s).pk,
+        markers=lambda s: (TIME_MARKER,),
+        shown=lambda s: (TIME_MARKER,),
+    ),
+    "activity_type": Kind(
+        value=lambda s: _activity_type(s).pk,
+        markers=lambda s: (ACTIVITY_MARKER,),
+        shown=lambda s: (ACTIVITY_MARKER,),
+    ),
     "ticket": _ticket_kind("ticket", note="ticket_note"),
     "ticket_2": _ticket_kind("ticket_2"),
     "ticket_b": _ticket_kind("ticket_b"),
@@ -253,14 +306,58 @@ KINDS: dict[str, Kind] = {
     "lookup_tag": Kind(value=lambda s: "tag"),
     "lookup_responsible": Kind(value=lambda s: "responsible"),
     "lookup_unknown": Kind(value=lambda s: "password"),
+    "lookup_mention": Kind(value=lambda s: "mention"),
+    # Internal mail (Dana to Manny, about `ticket`) and Manny's notification of it.
+    "staff_message": Kind(
+        value=lambda s: s.staff_message.pk,
+        markers=lambda s: s.markers["staff_message"],
+        shown=lambda s: s.markers["staff_message"],
+    ),
+    # Where only its subject is shown (the notifications centre).
+    "staff_message_subject": Kind(
+        value=lambda s: s.staff_message.pk,
+        markers=lambda s: s.markers["staff_message"],
+        shown=lambda s: s.markers["staff_message"][:1],
+    ),
+    # The request's internal mail panel: the request, showing the message attached to it.
+    "ticket_staffmail": Kind(
+        value=lambda s: s.ticket.pk,
+        markers=lambda s: s.markers["ticket"] + s.markers["staff_message"],
+        shown=lambda s: s.markers["staff_message"],
+    ),
+    "staff_message_file": Kind(
+        value=lambda s: s.staff_message.files.get().pk,
+        markers=lambda s: ("MARKER-STAFFMAIL-FILE",),
+        shown=lambda s: ("MARKER-STAFFMAIL-FILE",),
+    ),
+    "notification": Kind(value=lambda s: s.notification.pk),
     # A configured single sign-on provider (test_access_matrix's `sso` fixture).
     "sso_provider": Kind(value=lambda s: "corp"),
     "admin_self": Kind(value=lambda s: s.people["admin"].pk),
     "outbox_message": _named(lambda s: s.outbox_message, lambda m: m.subject),
     "saved_view": _named(lambda s: s.saved_view, lambda v: v.name),
+    "reply_template": _named(lambda s: s.reply_template, lambda t: t.name),
     "mailbox": _named(lambda s: s.mailbox, lambda m: m.name),
     "quarantined": _named(lambda s: s.quarantined, lambda m: m.subject),
     "stop_rule": _named(lambda s: s.stop_rule, lambda r: r.pattern),
+    # Articles by the first word of their title (search results highlight the others).
+    "kb_category": _named(lambda s: s.kb_category, lambda c: c.name),
+    "kb_article": _named(lambda s: s.kb_article, lambda a: a.title.split()[0]),
+    "kb_staff_article": _named(lambda s: s.kb_staff_article, lambda a: a.title.split()[0]),
+    "kb_acme_article": _named(lambda s: s.kb_acme_article, lambda a: a.title.split()[0]),
+    "kb_proposal": _named(lambda s: s.kb_proposal, lambda a: a.title.split()[0]),
+    "kb_comment": _named(lambda s: s.kb_comment, lambda c: c.body),
+    "kb_revision_1": Kind(value=lambda s: 1),
+    "kb_file": Kind(
+        value=lambda s: s.kb_file.pk,
+        markers=lambda s: ("MARKER-KB-FILE",),
+        shown=lambda s: ("MARKER-KB-FILE",),
+    ),
+    "ticket_reply": Kind(
+        value=lambda s: _mail_entry(s).pk,
+        markers=lambda s: s.markers["ticket"],
+        shown=lambda s: (s.markers["ticket"][1],),  # the description
+    ),
     # A link mailed to an address requester A asked to add: it names that address to A only.
     "address_token": Kind(
         value=lambda s: signing.dumps(
@@ -299,6 +396,10 @@ def _fresh(ticket: Ticket) -> Ticket:
 
 def _to_ticket(name: str) -> Callable[[Scenario], str]:
     return lambda s: reverse("desk:ticket", args=[getattr(s, name).pk])
+
+
+def _to_reply_template(s: Scenario) -> str:
+    return reverse("replies:change", args=[s.reply_template.pk])
 
 
 def _to_request(name: str) -> Callable[[Scenario], str]:
@@ -474,6 +575,15 @@ ALIASES: dict[str, str] = {
     "account_confirm_email": "accounts:signup_confirm",
     "account_inactive": "accounts:inactive",
 }
+
+
+def _kb_editors(answer: Answer) -> dict[str, Answer]:
+    return {p: answer for p in KB_EDITORS}
+
+
+def _kb_to(name: str, attr: str = "kb_article") -> Callable[[Scenario], str]:
+    return lambda s: reverse(name, args=[getattr(s, attr).pk])
+
 
 ROUTES: dict[str, list[Case]] = {
     # --- Django's language switch (django.conf.urls.i18n) ---------------------------------
@@ -856,6 +966,14 @@ ROUTES: dict[str, list[Case]] = {
             answers=grant(DESK_T, OK, **{p: HIDDEN for p in STAFF if p not in DESK_T}),
         ),
         Case(label="tags", args={"kind": "lookup_tag"}, answers=grant(STAFF, PAGE)),
+        # The note box's @mentions: the same colleagues as "responsible".
+        Case(
+            label="mention",
+            args={"kind": "lookup_mention"},
+            query="?q=MARKER-STAFFNAME",
+            about=("staff_member",),
+            answers=grant(DESK_T, OK, **{p: HIDDEN for p in STAFF if p not in DESK_T}),
+        ),
         Case(label="not a filter", args={"kind": "lookup_unknown"}, answers=grant(())),
     ],
     # --- desk: the live board and saved views ----------------------------------------------
@@ -864,6 +982,24 @@ ROUTES: dict[str, list[Case]] = {
         Case(
             query=lambda s: f"?view=all&opened=1&rows={s.ticket.pk},{s.ticket_billing.pk}",
             answers=grant(STAFF, PAGE),
+        ),
+    ],
+    # --- teamwork: presence on the ticket page, one's own away status (issue 10) -------------
+    # The heartbeat: whoever may open the request; the answer names colleagues, not the request.
+    "teamwork:presence": [
+        Case(args={"pk": "ticket"}, answers=grant(DESK_T, PAGE)),
+        Case(args={"pk": "ticket_x"}, answers=grant((*DESK_T, "external"), PAGE)),
+    ],
+    "teamwork:status": [
+        Case(answers=grant(STAFF, PAGE), also_post=True),
+        Case(
+            label="set",
+            method="POST",
+            data=lambda s: {"state": "away"},
+            effect=lambda s, p: StaffStatus.objects.filter(
+                user_id=_pk(s, p), state="away"
+            ).exists(),
+            answers=grant(STAFF, GOES("teamwork:status")),
         ),
     ],
     # The sidebar alone, fetched after a change: the views and counts of whoever asks (Dana's
@@ -925,6 +1061,85 @@ ROUTES: dict[str, list[Case]] = {
             data=lambda s: {"direction": "down"},
             effect=lambda s, p: SidebarOrder.objects.filter(user_id=_pk(s, p)).exists(),
             answers=grant(("agent_in", "manager_in"), GOES("desk:saved_views")),
+        )
+    ],
+    # --- reply templates (helpline.replies) --------------------------------------------------
+    # Support's template: Support's people and the supervisors use it; other staff see the
+    # page with their own templates only.
+    "replies:list": [
+        Case(
+            about=("reply_template",),
+            answers=grant(DESK_T, OK, **{p: HIDDEN for p in STAFF if p not in DESK_T}),
+        )
+    ],
+    "replies:create": [
+        Case(answers=grant(STAFF, PAGE)),
+        Case(
+            label="personal",
+            method="POST",
+            data=lambda s: {"name": "Matrix template", "scope": "personal", "text_en": "Hi"},
+            effect=lambda s, p: ReplyTemplate.objects.filter(
+                name="Matrix template", owner_id=_pk(s, p)
+            ).exists(),
+            answers=grant(STAFF, GOES("replies:list")),
+        ),
+        # A department's templates: whoever manages it (Billing's manager manages Billing).
+        Case(
+            label="for Support",
+            method="POST",
+            data=lambda s: {
+                "name": "Matrix template",
+                "scope": "department",
+                "department": s.support.pk,
+                "text_en": "Hi",
+            },
+            effect=lambda s, p: ReplyTemplate.objects.filter(
+                name="Matrix template", department=s.support
+            ).exists(),
+            answers=grant(
+                MANAGERS,
+                GOES("replies:list"),
+                **{p: REFUSED(422) for p in STAFF if p not in MANAGERS},
+            ),
+        ),
+    ],
+    "replies:change": [
+        Case(args={"pk": "reply_template"}, answers=grant(MANAGERS, OK)),
+        Case(
+            args={"pk": "reply_template"},
+            method="POST",
+            data=lambda s: {
+                "name": "Renamed by the matrix",
+                "scope": "department",
+                "department": s.support.pk,
+                "text_en": "Hi",
+            },
+            effect=lambda s, p: ReplyTemplate.objects.filter(name="Renamed by the matrix").exists(),
+            answers=grant(
+                MANAGERS, GOES(lambda s: reverse("replies:change", args=[s.reply_template.pk]))
+            ),
+        ),
+    ],
+    "replies:delete": [
+        Case(
+            args={"pk": "reply_template"},
+            method="POST",
+            effect=lambda s, p: not ReplyTemplate.objects.filter(pk=s.reply_template.pk).exists(),
+            answers=grant(MANAGERS, GOES("replies:list")),
+        )
+    ],
+    "replies:suggest": [
+        Case(
+            args={"pk": "ticket"},
+            query="?q=MARKER-REPLY",
+            about=("reply_template",),
+            answers=grant(DESK_T, OK),
+        )
+    ],
+    "replies:macros": [
+        Case(
+            about=("reply_template",),
+            answers=grant(DESK_T, OK, **{p: HIDDEN for p in STAFF if p not in DESK_T}),
         )
     ],
     # --- desk: the ticket page and its actions ----------------------------------------------
@@ -1130,6 +1345,123 @@ ROUTES: dict[str, list[Case]] = {
     "desk:mail_raw": [
         Case(args={"pk": "ticket_mail_raw"}, setup=_with_mail, answers=grant(DESK_T)),
     ],
+    # --- internal mail (staffmail) and the notifications centre (notify) ---------------------
+    # A message is its sender's and recipients'; staff only, a requester never reaches any of it.
+    "staffmail:inbox": [
+        Case(
+            about=("staff_message_subject",),
+            answers=grant(STAFF, HIDDEN, manager_in=OK),
+        ),
+        Case(
+            label="search",
+            query="?q=MARKER-STAFFMAIL",
+            about=("staff_message_subject",),
+            answers=grant(STAFF, HIDDEN, manager_in=OK),
+        ),
+    ],
+    "staffmail:sent": [
+        Case(about=("staff_message_subject",), answers=grant(STAFF, HIDDEN, agent_in=OK)),
+    ],
+    "staffmail:archive": [
+        # Once Manny archived his copy, it is in his archive only.
+        Case(
+            about=("staff_message_subject",),
+            setup=lambda s: staffmail_services.message_archive(
+                message=s.staff_message, actor=s.people["manager_in"]
+            ),
+            answers=grant(STAFF, HIDDEN, manager_in=OK),
+        ),
+    ],
+    "staffmail:compose": [
+        Case(answers=grant(STAFF, PAGE)),
+        # To the supervisor, whom all staff work with; not to oneself (the form refuses).
+        Case(
+            method="POST",
+            data=lambda s: {
+                "people": [s.people["supervisor"].pk],
+                "subject": "Matrix internal mail",
+                "body": "Hello",
+            },
+            effect=lambda s, p: Message.objects.filter(
+                subject="Matrix internal mail", sender_id=_pk(s, p)
+            ).exists(),
+            answers=grant(
+                [p for p in STAFF if p != "supervisor"],
+                GOES("/desk/messages/"),
+                supervisor=REFUSED(422),
+            ),
+        ),
+    ],
+    "staffmail:message": [
+        Case(args={"pk": "staff_message"}, answers=grant(("agent_in", "manager_in"))),
+    ],
+    "staffmail:reply": [
+        Case(
+            args={"pk": "staff_message"},
+            method="POST",
+            data=lambda s: {"body": "Matrix answer"},
+            effect=lambda s, p: Message.objects.filter(
+                thread=s.staff_message, sender_id=_pk(s, p)
+            ).exists(),
+            answers=grant(("agent_in", "manager_in"), GOES("/desk/messages/")),
+        ),
+    ],
+    "staffmail:archive_change": [
+        # Only a recipient has a copy to archive; the sender is told so.
+        Case(
+            args={"pk": "staff_message"},
+            method="POST",
+            data=lambda s: {"archived": "1"},
+            effect=lambda s, p: s.staff_message.recipients.filter(
+                user_id=_pk(s, p), archived_at__isnull=False
+            ).exists(),
+            answers=grant(
+                ("manager_in",),
+                GOES("staffmail:inbox"),
+                agent_in=REFUSED(302, to="/desk/messages/"),
+            ),
+        ),
+    ],
+    "staffmail:file": [
+        # Its participants, and the request's staff (it shows on the request).
+        Case(args={"pk": "staff_message_file"}, answers=grant(DESK_T)),
+    ],
+    "staffmail:ticket_panel": [
+        Case(args={"pk": "ticket_staffmail"}, answers=grant(DESK_T)),
+        Case(args={"pk": "ticket_x"}, answers=grant((*DESK_T, "external"), PAGE)),
+    ],
+    "notify:list": [
+        Case(about=("staff_message_subject",), answers=grant(STAFF, HIDDEN, manager_in=OK)),
+    ],
+    "notify:open": [
+        Case(
+            args={"pk": "notification"},
+            method="POST",
+            effect=lambda s, p: Notification.objects.filter(
+                pk=s.notification.pk, read_at__isnull=False
+            ).exists(),
+            answers=grant(("manager_in",), GOES("/desk/messages/")),
+        ),
+    ],
+    "notify:read_all": [
+        # Everyone marks their own: only Manny's notification is his to read.
+        Case(
+            method="POST",
+            effect=lambda s, p: Notification.objects.filter(
+                pk=s.notification.pk, read_at__isnull=False
+            ).exists(),
+            answers=grant(
+                ("manager_in",),
+                GOES("notify:list"),
+                **{
+                    p: Answer(302, allowed=True, to="notify:list", changes=False)
+                    for p in STAFF
+                    if p != "manager_in"
+                },
+            ),
+        ),
+    ],
+    "notify:counters": [Case(answers=grant(STAFF, PAGE))],
     # --- portal -----------------------------------------------------------------------------
     "portal:home": [
         Case(
@@ -1248,6 +1580,17 @@ ROUTES: dict[str, list[Case]] = {
     "manage:departments": _admin_page(about=("department",)),
     "manage:department_new": _admin_page(form=True),
     "manage:department": _admin_page({"pk": "department"}, form=True),
+    "teamwork:assignment": [
+        *_admin_page({"pk": "department"}, form=True),
+        *_admin_post(
+            {"pk": "department"},
+            lambda s: {"mode": "round_robin"},
+            lambda s, p: AssignmentRule.objects.filter(
+                department=s.support, mode="round_robin"
+            ).exists(),
+            lambda s: reverse("manage:department", args=[s.support.pk]),
+        ),
+    ],
     "manage:department_remove": _admin_post(
         {"pk": "department"},
         None,
@@ -1379,6 +1722,7 @@ ROUTES: dict[str, list[Case]] = {
     # The provider's redirect back: without the state this session started, refused.
     "manage:mailbox_oauth_callback": [Case(answers=grant(["admin"], GOES("manage:mailboxes")))],
     "manage:letters": _admin_page(),
+    "manage:replies": _admin_page(about=("reply_template",)),
     "manage:letter": [
         Case(
             query="?kind=resolved&language=nb",
@@ -1433,4 +1777,251 @@ ROUTES: dict[str, list[Case]] = {
         lambda s, p: not StopRule.objects.filter(pk=s.stop_rule.pk).exists(),
         "manage:stop_rules",
     ),
+    # --- time accounting (helpline.timelog): the ticket's time panel and its actions -------
+    # Not htmx: the panel's answers send the page back to the ticket.
+    "timelog:ticket_time": [Case(args={"pk": "ticket"}, answers=grant(DESK_T, GOES(_to_time)))],
+    "timelog:entry_add": [
+        Case(
+            args={"pk": "ticket"},
+            method="POST",
+            data=lambda s: {"duration": "0:15", "date": timezone.localdate().isoformat()},
+            effect=lambda s, p: TimeEntry.objects.filter(author_id=_pk(s, p), minutes=15).exists(),
+            answers=grant(DESK_T, GOES(_to_time)),
+        )
+    ],
+    "timelog:timer_start": [
+        Case(
+            args={"pk": "ticket"},
+            method="POST",
+            effect=lambda s, p: RunningTimer.objects.filter(author_id=_pk(s, p)).exists(),
+            answers=grant(DESK_T, GOES(_to_time)),
+        )
+    ],
+    "timelog:timer_stop": [
+        Case(
+            args={"pk": "ticket"},
+            method="POST",
+            setup=_timers_running,
+            effect=lambda s, p: TimeEntry.objects.filter(author_id=_pk(s, p)).exists(),
+            answers=grant(DESK_T, GOES(_to_time)),
+        )
+    ],
+    # An entry is changed by its author (Dana) and administrators (Sue supervises no
+    # department); everyone else, the colleague who sees the request included, gets 404.
+    "timelog:entry_edit": [
+        Case(args={"pk": "time_entry"}, also_post=True, answers=grant(("agent_in", "admin"))),
+        Case(
+            label="save",
+            args={"pk": "time_entry"},
+            method="POST",
+            data=lambda s: {"duration": "40", "date": timezone.localdate().isoformat()},
+            effect=lambda s, p: TimeEntry.objects.filter(minutes=40).exists(),
+            answers=grant(("agent_in", "admin"), GOES(_to_time)),
+        ),
+    ],
+    "timelog:entry_delete": [
+        Case(
+            args={"pk": "time_entry"},
+            method="POST",
+            effect=lambda s, p: not TimeEntry.objects.filter(comment=TIME_MARKER).exists(),
+            answers=grant(("agent_in", "admin"), GOES(_to_time)),
+        )
+    ],
+    # Reports: everyone at the desk gets the page; the entries are their own, all for admins.
+    "timelog:time_export": [
+        Case(
+            setup=lambda s: _time_entry(s) and None,
+            about=("time_entry",),
+            answers=grant(
+                ("agent_in", "admin"),
+                OK,
+                **{p: HIDDEN for p in STAFF if p not in ("agent_in", "admin")},
+            ),
+        )
+    ],
+    "timelog:activity": [Case(answers=grant(STAFF, PAGE))],
+    "timelog:activity_export": [Case(answers=grant(STAFF, PAGE))],
+    "timelog:activity_types": [
+        Case(
+            setup=lambda s: _activity_type(s) and None,
+            about=("activity_type",),
+            answers=grant(["admin"], OK),
+        )
+    ],
+    "timelog:activity_type_new": _admin_page(form=True),
+    "timelog:activity_type": _admin_page({"pk": "activity_type"}, form=True),
+    # --- the knowledge base at the desk --------------------------------------------------------
+    "kb_desk:articles": [
+        Case(about=("kb_proposal", "kb_staff_article"), answers=grant(KB_STAFF)),
+    ],
+    "kb_desk:review": [
+        Case(about=("kb_proposal",), answers=grant(KB_STAFF, HIDDEN, **_kb_editors(OK))),
+    ],
+    "kb_desk:new": [Case(answers=grant(KB_STAFF, PAGE), also_post=True)],
+    "kb_desk:preview": [
+        Case(method="POST", data=lambda s: {"body": "**x**"}, answers=grant(KB_STAFF, PAGE)),
+    ],
+    "kb_desk:categories": [
+        Case(about=("kb_category",), answers=grant(KB_STAFF), also_post=True),
+    ],
+    "kb_desk:category_edit": [
+        Case(args={"pk": "kb_category"}, answers=grant(KB_EDITORS), also_post=True),
+    ],
+    "kb_desk:comments": [
+        Case(about=("kb_comment",), answers=grant(KB_STAFF, HIDDEN, **_kb_editors(OK))),
+        Case(
+            label="bulk reject",
+            method="POST",
+            about=("kb_comment",),
+            data=lambda s: {"comment": [s.kb_comment.pk], "action": "reject"},
+            effect=lambda s, p: ArticleComment.objects.get(pk=s.kb_comment.pk).status == "rejected",
+            answers=grant(
+                KB_STAFF,
+                Answer(302, allowed=False, to="kb_desk:comments"),
+                **_kb_editors(GOES("kb_desk:comments")),
+            ),
+        ),
+    ],
+    "kb_desk:comment_count": [Case(answers=grant(KB_STAFF, PAGE))],
+    "kb_desk:article": [
+        Case(args={"pk": "kb_staff_article"}, answers=grant(KB_STAFF)),
+        Case(args={"pk": "kb_proposal"}, answers=grant(KB_STAFF)),
+    ],
+    "kb_desk:edit": [
+        Case(
+            args={"pk": "kb_article"},
+            answers=grant(KB_STAFF, REFUSED(302, _kb_to("kb_desk:article")), **_kb_editors(OK)),
+            also_post=True,
+        ),
+        Case(
+            args={"pk": "kb_proposal"},
+            answers=grant(
+                KB_STAFF,
+                REFUSED(302, _kb_to("kb_desk:article", "kb_proposal")),
+                agent_in=OK,
+                **_kb_editors(OK),
+            ),
+            also_post=True,
+        ),
+    ],
+    "kb_desk:status": [
+        Case(
+            args={"pk": "kb_article"},
+            method="POST",
+            data=lambda s: {"to": ArticleStatus.ARCHIVED},
+            effect=lambda s, p: Article.objects.get(pk=s.kb_article.pk).status == "archived",
+            answers=grant(
+                KB_STAFF,
+                REFUSED(302, _kb_to("kb_desk:article")),
+                **_kb_editors(GOES(_kb_to("kb_desk:article"))),
+            ),
+        ),
+    ],
+    "kb_desk:revisions": [Case(args={"pk": "kb_article"}, answers=grant(KB_STAFF))],
+    "kb_desk:restore": [
+        Case(
+            args={"pk": "kb_article", "number": "kb_revision_1"},
+            method="POST",
+            effect=lambda s, p: Article.objects.get(pk=s.kb_article.pk).revision == 3,
+            answers=grant(
+                KB_STAFF,
+                REFUSED(302, _kb_to("kb_desk:revisions")),
+                **_kb_editors(GOES(_kb_to("kb_desk:revisions"))),
+            ),
+        ),
+    ],
+    "kb_desk:file_remove": [
+        Case(
+            args={"pk": "kb_file"},
+            method="POST",
+            effect=lambda s, p: not ArticleFile.objects.filter(pk=s.kb_file.pk).exists(),
+            answers=grant(
+                KB_STAFF,
+                REFUSED(302, _kb_to("kb_desk:article", "kb_staff_article")),
+                **_kb_editors(GOES(_kb_to("kb_desk:article", "kb_staff_article"))),
+            ),
+        ),
+    ],
+    "kb_desk:lookup": [Case(args={"ticket": "ticket"}, answers=grant(DESK_T, PAGE))],
+    "kb_desk:answered": [
+        Case(
+            args={"ticket": "ticket", "pk": "kb_article"},
+            method="POST",
+            effect=lambda s, p: TicketArticle.objects.filter(ticket=s.ticket).exists(),
+            answers=grant(DESK_T, Answer(204, allowed=True)),
+        ),
+    ],
+    "kb_desk:from_entry": [
+        Case(args={"entry": "ticket_reply"}, answers=grant(DESK_T), also_post=True),
+    ],
+    # --- the help centre (public articles open without signing in: the default setting) ----
+    "help:home": [Case(answers=public())],
+    "help:search": [
+        Case(
+            query="?q=gateway",
+            about=("kb_acme_article",),
+            answers=grant((*PORTAL_T, *KB_STAFF), others=HIDDEN, anonymous=HIDDEN),
+        ),
+    ],
+    "help:suggest": [
+        Case(
+            query="?subject=vault",
+            about=("kb_staff_article",),
+            answers=grant(KB_STAFF, others=HIDDEN, anonymous=HIDDEN),
+        ),
+    ],
+    "help:saved": [Case(answers=grant(SIGNED_IN, PAGE))],
+    "help:category": [Case(args={"pk": "kb_category"}, answers=public(OK))],
+    "help:article": [
+        Case(args={"pk": "kb_article"}, answers=public(OK)),
+        Case(args={"pk": "kb_staff_article"}, answers=grant(KB_STAFF, anonymous=NOT_FOUND)),
+        Case(
+            args={"pk": "kb_acme_article"},
+            answers=grant((*PORTAL_T, *KB_STAFF), anonymous=NOT_FOUND),
+        ),
+    ],
+    "help:vote": [
+        Case(
+            args={"pk": "kb_staff_article"},
+            method="POST",
+            data=lambda s: {"helpful": "yes"},
+            effect=lambda s, p: ArticleVote.objects.filter(article=s.kb_staff_article).exists(),
+            answers=grant(
+                KB_STAFF,
+                GOES(_kb_to("help:article", "kb_staff_article")),
+                anonymous=NOT_FOUND,
+            ),
+        ),
+        Case(
+            args={"pk": "kb_article"},
+            method="POST",
+            data=lambda s: {"helpful": "yes"},
+            effect=lambda s, p: ArticleVote.objects.filter(article=s.kb_article).exists(),
+            answers=public(GOES(_kb_to("help:article"))),
+        ),
+    ],
+    "help:comment": [
+        Case(
+            args={"pk": "kb_acme_article"},
+            method="POST",
+            data=lambda s: {"comment": "Matrix comment"},
+            effect=lambda s, p: ArticleComment.objects.filter(body="Matrix comment").exists(),
+            answers=grant(
+                (*PORTAL_T, *KB_STAFF),
+                GOES(_kb_to("help:article", "kb_acme_article")),
+                anonymous=NOT_FOUND,
+            ),
+        ),
+    ],
+    "help:file": [
+        Case(args={"pk": "kb_file"}, answers=grant(KB_STAFF, anonymous=NOT_FOUND)),
+    ],
+    "help:favourite": [
+        Case(
+            args={"pk": "kb_article"},
+            method="POST",
+            effect=lambda s, p: Favourite.objects.filter(user_id=_pk(s, p)).exists(),
+            answers=grant(SIGNED_IN, GOES(_kb_to("help:article"))),
+        ),
+    ],
 }

@@ -58,7 +58,21 @@ from helpline.accounts.tests.factories import (
 )
 from helpline.desk import services as desk_services
 from helpline.desk.models import SavedView
+from helpline.kb import services as kb_services
+from helpline.kb.models import (
+    Article,
+    ArticleComment,
+    ArticleFile,
+    ArticleStatus,
+    Category,
+    Visibility,
+)
 from helpline.mail.models import Mailbox, OutboxMessage, QuarantinedMail, StopRule
+from helpline.notify.models import Notification
+from helpline.replies import services as replies_services
+from helpline.replies.models import ReplyTemplate, Scope
+from helpline.staffmail import services as staffmail_services
+from helpline.staffmail.models import Message
 from helpline.tickets import services
 from helpline.tickets.models import (
     Attachment,
@@ -88,6 +102,10 @@ PERSONAS = (ANONYMOUS, *SIGNED_IN)
 DESK_T = ("agent_in", "manager_in", "supervisor", "admin")
 # Who manages Support: the trash and deletion.
 MANAGERS = ("manager_in", "supervisor", "admin")
+# Staff who use the knowledge base at the desk (everyone but the external provider), and who
+# write and publish in Support's categories (and moderate their comments).
+KB_STAFF = ("agent_in", "manager_in", "agent_out", "staff_plain", "supervisor", "admin")
+KB_EDITORS = MANAGERS
 # The staff member who uses two-step sign-in (an app, recovery codes and a security key).
 ENROLLED = "agent_in"
 # Single sign-on configured (settings.SOCIALACCOUNT_PROVIDERS): the provider's pages answer
@@ -140,6 +158,16 @@ class Scenario:
     mailbox: Mailbox
     quarantined: QuarantinedMail
     stop_rule: StopRule
+    staff_message: Message
+    notification: Notification
+    reply_template: ReplyTemplate
+    kb_category: Category
+    kb_article: Article
+    kb_staff_article: Article
+    kb_acme_article: Article
+    kb_proposal: Article
+    kb_comment: ArticleComment
+    kb_file: ArticleFile
     markers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     secrets: dict[str, frozenset[str]] = field(default_factory=dict)
 
@@ -370,7 +398,90 @@ def scenario_build() -> Scenario:
         stop_rule=stop_rule,
     )
 
+    # Internal mail: Dana writes to Manny about `ticket`, with a file; Manny is notified of it.
+    # Its participants read it in their boxes; the request's staff see it on the request.
+    staff_message = staffmail_services.message_send(
+        actor=people["agent_in"],
+        subject="MARKER-STAFFMAIL subject",
+        body="MARKER-STAFFMAIL-BODY",
+        people=[people["manager_in"]],
+        ticket=ticket,
+        files=[_file("memo.txt", "MARKER-STAFFMAIL-FILE")],
+    )
+    notification = Notification.objects.get(user=people["manager_in"], kind="message")
+
+    # Support's reply template, written by Manny (who manages Support): Support's people use it.
+    reply_template = replies_services.reply_template_create(
+        actor=people["manager_in"],
+        scope=Scope.DEPARTMENT,
+        department=support,
+        name="MARKER-REPLY Support greeting",
+        texts={"en": "Hello {{ requester_name }}, about {{ subject }}: MARKER-REPLY-TEXT"},
+        actions={"add_tags": ["matrix"]},
+    )
+
+    # The knowledge base: a category of Support's, a public article (with a second revision), a
+    # staff-only one, one for Acme's requesters, Dana's proposal in review and a comment waiting.
+    kb_category = kb_services.category_save(
+        actor=people["admin"],
+        category=Category(),
+        name="MARKER-KBCAT Network",
+        department=support,
+        parent=None,
+        description="",
+        order=0,
+    )
+
+    def kb_publish(title: str, body: str, **fields) -> Article:
+        return kb_services.article_create(
+            actor=people["admin"],
+            category=kb_category,
+            title=title,
+            body=body,
+            publish=True,
+            **fields,
+        )
+
+    kb_article = kb_publish("MARKER-KB-PUBLIC Printer toner", "Shake the toner cartridge.")
+    kb_services.article_update(
+        actor=people["admin"], article=kb_article, body="Shake the cartridge gently."
+    )
+    kb_staff_article = kb_publish(
+        "MARKER-KB-STAFF Router vault", "MARKER-KB-STAFF-BODY", visibility=Visibility.STAFF
+    )
+    kb_acme_article = kb_publish(
+        "MARKER-KB-ACME VPN gateway",
+        "MARKER-KB-ACME-BODY",
+        visibility=Visibility.ORGANISATIONS,
+        organisations=[acme],
+    )
+    kb_proposal = kb_services.article_create(
+        actor=people["agent_in"],
+        category=kb_category,
+        title="MARKER-KB-PROPOSAL Paper tips",
+        body="MARKER-KB-PROPOSAL-BODY",
+    )
+    kb_services.article_transition(
+        actor=people["agent_in"], article=kb_proposal, to=ArticleStatus.REVIEW
+    )
+    # A file of the staff-only article: staff only.
+    (kb_file,) = kb_services.article_files_add(
+        actor=people["admin"],
+        article=kb_staff_article,
+        files=[services.attachment_validate(_file("marker-kb-file.txt", "MARKER-KB-FILE"))],
+    )
+    kb_comment = kb_services.comment_add(
+        actor=people["requester_b"], article=kb_article, body="MARKER-KB-COMMENT buy pills"
+    )
+
     markers = {
+        "staff_message": ("MARKER-STAFFMAIL subject", "MARKER-STAFFMAIL-BODY"),
+        "reply_template": (reply_template.name, "MARKER-REPLY-TEXT"),
+        "kb_staff_article": (kb_staff_article.title, "MARKER-KB-STAFF-BODY"),
+        "kb_acme_article": (kb_acme_article.title, "MARKER-KB-ACME-BODY"),
+        "kb_proposal": (kb_proposal.title, "MARKER-KB-PROPOSAL-BODY"),
+        "kb_comment": (kb_comment.body,),
+        "kb_file": ("MARKER-KB-FILE",),
         "saved_view": (saved_view.name,),
         "ticket": t_public,
         "ticket_note": t_note,
@@ -388,6 +499,13 @@ def scenario_build() -> Scenario:
     }
     # Who may see each group of markers; everyone else must never receive them.
     readers = {
+        "staff_message": set(DESK_T),
+        "reply_template": set(DESK_T),
+        "kb_staff_article": set(KB_STAFF),
+        "kb_acme_article": {"requester_a", "colleague_a", *KB_STAFF},
+        "kb_proposal": set(KB_STAFF),
+        "kb_comment": set(KB_EDITORS),
+        "kb_file": set(KB_STAFF),
         "saved_view": {"agent_in", "manager_in", "admin"},
         "ticket": {"requester_a", "colleague_a", *DESK_T},
         "ticket_note": set(DESK_T),
@@ -443,6 +561,16 @@ def scenario_build() -> Scenario:
         mailbox=mailbox,
         quarantined=quarantined,
         stop_rule=stop_rule,
+        staff_message=staff_message,
+        notification=notification,
+        reply_template=reply_template,
+        kb_category=kb_category,
+        kb_article=kb_article,
+        kb_staff_article=kb_staff_article,
+        kb_acme_article=kb_acme_article,
+        kb_proposal=kb_proposal,
+        kb_comment=kb_comment,
+        kb_file=kb_file,
         markers=markers,
         secrets=secrets,
     )

@@ -45,6 +45,8 @@ NOT_ON_THE_PAGE = {
     ("BoardFilterForm", "before"): "keyset cursor, carried by the pager's links",
     ("NewRequestForm", "requester"): "picked among the search results, empty until one searches",
     ("NewRequestForm", "confirm_staff_address"): "shown only with the warning for a staff address",
+    ("BulkForm", "template"): "the macro list is loaded into the bulk bar when it is opened",
+    ("TicketSearchForm", "page"): "carried by the result pager's links",
 }
 
 

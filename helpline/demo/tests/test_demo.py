@@ -103,6 +103,13 @@ def assert_people_and_departments():
         "Network",
     }
     assert Topic.objects.filter(department__name="Refunds").exists()
+    # The knowledge base: answers in the three languages, translations linked, one in review.
+    from helpline.kb.models import Article
+
+    published = Article.objects.filter(status="published")
+    assert set(published.values_list("language", flat=True)) == {"en", "nb", "ru"}
+    assert published.filter(translation_of__title="The VPN disconnects every hour").count() == 2
+    assert Article.objects.filter(status="in_review").exists()
 
 
 def test_the_demos_made_up_history_sends_no_letters(django_capture_on_commit_callbacks):

@@ -239,8 +239,9 @@ def test_sidebar_queries_do_not_grow_with_views(
     # 1 session, 2 user, 3 departments, 4 organisations for a new requester, 5 site settings,
     # 6 the sidebar's counts, 7 the saved views (with the agent's order), 8 their capped
     # counts (one statement however many views); the agent's rights are reference data, read
-    # when the views were saved (helpline.core.reference).
-    with django_assert_num_queries(8):
+    # when the views were saved (helpline.core.reference); 9 who is away (the header's own
+    # status; reference data, none once warm).
+    with django_assert_num_queries(9):
         response = client.get(reverse("desk:new"))
     assert response.content.decode().count("data-hl-saved-view=") == views
     # Warm: the saved views and their counts come with the other counts from the cache.

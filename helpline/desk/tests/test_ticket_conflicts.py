@@ -1,10 +1,11 @@
 """Changes made on an old page: refused with what changed and by whom, never a silent overwrite.
 
 Every form on the ticket page carries the version it was rendered from (`version`) and the
-newest thread entry it showed (`seen`). A reply that only adds text goes through from an old
-page; anything that sets fields (a reply with a status, Take, the side panel, tags, dialogs)
-is refused with 409, keeps what was typed and offers "anyway" (the form again, now carrying
-the current version) and reload.
+newest thread entry it showed (`seen`). Anything that sets fields (a reply with a status,
+Take, the side panel, tags, dialogs) is refused with 409, keeps what was typed and offers
+"anyway" (the form again, now carrying the current version) and reload. A reply or note that
+only adds text is held back the same way once when someone else added to the thread since
+(issue 10, collision): sending again goes through.
 """
 
 import re
@@ -80,27 +81,51 @@ def test_reply_with_status_from_an_old_page_is_a_conflict_that_says_what_changed
     assert Entry.objects.filter(author=dispatcher, kind=EntryKind.REPLY).count() == 1
 
 
-def test_plain_reply_from_an_old_page_goes_through(client, dispatcher, supervisor, ticket):
+def test_plain_reply_after_a_colleagues_note_is_held_back_once(
+    client, dispatcher, supervisor, ticket
+):
     client.force_login(dispatcher)
     form = shown(client, ticket)
     services.ticket_note_add(ticket=ticket, actor=supervisor, body="Customer called again")
 
     response = client.post(url("reply", ticket.pk), {**form, "body": "On it.", "status": ""})
 
+    # Then nothing is sent: she sees Sue's note and may revise or send anyway
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert f"{supervisor.display_name} added an internal note" in html
+    assert "Send anyway" in html
+    assert ">On it.</textarea>" in html
+    assert not Entry.objects.filter(author=dispatcher, kind=EntryKind.REPLY).exists()
+    again = {name: hidden(html, name, "reply") for name in ("version", "seen", "submission")}
+    response = client.post(url("reply", ticket.pk), {**again, "body": "On it.", "status": ""})
     assert response.status_code == 302
-    assert Entry.objects.filter(author=dispatcher, kind=EntryKind.REPLY).exists()
+    assert Entry.objects.filter(author=dispatcher, kind=EntryKind.REPLY).count() == 1
 
 
-def test_note_from_an_old_page_goes_through(client, dispatcher, supervisor, ticket):
+def test_plain_reply_after_only_ones_own_entries_goes_through(client, dispatcher, ticket):
+    client.force_login(dispatcher)
+    form = shown(client, ticket)
+    services.ticket_note_add(ticket=ticket, actor=dispatcher, body="Note to self")
+
+    response = client.post(url("reply", ticket.pk), {**form, "body": "On it.", "status": ""})
+
+    assert response.status_code == 302
+
+
+def test_note_after_a_colleagues_change_is_held_back_once(client, dispatcher, supervisor, ticket):
     client.force_login(dispatcher)
     html = client.get(url("ticket", ticket.pk)).content.decode()
     services.ticket_update(ticket=ticket, actor=supervisor, priority=Priority.HIGH)
+    shown_then = {name: hidden(html, name, "note") for name in ("version", "seen", "submission")}
 
-    response = client.post(
-        url("note", ticket.pk),
-        {"body": "Checked the logs", "version": hidden(html, "version", "note")},
-    )
+    response = client.post(url("note", ticket.pk), {**shown_then, "body": "Checked the logs"})
 
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "changed priority" in html and "Add note anyway" in html
+    again = {name: hidden(html, name, "note") for name in ("version", "seen", "submission")}
+    response = client.post(url("note", ticket.pk), {**again, "body": "Checked the logs"})
     assert response.status_code == 302
     assert Entry.objects.filter(author=dispatcher, kind=EntryKind.NOTE).exists()
 

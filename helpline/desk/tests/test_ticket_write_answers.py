@@ -18,7 +18,7 @@ from helpline.tickets import services
 from helpline.tickets.models import Entry, EntryKind, StatusCategory
 from helpline.tickets.tests.factories import status_of
 
-from .test_ticket_conflicts import _fields, shown
+from .test_ticket_conflicts import _fields, hidden, shown
 from .ticket_support import HTMX, site_settings_row, ticket_fixture, url  # noqa: F401
 
 APPENDED = 'hx-swap-oob="beforeend:#ticket-{pk}-thread"'
@@ -97,7 +97,7 @@ def test_a_note_answers_with_the_note_only(client, dispatcher, ticket):
     assert "Since Monday the VPN disconnects" not in html
 
 
-def test_a_reply_after_a_colleagues_change_answers_with_the_whole_page(
+def test_a_reply_after_a_colleagues_change_is_held_back_then_answers_small(
     client, dispatcher, supervisor, ticket
 ):
     client.force_login(dispatcher)
@@ -105,15 +105,17 @@ def test_a_reply_after_a_colleagues_change_answers_with_the_whole_page(
     # Meanwhile the supervisor writes a note: the page Dana replies from does not show it.
     services.ticket_note_add(ticket=ticket, actor=supervisor, body="Known VPN issue, see #12")
 
-    response = client.post(url("reply", ticket.pk), data, **HTMX)
+    warned = client.post(url("reply", ticket.pk), data, **HTMX)
 
-    html = response.content.decode()
+    # Held back (issue 10): the thread and composer come back with Sue's note in them.
+    assert warned.status_code == 409
+    html = warned.content.decode()
+    assert "Known VPN issue" in html and "hl-ticket-version" not in warned.get("HX-Trigger", "")
+    # Sent anyway from the form the warning carries: the page now shows everything before it.
+    data |= {name: hidden(html, name, "reply") for name in ("version", "seen")}
+    response = client.post(url("reply", ticket.pk), data, **HTMX)
     assert response.status_code == 200
-    assert APPENDED.format(pk=ticket.pk) not in html
-    for part in ("header", "thread", "composer", "side"):
-        assert f'id="ticket-{ticket.pk}-{part}"' in html
-    assert "Known VPN issue" in html and "Try the new client." in html
-    assert "hl-ticket-version" not in response.get("HX-Trigger", "")
+    assert APPENDED.format(pk=ticket.pk) in response.content.decode()
 
 
 def test_a_repeated_reply_writes_once_and_answers_with_the_page(client, dispatcher, ticket):

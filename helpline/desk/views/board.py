@@ -19,11 +19,13 @@ from helpline.accounts.services import StaffAddressRefused, requester_register
 from helpline.core.decorators import staff_required
 from helpline.core.errors import DomainError
 from helpline.core.submissions import submission_once
+from helpline.replies.selectors import template_usable
+from helpline.replies.services import macro_apply
 from helpline.tickets import services
 from helpline.tickets.access import departments_with, requester_directory
 
 from ..forms import BoardFilterForm, BulkForm, NewRequestForm
-from ..lookups import KINDS, lookup_options
+from ..lookups import LOOKUP_KINDS, lookup_options
 from ..permissions import staff_tickets
 from ..rows import board_rows
 from ..selectors import (
@@ -68,6 +70,8 @@ BOARD_PARAMS = (
     "dir",
     "after",
     "before",
+    # "1": the board shows the time logged on each request (helpline.timelog), as a column.
+    "time",
 )
 
 
@@ -99,12 +103,14 @@ def board(request):
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
     qs = filter_tickets(view_tickets(user, view_key), filters, user)
+    show_time = request.GET.get("time") == "1"
     page = ticket_board(
         qs,
         sort=form.current_sort,
         descending=form.descending,
         after=form.value("after") or "",
         before=form.value("before") or "",
+        time_total=show_time,
     )
     query = _board_query(request.GET)
     query["view"] = view_key
@@ -131,6 +137,11 @@ def board(request):
         "back": urlencode(query),
         "can_delete": view_key != "trash" and departments_with(user, "manage") != frozenset(),
         "can_restore": view_key == "trash" and user.is_supervisor_or_admin,
+        "show_time": show_time,
+        "time_toggle": f"{board_path}?"
+        + urlencode(
+            {k: v for k, v in query.items() if k != "time"} | ({} if show_time else {"time": "1"})
+        ),
     }
     if request.htmx:
         response = render(request, "desk/board.html#ticket-list", context)
@@ -186,6 +197,8 @@ def bulk(request):
         return redirect(back_url)
 
     action = form.cleaned_data["action"]
+    if action == "macro":
+        return _bulk_macro(request, form, back_url)
     assignee = _assignee(form, choices, user) if action == "assign" else None
     # Tickets the agent cannot see are not there for them: ignored, not reported. Each one is
     # changed in its own transaction, one row lock at a time, in id order: a bulk action never
@@ -215,6 +228,72 @@ def bulk(request):
             request,
             ngettext("%(count)s request updated.", "%(count)s requests updated.", updated)
             % {"count": updated},
+        )
+    return redirect(back_url)
+
+
+def _bulk_macro(request, form: BulkForm, back_url: str):
+    """Apply a macro to the ticked requests (helpline.replies.services.macro_apply) and report,
+    request by request, each action that was refused and why."""
+    user = request.user
+    template = template_usable(user, form.cleaned_data["template"])
+    if template is None:
+        messages.error(request, _("That macro is not available to you."))
+        return redirect(back_url)
+    tickets = list(
+        staff_tickets(user)
+        .select_related("requester", "department")
+        .filter(pk__in=form.cleaned_data["ids"])
+        .order_by("pk")
+    )
+    if not tickets:
+        messages.error(request, _("None of the selected requests could be found."))
+        return redirect(back_url)
+    try:
+        outcomes = macro_apply(template=template, tickets_=tickets, actor=user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(back_url)
+    view_counts_forget(user)
+    changed = sum(1 for o in outcomes if o.applied)
+    refused = [o for o in outcomes if o.refused]
+    if refused:
+        messages.warning(
+            request,
+            _(
+                "Macro “%(name)s”: %(changed)s of %(count)s requests changed; something was "
+                "refused on %(refused)s."
+            )
+            % {
+                "name": template.name,
+                "changed": changed,
+                "count": len(outcomes),
+                "refused": len(refused),
+            },
+        )
+        for outcome in refused[:10]:
+            messages.warning(
+                request,
+                _("%(ref)s: %(list)s")
+                % {
+                    "ref": outcome.ticket.reference,
+                    "list": "; ".join(
+                        _("could not %(action)s (%(reason)s)") % {"action": a, "reason": r}
+                        for a, r in outcome.label_refused
+                    ),
+                },
+            )
+        if len(refused) > 10:
+            messages.warning(request, _("… and %(count)s more.") % {"count": len(refused) - 10})
+    else:
+        messages.success(
+            request,
+            ngettext(
+                "Macro “%(name)s” applied to %(count)s request.",
+                "Macro “%(name)s” applied to %(count)s requests.",
+                changed,
+            )
+            % {"name": template.name, "count": changed},
         )
     return redirect(back_url)
 
@@ -349,7 +428,7 @@ def requester_lookup(request):
 def lookup(request, kind: str):
     """The board filter bar's typeahead: up to ten `kind` options matching what the agent typed,
     among what they may see (htmx fragment: a listbox's options)."""
-    if kind not in KINDS:
+    if kind not in LOOKUP_KINDS:
         raise Http404
     text = request.GET.get("q", "")
     context = {"kind": kind, "options": lookup_options(request.user, kind, text), "q": text}

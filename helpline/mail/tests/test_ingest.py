@@ -257,3 +257,45 @@ def test_several_from_and_look_alike_are_flagged(mailbox):
         mail(sender='"support@bank.test" <evil@phish.test>, other@phish.test'), mailbox=mailbox
     )
     assert {"several_from", "look_alike"} <= set(receipt.entry.mail.flags)
+
+
+def test_statements_per_message_stay_few(mailbox, django_assert_max_num_queries):
+    """What one message costs in SQL (the figures behind the mail-in benchmark): the repeat
+    checks and the sender's hourly count in one statement, the stop list, our own addresses
+    and the site settings from the reference data (read again only after a change). PostgreSQL
+    adds one: the advisory lock that serialises parallel deliveries of the same message. The
+    search index (issue 9) adds six to every request written: the request, its tags, its
+    entries and the requester's addresses read back, its document replaced."""
+    from django.db import connection
+
+    lock = 1 if connection.vendor == "postgresql" else 0
+    search = 6
+    receive(mail(subject="Warm-up", sender="warm@client.test"), mailbox=mailbox)
+    with django_assert_max_num_queries(23 + search + lock):
+        created = receive(mail(subject="New one", sender="new@client.test"), mailbox=mailbox)
+    assert created.outcome == Outcome.CREATED
+    answer = mail(
+        subject="Re: New one",
+        sender="new@client.test",
+        in_reply_to=created.entry.mail.message_id,
+    )
+    with django_assert_max_num_queries(15 + search + lock):
+        appended = receive(answer, mailbox=mailbox)
+    assert (appended.outcome, appended.ticket) == (Outcome.APPENDED, created.ticket)
+    with django_assert_max_num_queries(5 + lock):
+        assert receive(answer, mailbox=mailbox).outcome == Outcome.DUPLICATE
+
+
+def test_a_new_stop_rule_applies_to_the_next_message(mailbox):
+    """The stop list is reference data: a rule added or switched off counts from the next
+    message on, in this process and in every other."""
+    receive(mail(subject="Before the rule", sender="spam@junk.test"), mailbox=mailbox)
+    rule = StopRule.objects.create(kind=StopRule.Kind.DOMAIN, pattern="junk.test")
+    assert receive(mail(subject="After", sender="spam@junk.test"), mailbox=mailbox).outcome == (
+        Outcome.QUARANTINED
+    )
+    rule.is_active = False
+    rule.save()
+    assert receive(mail(subject="Off", sender="spam@junk.test"), mailbox=mailbox).outcome == (
+        Outcome.CREATED
+    )

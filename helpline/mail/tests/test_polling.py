@@ -339,3 +339,95 @@ def test_the_periodic_job_polls_the_mailboxes_that_are_due(trusted, dovecot):
     assert due.next_poll_at > clock.now() + timedelta(seconds=30)
     inactive.refresh_from_db()
     assert inactive.last_poll_at is None
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_batch_commits_together_and_a_failing_message_goes_to_the_quarantine(
+    trusted, dovecot, settings, monkeypatch
+):
+    """Messages are stored several per transaction, a savepoint each: one that breaks the
+    pipeline rolls back alone and is quarantined, the others of its batch stay, and all of
+    them leave the server after the commit; the batch's notifications go to one task."""
+    from helpline.mail import tasks
+    from helpline.mail.models import Notification, QuarantinedMail
+
+    settings.MAIL_POLL_COMMIT_EVERY = 3
+    account = dovecot.account()
+    for number in range(5):
+        account.deliver(mail(subject=f"Batch {number}", sender=f"c{number}@client.test"))
+    mailbox = make_mailbox(dovecot, account)
+    real_store, tasks_queued = ingest._store, []
+
+    def breaks_on_the_second(context):
+        if context.parsed.subject == "Batch 1":
+            real_store(context)  # rows written, then the failure: all of it rolls back
+            raise RuntimeError("the pipeline broke")
+        return real_store(context)
+
+    monkeypatch.setattr(ingest, "_store", breaks_on_the_second)
+    monkeypatch.setattr(tasks, "notifications_send", lambda ids: tasks_queued.append(ids))
+
+    report = mailbox_poll(mailbox=mailbox)
+
+    assert (report.fetched, report.error) == (5, "")
+    assert dict(report.outcomes) == {"created": 4, "quarantined": 1}
+    assert subjects() == ["Batch 0", "Batch 2", "Batch 3", "Batch 4"]
+    held = QuarantinedMail.objects.get()
+    assert held.reason == QuarantinedMail.Reason.FAILED and "pipeline broke" in held.detail
+    assert MailMessage.objects.count() == 4
+    assert account.messages() == []
+    # Two batches (3 + 2): one task each, for the notifications that were committed
+    assert [len(ids) for ids in tasks_queued] == [2, 2]
+    assert sorted(pk for ids in tasks_queued for pk in ids) == sorted(
+        Notification.objects.values_list("pk", flat=True)
+    )
+    # Run again: nothing new, nothing doubled
+    assert mailbox_poll(mailbox=mailbox).fetched == 0
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_batch_that_cannot_commit_leaves_every_message_on_the_server(
+    trusted, dovecot, settings, monkeypatch
+):
+    """The commit itself fails (the database went away): nothing of the batch is removed on
+    the server, its raw files are removed here, and the next pass stores each message once."""
+    from django.core.files.storage import default_storage
+
+    settings.MAIL_POLL_COMMIT_EVERY = 10
+    account = dovecot.account()
+    for number in range(3):
+        account.deliver(mail(subject=f"Lost commit {number}", sender=f"l{number}@client.test"))
+    mailbox = make_mailbox(dovecot, account)
+    real_receive, written = ingest.receive, []
+
+    def receive_then_lose_the_connection(raw, **kwargs):
+        receipt = real_receive(raw, **kwargs)
+        written.append(MailMessage.objects.get(entry=receipt.entry).raw.name)
+        if len(written) == 3:
+            from django.db import OperationalError
+
+            raise OperationalError("server closed the connection unexpectedly")
+        return receipt
+
+    monkeypatch.setattr(ingest, "receive", receive_then_lose_the_connection)
+    report = mailbox_poll(mailbox=mailbox)
+    assert report.fetched == 0 and "database" in report.error
+    assert len(account.messages()) == 3
+    assert MailMessage.objects.count() == 0
+    assert not any(default_storage.exists(name) for name in written)
+
+    monkeypatch.setattr(ingest, "receive", real_receive)
+    report = mailbox_poll(mailbox=mailbox)
+    assert (report.fetched, dict(report.outcomes)) == (3, {"created": 3})
+    assert account.messages() == []
+    assert subjects() == ["Lost commit 0", "Lost commit 1", "Lost commit 2"]
+
+
+def test_batches_are_cut_by_count_and_by_size(monkeypatch):
+    from helpline.mail import polling
+
+    monkeypatch.setattr(polling, "BATCH_BYTES", 100)
+    assert list(polling._chunks([1, 2, 3, 4, 5], 2)) == [[1, 2], [3, 4], [5]]
+    sizes = {1: 30, 2: 60, 3: 20, 4: 500, 5: 10}
+    # A message larger than the budget goes alone; none is ever dropped
+    assert list(polling._chunks([1, 2, 3, 4, 5], 10, sizes)) == [[1, 2], [3], [4], [5]]

@@ -73,3 +73,147 @@
     options[Math.min(next, options.length - 1)].focus();
   });
 })();
+
+// Reply templates: Alt+T (or the box above the reply) opens the typeahead; arrows move through
+// the suggestions, Enter or a click inserts the text at the cursor in the reply and attaches the
+// template, so its macro actions run with the reply when it is sent ("Detach" drops them).
+(function () {
+  function search() { return document.querySelector("[data-hl-template-search]"); }
+  function listbox() { return document.getElementById("reply-template-options"); }
+  function options() {
+    var box = listbox();
+    return box ? Array.prototype.slice.call(box.querySelectorAll("[data-hl-template]")) : [];
+  }
+
+  function show(open) {
+    var box = listbox(), input = search();
+    if (!box || !input) return;
+    box.hidden = !open;
+    input.setAttribute("aria-expanded", open ? "true" : "false");
+    if (!open) input.removeAttribute("aria-activedescendant");
+  }
+
+  function mark(index) {
+    var list = options();
+    list.forEach(function (o, i) {
+      o.classList.toggle("active", i === index);
+      o.setAttribute("aria-selected", i === index ? "true" : "false");
+    });
+    if (list[index]) {
+      search().setAttribute("aria-activedescendant", list[index].id);
+      list[index].scrollIntoView({ block: "nearest" });
+    }
+  }
+
+  function insert(option) {
+    var body = document.getElementById("reply-body");
+    var input = search();
+    if (!body || !input) return;
+    var text = option.querySelector("template").content.textContent.trim();
+    var start = body.selectionStart || 0, end = body.selectionEnd || 0;
+    var before = body.value.slice(0, start), after = body.value.slice(end);
+    var lead = before && !/\n$/.test(before) ? "\n" : "";
+    body.value = before + lead + text + after;
+    var caret = (before + lead + text).length;
+    var form = body.form;
+    var field = form.querySelector("[data-hl-template-field]");
+    var chosen = form.querySelector("[data-hl-template-chosen]");
+    field.value = option.getAttribute("data-hl-template");
+    if (chosen) {
+      var macro = option.getAttribute("data-hl-template-macro") === "1";
+      chosen.querySelector("[data-hl-template-chosen-text]").textContent =
+        option.getAttribute("data-hl-template-name") + (macro ? " — " + chosen.getAttribute("data-hl-macro-note") : "");
+      chosen.hidden = false;
+    }
+    input.value = "";
+    show(false);
+    body.focus();
+    body.setSelectionRange(caret, caret);
+  }
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    // Only while the agent is in the box: a late answer must not cover the reply just written.
+    if (event.target === listbox() && document.activeElement === search()) { show(true); mark(0); }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    // Alt+T from anywhere on the request: the reply tab, then the template box.
+    if (event.altKey && !event.ctrlKey && !event.metaKey && (event.code === "KeyT" || event.key === "t")) {
+      var input = search();
+      if (!input) return;
+      event.preventDefault();
+      var tab = document.querySelector('[data-hl-tab-for="reply-body"]');
+      if (tab) bootstrap.Tab.getOrCreateInstance(tab).show();
+      input.focus();
+      if (options().length) show(true);
+      return;
+    }
+    if (!event.target.matches || !event.target.matches("[data-hl-template-search]")) return;
+    var list = options();
+    var at = list.findIndex(function (o) { return o.classList.contains("active"); });
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      if (!list.length) return;
+      event.preventDefault();
+      show(true);
+      mark(Math.max(0, Math.min(list.length - 1, at + (event.key === "ArrowDown" ? 1 : -1))));
+    } else if (event.key === "Enter") {
+      event.preventDefault();  // never sends the reply from the template box
+      if (at >= 0 && !listbox().hidden) insert(list[at]);
+    } else if (event.key === "Escape") {
+      event.preventDefault();
+      event.stopPropagation();
+      show(false);
+      var body = document.getElementById("reply-body");
+      if (body) body.focus();
+    }
+  }, true);
+
+  document.addEventListener("click", function (event) {
+    var option = event.target.closest("[data-hl-template]");
+    if (option) { insert(option); return; }
+    var clear = event.target.closest("[data-hl-template-clear]");
+    if (clear) {
+      var form = clear.closest("form");
+      form.querySelector("[data-hl-template-field]").value = "";
+      form.querySelector("[data-hl-template-chosen]").hidden = true;
+      return;
+    }
+    if (!event.target.closest("[data-hl-template-picker]")) show(false);
+  });
+})();
+
+// Presence (teamwork/_presence.html): every few seconds the page says it is open, and whether a
+// reply or note is being written, with the ETag of what it last showed; 304 swaps nothing.
+(function () {
+  "use strict";
+
+  function writing() {
+    var reply = document.getElementById("reply-body");
+    if (reply && reply.value.trim()) return "reply";
+    var note = document.getElementById("note-body");
+    if (note && note.value.trim()) return "note";
+    return "";
+  }
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (!event.detail.elt.hasAttribute("data-hl-presence")) return;
+    event.detail.parameters.writing = writing();
+    var state = event.detail.elt.querySelector("[data-hl-presence-state]");
+    var etag = state && state.getAttribute("data-hl-etag");
+    if (etag) event.detail.headers["If-None-Match"] = etag;
+  });
+
+  // A background tab does not beat: after three missed polls colleagues no longer see it.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.elt.hasAttribute("data-hl-presence") && document.hidden) {
+      event.preventDefault();
+    }
+  });
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (!event.detail.elt.hasAttribute("data-hl-presence")) return;
+    var xhr = event.detail.xhr;
+    var path = xhr.responseURL ? new URL(xhr.responseURL).pathname : "";
+    if (xhr.status === 304 || path.indexOf("/presence/") < 0) event.detail.shouldSwap = false;
+  });
+})();

@@ -102,6 +102,14 @@ def history(ticket: Ticket, actor, field: str, old, new, reason: str = "") -> En
     )
 
 
+def rule_history(ticket: Ticket, field: str, old, new, *, rule: str) -> Entry:
+    """A change made by a department's assignment rule: no author, `"system"` and the rule's
+    mode in the data, so history says which rule did it."""
+    data = change_data(field, old, new, system=True)
+    data["rule"] = rule
+    return Entry.objects.create(ticket=ticket, kind=EntryKind.EVENT, field=field, data=data)
+
+
 def apply_status(ticket: Ticket, status: Status) -> tuple[str, ...]:
     """Set the status and the lifecycle timestamps that go with its category.
 

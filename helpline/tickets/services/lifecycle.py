@@ -13,6 +13,7 @@ from helpline.core.lengths import fitting
 from helpline.core.models import SiteSettings
 
 from ..access import Action, may_be_responsible, may_open_for, require_open_in
+from ..mentions import mentions_parse
 from ..models import (
     Channel,
     Entry,
@@ -37,6 +38,7 @@ from ._common import (
     require,
     touch,
 )
+from .arrival import ticket_arrived
 from .attachments import CheckedFile, attachments_checked
 
 
@@ -119,6 +121,7 @@ def ticket_create(
     )
     entry = Entry.objects.create(ticket=ticket, kind=EntryKind.REPLY, author=actor, body=body)
     attach(entry, files)
+    ticket_arrived(ticket)
     index_tickets(ticket)
     if actor is not None and actor.is_authenticated and actor.is_agent_side:
         log(actor, "ticket.created", ticket, channel=channel, requester=requester.email)
@@ -200,7 +203,8 @@ def ticket_reply_add(
 def ticket_note_add(
     *, ticket: Ticket, actor, body: str, files: Sequence[CheckedFile] = ()
 ) -> Entry:
-    """Add an internal note, seen by staff only. Needs the view right on the department."""
+    """Add an internal note, seen by staff only. Needs the view right on the department.
+    Colleagues it @mentions who may see the request are told (notice `mentioned`)."""
     if not actor.is_agent_side:
         raise PermissionDenied(_("Only staff can write internal notes."))
     body = _clean_body(body)
@@ -210,7 +214,13 @@ def ticket_note_add(
     entry = Entry.objects.create(ticket=ticket, kind=EntryKind.NOTE, author=actor, body=body)
     attach(entry, files)
     touch(ticket)
-    log(actor, "ticket.noted", ticket, entry=entry.pk)
+    mentions = mentions_parse(body, ticket, author=actor)
+    mentioned = [user.pk for user in mentions.accepted]
+    if mentioned:
+        log(actor, "ticket.noted", ticket, entry=entry.pk, mentioned=mentioned)
+        notice(NoticeKind.MENTIONED, ticket, actor=actor, entry=entry, mentioned=mentioned)
+    else:
+        log(actor, "ticket.noted", ticket, entry=entry.pk)
     return entry
 
 

@@ -23,6 +23,7 @@ from ._common import (
     require,
     touch,
 )
+from .arrival import ticket_arrived
 
 EDITABLE = (
     "status",
@@ -131,6 +132,9 @@ def ticket_update(
     if fields:
         touch(ticket, *fields)
         log(actor, "ticket.updated", ticket, reason=reason, **changed)
+        # Into a department, or up a line within it, with nobody responsible: its rule may pick.
+        if "department" in fields or ("line" in fields and ticket.line > before[0]):
+            ticket_arrived(ticket)
         _announce(ticket, actor, fields, before, reason)
     return ticket
 

@@ -4,12 +4,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from helpline.core.decorators import staff_required
-from helpline.core.errors import Conflict, DomainError
+from helpline.core.errors import Conflict, DomainError, ValidationFailed
 from helpline.core.submissions import submission_once
 from helpline.desk.timeline import ticket_page
+from helpline.replies.selectors import template_usable
+from helpline.replies.services import reply_with_template
+from helpline.tickets.mentions import mentions_parse
+from helpline.tickets.models import Entry
 from helpline.tickets.services import (
     ticket_note_add,
-    ticket_reply_add,
     ticket_tags_set,
     ticket_update,
 )
@@ -41,6 +44,18 @@ def _add_error(form, exc: DomainError) -> str | None:
     return exc.message
 
 
+def _others_wrote(page, user, seen: int | None) -> bool:
+    """Whether someone else added to the thread (a reply, a note, a change) after entry `seen`,
+    the newest the form's page showed: a reply or note sent now may no longer fit. One query."""
+    if seen is None:
+        return False
+    return (
+        Entry.objects.filter(ticket_id=page.ticket.pk, pk__gt=seen)
+        .exclude(author_id=user.pk)
+        .exists()
+    )
+
+
 def _entry_anchor(entry) -> str:
     return f"#entry-{entry.pk}" if entry is not None else ""
 
@@ -69,25 +84,35 @@ def _written(page, form, done=None, *, ticket=None) -> Written | None:
 @staff_required
 @require_POST
 def reply(request, pk: int):
-    """A public reply, optionally moving the request to another status.
+    """A public reply, optionally moving the request to another status, optionally written from
+    a reply template whose macro actions then run with it (all or nothing).
 
     A reply that also sets a status is refused when the page is older than the request (the
-    status may have been set by someone else meanwhile); a plain reply only adds to the thread
-    and goes through. The form's one-time key makes a repeated post add one reply.
+    status may have been set by someone else meanwhile). A plain reply overwrites nothing, but
+    when someone else wrote or changed something since the page was shown it is held back once
+    with what changed (409): sending again goes through. The form's one-time key makes a
+    repeated post add one reply.
     """
     page = ticket_page(request.user, pk, thread=False, related=False)
     form = make_form("reply_form", page, request.POST, request.FILES)
     status, message = 422, None
+    if form.is_valid() and _others_wrote(page, request.user, form.cleaned_data["seen"]):
+        # Not sent yet: the agent reads what came in, then sends anyway or revises.
+        return conflicted(request, pk, "reply", form, parts=COMPOSER_CONFLICT, active_tab="reply")
     if form.is_valid():
         data = form.cleaned_data
+        template = template_usable(request.user, data["template"]) if data["template"] else None
         try:
+            if data["template"] and template is None:
+                raise ValidationFailed(_("That reply template is not available to you."))
             done = submission_once(
                 key=data["submission"],
                 scope="desk.reply",
                 user=request.user,
-                write=lambda: ticket_reply_add(
+                write=lambda: reply_with_template(
                     ticket=page.ticket,
                     actor=request.user,
+                    template=template,
                     body=data["body"],
                     files=data["attachments"],
                     status=data["status"],
@@ -123,11 +148,13 @@ def reply(request, pk: int):
 @staff_required
 @require_POST
 def note(request, pk: int):
-    """An internal note, never shown to the requester; it adds to the thread and overwrites
-    nothing, so it goes through from an older page. A repeated post adds one note."""
+    """An internal note, never shown to the requester. Like a reply, it is held back once when
+    someone else added to the thread since the page was shown. A repeated post adds one note."""
     page = ticket_page(request.user, pk, thread=False, related=False)
     form = make_form("note_form", page, request.POST, request.FILES)
     status, message = 422, None
+    if form.is_valid() and _others_wrote(page, request.user, form.cleaned_data["seen"]):
+        return conflicted(request, pk, "note", form, parts=COMPOSER_CONFLICT, active_tab="note")
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -146,10 +173,17 @@ def note(request, pk: int):
             message = _add_error(form, exc)
             status = status_for(exc)
         else:
+            # Named people who are not told: the writer learns who (never the other way).
+            not_told = mentions_parse(data["body"], page.ticket, author=request.user).refused
+            text = _("Note added.")
+            if not_told:
+                text = _(
+                    "Note added. Not told (unknown, or may not see this request): %(names)s"
+                ) % {"names": ", ".join(not_told)}
             return changed(
                 request,
                 pk,
-                _("Note added."),
+                text,
                 anchor=_entry_anchor(done.result),
                 written=_written(page, form, done),
                 active_tab="note",

@@ -18,6 +18,7 @@ from helpline.desk import ticket_forms as tf
 from helpline.desk.selectors import view_counts_forget
 from helpline.desk.timeline import TicketPage, changes_since, entries_since, ticket_page
 from helpline.mail.selectors import ticket_mail_problems
+from helpline.teamwork.presence import POLL_SECONDS as PRESENCE_SECONDS
 
 TEMPLATE = "desk/ticket.html"
 # Fragments of the page, each a {% partialdef %} with a stable id (ticket-<pk>-<name>).
@@ -73,6 +74,7 @@ class LazyForm:
 def page_context(page: TicketPage, **extra) -> dict:
     context: dict[str, object] = {
         "conflict": None,
+        "presence_seconds": PRESENCE_SECONDS,
         "page": page,
         "ticket": page.ticket,
         "rights": page.rights,

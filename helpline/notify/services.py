@@ -1,0 +1,108 @@
+"""Writes of the notifications centre: record what happened to whom, mark it read.
+
+`notice_record` is a receiver of the ticket domain's notices (`helpline.tickets.notices`): it
+runs inside the change's transaction, like the mail channel's, so a rolled-back change leaves no
+notification and a committed one always has its rows. Who is told is decided once, in
+`helpline.tickets.concerned`, for letters and this centre alike; the centre shows everyone
+concerned, letters go only to those who chose them.
+"""
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from helpline.accounts.models import User
+from helpline.core import clock
+from helpline.core.errors import PermissionDenied
+from helpline.tickets.concerned import staff_concerned
+from helpline.tickets.models import Ticket
+from helpline.tickets.notices import Notice, NoticeKind
+
+from .models import Kind, Notification
+
+# The ticket notices the centre shows, and as what. New requests in one's departments are the
+# board's business (its "new" view), not a notification each.
+FROM_NOTICE = {
+    NoticeKind.ASSIGNED: Kind.ASSIGNED,
+    NoticeKind.TRANSFERRED: Kind.TRANSFERRED,
+    NoticeKind.ESCALATED: Kind.ESCALATED,
+    NoticeKind.REQUESTER_REPLIED: Kind.REQUESTER_REPLIED,
+    NoticeKind.MENTIONED: Kind.MENTIONED,
+}
+
+
+def notice_record(notice: Notice) -> list[Notification]:
+    """Store a notification for each staff member `notice` concerns (in the caller's
+    transaction)."""
+    kind = FROM_NOTICE.get(NoticeKind(notice.kind))
+    if kind is None:
+        return []
+    ticket = (
+        Ticket.objects.select_related("department", "assignee").filter(pk=notice.ticket_id).first()
+    )
+    if ticket is None:
+        return []
+    concerned = staff_concerned(notice.kind, ticket, actor_id=notice.actor_id, data=notice.data)
+    data = {"entry": notice.entry_id} if notice.entry_id else {}
+    return notifications_add(
+        users=[c.user for c in concerned],
+        kind=kind,
+        ticket=ticket,
+        actor_id=notice.actor_id,
+        data=data,
+    )
+
+
+def notifications_add(
+    *,
+    users: Iterable[User],
+    kind: str,
+    actor_id: int | None,
+    ticket: Ticket | None = None,
+    data: dict | None = None,
+) -> list[Notification]:
+    """One unread notification of `kind` for each of `users` (the caller decided who; their
+    own permission checks are done). Runs in the caller's transaction."""
+    now = clock.now()
+    rows = [
+        Notification(
+            user_id=user.pk,
+            kind=Kind(kind),
+            ticket=ticket,
+            actor_id=actor_id,
+            data=dict(data or {}),
+            created_at=now,
+        )
+        for user in users
+    ]
+    return Notification.objects.bulk_create(rows) if rows else []
+
+
+def notification_read(*, notification: Notification, actor) -> Notification:
+    """Mark one's own notification read (someone else's: refused)."""
+    if notification.user_id != actor.pk:
+        raise PermissionDenied(_("This notification is not yours."))
+    if notification.read_at is None:
+        notification.read_at = clock.now()
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+            read_at=notification.read_at
+        )
+    return notification
+
+
+@transaction.atomic
+def notifications_read_all(*, actor) -> int:
+    """Mark every unread notification of `actor` read; returns how many."""
+    return Notification.objects.filter(user_id=actor.pk, read_at__isnull=True).update(
+        read_at=clock.now()
+    )
+
+
+def notifications_read_about(*, actor, kind: str, **data: int) -> int:
+    """Mark `actor`'s unread notifications of `kind` about the object in `data` read (opening
+    a message reads the notification of it)."""
+    lookups = {f"data__{key}": value for key, value in data.items()}
+    return Notification.objects.filter(
+        user_id=actor.pk, kind=kind, read_at__isnull=True, **lookups
+    ).update(read_at=clock.now())

@@ -1,0 +1,267 @@
+"""The notifications centre: who is told of what, reading, the pages and the header badges."""
+
+import pytest
+from django.core import mail
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from helpline.accounts.models import StaffNotice
+from helpline.accounts.tests.factories import MembershipFactory, StaffFactory
+from helpline.mail.models import OutboxMessage
+from helpline.notify import services as notify_services
+from helpline.notify.models import Kind, Notification
+from helpline.notify.selectors import header_counters
+from helpline.tickets import services
+from helpline.tickets.models import Channel, EntryKind
+
+
+@pytest.fixture
+def ticket(requester_a, support):
+    return services.ticket_create(
+        actor=requester_a,
+        requester=requester_a,
+        subject="Printer on fire",
+        body="Smoke everywhere.",
+        channel=Channel.PORTAL,
+        department=support,
+    )
+
+
+@pytest.fixture
+def colleague(support):
+    user = StaffFactory(email="colleague@desk.test", first_name="Cleo", support_line=1)
+    MembershipFactory(user=user, department=support)
+    return user
+
+
+def kinds_of(user) -> list[str]:
+    return list(Notification.objects.filter(user=user).values_list("kind", flat=True))
+
+
+def test_assignment_notifies_the_assignee_not_the_actor(ticket, dispatcher, supervisor):
+    services.ticket_update(ticket=ticket, actor=supervisor, assignee=dispatcher)
+
+    assert kinds_of(dispatcher) == [Kind.ASSIGNED]
+    assert kinds_of(supervisor) == []
+    row = Notification.objects.get(user=dispatcher)
+    assert row.actor == supervisor and row.ticket_id == ticket.pk and row.read_at is None
+
+
+def test_taking_a_request_oneself_notifies_nobody(ticket, dispatcher):
+    services.ticket_update(ticket=ticket, actor=dispatcher, assignee=dispatcher)
+
+    assert Notification.objects.count() == 0
+
+
+def test_requester_reply_notifies_the_responsible_person(ticket, dispatcher, requester_a):
+    services.ticket_update(ticket=ticket, actor=dispatcher, assignee=dispatcher)
+    services.ticket_reply_add(ticket=ticket, actor=requester_a, body="Still burning", files=[])
+
+    assert kinds_of(dispatcher) == [Kind.REQUESTER_REPLIED]
+    assert kinds_of(requester_a) == []
+
+
+def test_escalation_notifies_the_next_line(ticket, dispatcher, specialist, software):
+    services.ticket_escalate(ticket=ticket, actor=dispatcher, department=software, reason="Hard")
+
+    assert kinds_of(specialist) == [Kind.ESCALATED]
+    assert kinds_of(dispatcher) == []
+
+
+def test_a_rolled_back_change_leaves_no_notification(ticket, dispatcher, supervisor):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.ticket_update(ticket=ticket, actor=supervisor, assignee=dispatcher)
+        raise RuntimeError("boom")
+
+    assert Notification.objects.count() == 0
+
+
+def test_mentions_notify_who_may_see_and_refuse_the_rest(
+    ticket, dispatcher, colleague, billing_agent
+):
+    # Given Cleo (Support) and Bill (Billing, who cannot see the request)
+    body = (
+        "Ask @colleague@desk.test and @billing@desk.test, cc @nobody@desk.test "
+        "and me @dispatcher@desk.test; mail dana@desk.test is no mention."
+    )
+    entry = services.ticket_note_add(ticket=ticket, actor=dispatcher, body=body)
+
+    assert entry.kind == EntryKind.NOTE
+    assert kinds_of(colleague) == [Kind.MENTIONED]
+    assert kinds_of(billing_agent) == []
+    assert kinds_of(dispatcher) == []
+    assert Notification.objects.get(user=colleague).data == {"entry": entry.pk}
+
+
+def test_mentions_are_parsed_with_refusals(ticket, dispatcher, colleague, billing_agent):
+    from helpline.tickets.mentions import mentions_parse
+
+    found = mentions_parse(
+        "@colleague@desk.test @billing@desk.test @ghost@desk.test", ticket, author=dispatcher
+    )
+
+    assert found.accepted == [colleague]
+    assert found.refused == ["billing@desk.test", "ghost@desk.test"]
+
+
+def test_a_mention_mails_only_who_chose_it(
+    ticket, dispatcher, colleague, requester_a, django_capture_on_commit_callbacks
+):
+    colleague.staff_notices = [StaffNotice.MENTIONED]
+    colleague.save()
+    before = set(OutboxMessage.objects.values_list("pk", flat=True))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_note_add(
+            ticket=ticket, actor=dispatcher, body="Secret plan @colleague@desk.test"
+        )
+
+    letters = OutboxMessage.objects.exclude(pk__in=before)
+    assert [len(row.recipients) for row in letters] == [1]
+    assert "colleague@desk.test" in letters.get().recipients[0]
+    assert "You were mentioned" in letters.get().subject
+    # As delivered: the note's text never leaves in a letter; the requester hears nothing.
+    delivered = [m for m in mail.outbox if "colleague@desk.test" in m.to[0]]
+    assert len(delivered) == 1
+    assert "Secret plan" not in delivered[0].message().as_string()
+    assert not [m for m in mail.outbox if "alice@acme.test" in m.to[0] and "mentioned" in m.subject]
+
+
+def test_a_mention_without_the_choice_sends_no_letter(
+    ticket, dispatcher, colleague, django_capture_on_commit_callbacks
+):
+    before = OutboxMessage.objects.count()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_note_add(ticket=ticket, actor=dispatcher, body="@colleague@desk.test look")
+
+    assert OutboxMessage.objects.count() == before
+    assert kinds_of(colleague) == [Kind.MENTIONED]
+
+
+def test_note_page_tells_the_writer_who_was_not_told(client, ticket, dispatcher, billing_agent):
+    client.force_login(dispatcher)
+    response = client.post(
+        reverse("desk:note", args=[ticket.pk]),
+        {"body": "@billing@desk.test have a look", "version": ticket.version},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "Not told" in response.content.decode()
+    assert "billing@desk.test" in response.content.decode()
+
+
+def test_mention_lookup_lists_colleagues_by_address(client, dispatcher, colleague, billing_agent):
+    client.force_login(dispatcher)
+    response = client.get(reverse("desk:lookup", args=["mention"]), {"q": "cle"})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-value="colleague@desk.test"' in html
+    assert "billing@desk.test" not in html
+
+
+# --- reading and the pages ---------------------------------------------------------------
+
+
+def test_open_marks_read_and_goes_to_the_request(client, ticket, dispatcher, supervisor):
+    services.ticket_update(ticket=ticket, actor=supervisor, assignee=dispatcher)
+    row = Notification.objects.get(user=dispatcher)
+    client.force_login(dispatcher)
+
+    response = client.post(reverse("notify:open", args=[row.pk]))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("desk:ticket", args=[ticket.pk])
+    row.refresh_from_db()
+    assert row.read_at is not None
+
+
+def test_nobody_opens_another_persons_notification(client, ticket, dispatcher, supervisor):
+    services.ticket_update(ticket=ticket, actor=supervisor, assignee=dispatcher)
+    row = Notification.objects.get(user=dispatcher)
+    client.force_login(supervisor)
+
+    assert client.post(reverse("notify:open", args=[row.pk])).status_code == 404
+    with pytest.raises(Exception, match="not yours"):
+        notify_services.notification_read(notification=row, actor=supervisor)
+
+
+def test_mark_all_read(client, ticket, dispatcher, supervisor, colleague):
+    services.ticket_update(ticket=ticket, actor=supervisor, assignee=dispatcher)
+    services.ticket_note_add(ticket=ticket, actor=colleague, body="@dispatcher@desk.test hi")
+    client.force_login(dispatcher)
+    assert header_counters(dispatcher).notifications == 2
+
+    response = client.post(reverse("notify:read_all"))
+
+    assert response.status_code == 302
+    assert header_counters(dispatcher).notifications == 0
+
+
+def test_requesters_never_reach_the_centre(client, requester_a):
+    client.force_login(requester_a)
+    for name in ("notify:list", "notify:counters"):
+        assert client.get(reverse(name)).status_code == 404
+    assert client.post(reverse("notify:read_all")).status_code == 404
+
+
+def _notifications(ticket, user, actor, count):
+    notify_services.notifications_add(
+        users=[user] * count, kind=Kind.ASSIGNED, actor_id=actor.pk, ticket=ticket
+    )
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_list_page_query_count_is_constant(
+    client, django_assert_num_queries, ticket, dispatcher, supervisor, count
+):
+    _notifications(ticket, dispatcher, supervisor, count)
+    client.force_login(dispatcher)
+    client.get(reverse("notify:list"))  # warm the reference data
+    # session, user, the notifications with their request and actor; the desk sidebar's
+    # rights, view counts and saved views (its own template tags).
+    with django_assert_num_queries(LIST_QUERIES):
+        response = client.get(reverse("notify:list"))
+    assert response.status_code == 200
+    assert response.content.decode().count('id="notification-') == count
+
+
+LIST_QUERIES = 6
+
+
+@pytest.mark.parametrize("count", [0, 20])
+def test_counters_cost_one_query(
+    client, django_assert_num_queries, ticket, dispatcher, supervisor, count
+):
+    _notifications(ticket, dispatcher, supervisor, count)
+    client.force_login(dispatcher)
+    client.get(reverse("notify:list"))  # the site's settings, read once per process
+    # session, user, the site's settings (every request's middleware), and the one query
+    # counting unread notifications and unread mail.
+    with django_assert_num_queries(4):
+        response = client.get(reverse("notify:counters"))
+    html = response.content.decode()
+    assert ('data-hl-badge="notifications">20' in html) == (count == 20)
+    assert response["Cache-Control"] == "private, no-store"
+
+
+def test_board_and_ticket_page_do_not_count_the_badges(client, ticket, dispatcher, supervisor):
+    # Given unread notifications and internal mail
+    from helpline.staffmail.services import message_send
+
+    services.ticket_update(ticket=ticket, actor=supervisor, assignee=dispatcher)
+    message_send(actor=supervisor, people=[dispatcher], subject="Hi", body="There", ticket=ticket)
+    client.force_login(dispatcher)
+
+    # Then the board and the request's page leave the counting to the badges' own request
+    # (their exact query counts are asserted in helpline/desk/tests).
+    for url in (reverse("desk:board"), reverse("desk:ticket", args=[ticket.pk])):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert 'hx-get="/desk/notifications/counters/"' in html
+        tables = " ".join(q["sql"] for q in queries.captured_queries)
+        assert "notify_notification" not in tables and "staffmail_" not in tables

@@ -1,0 +1,14 @@
+"""The notifications centre, under /desk/notifications/."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "notify"
+
+urlpatterns = [
+    path("", views.notifications, name="list"),
+    path("<int:pk>/open/", views.notification_open, name="open"),
+    path("read-all/", views.notifications_read_all, name="read_all"),
+    path("counters/", views.counters, name="counters"),
+]

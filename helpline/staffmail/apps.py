@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class StaffmailConfig(AppConfig):
+    name = "helpline.staffmail"
+    label = "staffmail"
+    verbose_name = _("Internal mail")
