@@ -321,26 +321,28 @@ class ImapSession:
         if isinstance(uid, list):
             if not uid:
                 return
-            uid = ",".join(str(one) for one in uid)
+            uids: int | str = ",".join(str(one) for one in uid)
+        else:
+            uids = uid
         after = self.mailbox.after_fetch
         with _stage(Stage.FETCH):
             if after == Mailbox.AfterFetch.SEEN:
-                self._store(uid, "\\Seen")
+                self._store(uids, "\\Seen")
             elif after == Mailbox.AfterFetch.MOVE and self.mailbox.move_to:
                 target = imap_quote(self.mailbox.move_to)
                 if "MOVE" in self.capabilities:
-                    typ, data = self._client.uid("MOVE", str(uid), target)
+                    typ, data = self._client.uid("MOVE", str(uids), target)
                     if typ != "OK":
                         raise ConnectionProblem(Stage.FOLDER, _text(data))
                 else:
-                    typ, data = self._client.uid("COPY", str(uid), target)
+                    typ, data = self._client.uid("COPY", str(uids), target)
                     if typ != "OK":
                         raise ConnectionProblem(Stage.FOLDER, _text(data))
-                    self._store(uid, "\\Deleted")
-                    self._expunge(uid)
+                    self._store(uids, "\\Deleted")
+                    self._expunge(uids)
             else:
-                self._store(uid, "\\Seen \\Deleted")
-                self._expunge(uid)
+                self._store(uids, "\\Seen \\Deleted")
+                self._expunge(uids)
 
     def check_folder_exists(self, name: str) -> None:
         with _stage(Stage.FOLDER):

@@ -100,7 +100,8 @@ BATCH_BYTES = 64 * 1024 * 1024
 
 def _chunks(items: list, size: int, weights: dict | None = None) -> Iterator[list]:
     """`items` in runs of at most `size`, and (with `weights`) of at most BATCH_BYTES."""
-    size, chunk, total = max(1, size), [], 0
+    chunk: list = []
+    size, total = max(1, size), 0
     for item in items:
         weight = (weights or {}).get(item, 0)
         if chunk and (len(chunk) >= size or total + weight > BATCH_BYTES):
@@ -123,7 +124,9 @@ def _store_batch(
     transaction (the mailbox's last UID, the POP3 UIDs seen), so it commits with them."""
     from .ingest import TemporaryFailure, receiving_together
 
-    done, outcomes, failure = [], Counter(), None
+    done: list = []
+    outcomes: Counter[str] = Counter()
+    failure = None
     with receiving_together():
         for key, raw in messages:
             try:
@@ -199,7 +202,8 @@ def _poll_pop3(session: Pop3Session, mailbox: Mailbox, report: PollReport) -> No
 
     pending = list(batch)
     while pending:
-        messages, size = [], 0
+        messages: list[tuple[object, bytes]] = []
+        size = 0
         while pending and len(messages) < max(1, settings.MAIL_POLL_COMMIT_EVERY):
             if messages and size >= BATCH_BYTES:
                 break
