@@ -61,7 +61,7 @@ def test_long_request_with_context_fold_reply_and_merge(
 
     # From the top of the long thread, the Reply button takes her to the reply box
     desk.evaluate("window.scrollTo(0, 0)")
-    jump = desk.get_by_role("link", name="Reply")
+    jump = desk.get_by_role("link", name="Reply", exact=True)
     expect(jump).to_be_visible()
     jump.click()
     expect(page.reply_box).to_be_focused()
