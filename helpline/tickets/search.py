@@ -2,10 +2,11 @@
 
 The public part is the subject (the title), every public reply (the body, one passage per
 entry) and the exact tokens: the number, the requester's name and every address, the phone,
-the organisation and the tags. Internal notes are the private part, found only by searches
-that may read them (staff who can open the request). Trashed requests stay in the index (the
-trash view searches them; the other views leave them out through `among`); a purged request
-leaves it. `index_tickets` is called by the services in the transaction of each change.
+the organisation's name (a rename reindexes its requests) and the tags. Internal notes are the
+private part, found only by searches that may read them (staff who can open the request).
+Trashed requests stay in the index (the trash view searches them; the other views leave them
+out through `among`); a purged request leaves it. `index_tickets` is called by the services in
+the transaction of each change.
 """
 
 from collections.abc import Iterable, Iterator
@@ -16,7 +17,7 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import connection
 from django.db.models import QuerySet
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.utils.dateparse import parse_datetime
 
 from helpline.search import engine
@@ -201,6 +202,45 @@ def _address_changed(sender: Any, instance: EmailAddress, **kw: Any) -> None:
     requester_requests_reindex(instance.user_id)
 
 
+def organisation_requests_reindex(organisation_id: int) -> int:
+    """Reindex every request filed under this organisation, in the caller's transaction (its
+    name, an exact token of the document, changed), in batches. Returns how many."""
+    done = 0
+    last = 0
+    while True:
+        batch = list(
+            Ticket.objects.filter(organisation_id=organisation_id, pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:REINDEX_BATCH]
+        )
+        if not batch:
+            return done
+        done += engine.index(KIND, batch)
+        last = batch[-1]
+
+
+def _organisation_saving(sender: Any, instance: Any, **kw: Any) -> None:
+    """Remember the stored name before the save: only a new name reindexes (the document holds
+    the name, not the domain nor the flags)."""
+    instance._search_old_name = None
+    if kw.get("raw") or not instance.pk:
+        return
+    update_fields = kw.get("update_fields")
+    if update_fields is not None and "name" not in update_fields:
+        return
+    instance._search_old_name = (
+        sender.objects.filter(pk=instance.pk).values_list("name", flat=True).first()
+    )
+
+
+def _organisation_saved(sender: Any, instance: Any, created: bool, **kw: Any) -> None:
+    old = getattr(instance, "_search_old_name", None)
+    instance._search_old_name = None
+    if created or kw.get("raw") or old is None or old == instance.name:
+        return
+    organisation_requests_reindex(instance.pk)
+
+
 def connect() -> None:
     engine.register(TicketSource())
     # Every way a person's name or addresses change (the admin's and their own services,
@@ -211,6 +251,15 @@ def connect() -> None:
     post_save.connect(_address_changed, sender=EmailAddress, dispatch_uid="tickets.search.addr")
     post_delete.connect(
         _address_changed, sender=EmailAddress, dispatch_uid="tickets.search.addr_gone"
+    )
+    # A renamed organisation: its requests' documents hold the name (the service saves the row,
+    # so the reindex runs in its transaction).
+    organisation_model = Ticket._meta.get_field("organisation").related_model
+    pre_save.connect(
+        _organisation_saving, sender=organisation_model, dispatch_uid="tickets.search.org_old"
+    )
+    post_save.connect(
+        _organisation_saved, sender=organisation_model, dispatch_uid="tickets.search.org"
     )
 
 

@@ -156,3 +156,60 @@ def test_a_requesters_new_name_and_addresses_find_their_requests(
 def test_a_save_of_other_fields_does_not_reindex(ticket, requester_a, django_assert_num_queries):
     with django_assert_num_queries(1):
         requester_a.save(update_fields=["last_login"])
+
+
+@pytest.fixture
+def umbrella_ticket(ticket):
+    from helpline.accounts.tests.factories import OrganisationFactory
+
+    organisation = OrganisationFactory(name="Umbrella", domain="umbrella.test")
+    type(ticket).objects.filter(pk=ticket.pk).update(organisation=organisation)
+    engine.index(KIND, [ticket.pk])
+    return ticket, organisation
+
+
+def test_a_renamed_organisation_finds_its_requests_by_the_new_name(
+    umbrella_ticket, dispatcher, admin_user
+):
+    from helpline.accounts import services as accounts
+
+    ticket, organisation = umbrella_ticket
+    assert found(dispatcher, "Umbrella") == [ticket.pk]
+    organisation.name = "Tyrell"
+    with transaction.atomic():
+        accounts.organisation_save(organisation=organisation, actor=admin_user)
+        # In the service's transaction: the index changed with the row.
+        assert found(dispatcher, "Tyrell") == [ticket.pk]
+    assert found(dispatcher, "Umbrella") == []
+
+
+def test_a_renamed_organisation_reindexes_in_batches(umbrella_ticket, monkeypatch):
+    from helpline.tickets import search
+
+    ticket, organisation = umbrella_ticket
+    other = TicketFactory(requester=ticket.requester, organisation=organisation)
+    batches = []
+    monkeypatch.setattr(search, "REINDEX_BATCH", 1)
+    monkeypatch.setattr(search.engine, "index", lambda kind, ids: batches.append(ids) or len(ids))
+    assert search.organisation_requests_reindex(organisation.pk) == 2
+    assert batches == [[ticket.pk], [other.pk]]
+
+
+def test_saving_an_organisation_without_a_new_name_does_not_reindex(
+    umbrella_ticket, admin_user, django_assert_num_queries, monkeypatch
+):
+    from helpline.accounts import services as accounts
+    from helpline.tickets import search
+
+    ticket, organisation = umbrella_ticket
+    with django_assert_num_queries(1):
+        organisation.save(update_fields=["notes"])
+    # A full save reads the stored name once, and no request is reindexed.
+    organisation.notes = "Key account"
+    organisation.domain = "umbrella.example"
+    with django_assert_num_queries(2):
+        organisation.save()
+    calls = []
+    monkeypatch.setattr(search.engine, "index", lambda kind, ids: calls.append(ids) or 0)
+    accounts.organisation_save(organisation=organisation, actor=admin_user)
+    assert calls == []
