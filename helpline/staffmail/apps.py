@@ -6,3 +6,8 @@ class StaffmailConfig(AppConfig):
     name = "helpline.staffmail"
     label = "staffmail"
     verbose_name = _("Internal mail")
+
+    def ready(self) -> None:
+        from . import search
+
+        search.connect()

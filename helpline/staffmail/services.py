@@ -31,6 +31,7 @@ from .access import (
     people_addressable,
 )
 from .models import SUBJECT_MAX, Message, MessageFile, Recipient
+from .search import index_messages
 
 BODY_MAX = 100_000
 MAX_RECIPIENTS = 500
@@ -164,6 +165,7 @@ def message_send(
         ]
     )
     _store_files(message, checked)
+    index_messages(message)
     notifications_add(
         users=[User(pk=user_id) for user_id in sorted(everyone)],
         kind=Kind.MESSAGE,

@@ -318,3 +318,57 @@ THREAD_QUERIES = 14
 # session, user, the request (access), the staff's rights, the messages, their recipients with
 # the people, files, departments; and the request's access check for the panel.
 PANEL_QUERIES = 9
+
+
+def test_a_word_from_a_body_is_found_by_recipients_only(client, dispatcher, colleague, support):
+    from helpline.search import engine
+    from helpline.staffmail.access import messages_visible
+    from helpline.staffmail.selectors import box_rows
+
+    outsider = StaffFactory(email="outsider@desk.test", first_name="Otto")
+    MembershipFactory(user=outsider, department=support)
+    message = send(dispatcher, [colleague], subject="Lunch", body="The quarterly reconciliations")
+    reply = services.message_send(actor=colleague, body="Spreadsheets attached", reply_to=message)
+
+    # Stems: another form of the word finds it, as the sender, the recipient and in the reply.
+    assert [r.message_id for r in box_rows(colleague, "inbox", "reconciliation")] == [message.pk]
+    assert [m.pk for m in box_rows(dispatcher, "sent", "reconciliation")] == [message.pk]
+    assert [r.message_id for r in box_rows(dispatcher, "inbox", "spreadsheet")] == [reply.pk]
+    assert list(box_rows(outsider, "inbox", "reconciliation")) == []
+    found = engine.search("staffmail", "reconciliation", among=messages_visible(outsider))
+    assert found.hits == []
+    client.force_login(outsider)
+    html = client.get(reverse("staffmail:inbox"), {"q": "reconciliations"}).content.decode()
+    assert "Lunch" not in html
+    client.force_login(colleague)
+    html = client.get(reverse("staffmail:inbox"), {"q": "reconciliations"}).content.decode()
+    assert "Lunch" in html
+
+
+def test_sender_name_finds_and_malformed_queries_give_no_error(client, dispatcher, colleague):
+    from helpline.staffmail.selectors import box_rows
+
+    send(dispatcher, [colleague], subject="Rota for December", body="Who takes the 24th?")
+    assert len(box_rows(colleague, "inbox", dispatcher.email)) == 1
+    client.force_login(colleague)
+    for query in ['"', "(((", "-", "-rota", "OR", "AND NOT", "*", "rota)", "'; DROP", "\x00"]:
+        response = client.get(reverse("staffmail:inbox"), {"q": query})
+        assert response.status_code == 200, query
+
+
+def test_the_index_follows_send_and_delete_and_reindex(dispatcher, colleague):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from helpline.search.models import SearchDocument
+
+    message = send(dispatcher, [colleague])
+    reply = services.message_send(actor=colleague, body="I do", reply_to=message)
+    rows = SearchDocument.objects.filter(kind="staffmail")
+    assert set(rows.values_list("object_id", flat=True)) == {message.pk, reply.pk}
+    rows.delete()
+    call_command("reindex", "--kind", "staffmail", stdout=StringIO())
+    assert rows.count() == 2
+    message.delete()  # the thread goes with its first message
+    assert rows.count() == 0
