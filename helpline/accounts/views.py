@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from helpline.core.errors import DomainError
+from helpline.core.forms import add_domain_error
 from helpline.core.models import SiteSettings
 
 from . import selfservice
@@ -162,7 +163,7 @@ def profile(request):
         try:
             selfservice.profile_update(user=user, **form.cleaned_data)
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_domain_error(form, exc)
         else:
             messages.success(request, _("Your profile is saved."))
             return language_cookie_apply(redirect("accounts:profile"), user.language)

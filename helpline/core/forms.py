@@ -13,3 +13,9 @@ class BootstrapFormRenderer(TemplatesSetting):
     """Django's template renderer with Helpline's Bootstrap field template as the default."""
 
     field_template_name = "helpline/forms/field.html"
+
+
+def add_domain_error(form, exc) -> None:
+    """Put a service's refusal (a DomainError) on the field it names, or on the whole form when
+    the form has no such field."""
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from helpline.accounts.models import Department
 from helpline.core.decorators import staff_required
 from helpline.core.errors import DomainError
+from helpline.core.forms import add_domain_error
 from helpline.desk.selectors import desk_context
 from helpline.tickets.access import Action, staff_can
 from helpline.tickets.models import Entry, EntryKind, Ticket
@@ -118,7 +119,7 @@ def categories(request):
         try:
             services.category_save(actor=request.user, category=Category(), **form.cleaned_data)
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_domain_error(form, exc)
         else:
             messages.success(request, _("The category is saved."))
             return redirect("kb_desk:categories")
@@ -150,7 +151,7 @@ def category_edit(request, pk: int):
         try:
             services.category_save(actor=request.user, category=category, **form.cleaned_data)
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_domain_error(form, exc)
         else:
             messages.success(request, _("The category is saved."))
             return redirect("kb_desk:categories")
@@ -208,7 +209,7 @@ def new(request):
                     actor=request.user, article=article, files=data["attachments"]
                 )
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_domain_error(form, exc)
         else:
             messages.success(request, _("The article is saved."))
             return redirect("kb_desk:article", pk=article.pk)
@@ -254,7 +255,7 @@ def edit(request, pk: int):
                     actor=request.user, article=article, files=data["attachments"]
                 )
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_domain_error(form, exc)
         else:
             messages.success(request, _("The article is saved."))
             return redirect("kb_desk:article", pk=article.pk)

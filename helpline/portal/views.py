@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from helpline.core.errors import DomainError
+from helpline.core.forms import add_domain_error
 from helpline.core.models import SiteSettings
 from helpline.core.submissions import submission_once
 from helpline.kb.services import deflection_submitted
@@ -27,7 +28,7 @@ SUBMITTED_KEY = "portal_submitted"
 
 
 def _form_error(form, exc: DomainError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+    add_domain_error(form, exc)
 
 
 @require_GET

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from helpline.core.decorators import staff_required
 from helpline.core.errors import DomainError
+from helpline.core.forms import add_domain_error
 from helpline.core.submissions import submission_once
 from helpline.desk.permissions import staff_ticket_or_404
 from helpline.tickets.downloads import attachment_response
@@ -46,11 +47,6 @@ def sent(request):
     return _box(request, "sent")
 
 
-def _add_error(form, exc: DomainError) -> None:
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
-
-
 @staff_required
 @require_http_methods(["GET", "POST"])
 def compose(request):
@@ -75,7 +71,7 @@ def compose(request):
                     ),
                 )
             except DomainError as exc:
-                _add_error(form, exc)
+                add_domain_error(form, exc)
             else:
                 sent_message = done.result
                 assert sent_message is not None
@@ -134,7 +130,7 @@ def reply(request, pk: int):
                 ),
             )
         except DomainError as exc:
-            _add_error(form, exc)
+            add_domain_error(form, exc)
         else:
             answer = done.result
             assert answer is not None

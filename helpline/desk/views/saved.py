@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from helpline.core.decorators import staff_required
 from helpline.core.errors import DomainError
+from helpline.core.forms import add_domain_error
 
 from .. import services
 from ..forms import SavedViewForm
@@ -90,7 +91,7 @@ def saved_view_create(request):
                 department=data["department"],
             )
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_domain_error(form, exc)
         else:
             messages.success(request, _("View “%(name)s” saved.") % {"name": view.name})
             return redirect(_board_url(view.query))
@@ -110,7 +111,7 @@ def saved_view_change(request, pk: int):
                 view=view, actor=request.user, name=data["name"], department=data["department"]
             )
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_domain_error(form, exc)
         else:
             messages.success(request, _("View “%(name)s” saved.") % {"name": view.name})
             return redirect("desk:saved_views")

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from helpline.core.decorators import staff_required
 from helpline.core.errors import Conflict, DomainError, ValidationFailed
+from helpline.core.forms import add_domain_error
 from helpline.desk.permissions import staff_ticket_or_404, staff_tickets
 from helpline.desk.selectors import view_counts_forget
 from helpline.desk.timeline import TicketPage, ticket_page
@@ -44,7 +45,7 @@ def _dialog_action(request, pk: int, name: str, act, done: str):
     except Conflict:
         return conflicted(request, pk, name, form, parts=DIALOG_CONFLICT, modal_open=name)
     except DomainError as exc:
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        add_domain_error(form, exc)
         return _dialog_refused(request, page, name, form, status_for(exc))
     return changed(request, pk, done)
 
