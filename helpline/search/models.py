@@ -31,6 +31,8 @@ class SearchDocument(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["kind", "object_id", "part"], name="search_doc_unique")
         ]
+        # PostgreSQL reads a common word's newest matches first (engine._postgresql_page).
+        indexes = [models.Index(fields=["kind", "when"], name="search_doc_kind_when")]
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.object_id}:{self.part}"

@@ -245,3 +245,46 @@ def test_the_candidate_shortcut_gives_the_same_page_as_scoring_every_match(
         assert (page.total, page.capped) == (whole.total, whole.capped) == (12, False)
     assert ids(full) == ids(engine.search("memo", "printer", private=True, limit=4, prefix=False))
     assert engine.search("memo", "nowhere", private=True).total == 0
+
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL's page for many matches"
+)
+
+
+@postgresql_only
+def test_many_matches_rank_the_newest_candidates_title_first(memo, monkeypatch):
+    """Beyond TOTAL_CAP matches, PostgreSQL ranks only the newest PG_CANDIDATES documents:
+    among them the title still wins, then the more recent; an older title match waits."""
+    monkeypatch.setattr(engine, "TOTAL_CAP", 3)
+    monkeypatch.setattr(engine, "PG_CANDIDATES", 4)
+    now = clock.now()
+    memo.put(
+        *[
+            doc(
+                i,
+                "VPN down" if i in (3, 8) else "Question",
+                "The vpn drops.",
+                when=now - timedelta(days=i),
+            )
+            for i in range(1, 9)
+        ]
+    )
+    results = engine.search("memo", "vpn", prefix=False, limit=4)
+    assert ids(results) == [3, 1, 2, 4]
+    assert results.capped and results.total == 3
+    # Few matches: every one ranked, the old title match first.
+    monkeypatch.setattr(engine, "TOTAL_CAP", 1000)
+    assert ids(engine.search("memo", "vpn", prefix=False, limit=2)) == [3, 8]
+
+
+@postgresql_only
+def test_a_match_in_text_and_notes_counts_once_toward_the_cap(memo, monkeypatch):
+    monkeypatch.setattr(engine, "TOTAL_CAP", 2)
+    memo.put(
+        doc(1, "Fan", "The fan is loud.", private="fan replaced"),
+        doc(2, "Fan", "Fan noise.", private="fan ordered"),
+    )
+    results = engine.search("memo", "fan", prefix=False, private=True)
+    assert not results.capped and results.total == 2
+    assert sorted(ids(results)) == [1, 2]
