@@ -460,8 +460,18 @@ def search(
                 else:
                     rows = _full_page(where, score, params, among_sql, among_params, limit, offset)
             else:
+                phrase = any(t.phrase for g in query.groups for t in g)
                 rows = _postgresql_page(
-                    where, score, params, among_sql, among_params, limit, offset, private
+                    kind,
+                    where,
+                    score,
+                    params,
+                    among_sql,
+                    among_params,
+                    limit,
+                    offset,
+                    private,
+                    phrase=phrase,
                 )
     except DatabaseError:
         # A query the engine could not read (it should not happen: every word is quoted).
@@ -506,54 +516,70 @@ def _full_page(where, score, params, among_sql, among_params, limit, offset) -> 
         return cursor.fetchall()
 
 
-PG_CANDIDATES = 1000  # PostgreSQL: with more matches, the newest this many are ranked
+PHRASE_WALK = 40  # PostgreSQL: a phrase's newest matches are looked for among 40 x TOTAL_CAP
 
 
-def _postgresql_page(where, score, params, among_sql, among_params, limit, offset, private):
+def _postgresql_page(
+    kind, where, score, params, among_sql, among_params, limit, offset, private, *, phrase
+):
     """The page without ranking every match of a common word: ts_rank_cd reads each match's
     tsvector from the table, 100,000 of them for a common word at a million requests.
 
-    First the matching objects are counted up to TOTAL_CAP + 1 (the GIN index gives the matches;
-    the count stops there). Up to TOTAL_CAP, every match is ranked (`_full_page`); beyond, only
-    the newest PG_CANDIDATES matching documents (an index on the documents' time, read newest
-    first, each checked against the query), so that the best of the recent ones make the page:
-    recent above old is a ranking rule, and a page of results beyond a thousand is one of the
-    last ones people read. The total then reads "more than 1,000"."""
-    # A request matching in its public text and in its notes counts once: the private row only
-    # when its public row does not match.
+    First the newest TOTAL_CAP + 1 matching objects are read (for a common word the planner
+    walks the index on the documents' time, newest first, checking each against the query and
+    stopping there; for a rarer one it takes the GIN index's matches). Fewer than that: every
+    match is ranked as before (`_full_page`). Otherwise only these newest ones are ranked, so
+    the best of the recent matches make the page — recent above old is a ranking rule, and a
+    request among more than a thousand matches is found by adding a word — and the total reads
+    "more than 1,000".
+
+    A phrase's matches are estimated by the planner from its words as if they were unrelated,
+    far below what they are when the words come together (49,000 documents said "strange noise"
+    where 7,000 were expected), and it then ranks them all. So a phrase is first looked for only
+    among the newest PHRASE_WALK x TOTAL_CAP documents; only when fewer than TOTAL_CAP + 1 are
+    there does the search read every match."""
+    # A request matching in its public text and in its notes is one candidate: its private row
+    # only when the public row does not match.
     once = (
         f" AND (d.part = {int(Part.PUBLIC)} OR NOT EXISTS (SELECT 1 "  # noqa: S608
         "FROM search_searchdocument o WHERE o.kind = d.kind AND o.object_id = d.object_id "
-        f"AND o.part = {int(Part.PUBLIC)} "
-        "AND o.tsv @@ q.query))"
+        f"AND o.part = {int(Part.PUBLIC)} AND o.tsv @@ q.query))"
         if private
         else ""
     )
-    # Only constants of this module and the queryset's own SQL are interpolated.
-    count_sql = (
-        f"SELECT COUNT(*) FROM (SELECT 1 {where}{among_sql}{once} "  # noqa: S608
-        f"LIMIT {TOTAL_CAP + 1}) m"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(count_sql, [*params, *among_params])
-        found = cursor.fetchone()[0]
-    if found == 0:
-        return []
-    if found <= TOTAL_CAP:
-        return _full_page(where, score, params, among_sql, among_params, limit, offset)
+    # Only constants of this module and the queryset's own SQL are interpolated. Documents
+    # without a time come first (DESC, as the index is read backwards).
     newest = (
-        f"SELECT d.object_id AS object_id, {score} AS score {where}{among_sql} "  # noqa: S608
-        f'ORDER BY d."when" DESC NULLS LAST LIMIT {PG_CANDIDATES}'
+        f"SELECT d.object_id AS object_id, {score} AS score {where}{among_sql}{once} "  # noqa: S608
+        f'ORDER BY d."when" DESC LIMIT {TOTAL_CAP + 1}'
     )
     page_sql = (
-        "WITH scored AS MATERIALIZED (" + newest + ") "  # noqa: S608
-        "SELECT object_id, MAX(score) AS best FROM scored "
-        "GROUP BY object_id ORDER BY best DESC, object_id DESC LIMIT %s OFFSET %s"
+        "WITH newest AS MATERIALIZED (" + newest + ") "  # noqa: S608
+        "SELECT object_id, score, (SELECT COUNT(*) FROM newest) FROM newest "
+        "ORDER BY score DESC, object_id DESC LIMIT %s OFFSET %s"
     )
     with connection.cursor() as cursor:
+        if phrase:
+            table = "FROM search_searchdocument d,"
+            assert table in page_sql  # noqa: S101  # the shape _match_sql writes
+            recent = (
+                "FROM (SELECT * FROM search_searchdocument WHERE kind = %s "  # noqa: S608
+                f'ORDER BY "when" DESC LIMIT {PHRASE_WALK * TOTAL_CAP}) d,'
+            )
+            cursor.execute(
+                page_sql.replace(table, recent, 1),
+                [kind, *params, *among_params, limit, offset],
+            )
+            rows = cursor.fetchall()
+            if rows and rows[0][2] > TOTAL_CAP:
+                return [(row[0], row[1], row[2]) for row in rows]
         cursor.execute(page_sql, [*params, *among_params, limit, offset])
         rows = cursor.fetchall()
-    return [(row[0], row[1], found) for row in rows]
+    if not rows and offset == 0:
+        return []
+    if not rows or rows[0][2] <= TOTAL_CAP:
+        return _full_page(where, score, params, among_sql, among_params, limit, offset)
+    return [(row[0], row[1], row[2]) for row in rows]
 
 
 def _sqlite_page(kind, query, languages, private, among_sql, among_params, limit, offset):
@@ -677,7 +703,7 @@ def _gin_built_after():
     """PostgreSQL, an empty index (a new installation, a generated desk): the GIN index is
     dropped for the load and built once after it, several times faster than growing it row by
     row (searches meanwhile find nothing anyway). Every rebuild ends by making sure it exists,
-    so a run stopped half-way leaves it missing only until the next."""
+    so a run stopped half-way leaves it missing only until the next, and by analysing the table."""
     if connection.vendor != "postgresql" or transaction.get_connection().in_atomic_block:
         yield
         return
@@ -693,6 +719,8 @@ def _gin_built_after():
             cursor.execute(
                 f"CREATE INDEX IF NOT EXISTS {GIN_INDEX} ON search_searchdocument USING gin (tsv)"
             )
+            # Fresh statistics, or the planner may not know that a common word is common.
+            cursor.execute("ANALYZE search_searchdocument")
 
 
 def _reindex_batch(kind: str, ids: list[int]) -> int:

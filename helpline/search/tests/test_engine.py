@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from helpline.core import clock
 from helpline.search import engine
@@ -254,10 +255,9 @@ postgresql_only = pytest.mark.skipif(
 
 @postgresql_only
 def test_many_matches_rank_the_newest_candidates_title_first(memo, monkeypatch):
-    """Beyond TOTAL_CAP matches, PostgreSQL ranks only the newest PG_CANDIDATES documents:
+    """Beyond TOTAL_CAP matches, PostgreSQL ranks only the newest TOTAL_CAP + 1 documents:
     among them the title still wins, then the more recent; an older title match waits."""
     monkeypatch.setattr(engine, "TOTAL_CAP", 3)
-    monkeypatch.setattr(engine, "PG_CANDIDATES", 4)
     now = clock.now()
     memo.put(
         *[
@@ -288,3 +288,29 @@ def test_a_match_in_text_and_notes_counts_once_toward_the_cap(memo, monkeypatch)
     results = engine.search("memo", "fan", prefix=False, private=True)
     assert not results.capped and results.total == 2
     assert sorted(ids(results)) == [1, 2]
+
+
+@postgresql_only
+def test_a_phrase_is_looked_for_among_the_newest_documents_first(memo, monkeypatch):
+    """The planner underestimates a phrase's matches: PostgreSQL first looks among the newest
+    PHRASE_WALK x TOTAL_CAP documents, and reads every match only when too few are there."""
+    monkeypatch.setattr(engine, "TOTAL_CAP", 2)
+    monkeypatch.setattr(engine, "PHRASE_WALK", 2)
+    now = clock.now()
+    memo.put(
+        *[
+            doc(i, "Question", "A strange noise again.", when=now - timedelta(days=i))
+            for i in (1, 2, 3, 4)
+        ],
+        doc(5, "Strange noise", "Strange noise.", when=now - timedelta(days=100)),
+        doc(6, "Fan", "An old rattle.", when=now - timedelta(days=300)),
+    )
+    # The same page as ranking the newest matches of all (the walk only spares the planner's
+    # misjudgement), from one statement over the newest four documents:
+    with CaptureQueriesContext(connection) as statements:
+        results = engine.search("memo", '"strange noise"', prefix=False, limit=2)
+    assert results.capped and ids(results) == [1, 2]
+    searches = [q["sql"] for q in statements.captured_queries if "tsv @@" in q["sql"]]
+    assert len(searches) == 1 and 'ORDER BY "when" DESC LIMIT 4) d' in searches[0]
+    # A phrase only in older documents: the walk finds too few, every match is read.
+    assert ids(engine.search("memo", '"old rattle"', prefix=False)) == [6]
