@@ -351,7 +351,8 @@ def tickets_search(
     staff = access.is_staff(user)
     base = access.desk_tickets(user) if staff else access.portal_tickets(user)
     base = base.filter(deleted_at__isnull=not (trash and staff))
-    if narrow is not None:
+    # An unfiltered `narrow` (the search page without filters) would only add a probe per match.
+    if narrow is not None and narrow.query.where:
         base = base.filter(pk__in=narrow.values("pk"))
     return engine.search(
         KIND, query, among=base, private=staff, limit=limit, offset=offset, prefix=prefix
