@@ -527,8 +527,8 @@ def _postgresql_page(
 
     First the newest TOTAL_CAP + 1 matching objects are read (for a common word the planner
     walks the index on the documents' time, newest first, checking each against the query and
-    stopping there; for a rarer one it takes the GIN index's matches). Fewer than that: every
-    match is ranked as before (`_full_page`). Otherwise only these newest ones are ranked, so
+    stopping there; for a rarer one it takes the GIN index's matches). Fewer than that: they are
+    every match, all ranked as before. Otherwise only these newest ones are ranked, so
     the best of the recent matches make the page — recent above old is a ranking rule, and a
     request among more than a thousand matches is found by adding a word — and the total reads
     "more than 1,000".
@@ -547,6 +547,15 @@ def _postgresql_page(
         if private
         else ""
     )
+    # Its score is still the better of its two parts' (a probe of the unique index).
+    if private:
+        other = score.replace("d.", "o.")
+        score = (
+            f"CASE WHEN d.part = {int(Part.PUBLIC)} THEN GREATEST({score}, COALESCE(("  # noqa: S608
+            f"SELECT {other} FROM search_searchdocument o WHERE o.kind = d.kind "
+            f"AND o.object_id = d.object_id AND o.part = {int(Part.PRIVATE)} "
+            f"AND o.tsv @@ q.query), 0)) ELSE {score} END"
+        )
     # Only constants of this module and the queryset's own SQL are interpolated. Documents
     # without a time come first (DESC, as the index is read backwards).
     newest = (
@@ -574,12 +583,7 @@ def _postgresql_page(
             if rows and rows[0][2] > TOTAL_CAP:
                 return [(row[0], row[1], row[2]) for row in rows]
         cursor.execute(page_sql, [*params, *among_params, limit, offset])
-        rows = cursor.fetchall()
-    if not rows and offset == 0:
-        return []
-    if not rows or rows[0][2] <= TOTAL_CAP:
-        return _full_page(where, score, params, among_sql, among_params, limit, offset)
-    return [(row[0], row[1], row[2]) for row in rows]
+        return [(row[0], row[1], row[2]) for row in cursor.fetchall()]
 
 
 def _sqlite_page(kind, query, languages, private, among_sql, among_params, limit, offset):

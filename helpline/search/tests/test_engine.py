@@ -314,3 +314,27 @@ def test_a_phrase_is_looked_for_among_the_newest_documents_first(memo, monkeypat
     assert len(searches) == 1 and 'ORDER BY "when" DESC LIMIT 4) d' in searches[0]
     # A phrase only in older documents: the walk finds too few, every match is read.
     assert ids(engine.search("memo", '"old rattle"', prefix=False)) == [6]
+
+
+@postgresql_only
+def test_below_the_cap_every_match_is_ranked_by_its_best_part(memo):
+    """Under the cap PostgreSQL's one statement ranks every match exactly as scoring them all
+    does: a request by the better of its public and private parts (notes count 0.8)."""
+    from helpline.search import text as analysis
+
+    now = clock.now()
+    memo.put(
+        doc(1, "Fan", "The fan.", when=now - timedelta(days=3)),
+        doc(2, "Desk", "Loud.", private="fan fan fan, the fan again", when=now),
+        doc(3, "Desk", "A fan, somewhere in a long text about other things.", private="fan"),
+        doc(4, "Fan noise", "fan fan", private="fan fan fan fan", when=now - timedelta(days=40)),
+        doc(5, "Chair", "Nothing here.", private="nothing"),
+    )
+    results = engine.search("memo", "fan", prefix=False, private=True)
+    query = analysis.parse("fan", prefix=False)
+    where, score, params = engine._match_sql("memo", query, engine._languages(None), True)
+    every = engine._full_page(where, score, params, "", [], 20, 0)
+    assert [(h.object_id, round(h.rank, 9)) for h in results.hits] == [
+        (row[0], round(row[1], 9)) for row in every
+    ]
+    assert results.total == 4 and not results.capped
