@@ -2,7 +2,8 @@
 
 The full-text structures live beside this table and are made by the migration for the
 database in use: an external-content FTS5 table with triggers on SQLite, a generated tsvector
-column with a GIN index on PostgreSQL (docs/decisions, the search engine's record).
+column with a GIN index on PostgreSQL (docs/decisions, the search engine's record), and there an
+index on (kind, "when") for reading a common word's newest matches first.
 """
 
 from django.db import models
@@ -31,8 +32,6 @@ class SearchDocument(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["kind", "object_id", "part"], name="search_doc_unique")
         ]
-        # PostgreSQL reads a common word's newest matches first (engine._postgresql_page).
-        indexes = [models.Index(fields=["kind", "when"], name="search_doc_kind_when")]
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.object_id}:{self.part}"
