@@ -71,6 +71,20 @@ class Source(Protocol):
     def all_ids(self) -> Iterator[int]: ...
 
 
+@dataclass(frozen=True)
+class BulkSQL:
+    """A source's documents read by the database, for the set-based rebuild on PostgreSQL.
+
+    `select` is a SELECT of (id, title, "when", body, private) for the rows of the relation
+    `batch` (columns id, language, exact: the batch's ids, with what Python computed for them) —
+    the same title, time and text `documents` gives. A source offering it also implements
+    `bulk_heads(ids)`: its documents without body and private text (what Python still reads:
+    the language and the exact tokens)."""
+
+    select: str
+    params: list
+
+
 @dataclass
 class Hit:
     object_id: int
@@ -112,18 +126,27 @@ def _fallback_language() -> str:
     return analysis.language_of(settings.LANGUAGE_CODE)
 
 
+def _language(document: Document) -> str:
+    return analysis.language_of(document.language, _fallback_language())
+
+
+def _exact(document: Document, compounds: list[str]) -> str:
+    """The public part's exact tokens: the document's own, then the compounds of its text."""
+    exact_parts = [analysis.exact_tokens(document.exact), " ".join(dict.fromkeys(compounds))]
+    return " ".join(p for p in exact_parts if p)
+
+
 def _rows(kind: str, document: Document) -> list[SearchDocument]:
-    language = analysis.language_of(document.language, _fallback_language())
+    language = _language(document)
     sqlite = connection.vendor == "sqlite"
-    exact_parts = [analysis.exact_tokens(document.exact)]
     rows = []
     title_stems, title_compounds = (
         analysis.analyse(document.title, language) if sqlite else ("", [])
     )
     body_stems, body_compounds = analysis.analyse(document.body, language) if sqlite else ("", [])
     if not sqlite:
-        title_compounds = analysis.analyse(document.title, language)[1]
-    exact_parts.append(" ".join(dict.fromkeys(title_compounds + body_compounds)))
+        # PostgreSQL's parser keeps a body's compounds whole itself; the title's are added.
+        title_compounds = analysis.compounds(document.title)
     rows.append(
         SearchDocument(
             kind=kind,
@@ -132,7 +155,7 @@ def _rows(kind: str, document: Document) -> list[SearchDocument]:
             language=language,
             title=document.title,
             body=document.body,
-            exact=" ".join(p for p in exact_parts if p),
+            exact=_exact(document, title_compounds + body_compounds),
             when=document.when,
             title_stems=title_stems,
             body_stems=body_stems,
@@ -437,7 +460,19 @@ def search(
                 else:
                     rows = _full_page(where, score, params, among_sql, among_params, limit, offset)
             else:
-                rows = _full_page(where, score, params, among_sql, among_params, limit, offset)
+                phrase = any(t.phrase for g in query.groups for t in g)
+                rows = _postgresql_page(
+                    kind,
+                    where,
+                    score,
+                    params,
+                    among_sql,
+                    among_params,
+                    limit,
+                    offset,
+                    private,
+                    phrase=phrase,
+                )
     except DatabaseError:
         # A query the engine could not read (it should not happen: every word is quoted).
         return Results(message=_("This search could not be read. Try other words."))
@@ -479,6 +514,76 @@ def _full_page(where, score, params, among_sql, among_params, limit, offset) -> 
     with connection.cursor() as cursor:
         cursor.execute(page_sql, [*params, *among_params, limit, offset])
         return cursor.fetchall()
+
+
+PHRASE_WALK = 40  # PostgreSQL: a phrase's newest matches are looked for among 40 x TOTAL_CAP
+
+
+def _postgresql_page(
+    kind, where, score, params, among_sql, among_params, limit, offset, private, *, phrase
+):
+    """The page without ranking every match of a common word: ts_rank_cd reads each match's
+    tsvector from the table, 100,000 of them for a common word at a million requests.
+
+    First the newest TOTAL_CAP + 1 matching objects are read (for a common word the planner
+    walks the index on the documents' time, newest first, checking each against the query and
+    stopping there; for a rarer one it takes the GIN index's matches). Fewer than that: they are
+    every match, all ranked as before. Otherwise only these newest ones are ranked, so
+    the best of the recent matches make the page — recent above old is a ranking rule, and a
+    request among more than a thousand matches is found by adding a word — and the total reads
+    "more than 1,000".
+
+    A phrase's matches are estimated by the planner from its words as if they were unrelated,
+    far below what they are when the words come together (49,000 documents said "strange noise"
+    where 7,000 were expected), and it then ranks them all. So a phrase is first looked for only
+    among the newest PHRASE_WALK x TOTAL_CAP documents; only when fewer than TOTAL_CAP + 1 are
+    there does the search read every match."""
+    # A request matching in its public text and in its notes is one candidate: its private row
+    # only when the public row does not match.
+    once = (
+        f" AND (d.part = {int(Part.PUBLIC)} OR NOT EXISTS (SELECT 1 "  # noqa: S608
+        "FROM search_searchdocument o WHERE o.kind = d.kind AND o.object_id = d.object_id "
+        f"AND o.part = {int(Part.PUBLIC)} AND o.tsv @@ q.query))"
+        if private
+        else ""
+    )
+    # Its score is still the better of its two parts' (a probe of the unique index).
+    if private:
+        other = score.replace("d.", "o.")
+        score = (
+            f"CASE WHEN d.part = {int(Part.PUBLIC)} THEN GREATEST({score}, COALESCE(("  # noqa: S608
+            f"SELECT {other} FROM search_searchdocument o WHERE o.kind = d.kind "
+            f"AND o.object_id = d.object_id AND o.part = {int(Part.PRIVATE)} "
+            f"AND o.tsv @@ q.query), 0)) ELSE {score} END"
+        )
+    # Only constants of this module and the queryset's own SQL are interpolated. Documents
+    # without a time come first (DESC, as the index is read backwards).
+    newest = (
+        f"SELECT d.object_id AS object_id, {score} AS score {where}{among_sql}{once} "  # noqa: S608
+        f'ORDER BY d."when" DESC LIMIT {TOTAL_CAP + 1}'
+    )
+    page_sql = (
+        "WITH newest AS MATERIALIZED (" + newest + ") "  # noqa: S608
+        "SELECT object_id, score, (SELECT COUNT(*) FROM newest) FROM newest "
+        "ORDER BY score DESC, object_id DESC LIMIT %s OFFSET %s"
+    )
+    with connection.cursor() as cursor:
+        if phrase:
+            table = "FROM search_searchdocument d,"
+            assert table in page_sql  # noqa: S101  # the shape _match_sql writes
+            recent = (
+                "FROM (SELECT * FROM search_searchdocument WHERE kind = %s "  # noqa: S608
+                f'ORDER BY "when" DESC LIMIT {PHRASE_WALK * TOTAL_CAP}) d,'
+            )
+            cursor.execute(
+                page_sql.replace(table, recent, 1),
+                [kind, *params, *among_params, limit, offset],
+            )
+            rows = cursor.fetchall()
+            if rows and rows[0][2] > TOTAL_CAP:
+                return [(row[0], row[1], row[2]) for row in rows]
+        cursor.execute(page_sql, [*params, *among_params, limit, offset])
+        return [(row[0], row[1], row[2]) for row in cursor.fetchall()]
 
 
 def _sqlite_page(kind, query, languages, private, among_sql, among_params, limit, offset):
@@ -579,23 +684,116 @@ def reindex(kind: str, *, batch: int = 500, progress=None) -> int:
     source = _source(kind)
     done = 0
     pending: list[int] = []
-    for object_id in source.all_ids():
-        pending.append(object_id)
-        if len(pending) >= batch:
+    with _gin_built_after():
+        for object_id in source.all_ids():
+            pending.append(object_id)
+            if len(pending) >= batch:
+                done += _reindex_batch(kind, pending)
+                pending = []
+                if progress:
+                    progress(done)
+        if pending:
             done += _reindex_batch(kind, pending)
-            pending = []
             if progress:
                 progress(done)
-    if pending:
-        done += _reindex_batch(kind, pending)
-        if progress:
-            progress(done)
     return done
+
+
+GIN_INDEX = "search_doc_tsv"  # made by the search app's first migration
+
+
+@contextlib.contextmanager
+def _gin_built_after():
+    """PostgreSQL, an empty index (a new installation, a generated desk): the GIN index is
+    dropped for the load and built once after it, several times faster than growing it row by
+    row (searches meanwhile find nothing anyway). Every rebuild ends by making sure it exists,
+    so a run stopped half-way leaves it missing only until the next, and by analysing the table."""
+    if connection.vendor != "postgresql" or transaction.get_connection().in_atomic_block:
+        yield
+        return
+    empty = not SearchDocument.objects.exists()
+    if empty:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP INDEX IF EXISTS {GIN_INDEX}")
+    try:
+        yield
+    finally:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            cursor.execute(
+                f"CREATE INDEX IF NOT EXISTS {GIN_INDEX} ON search_searchdocument USING gin (tsv)"
+            )
+            # Fresh statistics, or the planner may not know that a common word is common.
+            cursor.execute("ANALYZE search_searchdocument")
 
 
 def _reindex_batch(kind: str, ids: list[int]) -> int:
     with transaction.atomic():
+        if connection.vendor == "postgresql" and hasattr(_source(kind), "bulk_sql"):
+            return _bulk_index(kind, ids)
         return index(kind, ids)
+
+
+# Python's str.strip() whitespace (a document has private text when anything else is left), as
+# a bracket expression of PostgreSQL's regular expressions.
+_SPACES = "".join(f"\\u{ord(c):04x}" for c in map(chr, range(0x10000)) if c.isspace())
+_NOT_ONLY_SPACE = f"[^{_SPACES}]"
+
+_UPSERT = ", ".join(f'"{name}" = EXCLUDED."{name}"' for name in _UPDATED)
+
+
+def _bulk_index(kind: str, ids: list[int]) -> int:
+    """`index` for a batch with the text joined by the database (PostgreSQL, a source with
+    `bulk_sql`): Python reads only each document's language and exact tokens, one statement
+    writes every part — the rows `index` would write, without the text passing through Python."""
+    source = _source(kind)
+    heads = list(source.bulk_heads(ids))  # type: ignore[attr-defined]
+    if not heads:
+        return 0
+    bulk: BulkSQL = source.bulk_sql()  # type: ignore[attr-defined]
+    languages = [_language(d) for d in heads]
+    exacts = [_exact(d, analysis.compounds(d.title)) for d in heads]
+    # Parts that may have emptied (`index`'s DELETE): only for sources whose private text can.
+    stale = (
+        ""
+        if getattr(source, "private_only_grows", False)
+        else (
+            ", stale AS (DELETE FROM search_searchdocument s USING docs d "  # noqa: S608
+            "WHERE s.kind = %s "
+            f"AND s.object_id = d.id AND s.part = {int(Part.PRIVATE)} "
+            "AND d.private !~ %s RETURNING 1)"
+        )
+    )
+    stale_params = [] if not stale else [kind, _NOT_ONLY_SPACE]
+    columns = ", ".join(f'"{c}"' for c in ["kind", "object_id", "part", *_UPDATED])
+    # Only constants of this module and the source's own SQL are interpolated.
+    sql = (
+        "WITH batch AS (SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[]) "  # noqa: S608
+        f"AS b(id, language, exact)), "
+        f'docs(id, title, "when", body, private) AS MATERIALIZED ({bulk.select}){stale} '
+        f"INSERT INTO search_searchdocument ({columns}) "
+        f"SELECT %s, d.id, p.part, b.language, "
+        f"CASE p.part WHEN {int(Part.PUBLIC)} THEN d.title ELSE '' END, "
+        f"CASE p.part WHEN {int(Part.PUBLIC)} THEN d.body ELSE d.private END, "
+        f"CASE p.part WHEN {int(Part.PUBLIC)} THEN b.exact ELSE '' END, "
+        "d.\"when\", '', '' "
+        "FROM docs d JOIN batch b ON b.id = d.id "
+        f"CROSS JOIN (VALUES ({int(Part.PUBLIC)}), ({int(Part.PRIVATE)})) AS p(part) "
+        f"WHERE p.part = {int(Part.PUBLIC)} OR d.private ~ %s "
+        f"ON CONFLICT (kind, object_id, part) DO UPDATE SET {_UPSERT}"
+    )
+    params = [
+        [d.object_id for d in heads],
+        languages,
+        exacts,
+        *bulk.params,
+        *stale_params,
+        kind,
+        _NOT_ONLY_SPACE,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    return len(heads)
 
 
 def prune(kind: str) -> int:
@@ -613,6 +811,16 @@ def prune(kind: str) -> int:
     for start in range(0, len(stale), 500):
         remove(kind, stale[start : start + 500])
     return len(stale)
+
+
+def gin_size_bytes() -> int | None:
+    """PostgreSQL: the GIN index's part of `size_bytes` (None elsewhere, or while it is missing)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_relation_size(to_regclass(%s))", [GIN_INDEX])
+        value = cursor.fetchone()[0]
+        return int(value) if value is not None else None
 
 
 def size_bytes() -> int | None:

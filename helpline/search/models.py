@@ -2,7 +2,8 @@
 
 The full-text structures live beside this table and are made by the migration for the
 database in use: an external-content FTS5 table with triggers on SQLite, a generated tsvector
-column with a GIN index on PostgreSQL (docs/decisions, the search engine's record).
+column with a GIN index on PostgreSQL (docs/decisions, the search engine's record), and there an
+index on (kind, "when") for reading a common word's newest matches first.
 """
 
 from django.db import models

@@ -58,6 +58,11 @@ def analyse(text: str, language: str) -> tuple[str, list[str]]:
     return " ".join(stems), compounds
 
 
+def compounds(text: str) -> list[str]:
+    """The compound tokens of `text`, lower-case, in order (`analyse`'s second half, unstemmed)."""
+    return [m.group().lower() for m in WORD.finditer(text or "") if is_compound(m.group())]
+
+
 def exact_tokens(text: str) -> str:
     """Tokens matched exactly, never stemmed: compounds as they are, plus their single words."""
     found: list[str] = []

@@ -1,10 +1,12 @@
 """The engine on whichever database the run uses (SQLite by default, PostgreSQL with
 HELPLINE_DATABASE_URL): matching, stemming, exact tokens, ranking, snippets, bad queries."""
 
+import re
 from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from helpline.core import clock
 from helpline.search import engine
@@ -208,7 +210,7 @@ def test_reindex_command_rebuilds_and_drops_stale_rows(memo):
     SearchDocument.objects.create(kind="memo", object_id=99, language="en", title="gone")
     out = StringIO()
     call_command("reindex", kind=["memo"], batch=2, stdout=out)
-    assert "Reindexed memo 4 (1 dropped)" in out.getvalue()
+    assert re.search(r"Reindexed memo 4 \(\d+/s\), 1 dropped in [\d.]+ s, index ", out.getvalue())
     assert engine.search("memo", "common").total == 4
     assert not SearchDocument.objects.filter(object_id=99).exists()
 
@@ -244,3 +246,95 @@ def test_the_candidate_shortcut_gives_the_same_page_as_scoring_every_match(
         assert (page.total, page.capped) == (whole.total, whole.capped) == (12, False)
     assert ids(full) == ids(engine.search("memo", "printer", private=True, limit=4, prefix=False))
     assert engine.search("memo", "nowhere", private=True).total == 0
+
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL's page for many matches"
+)
+
+
+@postgresql_only
+def test_many_matches_rank_the_newest_candidates_title_first(memo, monkeypatch):
+    """Beyond TOTAL_CAP matches, PostgreSQL ranks only the newest TOTAL_CAP + 1 documents:
+    among them the title still wins, then the more recent; an older title match waits."""
+    monkeypatch.setattr(engine, "TOTAL_CAP", 3)
+    now = clock.now()
+    memo.put(
+        *[
+            doc(
+                i,
+                "VPN down" if i in (3, 8) else "Question",
+                "The vpn drops.",
+                when=now - timedelta(days=i),
+            )
+            for i in range(1, 9)
+        ]
+    )
+    results = engine.search("memo", "vpn", prefix=False, limit=4)
+    assert ids(results) == [3, 1, 2, 4]
+    assert results.capped and results.total == 3
+    # Few matches: every one ranked, the old title match first.
+    monkeypatch.setattr(engine, "TOTAL_CAP", 1000)
+    assert ids(engine.search("memo", "vpn", prefix=False, limit=2)) == [3, 8]
+
+
+@postgresql_only
+def test_a_match_in_text_and_notes_counts_once_toward_the_cap(memo, monkeypatch):
+    monkeypatch.setattr(engine, "TOTAL_CAP", 2)
+    memo.put(
+        doc(1, "Fan", "The fan is loud.", private="fan replaced"),
+        doc(2, "Fan", "Fan noise.", private="fan ordered"),
+    )
+    results = engine.search("memo", "fan", prefix=False, private=True)
+    assert not results.capped and results.total == 2
+    assert sorted(ids(results)) == [1, 2]
+
+
+@postgresql_only
+def test_a_phrase_is_looked_for_among_the_newest_documents_first(memo, monkeypatch):
+    """The planner underestimates a phrase's matches: PostgreSQL first looks among the newest
+    PHRASE_WALK x TOTAL_CAP documents, and reads every match only when too few are there."""
+    monkeypatch.setattr(engine, "TOTAL_CAP", 2)
+    monkeypatch.setattr(engine, "PHRASE_WALK", 2)
+    now = clock.now()
+    memo.put(
+        *[
+            doc(i, "Question", "A strange noise again.", when=now - timedelta(days=i))
+            for i in (1, 2, 3, 4)
+        ],
+        doc(5, "Strange noise", "Strange noise.", when=now - timedelta(days=100)),
+        doc(6, "Fan", "An old rattle.", when=now - timedelta(days=300)),
+    )
+    # The same page as ranking the newest matches of all (the walk only spares the planner's
+    # misjudgement), from one statement over the newest four documents:
+    with CaptureQueriesContext(connection) as statements:
+        results = engine.search("memo", '"strange noise"', prefix=False, limit=2)
+    assert results.capped and ids(results) == [1, 2]
+    searches = [q["sql"] for q in statements.captured_queries if "tsv @@" in q["sql"]]
+    assert len(searches) == 1 and 'ORDER BY "when" DESC LIMIT 4) d' in searches[0]
+    # A phrase only in older documents: the walk finds too few, every match is read.
+    assert ids(engine.search("memo", '"old rattle"', prefix=False)) == [6]
+
+
+@postgresql_only
+def test_below_the_cap_every_match_is_ranked_by_its_best_part(memo):
+    """Under the cap PostgreSQL's one statement ranks every match exactly as scoring them all
+    does: a request by the better of its public and private parts (notes count 0.8)."""
+    from helpline.search import text as analysis
+
+    now = clock.now()
+    memo.put(
+        doc(1, "Fan", "The fan.", when=now - timedelta(days=3)),
+        doc(2, "Desk", "Loud.", private="fan fan fan, the fan again", when=now),
+        doc(3, "Desk", "A fan, somewhere in a long text about other things.", private="fan"),
+        doc(4, "Fan noise", "fan fan", private="fan fan fan fan", when=now - timedelta(days=40)),
+        doc(5, "Chair", "Nothing here.", private="nothing"),
+    )
+    results = engine.search("memo", "fan", prefix=False, private=True)
+    query = analysis.parse("fan", prefix=False)
+    where, score, params = engine._match_sql("memo", query, engine._languages(None), True)
+    every = engine._full_page(where, score, params, "", [], 20, 0)
+    assert [(h.object_id, round(h.rank, 9)) for h in results.hits] == [
+        (row[0], round(row[1], 9)) for row in every
+    ]
+    assert results.total == 4 and not results.capped

@@ -2,7 +2,7 @@
 may not read (departments, internal notes, other requesters' requests, the trash)."""
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from helpline.search import engine
 from helpline.search.models import SearchDocument
@@ -213,3 +213,77 @@ def test_saving_an_organisation_without_a_new_name_does_not_reindex(
     monkeypatch.setattr(search.engine, "index", lambda kind, ids: calls.append(ids) or 0)
     accounts.organisation_save(organisation=organisation, actor=admin_user)
     assert calls == []
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the set-based rebuild is PostgreSQL's"
+)
+def test_the_set_based_rebuild_writes_what_indexing_each_request_writes(
+    support, requester_a, requester_b, org_b
+):
+    """`helpline reindex` on PostgreSQL joins the text in SQL (engine._bulk_index): every column
+    of every part, the generated tsvector included, must equal the per-request path's."""
+    from allauth.account.models import EmailAddress
+
+    # Given requests with everything a document holds: replies and notes in thread order (two
+    # at the same moment, told apart by id), empty and blank entries, tags, several addresses,
+    # an organisation, compounds in the subject, names and a language beyond ASCII.
+    requester_b.first_name, requester_b.last_name = "Øyvind", "Ødegård-Ås"
+    requester_b.language = "nb-NO"
+    requester_b.phone = "+47 22 33 44 55"
+    requester_b.save()
+    EmailAddress.objects.create(user=requester_b, email="Øyvind@Globex.test")
+    EmailAddress.objects.create(user=requester_b, email="oy.second@globex.test")
+    full = TicketFactory(
+        subject="Skriver AB-1234-X virker ikke (v2.1.3, SKU_88/B)",
+        department=support,
+        requester=requester_b,
+        organisation=org_b,
+    )
+    full.tags.create(name="maskinvare")
+    full.tags.create(name="VIP-kunde")
+    moment = full.created_at
+    for kind, body in [
+        (EntryKind.REPLY, "Skriveren lager en merkelig lyd. Serienummer XK-4411-B."),
+        (EntryKind.NOTE, "Intern: garantien går ut snart, ring anna@example.org"),
+        (EntryKind.REPLY, ""),
+        (EntryKind.NOTE, "  \n\t "),
+        (EntryKind.EVENT, "status changed"),
+        (EntryKind.REPLY, "Принтер шумит — замените барабан."),
+        (EntryKind.REPLY, "Same moment, later id."),
+    ]:
+        EntryFactory(ticket=full, kind=kind, body=body, created_at=moment)
+    blank_notes = TicketFactory(
+        subject="Only blank notes", department=support, requester=requester_a
+    )
+    EntryFactory(ticket=blank_notes, kind=EntryKind.NOTE, body=" \u3000 ")
+    EntryFactory(ticket=blank_notes, kind=EntryKind.NOTE, body="")
+    bare = TicketFactory(subject="No thread at all", department=support, requester=requester_a)
+    ids = [full.pk, blank_notes.pk, bare.pk]
+
+    def rows():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                'SELECT object_id, part, language, title, body, exact, "when", title_stems, '
+                "body_stems, tsv::text FROM search_searchdocument WHERE kind = %s "
+                "ORDER BY object_id, part",
+                [KIND],
+            )
+            return cursor.fetchall()
+
+    # When each request is indexed on its own, then all of them by the set-based rebuild
+    engine.index(KIND, ids)
+    each = rows()
+    SearchDocument.objects.filter(kind=KIND).delete()
+    assert engine._bulk_index(KIND, ids) == 3
+    bulk = rows()
+
+    # Then the rows are the same, column for column
+    assert bulk == each
+    parts = [(full.pk, 0), (full.pk, 1), (blank_notes.pk, 0), (bare.pk, 0)]
+    assert [(r[0], r[1]) for r in bulk] == parts
+    assert "øyvind@globex.test" in bulk[0][5] and "ab-1234-x" in bulk[0][5]
+    assert bulk[0][2] == "nb"
+    # And a second run over existing rows (the upsert) changes nothing
+    engine._bulk_index(KIND, ids)
+    assert rows() == each

@@ -28,19 +28,29 @@ class Command(BaseCommand):
         started = time.monotonic()
         summary = []
         for kind in kinds:
-            shown = [time.monotonic()]
+            kind_started = time.monotonic()
+            shown = [kind_started]
 
-            def progress(done: int, kind: str = kind, shown: list = shown) -> None:
+            def progress(
+                done: int, kind: str = kind, shown: list = shown, since: float = kind_started
+            ) -> None:
                 if time.monotonic() - shown[0] >= 2:
                     shown[0] = time.monotonic()
-                    self.stdout.write(f"  {kind}: {done} indexed")
+                    rate = done / max(shown[0] - since, 0.001)
+                    self.stdout.write(f"  {kind}: {done} indexed ({rate:.0f}/s)")
                     self.stdout.flush()
 
             done = engine.reindex(kind, batch=max(1, options["batch"]), progress=progress)
+            rate = done / max(time.monotonic() - kind_started, 0.001)
             dropped = engine.prune(kind)
-            summary.append(f"{kind} {done}" + (f" ({dropped} dropped)" if dropped else ""))
+            summary.append(
+                f"{kind} {done} ({rate:.0f}/s)" + (f", {dropped} dropped" if dropped else "")
+            )
         size = engine.size_bytes()
+        gin = engine.gin_size_bytes()
         size_text = f", index {size / 1_048_576:.1f} MB" if size is not None else ""
+        if size_text and gin is not None:
+            size_text += f" (GIN {gin / 1_048_576:.1f} MB)"
         self.stdout.write(
             self.style.SUCCESS(
                 f"Reindexed {', '.join(summary) or 'nothing'} in "
