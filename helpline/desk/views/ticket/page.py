@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -25,6 +25,9 @@ TEMPLATE = "desk/ticket.html"
 FRAGMENTS = ("header", "thread", "composer", "side")
 # "forms" stands for the forms inside the action dialogs.
 EVERYTHING = (*FRAGMENTS, "forms")
+# The action dialogs: the page carries each one's form without its fields, which load when the
+# dialog first opens (`?part=dialog&dialog=<name>`, desk/ticket/forms/_lazy.html).
+DIALOGS = ("escalate", "supervisor", "transfer", "merge", "link")
 
 # name in the template context → (form class, id prefix of its fields)
 FORMS = {
@@ -237,8 +240,10 @@ def _int_or_none(value: str | None) -> int | None:
 @require_GET
 def detail(request, pk: int):
     """The ticket page; with htmx and `?part=<fragment>` just that fragment."""
-    page = ticket_page(request.user, pk)
     part = request.GET.get("part")
+    if request.htmx and part == "dialog":
+        return dialog_fields(request, pk, request.GET.get("dialog", ""))
+    page = ticket_page(request.user, pk)
     if request.htmx and part == "assignee":
         # The side panel's department changed: whom can the request be given to there?
         form = tf.FieldsForm(
@@ -255,3 +260,18 @@ def detail(request, pk: int):
         patch_vary_headers(response, ("HX-Request",))
         return response
     return full_page(request, page)
+
+
+def dialog_fields(request, pk: int, name: str) -> HttpResponse:
+    """An action dialog's fields and buttons, when it first opens. The form around them, in
+    the page since it was shown, already carries the version and newest entry the page showed,
+    so a change made from a page that has grown old is still refused."""
+    if name not in DIALOGS:
+        raise Http404
+    # The dialogs' choices need the ticket and the reference data, not the thread.
+    page = ticket_page(request.user, pk, thread=False, related=False)
+    form = make_form(f"{name}_form", page)
+    context = page_context(page, form=form, **{f"{name}_form": form})
+    response = render(request, f"desk/ticket/forms/_{name}.html#body", context)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
