@@ -151,10 +151,55 @@ def test_a_status_change_answers_with_header_side_panel_and_its_history_line(
     assert APPENDED.format(pk=ticket.pk) in answer
     assert "changed status" in answer
     assert "Old note" not in answer
-    for part in ("header", "side", "composer"):
+    # The header, and of the side panel the properties and dates; the composer keeps what is
+    # typed in it (its version follows hl-ticket-version), tags, watchers and links stay.
+    for part in ("header", "props", "details"):
         assert f'id="ticket-{ticket.pk}-{part}"' in answer
+    for part in ("side", "composer", "requester"):
+        assert f'id="ticket-{ticket.pk}-{part}"' not in answer
     assert f'name="version" value="{ticket.version}"' in answer
     assert json.loads(response["HX-Trigger"])["hl-ticket-version"]["version"] == ticket.version
+
+
+def test_a_status_change_that_closes_the_request_also_redraws_the_requester_panel(
+    client, dispatcher, ticket
+):
+    # The organisation's open count on the requester panel counts this request too.
+    client.force_login(dispatcher)
+    html = client.get(url("ticket", ticket.pk)).content.decode()
+    assert "data-hl-org-open>1 open<" in html
+    resolved = status_of(StatusCategory.RESOLVED)
+
+    response = client.post(
+        url("fields", ticket.pk), _fields(ticket, html, status=resolved.pk), **HTMX
+    )
+
+    answer = response.content.decode()
+    assert response.status_code == 200
+    assert f'id="ticket-{ticket.pk}-requester" hx-swap-oob="true"' in answer
+    assert "data-hl-org-open>0 open<" in answer
+    assert f'id="ticket-{ticket.pk}-details" hx-swap-oob="true"' in answer and "Resolved" in answer
+
+
+def test_a_status_change_answer_costs_the_same_whatever_the_thread(client, dispatcher, ticket):
+    client.force_login(dispatcher)
+    open_, pending = status_of(StatusCategory.OPEN), status_of(StatusCategory.PENDING)
+
+    def change(status) -> int:
+        html = client.get(url("ticket", ticket.pk)).content.decode()
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post(
+                url("fields", ticket.pk), _fields(ticket, html, status=status.pk), **HTMX
+            )
+        assert response.status_code == 200 and "hl-ticket-version" in response["HX-Trigger"]
+        return len(queries)
+
+    change(open_)
+    short = change(pending)
+    _thread_grow(ticket, dispatcher, 30)
+    change(open_)
+
+    assert change(pending) == short
 
 
 def test_a_side_panel_save_that_changes_nothing_keeps_the_newest_entry_shown(

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 from helpline.core.decorators import staff_required
 from helpline.core.errors import Conflict, DomainError, PermissionDenied
 from helpline.desk import ticket_forms as tf
+from helpline.desk.requester_panel import requester_panel
 from helpline.desk.selectors import view_counts_forget
 from helpline.desk.timeline import TicketPage, changes_since, entries_since, ticket_page
 from helpline.mail.selectors import ticket_mail_problems
@@ -108,6 +109,11 @@ class Written:
     seen: int | None
     version: int
     fields: bool = False
+    # Written from the composer (a reply or note): the answer brings an empty one. False for
+    # the side panel's properties, whose answer is those cards alone (`side_panel_parts`).
+    composer: bool = True
+    # The request opened or closed, or moved department: the requester panel's counts may change.
+    panel: bool = False
 
     @property
     def alone(self) -> bool:
@@ -126,7 +132,9 @@ def written_fragments(request, written: Written, **extra) -> HttpResponse:
     and the new version for every other form on the page (`hl-ticket-version`, app.js) —
     however long the thread, nothing of it is read or rendered again."""
     page = written.page
-    if written.fields:
+    if not written.composer:
+        page, parts = side_panel_parts(request.user, written)
+    elif written.fields:
         page = ticket_page(request.user, page.ticket.pk, thread=False)
         parts = {"header", "composer", "side"}
     else:
@@ -150,6 +158,24 @@ def written_fragments(request, written: Written, **extra) -> HttpResponse:
     )
     patch_vary_headers(response, ("HX-Request",))
     return response
+
+
+def side_panel_parts(user, written: Written) -> tuple[TicketPage, set[str]]:
+    """What a change made with the side panel's properties redraws: the properties (the form
+    with the values now and the new version), and when fields changed the header, the dates
+    and, if the status category or department changed, the requester panel (its counts). The
+    composer keeps what is typed in it (its version follows `hl-ticket-version`); the tags,
+    watchers and links did not change. Read without the thread and what is shown beside it."""
+    page = written.page
+    if not written.fields:
+        page.ticket.version = written.version
+        return page, {"props"}
+    page = ticket_page(user, page.ticket.pk, thread=False, related=False)
+    parts = {"header", "props", "details"}
+    if written.panel:
+        page.requester_panel = requester_panel(user, page.ticket)
+        parts.add("requester")
+    return page, parts
 
 
 def full_page(request, page: TicketPage, *, status: int = 200, **extra) -> HttpResponse:
