@@ -97,8 +97,23 @@ class TicketPage:
 
 
 def thread_entries():
-    """Thread entries as the page shows them: with their author and attachments."""
-    return Entry.objects.select_related("author", "mail").prefetch_related("attachments")
+    """Thread entries as the page shows them: with their mail and attachments. Their authors
+    are attached afterwards (`_authors_attach`): a thread has few authors, most of them already
+    read for the page, and a joined author row per entry was a sixth of the page's reading."""
+    return Entry.objects.select_related("mail").prefetch_related("attachments")
+
+
+def _authors_attach(entries: list[Entry], known) -> None:
+    """Give each entry its author from `known` (people the page has read anyway: the requester,
+    the staff who can see the department, the watchers, the responsible person); authors
+    outside them (a former colleague, another requester) in one query, never one per entry."""
+    people = {person.pk: person for person in known if person is not None}
+    missing = {e.author_id for e in entries if e.author_id is not None} - people.keys()
+    if missing:
+        people.update((u.pk, u) for u in User.objects.filter(pk__in=missing))
+    for entry in entries:
+        if entry.author_id is not None:
+            entry.author = people[entry.author_id]
 
 
 def ticket_queryset(*, thread: bool = True, related: bool = True):
@@ -185,14 +200,16 @@ def ticket_page(user, pk: int, *, thread: bool = True, related: bool = True) -> 
     links, tags and merged requests (`related=False`: three fewer).
 
     1 ticket (+ status, department, assignee, requester + organisation, organisation, topic,
-    merged_into, deleted_by), 2 entries (+ author), 3 their attachments, 4 links (+ status),
+    merged_into, deleted_by), 2 entries (+ mail), 3 their attachments, 4 links (+ status),
     5 tags, 6 watchers, 7 tickets merged into this one, 8 statuses, 9 departments,
     10 staff who can view the department, 11 the requester's other requests and 12 their
     organisation's open count (the requester panel; only with `related`). `access_for` adds two
     for staff without global rights (memberships, department paths), once per request. History
     naming a status, department or person none of these loaded (an inactive or deleted one,
     someone outside the department)
-    adds at most one query for each of the three, however long the history.
+    adds at most one query for each of the three, however long the history; so do entries
+    written by someone the page has not read (neither the requester, the responsible person,
+    a watcher nor the staff who can view the department): one query for all of them.
     """
     ticket = staff_ticket_or_404(user, pk, queryset=ticket_queryset(thread=thread, related=related))
     access = access_for(user)
@@ -209,7 +226,9 @@ def ticket_page(user, pk: int, *, thread: bool = True, related: bool = True) -> 
         # Responsible but unable to see the department (moved since): still offered.
         staff = sorted([*staff, assignee], key=lambda u: (u.first_name, u.last_name, u.email))
     entries = list(ticket.entries.all()) if thread else []
-    _lines_add(entries, ticket, statuses, departments, [*staff, *ticket.watchers.all()])
+    watchers = list(ticket.watchers.all())
+    _authors_attach(entries, [ticket.requester, ticket.assignee, *staff, *watchers])
+    _lines_add(entries, ticket, statuses, departments, [*staff, *watchers])
     _mark_event_runs(entries)
     return TicketPage(
         ticket=ticket,
@@ -221,7 +240,7 @@ def ticket_page(user, pk: int, *, thread: bool = True, related: bool = True) -> 
         staff=staff,
         links=_marked_visible(user, ticket.links.all()) if related else [],
         tags=list(ticket.tags.all()) if related else [],
-        watchers=list(ticket.watchers.all()),
+        watchers=watchers,
         merged_from=_marked_visible(user, ticket.merged_from.all()) if related else [],
         merged_into_visible=bool(
             ticket.merged_into_id and staff_can(user, Action.VIEW, ticket.merged_into)
@@ -259,6 +278,7 @@ def entries_since(page: TicketPage, seen: int) -> list[Entry]:
     entries = list(
         thread_entries().filter(ticket_id=ticket.pk, pk__gt=seen).order_by("created_at", "id")
     )
+    _authors_attach(entries, [ticket.requester, ticket.assignee, *page.staff, *page.watchers])
     _lines_add(entries, ticket, page.statuses, page.departments, [*page.staff, *page.watchers])
     return entries
 

@@ -10,7 +10,12 @@ from django.utils.html import escape
 
 from helpline.accounts.access import access_for
 from helpline.accounts.models import User
-from helpline.accounts.tests.factories import DepartmentFactory, MembershipFactory, StaffFactory
+from helpline.accounts.tests.factories import (
+    DepartmentFactory,
+    MembershipFactory,
+    StaffFactory,
+    UserFactory,
+)
 from helpline.desk.timeline import staff_for_department
 from helpline.tickets import services
 from helpline.tickets.models import Attachment, EntryKind, Status, StatusCategory
@@ -339,3 +344,24 @@ def test_history_names_cost_the_same_for_1_and_20_entries(
 
     # One more query each for the statuses, departments and people the page had not loaded.
     assert counts[0] == counts[1] == AGENT_QUERIES + 3
+
+
+def test_authors_the_page_has_not_read_come_in_one_query(client, private_cache, dispatcher, ticket):
+    # Entries by people outside the page's own reading (the requester, the staff who can see
+    # the department, watchers): a colleague who has left, and a requester copied in.
+    former = StaffFactory(first_name="Fiona", last_name="Former", is_active=False)
+    copied = UserFactory(first_name="Carl", last_name="Copied")
+    EntryFactory(ticket=ticket, kind=EntryKind.REPLY, author=former, body="From Fiona")
+    client.force_login(dispatcher)
+    client.get(url("ticket", ticket.pk))
+    with CaptureQueriesContext(connection) as one:
+        client.get(url("ticket", ticket.pk))
+    EntryFactory(ticket=ticket, kind=EntryKind.REPLY, author=copied, body="From Carl")
+    EntryFactory(ticket=ticket, kind=EntryKind.NOTE, author=former, body="Fiona again")
+
+    with CaptureQueriesContext(connection) as three:
+        response = client.get(url("ticket", ticket.pk))
+
+    html = response.content.decode()
+    assert "Fiona Former" in html and "Carl Copied" in html
+    assert len(three) == len(one) == AGENT_QUERIES + 1
