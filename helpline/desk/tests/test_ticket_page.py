@@ -365,3 +365,31 @@ def test_authors_the_page_has_not_read_come_in_one_query(client, private_cache, 
     html = response.content.decode()
     assert "Fiona Former" in html and "Carl Copied" in html
     assert len(three) == len(one) == AGENT_QUERIES + 1
+
+
+def test_what_people_wrote_is_shown_as_text_in_the_thread(client, dispatcher, ticket):
+    # The thread is built in Python (helpline/desk/thread.py): every value is escaped there.
+    mallory = UserFactory(first_name="<b>Mallory</b>", last_name="")
+    entry = EntryFactory(
+        ticket=ticket, kind=EntryKind.REPLY, author=mallory, body="<script>alert(1)</script>"
+    )
+    Attachment.objects.create(
+        ticket=ticket,
+        entry=entry,
+        file="attachments/x.pdf",
+        filename='"><img src=x onerror=alert(2)>.pdf',
+        content_type="application/pdf",
+        size=2048,
+    )
+    services.ticket_update(
+        ticket=ticket, actor=dispatcher, priority=4, reason="<i>because</i> & so"
+    )
+    client.force_login(dispatcher)
+
+    html = client.get(url("ticket", ticket.pk)).content.decode()
+
+    assert "<script>alert(1)" not in html and escape("<script>alert(1)</script>") in html
+    assert "<b>Mallory" not in html and escape("<b>Mallory</b>") in html
+    assert "<img src=x" not in html and escape('"><img src=x onerror=alert(2)>.pdf') in html
+    assert "<i>because</i>" not in html and escape("<i>because</i> & so") in html
+    assert "2.0\xa0KB · application/pdf" in html
