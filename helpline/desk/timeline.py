@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, Q
+from django.http import Http404
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -212,6 +213,45 @@ def ticket_page(user, pk: int, *, thread: bool = True, related: bool = True) -> 
     a watcher nor the staff who can view the department): one query for all of them.
     """
     ticket = staff_ticket_or_404(user, pk, queryset=ticket_queryset(thread=thread, related=related))
+    return _page_of(user, ticket, thread=thread, related=related)
+
+
+# The ticket's related rows the page shows (`ticket_queryset`'s select_related).
+PAGE_RELATED = (
+    "status",
+    "department",
+    "assignee",
+    "requester",
+    "organisation",
+    "topic",
+    "merged_into",
+    "deleted_by",
+)
+
+
+def ticket_page_written(user, page: TicketPage, written: Ticket) -> TicketPage:
+    """The page, without its thread and what is shown beside it, after a write on its ticket:
+    `written` is the row the service locked, changed and returned, `page` the one the form was
+    posted from. Related rows the write did not change (requester, topic, watchers, …) are
+    carried over from `page`; those it changed are the ones the service set. Read afresh
+    (`ticket_page`) only if the write changed a related row without setting it. A write that
+    took the request out of the agent's sight answers "not found", as a fresh read would."""
+    before = page.ticket
+    for name in PAGE_RELATED:
+        field = Ticket._meta.get_field(name)
+        if field.is_cached(written):
+            continue
+        if getattr(written, field.attname) != getattr(before, field.attname):
+            return ticket_page(user, written.pk, thread=False, related=False)
+        field.set_cached_value(written, field.get_cached_value(before, default=None))
+    # Who watches is not something these writes change.
+    written._prefetched_objects_cache = {"watchers": before.watchers.all()}
+    if not staff_can(user, Action.VIEW, written):
+        raise Http404
+    return _page_of(user, written, thread=False, related=False)
+
+
+def _page_of(user, ticket: Ticket, *, thread: bool, related: bool) -> TicketPage:
     access = access_for(user)
     statuses = [s for s in statuses_all() if s.is_active or s.pk == ticket.status_id]
     departments = [d for d in departments_all() if d.is_active or d.pk == ticket.department_id]

@@ -8,6 +8,7 @@ in between, or the post is a repeat, the answer is the page's fragments read afr
 """
 
 import json
+import re
 
 import pytest
 from django.db import connection
@@ -261,3 +262,27 @@ def test_two_agents_replying_at_once_each_get_a_true_answer(dispatcher, supervis
         if "hl-ticket-version" not in trigger:
             # the whole page, with both replies
             assert "Dana&#x27;s answer" in html and "Sue&#x27;s answer" in html
+
+
+def test_moving_the_request_answers_with_the_new_department_and_its_people(
+    client, dispatcher, specialist, ticket, software
+):
+    # The answer is made from the row the service wrote, with what it did not change carried
+    # over from the page the form came from: it must show the new department, line and person.
+    client.force_login(dispatcher)
+    html = client.get(url("ticket", ticket.pk)).content.decode()
+
+    response = client.post(
+        url("fields", ticket.pk),
+        _fields(ticket, html, department=software.pk, assignee=specialist.pk, line=2),
+        **HTMX,
+    )
+
+    answer = response.content.decode()
+    assert response.status_code == 200 and "hl-ticket-version" in response["HX-Trigger"]
+    header = re.search(r'<header id="ticket-\d+-header".*?</header>', answer, re.S).group(0)
+    assert "Software · 2nd line" in header and "VPN drops every hour" in header
+    assert f'<option value="{software.pk}" selected>' in answer
+    assert f'<option value="{specialist.pk}" selected>' in answer
+    assert f'id="ticket-{ticket.pk}-requester" hx-swap-oob="true"' in answer
+    assert ticket.requester.display_name in answer

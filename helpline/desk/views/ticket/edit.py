@@ -77,6 +77,7 @@ def _written(page, form, done=None, *, ticket=None, composer: bool = True) -> Wr
         shown_version=form.cleaned_data.get("version"),
         seen=form.cleaned_data.get("seen"),
         version=ticket.version,
+        ticket=ticket,
         fields=fields,
         composer=composer,
         panel=(ticket.status_category in OPEN_CATEGORIES)

@@ -17,9 +17,16 @@ from helpline.core.errors import Conflict, DomainError, PermissionDenied
 from helpline.desk import ticket_forms as tf
 from helpline.desk.requester_panel import requester_panel
 from helpline.desk.selectors import view_counts_forget
-from helpline.desk.timeline import TicketPage, changes_since, entries_since, ticket_page
+from helpline.desk.timeline import (
+    TicketPage,
+    changes_since,
+    entries_since,
+    ticket_page,
+    ticket_page_written,
+)
 from helpline.mail.selectors import ticket_mail_problems
 from helpline.teamwork.presence import POLL_SECONDS as PRESENCE_SECONDS
+from helpline.tickets.models import Ticket
 
 TEMPLATE = "desk/ticket.html"
 # Fragments of the page, each a {% partialdef %} with a stable id (ticket-<pk>-<name>).
@@ -108,6 +115,8 @@ class Written:
     shown_version: int | None
     seen: int | None
     version: int
+    # The ticket as the write left it (the row its service locked, changed and returned).
+    ticket: Ticket | None = None
     fields: bool = False
     # Written from the composer (a reply or note): the answer brings an empty one. False for
     # the side panel's properties, whose answer is those cards alone (`side_panel_parts`).
@@ -170,7 +179,7 @@ def side_panel_parts(user, written: Written) -> tuple[TicketPage, set[str]]:
     if not written.fields:
         page.ticket.version = written.version
         return page, {"props"}
-    page = ticket_page(user, page.ticket.pk, thread=False, related=False)
+    page = ticket_page_written(user, page, written.ticket)
     parts = {"header", "props", "details"}
     if written.panel:
         page.requester_panel = requester_panel(user, page.ticket)
