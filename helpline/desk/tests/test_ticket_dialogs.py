@@ -9,9 +9,11 @@ the version that travels with the form is the page's, not the one the fields wer
 import re
 
 import pytest
+from django import forms
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from helpline.desk.views.ticket.page import FORMS, LazyForm
 from helpline.tickets import services
 from helpline.tickets.models import Priority
 
@@ -45,6 +47,41 @@ def test_the_page_carries_the_dialogs_without_their_fields(client, dispatcher, t
         assert f"?part=dialog&amp;dialog={name}" in html
     assert hidden(html, "version", "escalate") == str(ticket.version)
     assert hidden(html, "seen", "escalate") == str(ticket.entries.last().pk)
+
+
+def test_the_page_does_not_build_the_dialogs_forms(client, dispatcher, ticket):
+    client.force_login(dispatcher)
+
+    response = client.get(url("ticket", ticket.pk))
+
+    built = {
+        type(value).__name__
+        for context in response.context
+        for value in context.flatten().values()
+        if isinstance(value, forms.BaseForm)
+    } | {
+        type(value.form).__name__
+        for context in response.context
+        for value in context.flatten().values()
+        if isinstance(value, LazyForm) and value.form is not None
+    }
+    assert "FieldsForm" in built  # the side panel's, as before
+    assert not built & {"EscalateForm", "SupervisorForm", "TransferForm", "MergeForm", "LinkForm"}
+
+
+@pytest.mark.parametrize("name", list(DIALOGS))
+def test_every_field_of_a_dialog_is_in_its_form_or_its_loaded_part(
+    client, dispatcher, ticket, name
+):
+    # What test_form_pages checks for the page, for the dialogs: no field forgotten.
+    client.force_login(dispatcher)
+    page = client.get(url("ticket", ticket.pk)).content.decode()
+    shell = re.search(rf'<form id="ticket-{ticket.pk}-{name}-form".*?</form>', page, re.S).group(0)
+    loaded = _fields(client, ticket, name).content.decode()
+
+    names = set(re.findall(r'name="(\w+)"', shell + loaded))
+
+    assert set(FORMS[f"{name}_form"][0].base_fields) <= names
 
 
 @pytest.mark.parametrize("name", list(DIALOGS))
