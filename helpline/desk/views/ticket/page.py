@@ -172,14 +172,17 @@ def written_fragments(request, written: Written, **extra) -> HttpResponse:
 def side_panel_parts(user, written: Written) -> tuple[TicketPage, set[str]]:
     """What a change made with the side panel's properties redraws: the properties (the form
     with the values now and the new version), and when fields changed the header, the dates
-    and, if the status category or department changed, the requester panel (its counts). The
+    and, if the request opened, closed or moved department, the requester panel (its counts). The
     composer keeps what is typed in it (its version follows `hl-ticket-version`); the tags,
     watchers and links did not change. Read without the thread and what is shown beside it."""
     page = written.page
     if not written.fields:
         page.ticket.version = written.version
         return page, {"props"}
-    page = ticket_page_written(user, page, written.ticket)
+    if written.ticket is not None:
+        page = ticket_page_written(user, page, written.ticket)
+    else:
+        page = ticket_page(user, page.ticket.pk, thread=False, related=False)
     parts = {"header", "props", "details"}
     if written.panel:
         page.requester_panel = requester_panel(user, page.ticket)
