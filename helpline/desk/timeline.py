@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, Q
+from django.http import Http404
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -97,8 +98,23 @@ class TicketPage:
 
 
 def thread_entries():
-    """Thread entries as the page shows them: with their author and attachments."""
-    return Entry.objects.select_related("author", "mail").prefetch_related("attachments")
+    """Thread entries as the page shows them: with their mail and attachments. Their authors
+    are attached afterwards (`_authors_attach`): a thread has few authors, most of them already
+    read for the page, and a joined author row per entry was a sixth of the page's reading."""
+    return Entry.objects.select_related("mail").prefetch_related("attachments")
+
+
+def _authors_attach(entries: list[Entry], known) -> None:
+    """Give each entry its author from `known` (people the page has read anyway: the requester,
+    the staff who can see the department, the watchers, the responsible person); authors
+    outside them (a former colleague, another requester) in one query, never one per entry."""
+    people = {person.pk: person for person in known if person is not None}
+    missing = {e.author_id for e in entries if e.author_id is not None} - people.keys()
+    if missing:
+        people.update((u.pk, u) for u in User.objects.filter(pk__in=missing))
+    for entry in entries:
+        if entry.author_id is not None:
+            entry.author = people[entry.author_id]
 
 
 def ticket_queryset(*, thread: bool = True, related: bool = True):
@@ -185,16 +201,57 @@ def ticket_page(user, pk: int, *, thread: bool = True, related: bool = True) -> 
     links, tags and merged requests (`related=False`: three fewer).
 
     1 ticket (+ status, department, assignee, requester + organisation, organisation, topic,
-    merged_into, deleted_by), 2 entries (+ author), 3 their attachments, 4 links (+ status),
+    merged_into, deleted_by), 2 entries (+ mail), 3 their attachments, 4 links (+ status),
     5 tags, 6 watchers, 7 tickets merged into this one, 8 statuses, 9 departments,
     10 staff who can view the department, 11 the requester's other requests and 12 their
     organisation's open count (the requester panel; only with `related`). `access_for` adds two
     for staff without global rights (memberships, department paths), once per request. History
     naming a status, department or person none of these loaded (an inactive or deleted one,
     someone outside the department)
-    adds at most one query for each of the three, however long the history.
+    adds at most one query for each of the three, however long the history; so do entries
+    written by someone the page has not read (neither the requester, the responsible person,
+    a watcher nor the staff who can view the department): one query for all of them.
     """
     ticket = staff_ticket_or_404(user, pk, queryset=ticket_queryset(thread=thread, related=related))
+    return _page_of(user, ticket, thread=thread, related=related)
+
+
+# The ticket's related rows the page shows (`ticket_queryset`'s select_related).
+PAGE_RELATED = (
+    "status",
+    "department",
+    "assignee",
+    "requester",
+    "organisation",
+    "topic",
+    "merged_into",
+    "deleted_by",
+)
+
+
+def ticket_page_written(user, page: TicketPage, written: Ticket) -> TicketPage:
+    """The page, without its thread and what is shown beside it, after a write on its ticket:
+    `written` is the row the service locked, changed and returned, `page` the one the form was
+    posted from. Related rows the write did not change (requester, topic, watchers, …) are
+    carried over from `page`; those it changed are the ones the service set. Read afresh
+    (`ticket_page`) only if the write changed a related row without setting it. A write that
+    took the request out of the agent's sight answers "not found", as a fresh read would."""
+    before = page.ticket
+    for name in PAGE_RELATED:
+        field = Ticket._meta.get_field(name)
+        if field.is_cached(written):
+            continue
+        if getattr(written, field.attname) != getattr(before, field.attname):
+            return ticket_page(user, written.pk, thread=False, related=False)
+        field.set_cached_value(written, field.get_cached_value(before, default=None))
+    # Who watches is not something these writes change.
+    written._prefetched_objects_cache = {"watchers": before.watchers.all()}
+    if not staff_can(user, Action.VIEW, written):
+        raise Http404
+    return _page_of(user, written, thread=False, related=False)
+
+
+def _page_of(user, ticket: Ticket, *, thread: bool, related: bool) -> TicketPage:
     access = access_for(user)
     statuses = [s for s in statuses_all() if s.is_active or s.pk == ticket.status_id]
     departments = [d for d in departments_all() if d.is_active or d.pk == ticket.department_id]
@@ -209,7 +266,9 @@ def ticket_page(user, pk: int, *, thread: bool = True, related: bool = True) -> 
         # Responsible but unable to see the department (moved since): still offered.
         staff = sorted([*staff, assignee], key=lambda u: (u.first_name, u.last_name, u.email))
     entries = list(ticket.entries.all()) if thread else []
-    _lines_add(entries, ticket, statuses, departments, [*staff, *ticket.watchers.all()])
+    watchers = list(ticket.watchers.all())
+    _authors_attach(entries, [ticket.requester, ticket.assignee, *staff, *watchers])
+    _lines_add(entries, ticket, statuses, departments, [*staff, *watchers])
     _mark_event_runs(entries)
     return TicketPage(
         ticket=ticket,
@@ -221,7 +280,7 @@ def ticket_page(user, pk: int, *, thread: bool = True, related: bool = True) -> 
         staff=staff,
         links=_marked_visible(user, ticket.links.all()) if related else [],
         tags=list(ticket.tags.all()) if related else [],
-        watchers=list(ticket.watchers.all()),
+        watchers=watchers,
         merged_from=_marked_visible(user, ticket.merged_from.all()) if related else [],
         merged_into_visible=bool(
             ticket.merged_into_id and staff_can(user, Action.VIEW, ticket.merged_into)
@@ -259,6 +318,7 @@ def entries_since(page: TicketPage, seen: int) -> list[Entry]:
     entries = list(
         thread_entries().filter(ticket_id=ticket.pk, pk__gt=seen).order_by("created_at", "id")
     )
+    _authors_attach(entries, [ticket.requester, ticket.assignee, *page.staff, *page.watchers])
     _lines_add(entries, ticket, page.statuses, page.departments, [*page.staff, *page.watchers])
     return entries
 

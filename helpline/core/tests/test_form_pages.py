@@ -47,6 +47,16 @@ NOT_ON_THE_PAGE = {
     ("NewRequestForm", "confirm_staff_address"): "shown only with the warning for a staff address",
     ("BulkForm", "template"): "the macro list is loaded into the bulk bar when it is opened",
     ("TicketSearchForm", "page"): "carried by the result pager's links",
+    # The ticket page's action dialogs load their fields when first opened (the form in the
+    # page carries the version it showed; desk/tests/test_ticket_dialogs.py checks the rest).
+    ("EscalateForm", "department"): "loaded when the dialog first opens",
+    ("EscalateForm", "reason"): "loaded when the dialog first opens",
+    ("SupervisorForm", "supervisor"): "loaded when the dialog first opens",
+    ("SupervisorForm", "reason"): "loaded when the dialog first opens",
+    ("TransferForm", "department"): "loaded when the dialog first opens",
+    ("TransferForm", "reason"): "loaded when the dialog first opens",
+    ("MergeForm", "target"): "loaded when the dialog first opens",
+    ("LinkForm", "other"): "loaded when the dialog first opens",
 }
 
 

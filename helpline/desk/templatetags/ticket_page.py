@@ -40,3 +40,16 @@ def file_icon(content_type: str) -> str:
 @register.filter
 def initial(name: str) -> str:
     return (name or "?")[:1].upper()
+
+
+@register.simple_tag(takes_context=True)
+def thread_entries(context):
+    """The page's thread entries as HTML, built in Python (`helpline.desk.thread`)."""
+    from helpline.desk.thread import thread_html
+
+    return thread_html(
+        context["page"].entries,
+        context["ticket"],
+        request=context.get("request"),
+        appended=bool(context.get("appended")),
+    )

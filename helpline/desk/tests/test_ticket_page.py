@@ -10,7 +10,12 @@ from django.utils.html import escape
 
 from helpline.accounts.access import access_for
 from helpline.accounts.models import User
-from helpline.accounts.tests.factories import DepartmentFactory, MembershipFactory, StaffFactory
+from helpline.accounts.tests.factories import (
+    DepartmentFactory,
+    MembershipFactory,
+    StaffFactory,
+    UserFactory,
+)
 from helpline.desk.timeline import staff_for_department
 from helpline.tickets import services
 from helpline.tickets.models import Attachment, EntryKind, Status, StatusCategory
@@ -339,3 +344,52 @@ def test_history_names_cost_the_same_for_1_and_20_entries(
 
     # One more query each for the statuses, departments and people the page had not loaded.
     assert counts[0] == counts[1] == AGENT_QUERIES + 3
+
+
+def test_authors_the_page_has_not_read_come_in_one_query(client, private_cache, dispatcher, ticket):
+    # Entries by people outside the page's own reading (the requester, the staff who can see
+    # the department, watchers): a colleague who has left, and a requester copied in.
+    former = StaffFactory(first_name="Fiona", last_name="Former", is_active=False)
+    copied = UserFactory(first_name="Carl", last_name="Copied")
+    EntryFactory(ticket=ticket, kind=EntryKind.REPLY, author=former, body="From Fiona")
+    client.force_login(dispatcher)
+    client.get(url("ticket", ticket.pk))
+    with CaptureQueriesContext(connection) as one:
+        client.get(url("ticket", ticket.pk))
+    EntryFactory(ticket=ticket, kind=EntryKind.REPLY, author=copied, body="From Carl")
+    EntryFactory(ticket=ticket, kind=EntryKind.NOTE, author=former, body="Fiona again")
+
+    with CaptureQueriesContext(connection) as three:
+        response = client.get(url("ticket", ticket.pk))
+
+    html = response.content.decode()
+    assert "Fiona Former" in html and "Carl Copied" in html
+    assert len(three) == len(one) == AGENT_QUERIES + 1
+
+
+def test_what_people_wrote_is_shown_as_text_in_the_thread(client, dispatcher, ticket):
+    # The thread is built in Python (helpline/desk/thread.py): every value is escaped there.
+    mallory = UserFactory(first_name="<b>Mallory</b>", last_name="")
+    entry = EntryFactory(
+        ticket=ticket, kind=EntryKind.REPLY, author=mallory, body="<script>alert(1)</script>"
+    )
+    Attachment.objects.create(
+        ticket=ticket,
+        entry=entry,
+        file="attachments/x.pdf",
+        filename='"><img src=x onerror=alert(2)>.pdf',
+        content_type="application/pdf",
+        size=2048,
+    )
+    services.ticket_update(
+        ticket=ticket, actor=dispatcher, priority=4, reason="<i>because</i> & so"
+    )
+    client.force_login(dispatcher)
+
+    html = client.get(url("ticket", ticket.pk)).content.decode()
+
+    assert "<script>alert(1)" not in html and escape("<script>alert(1)</script>") in html
+    assert "<b>Mallory" not in html and escape("<b>Mallory</b>") in html
+    assert "<img src=x" not in html and escape('"><img src=x onerror=alert(2)>.pdf') in html
+    assert "<i>because</i>" not in html and escape("<i>because</i> & so") in html
+    assert "2.0\xa0KB · application/pdf" in html

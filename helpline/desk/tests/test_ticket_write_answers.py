@@ -8,6 +8,7 @@ in between, or the post is a repeat, the answer is the page's fragments read afr
 """
 
 import json
+import re
 
 import pytest
 from django.db import connection
@@ -151,10 +152,55 @@ def test_a_status_change_answers_with_header_side_panel_and_its_history_line(
     assert APPENDED.format(pk=ticket.pk) in answer
     assert "changed status" in answer
     assert "Old note" not in answer
-    for part in ("header", "side", "composer"):
+    # The header, and of the side panel the properties and dates; the composer keeps what is
+    # typed in it (its version follows hl-ticket-version), tags, watchers and links stay.
+    for part in ("header", "props", "details"):
         assert f'id="ticket-{ticket.pk}-{part}"' in answer
+    for part in ("side", "composer", "requester"):
+        assert f'id="ticket-{ticket.pk}-{part}"' not in answer
     assert f'name="version" value="{ticket.version}"' in answer
     assert json.loads(response["HX-Trigger"])["hl-ticket-version"]["version"] == ticket.version
+
+
+def test_a_status_change_that_closes_the_request_also_redraws_the_requester_panel(
+    client, dispatcher, ticket
+):
+    # The organisation's open count on the requester panel counts this request too.
+    client.force_login(dispatcher)
+    html = client.get(url("ticket", ticket.pk)).content.decode()
+    assert "data-hl-org-open>1 open<" in html
+    resolved = status_of(StatusCategory.RESOLVED)
+
+    response = client.post(
+        url("fields", ticket.pk), _fields(ticket, html, status=resolved.pk), **HTMX
+    )
+
+    answer = response.content.decode()
+    assert response.status_code == 200
+    assert f'id="ticket-{ticket.pk}-requester" hx-swap-oob="true"' in answer
+    assert "data-hl-org-open>0 open<" in answer
+    assert f'id="ticket-{ticket.pk}-details" hx-swap-oob="true"' in answer and "Resolved" in answer
+
+
+def test_a_status_change_answer_costs_the_same_whatever_the_thread(client, dispatcher, ticket):
+    client.force_login(dispatcher)
+    open_, pending = status_of(StatusCategory.OPEN), status_of(StatusCategory.PENDING)
+
+    def change(status) -> int:
+        html = client.get(url("ticket", ticket.pk)).content.decode()
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post(
+                url("fields", ticket.pk), _fields(ticket, html, status=status.pk), **HTMX
+            )
+        assert response.status_code == 200 and "hl-ticket-version" in response["HX-Trigger"]
+        return len(queries)
+
+    change(open_)
+    short = change(pending)
+    _thread_grow(ticket, dispatcher, 30)
+    change(open_)
+
+    assert change(pending) == short
 
 
 def test_a_side_panel_save_that_changes_nothing_keeps_the_newest_entry_shown(
@@ -216,3 +262,27 @@ def test_two_agents_replying_at_once_each_get_a_true_answer(dispatcher, supervis
         if "hl-ticket-version" not in trigger:
             # the whole page, with both replies
             assert "Dana&#x27;s answer" in html and "Sue&#x27;s answer" in html
+
+
+def test_moving_the_request_answers_with_the_new_department_and_its_people(
+    client, dispatcher, specialist, ticket, software
+):
+    # The answer is made from the row the service wrote, with what it did not change carried
+    # over from the page the form came from: it must show the new department, line and person.
+    client.force_login(dispatcher)
+    html = client.get(url("ticket", ticket.pk)).content.decode()
+
+    response = client.post(
+        url("fields", ticket.pk),
+        _fields(ticket, html, department=software.pk, assignee=specialist.pk, line=2),
+        **HTMX,
+    )
+
+    answer = response.content.decode()
+    assert response.status_code == 200 and "hl-ticket-version" in response["HX-Trigger"]
+    header = re.search(r'<header id="ticket-\d+-header".*?</header>', answer, re.S).group(0)
+    assert "Software · 2nd line" in header and "VPN drops every hour" in header
+    assert f'<option value="{software.pk}" selected>' in answer
+    assert f'<option value="{specialist.pk}" selected>' in answer
+    assert f'id="ticket-{ticket.pk}-requester" hx-swap-oob="true"' in answer
+    assert ticket.requester.display_name in answer

@@ -42,6 +42,14 @@
     var field = event.target.querySelector("[data-hl-candidates]");
     if (field) field.focus();
   });
+  // A dialog's fields load when it first opens (forms/_lazy.html): focus the number field
+  // once they are in, if the dialog is still open and nothing in it has the focus yet.
+  document.addEventListener("htmx:afterSettle", function () {
+    var modal = document.querySelector(".modal.show");
+    if (!modal || (modal.contains(document.activeElement) && document.activeElement !== modal)) return;
+    var field = modal.querySelector("[data-hl-candidates]");
+    if (field) field.focus();
+  });
 
   document.addEventListener("click", function (event) {
     var pick = event.target.closest("[data-hl-fill]");

@@ -10,7 +10,7 @@ from helpline.desk.timeline import ticket_page
 from helpline.replies.selectors import template_usable
 from helpline.replies.services import reply_with_template
 from helpline.tickets.mentions import mentions_parse
-from helpline.tickets.models import Entry
+from helpline.tickets.models import OPEN_CATEGORIES, Entry
 from helpline.tickets.services import (
     ticket_note_add,
     ticket_tags_set,
@@ -60,7 +60,7 @@ def _entry_anchor(entry) -> str:
     return f"#entry-{entry.pk}" if entry is not None else ""
 
 
-def _written(page, form, done=None, *, ticket=None) -> Written | None:
+def _written(page, form, done=None, *, ticket=None, composer: bool = True) -> Written | None:
     """What the write did, for an answer with only that (`page.written_fragments`); None when
     it cannot tell (a repeated post answered with the first one's entry)."""
     if done is not None:
@@ -77,7 +77,12 @@ def _written(page, form, done=None, *, ticket=None) -> Written | None:
         shown_version=form.cleaned_data.get("version"),
         seen=form.cleaned_data.get("seen"),
         version=ticket.version,
+        ticket=ticket,
         fields=fields,
+        composer=composer,
+        panel=(ticket.status_category in OPEN_CATEGORIES)
+        != (before.status_category in OPEN_CATEGORIES)
+        or ticket.department_id != before.department_id,
     )
 
 
@@ -222,7 +227,10 @@ def fields(request, pk: int):
             status = status_for(exc)
         else:
             return changed(
-                request, pk, _("Changes saved."), written=_written(page, form, ticket=ticket)
+                request,
+                pk,
+                _("Changes saved."),
+                written=_written(page, form, ticket=ticket, composer=False),
             )
     return refused(
         request,

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -15,16 +15,27 @@ from django.views.decorators.http import require_GET
 from helpline.core.decorators import staff_required
 from helpline.core.errors import Conflict, DomainError, PermissionDenied
 from helpline.desk import ticket_forms as tf
+from helpline.desk.requester_panel import requester_panel
 from helpline.desk.selectors import view_counts_forget
-from helpline.desk.timeline import TicketPage, changes_since, entries_since, ticket_page
+from helpline.desk.timeline import (
+    TicketPage,
+    changes_since,
+    entries_since,
+    ticket_page,
+    ticket_page_written,
+)
 from helpline.mail.selectors import ticket_mail_problems
 from helpline.teamwork.presence import POLL_SECONDS as PRESENCE_SECONDS
+from helpline.tickets.models import Ticket
 
 TEMPLATE = "desk/ticket.html"
 # Fragments of the page, each a {% partialdef %} with a stable id (ticket-<pk>-<name>).
 FRAGMENTS = ("header", "thread", "composer", "side")
 # "forms" stands for the forms inside the action dialogs.
 EVERYTHING = (*FRAGMENTS, "forms")
+# The action dialogs: the page carries each one's form without its fields, which load when the
+# dialog first opens (`?part=dialog&dialog=<name>`, desk/ticket/forms/_lazy.html).
+DIALOGS = ("escalate", "supervisor", "transfer", "merge", "link")
 
 # name in the template context → (form class, id prefix of its fields)
 FORMS = {
@@ -104,7 +115,14 @@ class Written:
     shown_version: int | None
     seen: int | None
     version: int
+    # The ticket as the write left it (the row its service locked, changed and returned).
+    ticket: Ticket | None = None
     fields: bool = False
+    # Written from the composer (a reply or note): the answer brings an empty one. False for
+    # the side panel's properties, whose answer is those cards alone (`side_panel_parts`).
+    composer: bool = True
+    # The request opened or closed, or moved department: the requester panel's counts may change.
+    panel: bool = False
 
     @property
     def alone(self) -> bool:
@@ -123,7 +141,9 @@ def written_fragments(request, written: Written, **extra) -> HttpResponse:
     and the new version for every other form on the page (`hl-ticket-version`, app.js) —
     however long the thread, nothing of it is read or rendered again."""
     page = written.page
-    if written.fields:
+    if not written.composer:
+        page, parts = side_panel_parts(request.user, written)
+    elif written.fields:
         page = ticket_page(request.user, page.ticket.pk, thread=False)
         parts = {"header", "composer", "side"}
     else:
@@ -147,6 +167,27 @@ def written_fragments(request, written: Written, **extra) -> HttpResponse:
     )
     patch_vary_headers(response, ("HX-Request",))
     return response
+
+
+def side_panel_parts(user, written: Written) -> tuple[TicketPage, set[str]]:
+    """What a change made with the side panel's properties redraws: the properties (the form
+    with the values now and the new version), and when fields changed the header, the dates
+    and, if the request opened, closed or moved department, the requester panel (its counts). The
+    composer keeps what is typed in it (its version follows `hl-ticket-version`); the tags,
+    watchers and links did not change. Read without the thread and what is shown beside it."""
+    page = written.page
+    if not written.fields:
+        page.ticket.version = written.version
+        return page, {"props"}
+    if written.ticket is not None:
+        page = ticket_page_written(user, page, written.ticket)
+    else:
+        page = ticket_page(user, page.ticket.pk, thread=False, related=False)
+    parts = {"header", "props", "details"}
+    if written.panel:
+        page.requester_panel = requester_panel(user, page.ticket)
+        parts.add("requester")
+    return page, parts
 
 
 def full_page(request, page: TicketPage, *, status: int = 200, **extra) -> HttpResponse:
@@ -237,8 +278,10 @@ def _int_or_none(value: str | None) -> int | None:
 @require_GET
 def detail(request, pk: int):
     """The ticket page; with htmx and `?part=<fragment>` just that fragment."""
-    page = ticket_page(request.user, pk)
     part = request.GET.get("part")
+    if request.htmx and part == "dialog":
+        return dialog_fields(request, pk, request.GET.get("dialog", ""))
+    page = ticket_page(request.user, pk)
     if request.htmx and part == "assignee":
         # The side panel's department changed: whom can the request be given to there?
         form = tf.FieldsForm(
@@ -255,3 +298,18 @@ def detail(request, pk: int):
         patch_vary_headers(response, ("HX-Request",))
         return response
     return full_page(request, page)
+
+
+def dialog_fields(request, pk: int, name: str) -> HttpResponse:
+    """An action dialog's fields and buttons, when it first opens. The form around them, in
+    the page since it was shown, already carries the version and newest entry the page showed,
+    so a change made from a page that has grown old is still refused."""
+    if name not in DIALOGS:
+        raise Http404
+    # The dialogs' choices need the ticket and the reference data, not the thread.
+    page = ticket_page(request.user, pk, thread=False, related=False)
+    form = make_form(f"{name}_form", page)
+    context = page_context(page, form=form, **{f"{name}_form": form})
+    response = render(request, f"desk/ticket/forms/_{name}.html#body", context)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
