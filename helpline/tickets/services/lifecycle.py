@@ -183,7 +183,7 @@ def ticket_reply_add(
         history(ticket, actor, "status", old, target)
     entry = Entry.objects.create(ticket=ticket, kind=EntryKind.REPLY, author=actor, body=body)
     attach(entry, files)
-    touch(ticket, *fields, public=True)
+    touch(ticket, *fields, public=True, appended=entry)
     if as_staff:
         log(actor, "ticket.replied", ticket, entry=entry.pk)
         # A reply that also resolves or closes is one letter: the solution, with the reply.
@@ -213,7 +213,7 @@ def ticket_note_add(
     require(actor, Action.NOTE, ticket)
     entry = Entry.objects.create(ticket=ticket, kind=EntryKind.NOTE, author=actor, body=body)
     attach(entry, files)
-    touch(ticket)
+    touch(ticket, appended=entry)
     mentions = mentions_parse(body, ticket, author=actor)
     mentioned = [user.pk for user in mentions.accepted]
     if mentioned:
