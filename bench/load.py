@@ -287,6 +287,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default=os.environ.get("HELPLINE_BENCH_DATABASE_URL", ""))
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2, help="web worker processes (2)")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="threads per worker (serve's default)"
+    )
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients (4)")
     parser.add_argument("--seconds", type=float, default=10, help="per scenario (10)")
     parser.add_argument("--only", default="", help="comma-separated scenario keys")
@@ -316,12 +319,14 @@ def main(argv: list[str] | None = None) -> int:
             str(args.workers),
             "--no-worker",
             "--no-migrate",
+            *(["--threads", str(args.threads)] if args.threads else []),
         ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    document = {"meta": _meta(0), "server": {"workers": args.workers}, "scenarios": []}
+    server_options = {"workers": args.workers, "threads": args.threads}
+    document = {"meta": _meta(0), "server": server_options, "scenarios": []}
     document["meta"].pop("repeats", None)
     try:
         _wait_ready(port, server)
@@ -347,7 +352,8 @@ def main(argv: list[str] | None = None) -> int:
     meta = document["meta"]
     print(
         f"{meta['database']} {meta['tickets']:,} tickets, helpline serve --workers "
-        f"{args.workers}, {args.clients} clients, {args.seconds:g} s per scenario, "
+        f"{args.workers}{f' --threads {args.threads}' if args.threads else ''}, "
+        f"{args.clients} clients, {args.seconds:g} s per scenario, "
         f"load average {meta['load_average']} at the start ({meta['date']})"
     )
     if not args.no_save:
