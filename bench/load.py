@@ -30,6 +30,9 @@ from .environment import configure, default_database_url, migrate
 from .run import RESULTS_DIR, _meta, percentile
 
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+# The reply form's hidden fields: the version and newest entry the page showed (the browser
+# sends them back, and app.js moves them on from each answer's `hl-ticket-version` event).
+REPLY_INPUT = re.compile(r'name="(version|seen)" value="(\d+)" id="reply-')
 SCENARIOS = ("portal.submit", "desk.reply", "desk.board", "desk.ticket")
 
 
@@ -41,6 +44,7 @@ class Session:
         self.cookies = dict(cookies or {})
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         self.csrf = ""
+        self.headers: http.client.HTTPMessage | None = None
 
     def request(self, method: str, path: str, body: dict | None = None, htmx: bool = False):
         headers = {"Host": "localhost", "Connection": "keep-alive"}
@@ -64,17 +68,20 @@ class Session:
                 self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
                 if attempt == 2:
                     raise
+        self.headers = response.headers
         for header in response.headers.get_all("Set-Cookie") or []:
             for name, morsel in SimpleCookie(header).items():
                 self.cookies[name] = morsel.value
         return response.status, content
 
-    def load_csrf(self, path: str) -> None:
+    def load_csrf(self, path: str) -> str:
         status, content = self.request("GET", path)
-        found = CSRF_INPUT.search(content.decode())
+        page = content.decode()
+        found = CSRF_INPUT.search(page)
         if status != 200 or not found:
             raise RuntimeError(f"GET {path} answered {status} without a CSRF token")
         self.csrf = found.group(1)
+        return page
 
 
 @dataclass
@@ -174,7 +181,7 @@ def scenarios(people: dict, clients: int, port: int) -> list[Scenario]:
         # One probe request per client: agents reply on different requests at once.
         ticket = probe_ticket(dispatcher, probe_for, entries=20)
         session = Session(port, staff_cookie)
-        session.load_csrf(f"/desk/tickets/{ticket.pk}/")
+        shown = dict(REPLY_INPUT.findall(session.load_csrf(f"/desk/tickets/{ticket.pk}/")))
 
         def step():
             status, _body = session.request(
@@ -182,11 +189,18 @@ def scenarios(people: dict, clients: int, port: int) -> list[Scenario]:
                 f"/desk/tickets/{ticket.pk}/reply/",
                 {
                     "submission": submission_key_new(),
+                    "version": shown["version"],
+                    "seen": shown["seen"],
                     "body": "Thank you, we have ordered a new fuser unit.",
                     "status": "",
                 },
                 htmx=True,
             )
+            # What app.js does with the answer: the form now shows the new version.
+            trigger = session.headers.get("HX-Trigger") if session.headers else None
+            moved = json.loads(trigger).get("hl-ticket-version") if trigger else None
+            if moved:
+                shown["version"], shown["seen"] = str(moved["version"]), str(moved["seen"])
             return status
 
         return step
@@ -273,6 +287,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default=os.environ.get("HELPLINE_BENCH_DATABASE_URL", ""))
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2, help="web worker processes (2)")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="threads per worker (serve's default)"
+    )
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients (4)")
     parser.add_argument("--seconds", type=float, default=10, help="per scenario (10)")
     parser.add_argument("--only", default="", help="comma-separated scenario keys")
@@ -302,12 +319,14 @@ def main(argv: list[str] | None = None) -> int:
             str(args.workers),
             "--no-worker",
             "--no-migrate",
+            *(["--threads", str(args.threads)] if args.threads else []),
         ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    document = {"meta": _meta(0), "server": {"workers": args.workers}, "scenarios": []}
+    server_options = {"workers": args.workers, "threads": args.threads}
+    document = {"meta": _meta(0), "server": server_options, "scenarios": []}
     document["meta"].pop("repeats", None)
     try:
         _wait_ready(port, server)
@@ -333,7 +352,8 @@ def main(argv: list[str] | None = None) -> int:
     meta = document["meta"]
     print(
         f"{meta['database']} {meta['tickets']:,} tickets, helpline serve --workers "
-        f"{args.workers}, {args.clients} clients, {args.seconds:g} s per scenario, "
+        f"{args.workers}{f' --threads {args.threads}' if args.threads else ''}, "
+        f"{args.clients} clients, {args.seconds:g} s per scenario, "
         f"load average {meta['load_average']} at the start ({meta['date']})"
     )
     if not args.no_save:

@@ -176,7 +176,10 @@ HUEY = {
 if REDIS_URL:
     HUEY |= {"huey_class": "huey.RedisHuey", "url": REDIS_URL}
 else:
-    HUEY |= {"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "tasks.sqlite3")}
+    HUEY |= {
+        "huey_class": "helpline.core.taskqueue.SqliteHuey",
+        "filename": str(DATA_DIR / "tasks.sqlite3"),
+    }
 HUEY["consumer"] = {
     "workers": int(os.environ.get("HELPLINE_WORKER_THREADS", "2")),
     "worker_type": "thread",

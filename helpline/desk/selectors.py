@@ -396,12 +396,12 @@ def view_counts(user) -> dict[str, int]:
 
 def view_counts_forget(user) -> None:
     """Drop the cached counts after `user` changed tickets, so their badges follow at once."""
-    cache.delete(f"desk:view-counts:v1:{user.pk}")
     user.__dict__.pop("_helpline_view_counts", None)
-    # Saved views' counts are cached beside these (helpline.desk.saved, which imports this).
+    # Saved views' counts are cached beside these (helpline.desk.saved, which imports this):
+    # both go in one statement.
     from .saved import saved_sidebar_forget
 
-    saved_sidebar_forget(user)
+    saved_sidebar_forget(user, also=[f"desk:view-counts:v1:{user.pk}"])
 
 
 def count_display(count: int | None) -> str:

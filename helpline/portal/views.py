@@ -1,5 +1,6 @@
 """The requesters' portal: front page, new request, my requests, a request's page and actions."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -24,7 +25,12 @@ from .permissions import portal_attachment_or_404, portal_ticket_or_404
 from .selectors import public_thread, requester_requests
 from .services import portal_request_submit
 
-SUBMITTED_KEY = "portal_submitted"
+# The confirmation page's number: a signed cookie for that page only, not the session (an
+# anonymous visitor's session would be one more database write per submission) and not the URL
+# (the confirmation must not open anyone's ticket, nor name a number someone else typed).
+SUBMITTED_COOKIE = "hl_submitted"
+SUBMITTED_SALT = "helpline.portal.submitted"
+SUBMITTED_SECONDS = 3600
 
 
 def _form_error(form, exc: DomainError) -> None:
@@ -46,32 +52,44 @@ def new(request):
     form = RequestForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+
+        def submit() -> Ticket:
+            ticket = portal_request_submit(
+                user=request.user,
+                subject=data["subject"],
+                description=data["description"],
+                ticket_class=data["ticket_class"],
+                topic=data.get("topic"),
+                files=data["attachments"],
+                name=data.get("name", ""),
+                email=data.get("email", ""),
+            )
+            # Suggestions this session opened did not stop the request: not deflected (in the
+            # same transaction, which holds SQLite's write lock anyway).
+            deflection_submitted(session_key=request.session.session_key, ticket=ticket)
+            return ticket
+
         try:
             # A repeated post (double click, browser retry) answers with the first request.
             done = submission_once(
-                key=data["submission"],
-                scope="portal.request",
-                user=request.user,
-                write=lambda: portal_request_submit(
-                    user=request.user,
-                    subject=data["subject"],
-                    description=data["description"],
-                    ticket_class=data["ticket_class"],
-                    topic=data.get("topic"),
-                    files=data["attachments"],
-                    name=data.get("name", ""),
-                    email=data.get("email", ""),
-                ),
+                key=data["submission"], scope="portal.request", user=request.user, write=submit
             )
         except DomainError as exc:
             _form_error(form, exc)
         else:
-            # Kept in the session, not the URL: the confirmation must not open anyone's ticket.
+            response = redirect("portal:submitted")
             if done.result is not None:
-                request.session[SUBMITTED_KEY] = done.result.pk
-                # Suggestions this session opened did not stop the request: not deflected.
-                deflection_submitted(session_key=request.session.session_key, ticket=done.result)
-            return redirect("portal:submitted")
+                response.set_signed_cookie(
+                    SUBMITTED_COOKIE,
+                    str(done.result.pk),
+                    salt=SUBMITTED_SALT,
+                    max_age=SUBMITTED_SECONDS,
+                    path=reverse("portal:submitted"),
+                    secure=settings.SESSION_COOKIE_SECURE,
+                    httponly=True,
+                    samesite="Lax",
+                )
+            return response
     return render(
         request,
         "portal/new.html",
@@ -81,10 +99,12 @@ def new(request):
 
 @require_GET
 def submitted(request):
-    pk = request.session.get(SUBMITTED_KEY)
-    if pk is None:
+    pk = request.get_signed_cookie(
+        SUBMITTED_COOKIE, default=None, salt=SUBMITTED_SALT, max_age=SUBMITTED_SECONDS
+    )
+    if pk is None or not pk.isdigit():
         return redirect("portal:home")
-    return render(request, "portal/submitted.html", {"number": pk, "portal_section": "new"})
+    return render(request, "portal/submitted.html", {"number": int(pk), "portal_section": "new"})
 
 
 @login_required

@@ -228,6 +228,20 @@ def index_tickets(*tickets: Ticket) -> None:
     engine.index(KIND, [t.pk for t in tickets])
 
 
+def entry_indexed(ticket: Ticket, entry: Entry) -> None:
+    """`entry`, just added at the end of `ticket`'s thread (saved, as `ticket` is), joins the
+    request's document: a reply its public text, a note its private text, without reading the
+    thread again; anything else, or rows that cannot simply be extended, reindexes the request.
+    In the caller's transaction."""
+    added = False
+    if entry.kind == EntryKind.REPLY:
+        added = engine.append(KIND, ticket.pk, body=entry.body, when=ticket.last_activity_at)
+    elif entry.kind == EntryKind.NOTE:
+        added = engine.append(KIND, ticket.pk, private=entry.body, when=ticket.last_activity_at)
+    if not added:
+        index_tickets(ticket)
+
+
 def unindex_tickets(*tickets: Ticket) -> None:
     engine.remove(KIND, [t.pk for t in tickets])
 

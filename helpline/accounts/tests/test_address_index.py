@@ -54,3 +54,17 @@ def test_iexact_on_the_email_fields_keeps_its_meaning(requester_a):
     assert EmailAddress.objects.filter(email__iexact=requester_a.email.upper()).count() == 1
     # Other fields keep Django's own iexact.
     assert User.objects.filter(first_name__iexact=requester_a.first_name.upper()).exists()
+
+
+def test_a_new_requesters_organisation_is_found_through_the_lower_domain_index(db):
+    from helpline.accounts.models import Organisation
+    from helpline.accounts.services import organisation_for_email
+
+    acme = Organisation.objects.create(name="Acme Domain Test", domain="Acme-Domain.TEST")
+    with CaptureQueriesContext(connection) as queries:
+        assert organisation_for_email("pat@ACME-domain.test") == acme
+    (query,) = queries.captured_queries
+    plan = _plan(query["sql"], None)
+    assert "organisation_domain_ci" in plan, plan
+    assert "Seq Scan" not in plan and "SCAN accounts_organisation" not in plan, plan
+    assert organisation_for_email("pat@other.test") is None

@@ -95,6 +95,22 @@ def test_anonymous_submission_registers_the_requester(client, anonymous_on, supp
     assert client.get(reverse("portal:request", args=[ticket.pk])).status_code == 302
 
 
+def test_the_confirmation_number_is_a_signed_cookie_not_a_session(client, anonymous_on, support):
+    from django.contrib.sessions.models import Session
+
+    response = client.post(reverse("portal:new"), ANONYMOUS)
+    ticket = Ticket.objects.get()
+    cookie = response.cookies["hl_submitted"]
+    assert cookie["path"] == reverse("portal:submitted") and cookie["httponly"]
+    assert not Session.objects.exists()  # an anonymous submission writes no session
+    assert f"#{ticket.pk}<" in client.get(reverse("portal:submitted")).content.decode()
+    # A number set by hand (unsigned, or signed for something else) is not shown.
+    for forged in (str(ticket.pk), cookie.value.replace(str(ticket.pk), str(ticket.pk + 1), 1)):
+        client.cookies["hl_submitted"] = forged
+        response = client.get(reverse("portal:submitted"))
+        assert response.status_code == 302 and response.url == reverse("portal:home")
+
+
 def test_anonymous_submission_reuses_a_known_requester(client, anonymous_on, requester_a, support):
     client.post(reverse("portal:new"), {**ANONYMOUS, "email": "ALICE@acme.test"})
     assert Ticket.objects.get().requester == requester_a

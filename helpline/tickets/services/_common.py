@@ -22,7 +22,7 @@ from ..models import (
     requester_stage,
 )
 from ..reference import priority_matrix, statuses_active
-from ..search import index_tickets
+from ..search import entry_indexed, index_tickets
 from .attachments import CheckedFile, file_sha256
 
 # The ticket fields `apply_status` may change, for `touch`.
@@ -136,11 +136,14 @@ def apply_status(ticket: Ticket, status: Status) -> tuple[str, ...]:
     return STATUS_FIELDS
 
 
-def touch(ticket: Ticket, *fields: str, public: bool = False) -> None:
+def touch(
+    ticket: Ticket, *fields: str, public: bool = False, appended: Entry | None = None
+) -> None:
     """Save `fields` with a new version and activity time; `public` for what the requester sees
     (a public reply), which also moves the last public activity. The version is incremented by
     the database itself, so an instance read before someone else's write can never move it
-    backwards."""
+    backwards. `appended`: the reply or note this change added at the end of the thread, the
+    only text of the request that changed (the search index then reads nothing else)."""
     ticket.last_activity_at = clock.now()
     ticket.version = F("version") + 1
     extra = ["last_activity_at", "version", "updated_at"]
@@ -151,7 +154,10 @@ def touch(ticket: Ticket, *fields: str, public: bool = False) -> None:
     ticket.refresh_from_db(fields=["version"])
     # Every change to a ticket passes here (ticket_create excepted): the search index follows
     # in the same transaction.
-    index_tickets(ticket)
+    if appended is not None:
+        entry_indexed(ticket, appended)
+    else:
+        index_tickets(ticket)
 
 
 def attach(entry: Entry, files: Iterable[CheckedFile]) -> list[Attachment]:

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from helpline.accounts.models import Department
+from helpline.accounts.reference import departments_all
 from helpline.core import clock
 from helpline.core.errors import PermissionDenied, ValidationFailed
 from helpline.core.lengths import fitting
@@ -49,8 +50,17 @@ def _clean_body(body: str) -> str:
     return body
 
 
+def _topic_department(topic: Topic | None) -> Department | None:
+    """The topic's department from the reference data (no query), else from the database."""
+    if topic is None:
+        return None
+    found = next((d for d in departments_all() if d.pk == topic.department_id), None)
+    return found or topic.department
+
+
 def _default_department() -> Department:
-    department = Department.objects.filter(is_active=True, parent__isnull=True).first()
+    # The departments are reference data (kept per process): no query in the write's transaction.
+    department = next((d for d in departments_all() if d.is_active and d.parent_id is None), None)
     if department is None:
         raise ValidationFailed(_("No department exists yet; an administrator must create one."))
     return department
@@ -90,7 +100,7 @@ def ticket_create(
     body = _clean_body(body)
     if channel not in Channel.values:
         raise ValidationFailed(_("Unknown channel."), field="channel")
-    department = department or (topic.department if topic else None) or _default_department()
+    department = department or _topic_department(topic) or _default_department()
     if actor.pk != requester.pk or assignee is not None:
         require_open_in(actor, department, assignee=assignee)
     if assignee is not None and not may_be_responsible(assignee, department.pk):
@@ -183,7 +193,7 @@ def ticket_reply_add(
         history(ticket, actor, "status", old, target)
     entry = Entry.objects.create(ticket=ticket, kind=EntryKind.REPLY, author=actor, body=body)
     attach(entry, files)
-    touch(ticket, *fields, public=True)
+    touch(ticket, *fields, public=True, appended=entry)
     if as_staff:
         log(actor, "ticket.replied", ticket, entry=entry.pk)
         # A reply that also resolves or closes is one letter: the solution, with the reply.
@@ -213,7 +223,7 @@ def ticket_note_add(
     require(actor, Action.NOTE, ticket)
     entry = Entry.objects.create(ticket=ticket, kind=EntryKind.NOTE, author=actor, body=body)
     attach(entry, files)
-    touch(ticket)
+    touch(ticket, appended=entry)
     mentions = mentions_parse(body, ticket, author=actor)
     mentioned = [user.pk for user in mentions.accepted]
     if mentioned:

@@ -6,6 +6,7 @@ from django.db import connection, transaction
 
 from helpline.search import engine
 from helpline.search.models import SearchDocument
+from helpline.search.text import PASSAGE
 from helpline.tickets import services
 from helpline.tickets.models import Channel, EntryKind
 from helpline.tickets.search import KIND, tickets_search
@@ -120,6 +121,66 @@ def test_indexing_a_request_takes_two_statements(ticket, dispatcher, django_asse
     assert found(dispatcher, "warranty") == [ticket.pk]
     assert found(dispatcher, "hardware") == [ticket.pk]
     assert SearchDocument.objects.filter(kind=KIND, object_id=ticket.pk).count() == 2
+
+
+def _rows(ticket_id):
+    fields = ("part", "language", "title", "body", "exact", "when", "title_stems", "body_stems")
+    return {
+        row["part"]: row
+        for row in SearchDocument.objects.filter(kind=KIND, object_id=ticket_id).values(*fields)
+    }
+
+
+def test_a_reply_or_note_extends_the_document_as_a_full_reindex_would(
+    ticket, dispatcher, requester_a, django_assert_num_queries
+):
+    """A new entry's text is added to the stored rows (one read, one upsert, however long the
+    thread): the rows are the ones a full reindex writes, recency included."""
+    services.ticket_reply_add(ticket=ticket, actor=dispatcher, body="Try pad CP-200, then reboot.")
+    services.ticket_note_add(ticket=ticket, actor=dispatcher, body="First note: RMA-77 opened.")
+    services.ticket_note_add(ticket=ticket, actor=dispatcher, body="Vendor says two weeks.")
+    services.ticket_reply_add(ticket=ticket, actor=requester_a, body="Thanks, the fan is quiet.")
+    appended = _rows(ticket.pk)
+    engine.index(KIND, [ticket.pk])
+    assert appended == _rows(ticket.pk)
+    assert len(appended) == 2
+    assert appended[0]["body"].count(PASSAGE) == 2  # the request and two replies
+    with django_assert_num_queries(2):
+        engine.append(KIND, ticket.pk, body="more", when=appended[0]["when"])
+    assert found(dispatcher, "CP-200") == found(dispatcher, "RMA-77") == [ticket.pk]
+    assert found(requester_a, "quiet") == [ticket.pk]
+    assert found(requester_a, "vendor") == []
+
+
+def test_replies_and_notes_do_not_read_the_thread_again(ticket, dispatcher, monkeypatch):
+    services.ticket_note_add(ticket=ticket, actor=dispatcher, body="First note.")
+
+    def whole(*args, **kwargs):
+        raise AssertionError("reindexed the whole request")
+
+    monkeypatch.setattr(engine, "index", whole)
+    services.ticket_reply_add(ticket=ticket, actor=dispatcher, body="Cooling pad sent.")
+    services.ticket_note_add(ticket=ticket, actor=dispatcher, body="Second note: warranty.")
+    monkeypatch.undo()
+    assert found(dispatcher, "cooling") == found(dispatcher, "warranty") == [ticket.pk]
+
+
+def test_appending_gives_way_to_a_full_reindex_when_rows_cannot_be_extended(ticket):
+    # No private part yet: a note's text cannot be appended to it.
+    assert engine.append(KIND, ticket.pk, private="secret") is False
+    # Not indexed at all.
+    SearchDocument.objects.filter(kind=KIND, object_id=ticket.pk).delete()
+    assert engine.append(KIND, ticket.pk, body="more") is False
+    assert not SearchDocument.objects.filter(kind=KIND, object_id=ticket.pk).exists()
+
+
+def test_a_compound_the_document_already_holds_is_not_repeated(ticket, dispatcher):
+    before = _rows(ticket.pk)[0]["exact"]
+    services.ticket_reply_add(
+        ticket=ticket, actor=dispatcher, body="Mail alice@acme.test, XK-4411-B"
+    )
+    assert _rows(ticket.pk)[0]["exact"] == before  # the address and the serial were there
+    assert found(dispatcher, "alice@acme.test") == found(dispatcher, "XK-4411-B") == [ticket.pk]
 
 
 def test_indexing_a_gone_request_removes_its_parts(ticket):
