@@ -414,3 +414,50 @@ def test_the_index_follows_send_and_delete_and_reindex(dispatcher, colleague):
     assert rows.count() == 2
     message.delete()  # the thread goes with its first message
     assert rows.count() == 0
+
+
+def test_a_senders_new_name_finds_their_sent_mail_in_the_same_transaction(
+    dispatcher, colleague, admin_user
+):
+    from django.db import transaction
+
+    from helpline.accounts import services as accounts
+    from helpline.staffmail.selectors import box_rows
+
+    message = send(dispatcher, [colleague])
+    assert [r.message_id for r in box_rows(colleague, "inbox", "Dagny")] == []
+    with transaction.atomic():
+        accounts.staff_update(
+            user=dispatcher,
+            actor=admin_user,
+            email="dagny@desk.test",
+            first_name="Dagny",
+            last_name="Taggart",
+            role=dispatcher.role,
+            support_line=dispatcher.support_line,
+            is_active=True,
+        )
+        # In the service's transaction: the index changed with the person.
+        assert [r.message_id for r in box_rows(colleague, "inbox", "Taggart")] == [message.pk]
+    assert [r.message_id for r in box_rows(colleague, "inbox", "dagny@desk.test")] == [message.pk]
+    old_name = dispatcher.first_name
+    assert [r.message_id for r in box_rows(colleague, "inbox", old_name)] == []
+
+
+def test_a_sender_reindex_goes_in_batches_and_other_saves_do_not_reindex(
+    dispatcher, colleague, monkeypatch, django_assert_num_queries
+):
+    from helpline.staffmail import search
+
+    first = send(dispatcher, [colleague])
+    second = send(dispatcher, [colleague], subject="Another")
+    send(colleague, [dispatcher])  # not theirs
+    batches = []
+    monkeypatch.setattr(search, "REINDEX_BATCH", 1)
+    monkeypatch.setattr(search.engine, "index", lambda kind, ids: batches.append(ids) or len(ids))
+    assert search.sender_messages_reindex(dispatcher.pk) == 2
+    assert batches == [[first.pk], [second.pk]]
+    batches.clear()
+    with django_assert_num_queries(1):
+        dispatcher.save(update_fields=["last_login"])
+    assert batches == []
