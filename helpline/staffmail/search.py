@@ -3,8 +3,9 @@ and, as exact tokens, its sender's name and address, in the installation's langu
 
 `message_send` indexes each message (a reply too) in its transaction; a deleted message (a thread
 goes with its first message) leaves the index with its row; a sender's new name or address
-reindexes the messages they sent, in the transaction that saves the person. Who may find a message is the
-search's `among`: the messages the person sent or received, never the index's business."""
+reindexes the messages they sent, in the transaction that saves the person. Who may find a
+message is the search's `among`: the messages the person sent or received, never the index's
+business."""
 
 from collections.abc import Iterable, Iterator
 from typing import Any
