@@ -88,10 +88,10 @@ def _work(
     first: datetime.datetime, after: datetime.datetime, author_ids: list[int]
 ) -> tuple[str, tuple]:
     """One row per counted entry these people wrote in the period — ticket_id, author_id and
-    0/1 for each of replies, notes, taken, resolved, reopened — as a UNION ALL of three reads,
-    each through its own partial index (on PostgreSQL from the index alone): what they wrote,
-    their resolutions, and their changes of the responsible person (taken: made themself
-    responsible).
+    0/1 for each of replies, notes, taken, resolved, reopened. On PostgreSQL a UNION ALL of three
+    reads, each through its own partial index and from the index alone: what they wrote, their
+    resolutions, and their changes of the responsible person (taken: made themself
+    responsible); on SQLite one pass over the period.
 
     A resolution was reopened later when its request has a reopening after it, that is when the
     request's last reopening is later than the resolution: the last reopenings since the period
@@ -119,18 +119,43 @@ def _work(
         .annotate(r=zero, n=zero, t=one, s=zero, o=zero)
         .values_list(*columns)
     )
-    written_sql, written_params = written.union(taken, all=True).query.sql_with_params()
-    resolutions_sql, resolutions_params = (
-        Entry.objects.filter(ENTRY_RESOLUTION, period)
-        .values_list("ticket_id", "author_id", "created_at")
-        .query.sql_with_params()
-    )
     reopened_sql, reopened_params = (
         Entry.objects.filter(ENTRY_REOPENING, created_at__gt=first)
         .values("ticket_id")
         .annotate(last=Max("created_at"))
         .values_list("ticket_id", "last")
         .order_by()
+        .query.sql_with_params()
+    )
+    if connection.vendor != "postgresql":
+        # SQLite cannot use a partial index for a query whose values are bound parameters: one
+        # pass over the period's range of entry_created serves all the figures there, rather
+        # than three passes over it.
+        everything = (
+            Entry.objects.filter(ENTRY_WRITTEN | ENTRY_RESOLUTION | ENTRY_ASSIGNMENT, period)
+            .annotate(new_person=Cast(KT("data__new__id"), IntegerField()))
+            .annotate(
+                r=Case(When(kind=EntryKind.REPLY, then=one), default=zero),
+                n=Case(When(kind=EntryKind.NOTE, then=one), default=zero),
+                t=Case(
+                    When(ENTRY_ASSIGNMENT & Q(new_person=F("author_id")), then=one), default=zero
+                ),
+                s=Case(When(ENTRY_RESOLUTION, then=one), default=zero),
+            )
+            .values_list(*columns[:-1], "created_at")
+        )
+        rows_sql, rows_params = everything.query.sql_with_params()
+        sql = (
+            "SELECT z.ticket_id, z.author_id, z.r, z.n, z.t, z.s,"  # noqa: S608 (Django's SQL)
+            " CASE WHEN z.s = 1 AND y.last > z.created_at THEN 1 ELSE 0 END AS o"
+            f" FROM ({rows_sql}) AS z LEFT JOIN ({reopened_sql}) AS y"
+            " ON y.ticket_id = z.ticket_id"
+        )
+        return sql, (*rows_params, *reopened_params)
+    written_sql, written_params = written.union(taken, all=True).query.sql_with_params()
+    resolutions_sql, resolutions_params = (
+        Entry.objects.filter(ENTRY_RESOLUTION, period)
+        .values_list("ticket_id", "author_id", "created_at")
         .query.sql_with_params()
     )
     sql = (
