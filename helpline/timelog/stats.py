@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 from django.db.models import (
+    BooleanField,
     Case,
     F,
     IntegerField,
@@ -29,6 +30,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -97,7 +99,16 @@ def _work(
     request's last reopening is later than the resolution: the last reopenings since the period
     began (all a resolution in the period can have after it) are one small grouped read, joined
     by request, instead of a probe per resolution."""
-    period = Q(created_at__gte=first, created_at__lt=after, author_id__in=author_ids)
+    period = Q(created_at__gte=first, created_at__lt=after)
+    if connection.vendor == "postgresql":
+        # One array parameter instead of one per person: the hundreds of placeholders, three
+        # times over, cost more to send than the rest of the statement.
+        table = connection.ops.quote_name(Entry._meta.db_table)
+        period &= Q(
+            RawSQL(f"{table}.author_id = ANY(%s)", (list(author_ids),), BooleanField())  # noqa: S611
+        )
+    else:
+        period &= Q(author_id__in=author_ids)
     zero = Value(0, output_field=IntegerField())
     one = Value(1, output_field=IntegerField())
     columns = ("ticket_id", "author_id", "r", "n", "t", "s", "o")
