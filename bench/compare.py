@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 ROW = re.compile(
-    r"^((?:board|counts|ticket|portal|events|write|search)\.\S+)\s+([\d.]+)\s+([\d.]+)\s+"
+    r"^((?:board|counts|ticket|portal|events|write|search|activity)\.\S+)\s+([\d.]+)\s+([\d.]+)\s+"
 )
 
 

@@ -44,3 +44,27 @@ class NotificationsPage:
     @property
     def items(self) -> Locator:
         return self.page.locator(".hl-notifications li")
+
+
+class BellMenu:
+    """The header's bell: a dropdown of the latest notifications, loaded when it opens."""
+
+    def __init__(self, page: Page):
+        self.page = page
+        self.button = page.locator("#header-notifications")
+        self.menu = page.locator("#notifications-menu")
+
+    @property
+    def items(self) -> Locator:
+        return self.menu.locator("[id^=bell-notification-]")
+
+    @property
+    def unread(self) -> Locator:
+        return self.menu.locator("[id^=bell-notification-].hl-unread")
+
+    def open_with_keyboard(self) -> "BellMenu":
+        self.button.focus()
+        self.page.keyboard.press("Enter")
+        expect(self.menu).to_be_visible()
+        expect(self.menu.get_by_role("link", name="All notifications")).to_be_visible()
+        return self

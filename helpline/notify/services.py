@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from helpline.accounts.models import User
+from helpline.audit.services import event_record
 from helpline.core import clock
 from helpline.core.errors import PermissionDenied
 from helpline.tickets.concerned import staff_concerned
@@ -79,24 +80,47 @@ def notifications_add(
     return Notification.objects.bulk_create(rows) if rows else []
 
 
+@transaction.atomic
 def notification_read(*, notification: Notification, actor) -> Notification:
-    """Mark one's own notification read (someone else's: refused)."""
+    """Mark one's own notification read (someone else's: refused). Records
+    `notification.read` in the event log when it was unread (marking it again changes nothing
+    and records nothing)."""
     if notification.user_id != actor.pk:
         raise PermissionDenied(_("This notification is not yours."))
     if notification.read_at is None:
-        notification.read_at = clock.now()
-        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
-            read_at=notification.read_at
+        now = clock.now()
+        changed = Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+            read_at=now
         )
+        notification.read_at = now
+        if changed:
+            event_record(
+                actor=actor,
+                action="notification.read",
+                obj=notification,
+                changes={"kind": notification.kind},
+            )
     return notification
 
 
 @transaction.atomic
 def notifications_read_all(*, actor) -> int:
-    """Mark every unread notification of `actor` read; returns how many."""
-    return Notification.objects.filter(user_id=actor.pk, read_at__isnull=True).update(
+    """Mark every unread notification of `actor` read; returns how many. Records
+    `notification.read_all` with the ids when there were any."""
+    rows = Notification.objects.select_for_update().filter(user_id=actor.pk, read_at__isnull=True)
+    ids = list(rows.order_by("pk").values_list("pk", flat=True))
+    if not ids:
+        return 0
+    count = Notification.objects.filter(pk__in=ids, read_at__isnull=True).update(
         read_at=clock.now()
     )
+    event_record(
+        actor=actor,
+        action="notification.read_all",
+        obj=actor,
+        changes={"count": count, "notifications": ids},
+    )
+    return count
 
 
 def notifications_read_about(*, actor, kind: str, **data: int) -> int:

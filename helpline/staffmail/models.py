@@ -89,6 +89,12 @@ class Recipient(models.Model):
                 condition=models.Q(read_at__isnull=True, archived_at__isnull=True),
                 name="staffmail_unread_idx",
             ),
+            # The sweep for letters whose task was lost: copies not yet mailed (a handful).
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(mailed_at__isnull=True),
+                name="staffmail_unmailed_idx",
+            ),
         ]
 
     def __str__(self) -> str:

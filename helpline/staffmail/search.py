@@ -2,14 +2,16 @@
 and, as exact tokens, its sender's name and address, in the installation's language.
 
 `message_send` indexes each message (a reply too) in its transaction; a deleted message (a thread
-goes with its first message) leaves the index with its row. Who may find a message is the
-search's `among`: the messages the person sent or received, never the index's business."""
+goes with its first message) leaves the index with its row; a sender's new name or address
+reindexes the messages they sent, in the transaction that saves the person. Who may find a
+message is the search's `among`: the messages the person sent or received, never the index's
+business."""
 
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.conf import settings
-from django.db.models.signals import post_delete
+from django.db.models.signals import post_delete, post_save
 
 from helpline.search import engine
 from helpline.search.engine import Document
@@ -64,6 +66,39 @@ def index_messages(*messages: Message) -> None:
     engine.index(KIND, [m.pk for m in messages])
 
 
+# What a message's document holds of its sender: a change to any of these reindexes the
+# messages they sent (a save naming other fields only, such as the last login, does not).
+SENDER_FIELDS = frozenset({"first_name", "last_name", "email"})
+REINDEX_BATCH = 500
+
+
+def sender_messages_reindex(user_id: int) -> int:
+    """Reindex every message this person sent, in the caller's transaction and in batches (their
+    name or address changed). Returns how many."""
+    done = 0
+    last = 0
+    while True:
+        batch = list(
+            Message.objects.filter(sender_id=user_id, pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:REINDEX_BATCH]
+        )
+        if not batch:
+            return done
+        done += engine.index(KIND, batch)
+        last = batch[-1]
+
+
+def _user_saved(
+    sender: Any, instance: Any, created: bool, update_fields: Any = None, **kw: Any
+) -> None:
+    if created or kw.get("raw"):
+        return
+    if update_fields is not None and not SENDER_FIELDS.intersection(update_fields):
+        return
+    sender_messages_reindex(instance.pk)
+
+
 def _message_deleted(sender: Any, instance: Message, **kw: Any) -> None:
     engine.remove(KIND, [instance.pk])
 
@@ -71,3 +106,10 @@ def _message_deleted(sender: Any, instance: Message, **kw: Any) -> None:
 def connect() -> None:
     engine.register(MessageSource())
     post_delete.connect(_message_deleted, sender=Message, dispatch_uid="staffmail.search.gone")
+    # Every way a staff member's name or address changes (the administrators' service, their own
+    # profile) saves the person: the signal runs in that transaction, so the index changes with it.
+    post_save.connect(
+        _user_saved,
+        sender=Message._meta.get_field("sender").related_model,
+        dispatch_uid="staffmail.search.sender",
+    )

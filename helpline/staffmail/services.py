@@ -3,10 +3,12 @@
 A message is stored with a recipient row for every person it reaches (named, or a member of a
 department it was sent to), a notification each in the desk's centre, and an event in the log,
 in one transaction. Letters go after the commit, only to those who chose "internal mail" in
-their profile, through the mail channel's outbox (`helpline.mail.notifications`).
+their profile, through the mail channel's outbox (`helpline.mail.notifications`); a message
+whose task was lost is found by the periodic sweep.
 """
 
 from collections.abc import Iterable, Sequence
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -233,6 +235,24 @@ def message_letters(*, message_id: int) -> int:
         row.mailed_at = clock.now()
     Recipient.objects.bulk_update(rows, ["mailed_at"])
     return queued
+
+
+def message_letters_sweep(*, older_than_seconds: int = 60, batch: int = 200) -> int:
+    """Write the letters of messages whose task was lost (a killed worker, a queue that was
+    down): every message with a copy not yet mailed, sent at least `older_than_seconds` ago,
+    goes through `message_letters` again (idempotent: copies already mailed are skipped, and
+    the rows are locked, so a late task and the sweep never both write a letter). The periodic
+    job; returns how many messages it processed."""
+    cutoff = clock.now() - timedelta(seconds=older_than_seconds)
+    due = list(
+        Recipient.objects.filter(mailed_at__isnull=True, created_at__lte=cutoff)
+        .order_by("created_at", "message_id")
+        .values_list("message_id", flat=True)
+        .distinct()[:batch]
+    )
+    for message_id in due:
+        message_letters(message_id=message_id)
+    return len(due)
 
 
 @transaction.atomic

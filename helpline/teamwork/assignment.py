@@ -23,18 +23,32 @@ class Choice:
     mode: str
 
 
+def _department_and_ancestors(department_id: int) -> list[int]:
+    """The department and those above it: a membership in any of them gives rights in it, as
+    everywhere else (`helpline.accounts.access`: rights are inherited down the tree)."""
+    from helpline.accounts.reference import department_paths
+
+    path = department_paths().get(department_id)
+    if not path:
+        return [department_id]
+    return [int(part) for part in path.strip("/").split("/")]
+
+
 def rule_candidates(department_id: int, line: int) -> list[User]:
-    """Present, active members of the department with the reply right and the request's line of
-    support (or no line set), in id order: the round-robin's circle."""
+    """Present, active staff who may view and reply in the department — members of it or of a
+    department above it, the rights inherited down the tree as for every other right — with the
+    request's line of support (or no line set), in id order: the round-robin's circle."""
     away = absences()
+    tree = _department_and_ancestors(department_id)
+    memberships = DepartmentMembership.objects.filter(department_id__in=tree)
     members = (
         User.objects.filter(
-            pk__in=DepartmentMembership.objects.filter(
-                department_id=department_id, can_view=True, can_reply=True
-            ).values("user_id"),
+            # Each right may come from a different membership up the tree, as in access_for.
+            pk__in=memberships.filter(can_view=True).values("user_id"),
             is_active=True,
             role__in=Role.STAFF,
         )
+        .filter(pk__in=memberships.filter(can_reply=True).values("user_id"))
         # External providers work only what is given to them by hand.
         .exclude(role=Role.EXTERNAL)
         .filter(Q(support_line__isnull=True) | Q(support_line=line))

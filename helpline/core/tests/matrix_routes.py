@@ -1462,6 +1462,20 @@ ROUTES: dict[str, list[Case]] = {
         ),
     ],
     "notify:counters": [Case(answers=grant(STAFF, PAGE))],
+    "notify:menu": [
+        # The bell's dropdown: one's own notifications only (Manny's is nobody else's).
+        Case(about=("staff_message_subject",), answers=grant(STAFF, HIDDEN, manager_in=OK)),
+    ],
+    "notify:read": [
+        Case(
+            args={"pk": "notification"},
+            method="POST",
+            effect=lambda s, p: Notification.objects.filter(
+                pk=s.notification.pk, read_at__isnull=False
+            ).exists(),
+            answers=grant(("manager_in",), GOES("notify:list")),
+        ),
+    ],
     # --- portal -----------------------------------------------------------------------------
     "portal:home": [
         Case(

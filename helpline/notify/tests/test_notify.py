@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from helpline.accounts.models import StaffNotice
 from helpline.accounts.tests.factories import MembershipFactory, StaffFactory
+from helpline.audit.models import Event
 from helpline.mail.models import OutboxMessage
 from helpline.notify import services as notify_services
 from helpline.notify.models import Kind, Notification
@@ -265,3 +266,121 @@ def test_board_and_ticket_page_do_not_count_the_badges(client, ticket, dispatche
         assert 'hx-get="/desk/notifications/counters/"' in html
         tables = " ".join(q["sql"] for q in queries.captured_queries)
         assert "notify_notification" not in tables and "staffmail_" not in tables
+
+
+# --- the bell's dropdown ---------------------------------------------------------------------
+
+
+def test_reading_is_recorded_in_the_event_log_once(client, ticket, dispatcher, supervisor):
+    services.ticket_update(ticket=ticket, actor=supervisor, assignee=dispatcher)
+    row = Notification.objects.get(user=dispatcher)
+
+    notify_services.notification_read(notification=row, actor=dispatcher)
+    notify_services.notification_read(notification=row, actor=dispatcher)  # already read
+
+    (event,) = Event.objects.filter(action="notification.read")
+    assert event.actor == dispatcher and event.object_id == str(row.pk)
+    assert event.changes == {"kind": Kind.ASSIGNED}
+
+
+def test_mark_all_read_is_recorded_with_the_ids_and_only_when_something_changed(
+    ticket, dispatcher, supervisor, colleague
+):
+    services.ticket_update(ticket=ticket, actor=supervisor, assignee=dispatcher)
+    services.ticket_note_add(ticket=ticket, actor=colleague, body="@dispatcher@desk.test hi")
+    ids = sorted(Notification.objects.filter(user=dispatcher).values_list("pk", flat=True))
+
+    assert notify_services.notifications_read_all(actor=dispatcher) == 2
+    assert notify_services.notifications_read_all(actor=dispatcher) == 0
+
+    (event,) = Event.objects.filter(action="notification.read_all")
+    assert event.actor == dispatcher
+    assert event.changes == {"count": 2, "notifications": ids}
+
+
+def test_the_bell_lists_the_latest_and_marks_one_read_in_place(
+    client, ticket, dispatcher, supervisor
+):
+    _notifications(ticket, dispatcher, supervisor, 10)
+    newest = Notification.objects.filter(user=dispatcher).order_by("-pk").first()
+    client.force_login(dispatcher)
+
+    html = client.get(reverse("notify:menu"), HTTP_HX_REQUEST="true").content.decode()
+    assert html.count('id="bell-notification-') == 8  # the latest few; the centre has the rest
+    assert f'id="bell-notification-{newest.pk}"' in html
+    assert reverse("notify:list") in html and "Mark all read" in html
+
+    response = client.post(reverse("notify:read", args=[newest.pk]), HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 200
+    assert response["HX-Trigger"] == "hl-counters"  # the badges refresh
+    newest.refresh_from_db()
+    assert newest.read_at is not None
+    assert reverse("notify:read", args=[newest.pk]) not in response.content.decode()
+    assert header_counters(dispatcher).notifications == 9
+    assert Event.objects.filter(action="notification.read", object_id=str(newest.pk)).exists()
+
+
+def test_the_bells_mark_all_read_answers_with_the_list(client, ticket, dispatcher, supervisor):
+    _notifications(ticket, dispatcher, supervisor, 3)
+    client.force_login(dispatcher)
+
+    response = client.post(reverse("notify:read_all"), HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 200 and response["HX-Trigger"] == "hl-counters"
+    html = response.content.decode()
+    assert html.count('id="bell-notification-') == 3 and "hl-unread" not in html
+    assert "Mark all read" not in html  # nothing left to mark
+    assert header_counters(dispatcher).notifications == 0
+
+
+def test_a_plain_post_to_mark_read_goes_to_the_centre(client, ticket, dispatcher, supervisor):
+    services.ticket_update(ticket=ticket, actor=supervisor, assignee=dispatcher)
+    row = Notification.objects.get(user=dispatcher)
+    client.force_login(dispatcher)
+
+    response = client.post(reverse("notify:read", args=[row.pk]))
+
+    assert response.status_code == 302 and response["Location"] == reverse("notify:list")
+    row.refresh_from_db()
+    assert row.read_at is not None
+
+
+def test_nobody_marks_another_persons_notification(client, ticket, dispatcher, supervisor):
+    services.ticket_update(ticket=ticket, actor=supervisor, assignee=dispatcher)
+    row = Notification.objects.get(user=dispatcher)
+    client.force_login(supervisor)
+
+    assert client.post(reverse("notify:read", args=[row.pk])).status_code == 404
+    row.refresh_from_db()
+    assert row.read_at is None
+    html = client.get(reverse("notify:menu")).content.decode()
+    assert f"bell-notification-{row.pk}" not in html
+
+
+def test_the_bells_badge_comes_out_of_band_with_the_counters(
+    client, ticket, dispatcher, supervisor
+):
+    _notifications(ticket, dispatcher, supervisor, 2)
+    client.force_login(dispatcher)
+
+    html = client.get(reverse("notify:counters")).content.decode()
+    assert '<span id="header-notifications-badge" hx-swap-oob="true">' in html
+    page = client.get(reverse("notify:list")).content.decode()
+    # The page has the bell with an empty badge (filled by the counters after load), once.
+    assert page.count('id="header-notifications-badge"') == 1
+    assert 'hx-get="' + reverse("notify:menu") + '"' in page
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_bell_query_count_is_constant(
+    client, django_assert_num_queries, ticket, dispatcher, supervisor, count
+):
+    _notifications(ticket, dispatcher, supervisor, count)
+    client.force_login(dispatcher)
+    client.get(reverse("notify:menu"))  # the site's settings, read once per process
+    # session, user, the site's settings (every request's middleware), the notifications with
+    # their request and actor.
+    with django_assert_num_queries(4):
+        response = client.get(reverse("notify:menu"), HTTP_HX_REQUEST="true")
+    assert response.content.decode().count('id="bell-notification-') == min(count, 8)

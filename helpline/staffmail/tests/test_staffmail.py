@@ -1,10 +1,14 @@
 """Internal mail: sending to people and departments, threads, reading, archive, search, files,
 mail to requesters and the portal never carrying it, letters, and query counts."""
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from helpline.accounts.models import StaffNotice
 from helpline.accounts.tests.factories import MembershipFactory, StaffFactory
@@ -260,6 +264,44 @@ def test_letters_go_to_who_chose_internal_mail(
     assert OutboxMessage.objects.count() == 1
 
 
+def test_a_lost_letter_task_is_found_by_the_sweep(dispatcher, colleague, supervisor):
+    # Given a message sent while no task ran after the commit (a killed worker)
+    colleague.staff_notices = [StaffNotice.INTERNAL_MAIL]
+    colleague.save()
+    message = send(dispatcher, [colleague, supervisor])
+    assert not OutboxMessage.objects.exists()
+    # When the sweep runs: a young message's task may still be on its way, so it waits
+    assert services.message_letters_sweep() == 0
+    with time_machine.travel(timezone.now() + timedelta(minutes=2)):
+        # Then the letter is written once and every copy is settled
+        assert services.message_letters_sweep() == 1
+        assert services.message_letters_sweep() == 0
+    (letter,) = OutboxMessage.objects.all()
+    assert "colleague@desk.test" in letter.recipients[0]
+    assert not Recipient.objects.filter(message=message, mailed_at__isnull=True).exists()
+    # and the late task, should it still run, writes nothing more
+    assert services.message_letters(message_id=message.pk) == 0
+    assert OutboxMessage.objects.count() == 1
+
+
+def test_the_sweep_takes_the_oldest_messages_first_in_batches(dispatcher, colleague):
+    colleague.staff_notices = [StaffNotice.INTERNAL_MAIL]
+    colleague.save()
+    first = send(dispatcher, [colleague], subject="First")
+    with time_machine.travel(timezone.now() + timedelta(seconds=5)):
+        send(dispatcher, [colleague], subject="Second")
+    with time_machine.travel(timezone.now() + timedelta(minutes=2)):
+        assert services.message_letters_sweep(batch=1) == 1
+        assert list(
+            Recipient.objects.filter(mailed_at__isnull=True).values_list(
+                "message__subject", flat=True
+            )
+        ) == ["Second"]
+        assert Recipient.objects.get(message=first).mailed_at is not None
+        assert services.message_letters_sweep(batch=1) == 1
+    assert OutboxMessage.objects.count() == 2
+
+
 # --- query counts ---------------------------------------------------------------------------
 
 
@@ -372,3 +414,50 @@ def test_the_index_follows_send_and_delete_and_reindex(dispatcher, colleague):
     assert rows.count() == 2
     message.delete()  # the thread goes with its first message
     assert rows.count() == 0
+
+
+def test_a_senders_new_name_finds_their_sent_mail_in_the_same_transaction(
+    dispatcher, colleague, admin_user
+):
+    from django.db import transaction
+
+    from helpline.accounts import services as accounts
+    from helpline.staffmail.selectors import box_rows
+
+    message = send(dispatcher, [colleague])
+    assert [r.message_id for r in box_rows(colleague, "inbox", "Dagny")] == []
+    with transaction.atomic():
+        accounts.staff_update(
+            user=dispatcher,
+            actor=admin_user,
+            email="dagny@desk.test",
+            first_name="Dagny",
+            last_name="Taggart",
+            role=dispatcher.role,
+            support_line=dispatcher.support_line,
+            is_active=True,
+        )
+        # In the service's transaction: the index changed with the person.
+        assert [r.message_id for r in box_rows(colleague, "inbox", "Taggart")] == [message.pk]
+    assert [r.message_id for r in box_rows(colleague, "inbox", "dagny@desk.test")] == [message.pk]
+    old_name = dispatcher.first_name
+    assert [r.message_id for r in box_rows(colleague, "inbox", old_name)] == []
+
+
+def test_a_sender_reindex_goes_in_batches_and_other_saves_do_not_reindex(
+    dispatcher, colleague, monkeypatch, django_assert_num_queries
+):
+    from helpline.staffmail import search
+
+    first = send(dispatcher, [colleague])
+    second = send(dispatcher, [colleague], subject="Another")
+    send(colleague, [dispatcher])  # not theirs
+    batches = []
+    monkeypatch.setattr(search, "REINDEX_BATCH", 1)
+    monkeypatch.setattr(search.engine, "index", lambda kind, ids: batches.append(ids) or len(ids))
+    assert search.sender_messages_reindex(dispatcher.pk) == 2
+    assert batches == [[first.pk], [second.pk]]
+    batches.clear()
+    with django_assert_num_queries(1):
+        dispatcher.save(update_fields=["last_login"])
+    assert batches == []

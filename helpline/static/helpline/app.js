@@ -289,3 +289,19 @@
   document.addEventListener("htmx:pushedIntoHistory", markCurrentSavedView);
   document.addEventListener("htmx:historyRestore", markCurrentSavedView);
 })();
+
+// ---- The bell's dropdown (desk/base_desk.html) ----
+// Its list loads when it opens; marking read inside it swaps the list again, which takes away
+// the button the keyboard was on: the focus goes to the list's first item instead of the page.
+(function () {
+  "use strict";
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var menu = event.detail.target;
+    if (!menu || menu.id !== "notifications-menu" || !menu.classList.contains("show")) return;
+    var verb = event.detail.requestConfig && event.detail.requestConfig.verb;
+    if (verb !== "post" || menu.contains(document.activeElement)) return;
+    var next = menu.querySelector("[data-hl-read], .dropdown-item");
+    if (next) next.focus();
+  });
+})();

@@ -224,3 +224,42 @@ def test_by_skills_prefers_members_with_the_requests_tags(requester_a, support, 
     assert Ticket.objects.get(pk=tagged.pk).assignee == cat
     # Without tags (or nobody skilled) the circle goes on as usual
     assert open_request(requester_a, support, "Untagged").assignee in {ann, ben, cat}
+
+
+def test_members_of_a_parent_department_are_candidates_below_it_unless_away(
+    requester_a, support, software, billing
+):
+    # Given Software under Support, and people on no particular line in each place
+    def person(name, department):
+        user = StaffFactory(email=f"{name.lower()}2@desk.test", first_name=name, support_line=None)
+        MembershipFactory(user=user, department=department)
+        return user
+
+    ann = person("Ann", support)  # above: inherits the rights in Software
+    ben = person("Ben", software)
+    cat = person("Cat", support)
+    person("Dan", billing)  # elsewhere: never
+    # A member below does not get the parent's requests (rights go down the tree only)
+    rule(support, AssignmentMode.ROUND_ROBIN)
+    assert {open_request(requester_a, support, f"S{n}").assignee for n in range(4)} == {ann, cat}
+
+    rule(software, AssignmentMode.ROUND_ROBIN)
+    staff_status_set(actor=cat, state=Availability.AWAY)
+
+    assignees = [open_request(requester_a, software, f"R{n}").assignee for n in range(4)]
+
+    # The parent's members take turns with the department's own; the away one is skipped
+    assert assignees == [ann, ben, ann, ben]
+
+
+def test_inherited_rights_count_wherever_they_come_from(requester_a, support, software):
+    # Viewing granted above, replying granted in the department itself: both rights, a candidate
+    eve = StaffFactory(email="eve@desk.test", first_name="Eve", support_line=None)
+    MembershipFactory(user=eve, department=support, can_reply=False)
+    MembershipFactory(user=eve, department=software, can_view=False, can_reply=True)
+    # The parent's member without the reply right anywhere is not
+    fay = StaffFactory(email="fay@desk.test", first_name="Fay", support_line=None)
+    MembershipFactory(user=fay, department=support, can_reply=False)
+    rule(software, AssignmentMode.ROUND_ROBIN)
+
+    assert {open_request(requester_a, software, f"R{n}").assignee for n in range(2)} == {eve}

@@ -102,6 +102,40 @@ def test_figures_per_person_and_department(desk, admin_user, dispatcher, colleag
     assert all(_figures(r) == (0, 0, 0, 0, 0, None, 0) for r in empty.people)
 
 
+def test_reopened_later_looks_past_the_period_and_stops_at_a_later_resolution(
+    desk, admin_user, dispatcher, requester_a, billing
+):
+    _t1, t2, _t3 = desk
+    next_day = DAY + datetime.timedelta(days=1)
+    later = datetime.datetime(2026, 11, 3, 9, tzinfo=datetime.UTC)
+    # Given t2, resolved on DAY, reopened the next day and resolved again, then transferred
+    with time_machine.travel(later, tick=False):
+        tickets.ticket_reopen(ticket=_fresh(t2), actor=requester_a, reason="Again")
+    with time_machine.travel(later + datetime.timedelta(hours=1), tick=False):
+        tickets.ticket_update(
+            ticket=_fresh(t2), actor=dispatcher, status=status_of(StatusCategory.RESOLVED)
+        )
+    with time_machine.travel(later + datetime.timedelta(hours=2), tick=False):
+        tickets.ticket_update(ticket=_fresh(t2), actor=admin_user, department=billing)
+
+    def figures(start, end, key, side="people"):
+        rows = getattr(activity_statistics(admin_user, start=start, end=end), side)
+        return next(r for r in rows if r.key == key)
+
+    # Then DAY's two resolutions were both reopened later (one of them only the next day)
+    assert (
+        figures(DAY, DAY, dispatcher.pk).resolved,
+        figures(DAY, DAY, dispatcher.pk).reopened,
+    ) == (2, 2)
+    # the next day's resolution was not (nothing reopened it since)
+    day_two = figures(next_day, next_day, dispatcher.pk)
+    assert (day_two.resolved, day_two.reopened) == (1, 0)
+    both = figures(DAY, next_day, dispatcher.pk)
+    assert (both.resolved, both.reopened) == (3, 2)
+    # and a request's work counts for the department it is in now
+    assert (figures(DAY, next_day, billing.pk, "departments").resolved) == 2
+
+
 def test_who_sees_whose_figures(desk, dispatcher, colleague, supervisor, support_supervisor):
     # An agent: their own row, no departments.
     own = activity_statistics(dispatcher, start=DAY, end=DAY)
