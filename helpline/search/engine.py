@@ -421,7 +421,7 @@ def matching(
     return RawSQL(f"SELECT d.object_id {where}", params)  # noqa: S611
 
 
-MATCH_CAP = 5000  # the board's text filter: a word matching more is left to the board's walk
+MATCH_CAP = 2000  # the board's text filter: a word matching more is left to the board's walk
 
 
 @dataclass(frozen=True)
