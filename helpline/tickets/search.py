@@ -373,7 +373,8 @@ def tickets_search(
     )
 
 
-def ticket_matches(user: Any, query: str) -> Any:
-    """SQL for `pk__in`: the requests matching `query` (notes included for staff), or None when
-    the query holds no word. Visibility is the caller's queryset's business (the board's)."""
-    return engine.matching(KIND, query, private=access.is_staff(user))
+def ticket_matches(user: Any, query: str) -> engine.Matching | None:
+    """The requests matching `query` (notes included for staff): their ids when there are at
+    most `engine.MATCH_CAP`, else the match set as SQL; None when the query holds no word.
+    Visibility is the caller's queryset's business (the board's)."""
+    return engine.matching_ids(KIND, query, private=access.is_staff(user))

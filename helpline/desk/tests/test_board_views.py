@@ -9,6 +9,7 @@ from django.utils import timezone
 from helpline.accounts.models import Role
 from helpline.accounts.tests.factories import MembershipFactory, StaffFactory
 from helpline.core.reference import changed as reference_changed
+from helpline.search import engine
 from helpline.tickets.models import Channel, Priority, StatusCategory, Tag, TicketClass
 from helpline.tickets.tests.factories import TicketFactory, status_of
 
@@ -281,6 +282,32 @@ def test_number_jumps_to_a_visible_ticket(client, varied, dispatcher):
         response = client.get(BOARD, {"view": "all", "q": text})
         assert response.status_code == 302
         assert response["Location"] == reverse("desk:ticket", args=[ticket.pk])
+
+
+@pytest.mark.parametrize("cap", [5000, 0])
+def test_text_filter_keeps_order_and_access_below_and_over_the_cap(
+    client, monkeypatch, dispatcher, support, billing, cap
+):
+    # Under the cap the board filters by the ids the engine answered; over it (a common word)
+    # by the match set in SQL: the same requests, in the board's order, only the visible ones.
+    monkeypatch.setattr(engine, "MATCH_CAP", cap)
+    now = timezone.now()
+    first, second, third = (
+        TicketFactory(
+            department=support, subject=f"Printer {i}", created_at=now - timedelta(days=3 - i)
+        )
+        for i in range(3)
+    )
+    TicketFactory(department=support, subject="Scanner")
+    TicketFactory(department=billing, subject="Printer in billing")
+    client.force_login(dispatcher)
+
+    def order(**params):
+        return [t.pk for t in client.get(BOARD, {"view": "all", **params}).context["page"].tickets]
+
+    assert order(q="printer", sort="created", dir="asc") == [first.pk, second.pk, third.pk]
+    assert order(q="printer", sort="created") == [third.pk, second.pk, first.pk]
+    assert order(q="zqxj") == []
 
 
 def test_number_of_an_invisible_ticket_does_not_jump(client, billing, dispatcher):

@@ -338,3 +338,45 @@ def test_below_the_cap_every_match_is_ranked_by_its_best_part(memo):
         (row[0], round(row[1], 9)) for row in every
     ]
     assert results.total == 4 and not results.capped
+
+
+def test_matching_ids_answers_every_match_up_to_the_cap(memo):
+    memo.put(
+        doc(1, "Printer", "Jammed again."),
+        doc(2, "Password", "The printer asks for one.", private="Printer in room 3."),
+        doc(3, "Scanner", "Slow."),
+    )
+    found = engine.matching_ids("memo", "printer", private=True)
+    assert found is not None
+    assert found.ids == [1, 2]  # document 2 matches in both parts: once
+    assert engine.matching_ids("memo", "zqxj").ids == []
+    assert engine.matching_ids("memo", "  ") is None
+
+
+def test_matching_ids_over_the_cap_gives_the_match_set_as_sql(memo):
+    memo.put(doc(1, "Printer", ""), doc(2, "Printer", ""), doc(3, "Scanner", ""))
+    over = engine.matching_ids("memo", "printer", cap=1)
+    assert over is not None
+    assert over.ids is None
+    assert over.filter_sql() is over.sql
+    assert sorted(
+        SearchDocument.objects.filter(object_id__in=over.filter_sql()).values_list(
+            "object_id", flat=True
+        )
+    ) == [1, 2]
+    under = engine.matching_ids("memo", "printer", cap=2)
+    assert under.ids == [1, 2]
+    assert sorted(
+        SearchDocument.objects.filter(object_id__in=under.filter_sql()).values_list(
+            "object_id", flat=True
+        )
+    ) == [1, 2]
+
+
+def test_matching_ids_is_one_bounded_statement(memo):
+    memo.put(*(doc(i, "Printer", "") for i in range(1, 6)))
+    with CaptureQueriesContext(connection) as queries:
+        found = engine.matching_ids("memo", "printer", cap=3)
+    assert found.ids is None
+    assert len(queries.captured_queries) == 1
+    assert queries.captured_queries[0]["sql"].rstrip().endswith("LIMIT 4")
