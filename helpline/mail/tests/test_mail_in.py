@@ -191,9 +191,7 @@ def test_two_intake_processes_delivering_at_once_store_every_message_once(tmp_pa
     # then both ended normally (no busy database, no temporary failure: every spool is empty)
     assert [p.returncode for p in processes] == [0, 0], [r[1][-1500:] for r in results]
     assert not list(first.glob("*.eml")) and not list(second.glob("*.eml"))
-    outcomes = [
-        line.split()[0].decode() for out, _err in results for line in out.splitlines()[:-1]
-    ]
+    outcomes = [line.split()[0].decode() for out, _err in results for line in out.splitlines()[:-1]]
     # and every message was stored exactly once: 30 requests, the ten given twice found
     assert sorted(set(outcomes)) == ["created", "duplicate"]
     assert outcomes.count("created") == 30 and outcomes.count("duplicate") == 10
