@@ -87,6 +87,22 @@ def test_reply_carrying_the_token_joins_the_ticket(mailbox, requester_a):
     assert receipt.outcome == Outcome.APPENDED and receipt.ticket == ticket
 
 
+def test_an_answer_from_the_requesters_other_address_in_capitals_is_theirs(mailbox, requester_a):
+    # the sender is found in the repeat checks' statement: any of a person's addresses, any case
+    from allauth.account.models import EmailAddress
+
+    ticket = TicketFactory(requester=requester_a)
+    EmailAddress.objects.create(user=requester_a, email="alice.home@acme.test", primary=False)
+    to = threading.reply_address("help@desk.test", ticket.reply_token)
+    receipt = receive(mail(sender="Alice <Alice.Home@ACME.test>", to=to), mailbox=mailbox)
+    assert receipt.outcome == Outcome.APPENDED and receipt.ticket == ticket
+    assert receipt.entry.kind == EntryKind.REPLY and receipt.entry.author == requester_a
+    assert "not_participant" not in receipt.entry.mail.flags
+    # and the primary address in capitals too
+    receipt = receive(mail(sender="ALICE@acme.test", to=to), mailbox=mailbox)
+    assert receipt.entry.author == requester_a
+
+
 def test_non_participant_gets_a_flagged_note_and_no_access(mailbox, requester_a, requester_b):
     ticket = TicketFactory(requester=requester_a)
     receipt = receive(
