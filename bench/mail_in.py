@@ -172,7 +172,12 @@ def _deliver_in_process(
     for number, raws in enumerate(passes):
         barrier.wait()
         started = time.time()
-        result = deliver(raws, mailbox)
+        try:
+            result = deliver(raws, mailbox)
+        except Exception as exc:  # noqa: BLE001 - reported by the parent, which must not hang
+            results.put({"number": number, "error": f"{type(exc).__name__}: {exc}"})
+            barrier.abort()
+            return
         result.update(number=number, started=started, ended=time.time())
         results.put(result)
 
@@ -203,7 +208,14 @@ def deliver_concurrently(
     ]
     for worker in workers:
         worker.start()
-    parts = [results.get(timeout=3600) for _part in range(processes * len(passes))]
+    parts = []
+    while len(parts) < processes * len(passes):
+        part = results.get(timeout=3600)
+        if "error" in part:
+            for worker in workers:
+                worker.terminate()
+            raise SystemExit(f"an intake process failed: {part['error']}")
+        parts.append(part)
     for worker in workers:
         worker.join()
     summaries = []
