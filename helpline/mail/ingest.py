@@ -36,6 +36,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from helpline.accounts.addresses import address_normalise, user_by_address
+from helpline.accounts.models import User
 from helpline.accounts.services import StaffAddressRefused, requester_register
 from helpline.audit.services import event_record
 from helpline.core import clock, reference
@@ -68,7 +69,6 @@ from .parsing import REFUSED_LABELS, ParsedMail, UnparseableMail, parse_message
 from .reference import own_addresses, site_settings, stop_rules_active
 
 if TYPE_CHECKING:
-    from helpline.accounts.models import User
     from helpline.tickets.services.attachments import CheckedFile
 
 log = logging.getLogger(__name__)
@@ -468,6 +468,10 @@ class _Context:
     stored: list[str] = field(default_factory=list)
     # The sender's messages in the last hour (up to the limit), read by `_already`.
     recent_from_sender: int | None = None
+    # The sender's account id as the same statement found it (None: nobody has the address);
+    # `sender_looked_up` says whether it did.
+    sender_id: int | None = None
+    sender_looked_up: bool = False
 
 
 def receive(raw: bytes, *, mailbox: Mailbox | None = None, released_by=None) -> Receipt:
@@ -510,7 +514,9 @@ def _already(
     stored as an entry or (unless releasing) held in the quarantine, or the same Message-ID
     recorded in this mailbox. One statement; the rows are read only for a repeat. With
     `context`, the same statement counts the sender's mail of the last hour for the limit."""
-    mail_id, held_id, ref_id, recent = _repeat_ids(digest, parsed, mailbox, released, context)
+    mail_id, held_id, ref_id, recent, sender_id = _repeat_ids(
+        digest, parsed, mailbox, released, context
+    )
     if mail_id is not None:
         mail = MailMessage.objects.select_related("entry__ticket").get(pk=mail_id)
         return Receipt(Outcome.DUPLICATE, ticket=mail.entry.ticket, entry=mail.entry)
@@ -524,12 +530,19 @@ def _already(
         return Receipt(Outcome.DUPLICATE, ticket=ref.ticket, entry=ref.entry)
     if context is not None:
         context.recent_from_sender = recent
+        if sender_id is not _NOT_LOOKED_UP:
+            context.sender_id, context.sender_looked_up = sender_id, True
     return None
 
 
+# A column the statement left out (no context or no sender): it was not looked up.
+_NOT_LOOKED_UP = object()
+
+
 def _repeat_ids(digest, parsed, mailbox, released, context) -> tuple:
-    """(stored mail id, held quarantine id, Message-ID reference id, sender's recent count),
-    None where there is none: scalar sub-queries, each answered from its index."""
+    """(stored mail id, held quarantine id, Message-ID reference id, sender's recent count,
+    sender's account id), None where there is none (the account id `_NOT_LOOKED_UP` when
+    there is no context or no sender): scalar sub-queries, each answered from its index."""
     # The tables are the models' (mail_mailmessage, mail_quarantinedmail, mail_messageref).
     columns = ["(SELECT id FROM mail_mailmessage WHERE direction = %s AND sha256 = %s LIMIT 1)"]
     params: list = [Direction.IN.value, digest]
@@ -565,9 +578,35 @@ def _repeat_ids(digest, parsed, mailbox, released, context) -> tuple:
         params += [Direction.IN.value, sender, since, limit]
     else:
         columns.append("NULL")
+    if context is not None and sender:
+        # user_by_address() in the same statement (the tables are allauth's EmailAddress and
+        # accounts.User): the address among a person's addresses
+        # (allauth's rows, one primary kept equal to User.email), else User.email; both
+        # answered from their unique indexes on lower(email), as core.lookups compiles iexact.
+        columns.append(
+            "COALESCE((SELECT user_id FROM account_emailaddress"
+            " WHERE LOWER(email) = LOWER(%s) LIMIT 1),"
+            " (SELECT id FROM accounts_user WHERE LOWER(email) = LOWER(%s) LIMIT 1))"
+        )
+        params += [sender, sender]
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(columns), params)
-        return tuple(cursor.fetchone())
+        row = tuple(cursor.fetchone())
+    if len(row) == 4:
+        row += (_NOT_LOOKED_UP,)
+    return row
+
+
+def _sender_user(c: _Context, address: str) -> User | None:
+    """The sender's account: by primary key when `_already` found its id (one query, none for
+    an address nobody has), else `user_by_address`."""
+    if not address:
+        return None
+    if c.sender_looked_up:
+        if c.sender_id is None:
+            return None
+        return User.objects.filter(pk=c.sender_id).first()
+    return user_by_address(address)
 
 
 def _sender_address(parsed: ParsedMail) -> str:
@@ -738,7 +777,7 @@ def _store(c: _Context) -> Receipt:
     bounce = is_bounce(parsed)
     auto = not bounce and is_auto_reply(parsed)
     ticket, found_by = find_ticket(parsed, mailbox=mailbox, raw=c.raw, bounce=bounce)
-    user = user_by_address(address) if address else None
+    user = _sender_user(c, address)
 
     if bounce:
         c.flags.append(MailFlag.BOUNCE)

@@ -166,3 +166,44 @@ def test_killed_at_many_points_loses_nothing_and_stores_nothing_twice(tmp_path, 
         _assert_batch_stored_once(tag)
     assert killed == len(points)
     assert connection.vendor in {"sqlite", "postgresql"}
+
+
+def test_two_intake_processes_delivering_at_once_store_every_message_once(tmp_path, mailbox):
+    # given 30 messages from 10 new senders (three each), shared out between two intake
+    # processes as two MTA pipes would get them, with the middle ten given to both (a retried
+    # delivery racing the first): the spools overlap in opposite orders
+    from helpline.accounts.models import User
+
+    raws = [
+        mail(
+            sender=f"Sender {n % 10} <pair{n % 10}@client.test>",
+            message_id=f"<pair-{n}@client.test>",
+            subject=f"Printer {n} jams",
+        )
+        for n in range(30)
+    ]
+    first = _spool(tmp_path, "first", raws[:20])
+    second = _spool(tmp_path, "second", list(reversed(raws[10:])))
+    # when both processes deliver at the same moment
+    start = time.time() + 6
+    processes = [driver(spool, start_at=start) for spool in (first, second)]
+    results = [p.communicate(timeout=300) for p in processes]
+    # then both ended normally (no busy database, no temporary failure: every spool is empty)
+    assert [p.returncode for p in processes] == [0, 0], [r[1][-1500:] for r in results]
+    assert not list(first.glob("*.eml")) and not list(second.glob("*.eml"))
+    outcomes = [line.split()[0].decode() for out, _err in results for line in out.splitlines()[:-1]]
+    # and every message was stored exactly once: 30 requests, the ten given twice found
+    assert sorted(set(outcomes)) == ["created", "duplicate"]
+    assert outcomes.count("created") == 30 and outcomes.count("duplicate") == 10
+    stored = MailMessage.objects.filter(message_id__startswith="pair-")
+    assert sorted(stored.values_list("message_id", flat=True)) == sorted(
+        f"pair-{n}@client.test" for n in range(30)
+    )
+    assert MessageRef.objects.filter(message_id__startswith="pair-").count() == 30
+    assert Ticket.objects.filter(subject__endswith=" jams").count() == 30
+    # and each sender registered once, with their three requests
+    senders = User.objects.filter(email__startswith="pair")
+    assert senders.count() == 10
+    for sender in senders:
+        assert Ticket.objects.filter(requester=sender).count() == 3
+    assert not QuarantinedMail.objects.exists()
