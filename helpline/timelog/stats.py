@@ -279,6 +279,34 @@ def _medians(tickets: QuerySet[Ticket], group: str) -> dict[int, float]:
         return {g: round(float(value)) for g, value in cursor.fetchall() if g is not None}
 
 
+def _medians_for_everyone(first, after) -> tuple[dict[int, float], dict[int, float]]:
+    """The administrator's two medians — per person responsible and per department, over every
+    request first answered in the period — from one read of `ticket_first_response` on
+    PostgreSQL (grouping sets: one scan, one sort per grouping). The same figures as
+    `_medians` per person (of the requests someone is responsible for) and per department."""
+    inner = (
+        Ticket.objects.filter(first_response_at__gte=first, first_response_at__lt=after)
+        .annotate(p=F("assignee_id"), d=F("department_id"), fr=F("first_response_at"))
+        .annotate(ca=F("created_at"))
+        .values("p", "d", "fr", "ca")
+        .order_by()
+    )
+    sql, params = inner.query.sql_with_params()
+    query = (
+        "SELECT GROUPING(p), CASE WHEN GROUPING(p) = 0 THEN p ELSE d END,"  # noqa: S608 (Django's SQL, values as params)
+        " percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM fr - ca))"
+        f" FROM ({sql}) AS x GROUP BY GROUPING SETS ((p), (d))"
+    )
+    people: dict[int, float] = {}
+    departments: dict[int, float] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        for by_department, g, value in cursor.fetchall():
+            if g is not None:
+                (departments if by_department else people)[g] = round(float(value))
+    return people, departments
+
+
 def activity_statistics(actor, *, start: datetime.date, end: datetime.date) -> ActivityStatistics:
     """The figures `actor` may see for `start`..`end`: their own; a supervisor's departments and
     their members; everything for administrators. At most nine queries (people and departments:
@@ -319,12 +347,16 @@ def _statistics(actor, *, start: datetime.date, end: datetime.date) -> ActivityS
         figures = _summed(cross, set(people_ids), 0)
     else:
         figures = _figures_by_author(first, after, people_ids)
-    answered = Ticket.objects.filter(
-        first_response_at__gte=first, first_response_at__lt=after, assignee_id__isnull=False
-    )
-    if supervised is not None:
-        answered = answered.filter(assignee_id__in=people_ids)
-    medians = _medians(answered, "assignee_id")
+    department_medians: dict[int, float] | None = None
+    if supervised is None and connection.vendor == "postgresql":
+        medians, department_medians = _medians_for_everyone(first, after)
+    else:
+        answered = Ticket.objects.filter(
+            first_response_at__gte=first, first_response_at__lt=after, assignee_id__isnull=False
+        )
+        if supervised is not None:
+            answered = answered.filter(assignee_id__in=people_ids)
+        medians = _medians(answered, "assignee_id")
     logged = TimeEntry.objects.filter(date__gte=start, date__lte=end)
     minutes = {
         row["author_id"]: row["total"]
@@ -345,7 +377,11 @@ def _statistics(actor, *, start: datetime.date, end: datetime.date) -> ActivityS
         if supervised is not None:
             answered = answered.filter(department_id__in=department_ids)
             logged_in = logged_in.filter(ticket__department_id__in=department_ids)
-        medians = _medians(answered, "department_id")
+        medians = (
+            _medians(answered, "department_id")
+            if department_medians is None
+            else department_medians
+        )
         minutes = {
             row["ticket__department_id"]: row["total"]
             for row in logged_in.values("ticket__department_id")
