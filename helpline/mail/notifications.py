@@ -252,7 +252,10 @@ def address_valid(address: str) -> bool:
 
 def _over_limit(user: User, address: str) -> bool:
     # The recipient's row lock makes two workers count one after the other.
-    User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
+    # NO KEY: rows other transactions insert for this person (their foreign key checks) pass.
+    User.objects.select_for_update(no_key=True).filter(pk=user.pk).values_list(
+        "pk", flat=True
+    ).first()
     since = clock.now() - timedelta(hours=1)
     sent = Outbox.objects.filter(
         automatic=True, rate_key=address.lower(), created_at__gte=since

@@ -1,5 +1,6 @@
 """Run callables at the same moment in real threads, each on its own database connection."""
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -16,13 +17,16 @@ class Outcome:
     error: BaseException | None = None
 
 
+_ROW_LOCK = re.compile(r"\bFOR (NO KEY )?UPDATE\b", re.IGNORECASE)
+
+
 def _holding_locks(seconds: float):
     """An execute wrapper that keeps each row lock a little longer once it is granted, so two
     threads' transactions really overlap (thread start-up alone staggers them by milliseconds)."""
 
     def hold(execute, sql, params, many, context):
         result = execute(sql, params, many, context)
-        if "FOR UPDATE" in sql.upper():
+        if _ROW_LOCK.search(sql):
             time.sleep(seconds)
         return result
 
@@ -36,7 +40,7 @@ def run_together(
 
     Each thread gets its own connection (Django keeps them per thread) and closes it at the end,
     so PostgreSQL can drop the test database afterwards. `hold_locks` seconds of sleep after
-    every SELECT … FOR UPDATE widen the window in which locks taken one by one in opposite
+    every SELECT … FOR [NO KEY] UPDATE widen the window in which locks taken one by one in opposite
     orders would deadlock. Tests using this need `django_db(transaction=True)`: the threads
     cannot see a test's open transaction.
     """

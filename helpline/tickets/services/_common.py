@@ -50,8 +50,14 @@ def check_version(ticket: Ticket, expected_version: int | None) -> None:
 
 
 def locked(ticket: Ticket, expected_version: int | None = None) -> Ticket:
-    """Re-read the ticket under a row lock; refuse if someone saved it since the form was shown."""
-    fresh = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    """Re-read the ticket under a row lock; refuse if someone saved it since the form was shown.
+
+    The lock is PostgreSQL's FOR NO KEY UPDATE: it queues writers of the same request but lets
+    other transactions' rows that merely refer to it (entries, tags, mail ids) pass their foreign
+    key checks, which take KEY SHARE at commit. A plain FOR UPDATE made two deliveries answering
+    each other's requests wait on each other at commit: a deadlock.
+    """
+    fresh = Ticket.objects.select_for_update(no_key=True).get(pk=ticket.pk)
     check_version(fresh, expected_version)
     return fresh
 
@@ -63,7 +69,8 @@ def locked_together(*tickets: Ticket) -> dict[int, Ticket]:
     two agents acting on the same pair in opposite directions queue instead of deadlocking.
     """
     ids = sorted({t.pk for t in tickets})
-    fresh = {t.pk: t for t in Ticket.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    rows = Ticket.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk")
+    fresh = {t.pk: t for t in rows}
     if len(fresh) != len(ids):
         raise ValidationFailed(_("One of these requests was deleted meanwhile."))
     return fresh

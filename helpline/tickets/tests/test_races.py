@@ -222,3 +222,40 @@ def test_two_agents_pressing_take_at_once_one_owner_one_conflict(
     assert ticket.assignee in (dispatcher, supervisor)
     assert ticket.entries.filter(field="assignee").count() == 1
     assert ticket.version == shown + 1
+
+
+@threaded
+def test_a_locked_request_lets_rows_that_refer_to_it_commit(requester_a, support):
+    """Foreign keys are checked at commit under KEY SHARE. The request's write lock must not
+    conflict with that, or two writers each holding one request and inserting rows that refer to
+    the other's deadlock at commit (seen with two mail deliveries on PostgreSQL). SQLite has one
+    writer at a time: there the other transaction waits its turn and both still succeed."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from helpline.tickets.models import Tag
+    from helpline.tickets.services._common import locked
+
+    row_locks = connection.vendor == "postgresql"
+    ticket = open_request(requester_a, support)
+    tag = Tag.objects.create(name="vpn")
+    held, referred = threading.Event(), threading.Event()
+
+    def hold_the_lock():
+        with transaction.atomic():
+            locked(ticket)
+            held.set()
+            # True when the other transaction committed while this one held the lock.
+            return referred.wait(timeout=5 if row_locks else 1)
+
+    def refer_to_it():
+        held.wait(timeout=5)
+        with transaction.atomic():
+            Ticket.objects.get(pk=ticket.pk).tags.add(tag)
+        referred.set()
+
+    holder, referrer = run_together(hold_the_lock, refer_to_it)
+    assert holder.error is None and referrer.error is None
+    assert holder.value is row_locks
+    assert list(Ticket.objects.get(pk=ticket.pk).tags.all()) == [tag]
