@@ -1,6 +1,7 @@
 """Writes for people and departments: requesters, staff and their rights, the department tree."""
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
@@ -45,6 +46,39 @@ class StaffAddressRefused(ValidationFailed):
         self.staff = staff
 
 
+@dataclass(frozen=True)
+class RequesterLookup:
+    """What `requester_register` reads before it writes, read ahead of a write transaction (so
+    SQLite's write lock is not held for look-ups): the normalised address, the person who has it
+    (None: nobody yet) and, for a new requester, the organisation of its mail domain."""
+
+    email: str
+    existing: User | None
+    organisation: Organisation | None
+
+
+def requester_lookup(
+    *,
+    email: str,
+    organisation: Organisation | None = None,
+    actor: User | None = None,
+    staff_confirmed: bool = False,
+) -> RequesterLookup:
+    """The reads of `requester_register` (its address checks included: a staff address raises
+    StaffAddressRefused here already), to pass it as `lookup` inside the write's transaction."""
+    email = address_normalise(email)
+    if not email or "@" not in email:
+        raise ValidationFailed(_("A valid email address is required."), field="email")
+    existing = user_by_address(email)
+    if existing is not None:
+        if existing.is_agent_side:
+            _staff_address_check(existing, email=email, actor=actor, confirmed=staff_confirmed)
+        return RequesterLookup(email=email, existing=existing, organisation=None)
+    return RequesterLookup(
+        email=email, existing=None, organisation=organisation or organisation_for_email(email)
+    )
+
+
 def requester_register(
     *,
     email: str,
@@ -53,6 +87,7 @@ def requester_register(
     organisation: Organisation | None = None,
     actor: User | None = None,
     staff_confirmed: bool = False,
+    lookup: RequesterLookup | None = None,
 ) -> User:
     """Find the person with this address (primary or other) or register a requester (no
     password until they set it, address not proved).
@@ -69,15 +104,17 @@ def requester_register(
     first, the insert hits the unique address constraint inside a savepoint and the row that won
     is returned, so every submission attaches to one requester. A name or phone longer than the
     account can hold is refused, not cut.
+
+    `lookup` (`requester_lookup` for the same address, done before the caller's transaction)
+    saves the reads: only the insert is left, and the unique index still decides a race.
     """
-    email = address_normalise(email)
-    if not email or "@" not in email:
-        raise ValidationFailed(_("A valid email address is required."), field="email")
-    existing = user_by_address(email)
-    if existing is not None:
-        if existing.is_agent_side:
-            _staff_address_check(existing, email=email, actor=actor, confirmed=staff_confirmed)
-        return existing
+    if lookup is None:
+        lookup = requester_lookup(
+            email=email, organisation=organisation, actor=actor, staff_confirmed=staff_confirmed
+        )
+    email = lookup.email
+    if lookup.existing is not None:
+        return lookup.existing
     first, _sep, last = name.strip().partition(" ")
     fitting(User, "first_name", first, field="name")
     fitting(User, "last_name", last.strip(), field="name")
@@ -90,7 +127,7 @@ def requester_register(
                 last_name=last.strip(),
                 phone=phone.strip(),
                 role=Role.REQUESTER,
-                organisation=organisation or organisation_for_email(email),
+                organisation=lookup.organisation,
             )
             event_record(actor=None, action="requester.registered", obj=user)
     except IntegrityError:

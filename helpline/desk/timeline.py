@@ -181,8 +181,9 @@ def staff_for_department(department: Department, *, include: int | None = None) 
     return list(remembered(f"desk:staff-for-department:{department.pk}:{department.path}", load))
 
 
-def rights_for(user, ticket: Ticket, access: Access) -> Rights:
-    """The page's buttons follow the domain's rules (`helpline.tickets.access`)."""
+def rights_for(user, ticket: Ticket, access: Access, *, watching: bool | None = None) -> Rights:
+    """The page's buttons follow the domain's rules (`helpline.tickets.access`). `watching`
+    given: the watchers are not read (an answer that shows no watch button)."""
     is_assignee = ticket.assignee_id == user.pk
     return Rights(
         view=staff_can(user, Action.VIEW, ticket),
@@ -191,7 +192,11 @@ def rights_for(user, ticket: Ticket, access: Access) -> Rights:
         manage=staff_can(user, Action.MANAGE, ticket),
         supervise=staff_can(user, Action.SUPERVISE, ticket),
         is_assignee=is_assignee,
-        is_watching=any(w.pk == user.pk for w in ticket.watchers.all()),
+        is_watching=(
+            watching
+            if watching is not None
+            else any(w.pk == user.pk for w in ticket.watchers.all())
+        ),
     )
 
 
@@ -214,6 +219,30 @@ def ticket_page(user, pk: int, *, thread: bool = True, related: bool = True) -> 
     """
     ticket = staff_ticket_or_404(user, pk, queryset=ticket_queryset(thread=thread, related=related))
     return _page_of(user, ticket, thread=thread, related=related)
+
+
+def ticket_page_for_entry(user, pk: int) -> TicketPage:
+    """What a reply posted from the ticket page reads before it writes: the ticket row with its
+    requester and responsible person (for the composer's text and the new entry's authors),
+    the statuses and departments from the reference data, and the buttons' rights — two
+    queries, the access check included (a request the agent may not see is "not found", as the
+    page would be). Not read: the thread, the staff who can view the department, the watchers
+    (`rights.is_watching` is False here) and what is shown beside the thread. Enough for the
+    form, the service (which locks the row again) and an answer that appends the new entry and
+    a fresh reply form (`written_fragments`); an answer that shows more reads the page afresh."""
+    ticket = staff_ticket_or_404(
+        user, pk, queryset=Ticket.objects.select_related("requester", "assignee")
+    )
+    access = access_for(user)
+    return TicketPage(
+        ticket=ticket,
+        entries=[],
+        access=access,
+        rights=rights_for(user, ticket, access, watching=False),
+        statuses=[s for s in statuses_all() if s.is_active or s.pk == ticket.status_id],
+        departments=[d for d in departments_all() if d.is_active or d.pk == ticket.department_id],
+        staff=[],
+    )
 
 
 # The ticket's related rows the page shows (`ticket_queryset`'s select_related).
@@ -311,15 +340,17 @@ def _lines_add(entries: list[Entry], ticket: Ticket, statuses, departments, peop
         previous = entry
 
 
-def entries_since(page: TicketPage, seen: int) -> list[Entry]:
+def entries_since(page: TicketPage, seen: int, *, also=()) -> list[Entry]:
     """The thread entries after entry `seen`, ready to show (after a write from the page: what
-    the write added), in a fixed number of queries however long the thread is."""
+    the write added), in a fixed number of queries however long the thread is. `also`: more
+    people already read (the writer) who may be the entries' authors."""
     ticket = page.ticket
     entries = list(
         thread_entries().filter(ticket_id=ticket.pk, pk__gt=seen).order_by("created_at", "id")
     )
-    _authors_attach(entries, [ticket.requester, ticket.assignee, *page.staff, *page.watchers])
-    _lines_add(entries, ticket, page.statuses, page.departments, [*page.staff, *page.watchers])
+    people = [*page.staff, *page.watchers, *also]
+    _authors_attach(entries, [ticket.requester, ticket.assignee, *people])
+    _lines_add(entries, ticket, page.statuses, page.departments, people)
     return entries
 
 

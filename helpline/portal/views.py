@@ -23,7 +23,7 @@ from helpline.tickets.services import ticket_confirm_solved, ticket_reopen, tick
 from .forms import CLASS_HELP, ReopenForm, ReplyForm, RequestForm
 from .permissions import portal_attachment_or_404, portal_ticket_or_404
 from .selectors import public_thread, requester_requests
-from .services import portal_request_submit
+from .services import portal_request_submit, portal_submission_prepare
 
 # The confirmation page's number: a signed cookie for that page only, not the session (an
 # anonymous visitor's session would be one more database write per submission) and not the URL
@@ -53,16 +53,17 @@ def new(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
 
-        def submit() -> Ticket:
+        def submit(lookup, files) -> Ticket:
             ticket = portal_request_submit(
                 user=request.user,
                 subject=data["subject"],
                 description=data["description"],
                 ticket_class=data["ticket_class"],
                 topic=data.get("topic"),
-                files=data["attachments"],
+                files=files,
                 name=data.get("name", ""),
                 email=data.get("email", ""),
+                lookup=lookup,
             )
             # Suggestions this session opened did not stop the request: not deflected (in the
             # same transaction, which holds SQLite's write lock anyway).
@@ -70,9 +71,16 @@ def new(request):
             return ticket
 
         try:
+            # The look-ups and file checks before the write transaction (SQLite's write lock).
+            lookup, files = portal_submission_prepare(
+                user=request.user, email=data.get("email", ""), files=data["attachments"]
+            )
             # A repeated post (double click, browser retry) answers with the first request.
             done = submission_once(
-                key=data["submission"], scope="portal.request", user=request.user, write=submit
+                key=data["submission"],
+                scope="portal.request",
+                user=request.user,
+                write=lambda: submit(lookup, files),
             )
         except DomainError as exc:
             _form_error(form, exc)

@@ -55,10 +55,13 @@ def test_a_reply_from_a_current_page_answers_with_the_new_entry_only(client, dis
     assert "Old note" not in html and "First answer" not in html
     assert f'id="ticket-{ticket.pk}-header"' not in html
     assert f'id="ticket-{ticket.pk}-side"' not in html
-    # A fresh, empty composer carrying the new version and the new entry.
+    # A fresh, empty reply form carrying the new version and the new entry; not the rest of
+    # the composer (the note form keeps what is typed in it, its version follows the event).
     reply = Entry.objects.filter(ticket=ticket).latest("pk")
     ticket.refresh_from_db()
-    assert f'id="ticket-{ticket.pk}-composer"' in html and "></textarea>" in html
+    assert f'id="ticket-{ticket.pk}-composer"' not in html and 'id="note-body"' not in html
+    assert f'id="ticket-{ticket.pk}-reply-form" hx-swap-oob="true"' in html
+    assert 'id="reply-body"' in html and "></textarea>" in html
     assert f'name="version" value="{ticket.version}"' in html
     assert f'name="seen" value="{reply.pk}"' in html
     assert "Reply sent." in html

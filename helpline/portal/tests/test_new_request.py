@@ -167,3 +167,52 @@ def test_home_offers_what_fits_the_visitor(client, dispatcher, requester_a, anon
     assert reverse("portal:requests") in html and reverse("desk:board") not in html
     client.force_login(dispatcher)
     assert reverse("desk:board") in client.get(reverse("portal:home")).content.decode()
+
+
+def _before_the_write(queries: list[dict]) -> list[str]:
+    """The statements run before the write transaction opened (its first savepoint: tests run
+    inside a transaction, so `atomic` opens a savepoint where a request would begin one)."""
+    sql = [q["sql"] for q in queries]
+    first = next(i for i, s in enumerate(sql) if s.upper().startswith("SAVEPOINT"))
+    return sql[:first]
+
+
+@pytest.mark.parametrize("email", ["Petra@Initech.test", "ALICE@acme.test"])
+def test_a_submission_looks_the_visitor_up_before_its_write_transaction(
+    client, anonymous_on, requester_a, org_a, support, email
+):
+    # Given the domain of a known organisation (a new visitor) or a known requester's address
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    org_a.domain = "initech.test"
+    org_a.save()
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(reverse("portal:new"), {**ANONYMOUS, "email": email})
+    assert response.status_code == 302
+    # Then the address and the organisation were looked up before the transaction began, and
+    # not again inside it (SQLite's single write lock is held for the inserts only)
+    before = _before_the_write(captured.captured_queries)
+    inside = [q["sql"] for q in captured.captured_queries][len(before) :]
+    assert any("account_emailaddress" in s for s in before)
+    assert not any('FROM "account_emailaddress"' in s for s in inside)
+    ticket = Ticket.objects.get()
+    if email.startswith("ALICE"):
+        assert ticket.requester == requester_a
+    else:
+        assert ticket.requester.email == "petra@initech.test"
+        assert ticket.organisation == org_a
+        assert any('FROM "accounts_organisation"' in s for s in before)
+        assert not any('FROM "accounts_organisation"' in s for s in inside)
+
+
+def test_a_requester_registered_after_the_look_up_is_the_one_used(db, support):
+    # Given a visitor looked up as new, then registered by a parallel submission meanwhile
+    from helpline.accounts.services import requester_lookup, requester_register
+
+    lookup = requester_lookup(email="Late@Race.test")
+    assert lookup.existing is None
+    winner = requester_register(email="late@race.test", name="First Winner")
+    # When the write goes on with the stale look-up, the unique index decides: the winner is used
+    assert requester_register(email="late@race.test", name="Second", lookup=lookup) == winner
+    assert User.objects.filter(email__iexact="late@race.test").count() == 1

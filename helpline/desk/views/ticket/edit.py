@@ -6,7 +6,7 @@ from django.views.decorators.http import require_POST
 from helpline.core.decorators import staff_required
 from helpline.core.errors import Conflict, DomainError, ValidationFailed
 from helpline.core.submissions import submission_once
-from helpline.desk.timeline import ticket_page
+from helpline.desk.timeline import ticket_page, ticket_page_for_entry
 from helpline.replies.selectors import template_usable
 from helpline.replies.services import reply_with_template
 from helpline.tickets.mentions import mentions_parse
@@ -60,7 +60,9 @@ def _entry_anchor(entry) -> str:
     return f"#entry-{entry.pk}" if entry is not None else ""
 
 
-def _written(page, form, done=None, *, ticket=None, composer: bool = True) -> Written | None:
+def _written(
+    page, form, done=None, *, ticket=None, composer: bool = True, form_only: str = ""
+) -> Written | None:
     """What the write did, for an answer with only that (`page.written_fragments`); None when
     it cannot tell (a repeated post answered with the first one's entry)."""
     if done is not None:
@@ -83,6 +85,7 @@ def _written(page, form, done=None, *, ticket=None, composer: bool = True) -> Wr
         panel=(ticket.status_category in OPEN_CATEGORIES)
         != (before.status_category in OPEN_CATEGORIES)
         or ticket.department_id != before.department_id,
+        form_only=form_only,
     )
 
 
@@ -98,7 +101,8 @@ def reply(request, pk: int):
     with what changed (409): sending again goes through. The form's one-time key makes a
     repeated post add one reply.
     """
-    page = ticket_page(request.user, pk, thread=False, related=False)
+    # Only what the write needs: the row (the service locks it again) and the reference data.
+    page = ticket_page_for_entry(request.user, pk)
     form = make_form("reply_form", page, request.POST, request.FILES)
     status, message = 422, None
     if form.is_valid() and _others_wrote(page, request.user, form.cleaned_data["seen"]):
@@ -137,7 +141,7 @@ def reply(request, pk: int):
                 pk,
                 _("Reply sent."),
                 anchor=_entry_anchor(done.result),
-                written=_written(page, form, done),
+                written=_written(page, form, done, form_only="reply"),
             )
     return refused(
         request,

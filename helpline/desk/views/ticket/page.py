@@ -123,6 +123,10 @@ class Written:
     composer: bool = True
     # The request opened or closed, or moved department: the requester panel's counts may change.
     panel: bool = False
+    # "reply": when nothing else changed, the answer redraws only the reply form (the note
+    # form keeps what is typed in it; its version follows `hl-ticket-version`). Empty: the
+    # whole composer.
+    form_only: str = ""
 
     @property
     def alone(self) -> bool:
@@ -148,8 +152,8 @@ def written_fragments(request, written: Written, **extra) -> HttpResponse:
         parts = {"header", "composer", "side"}
     else:
         page.ticket.version = written.version
-        parts = {"composer"}
-    page.entries = entries_since(page, written.seen or 0)
+        parts = {written.form_only or "composer"}
+    page.entries = entries_since(page, written.seen or 0, also=[request.user])
     page.shown_up_to = written.seen or 0
     context = page_context(page, oob=True, parts=parts, appended=True, **extra)
     response = HttpResponse(render_to_string(f"{TEMPLATE}#oob", context, request=request))
