@@ -789,6 +789,20 @@ def _hits(kind, page, query, languages, private) -> list[Hit]:
     return hits
 
 
+def index_where(kind: str, objects: QuerySet, *, batch: int) -> int:
+    """(Re)index the documents of the objects `objects` selects, in the caller's transaction, in
+    batches by ascending key (a person's or an organisation's new name reaches each of their
+    documents without holding every id at once). Returns how many were indexed."""
+    done = 0
+    last = 0
+    while True:
+        ids = list(objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch])
+        if not ids:
+            return done
+        done += index(kind, ids)
+        last = ids[-1]
+
+
 def reindex(kind: str, *, batch: int = 500, progress=None) -> int:
     """Rebuild the index of `kind` in batches, each in its own transaction, so the desk keeps
     working meanwhile: a document changed during the run is indexed by its own change. Documents

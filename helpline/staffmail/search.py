@@ -75,18 +75,7 @@ REINDEX_BATCH = 500
 def sender_messages_reindex(user_id: int) -> int:
     """Reindex every message this person sent, in the caller's transaction and in batches (their
     name or address changed). Returns how many."""
-    done = 0
-    last = 0
-    while True:
-        batch = list(
-            Message.objects.filter(sender_id=user_id, pk__gt=last)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:REINDEX_BATCH]
-        )
-        if not batch:
-            return done
-        done += engine.index(KIND, batch)
-        last = batch[-1]
+    return engine.index_where(KIND, Message.objects.filter(sender_id=user_id), batch=REINDEX_BATCH)
 
 
 def _user_saved(

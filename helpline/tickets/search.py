@@ -255,18 +255,9 @@ REINDEX_BATCH = 500
 def requester_requests_reindex(user_id: int) -> int:
     """Reindex every request of this requester, in the caller's transaction (a name, an address
     or the language changed). Returns how many."""
-    done = 0
-    last = 0
-    while True:
-        batch = list(
-            Ticket.objects.filter(requester_id=user_id, pk__gt=last)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:REINDEX_BATCH]
-        )
-        if not batch:
-            return done
-        done += engine.index(KIND, batch)
-        last = batch[-1]
+    return engine.index_where(
+        KIND, Ticket.objects.filter(requester_id=user_id), batch=REINDEX_BATCH
+    )
 
 
 def _user_saved(
@@ -290,18 +281,9 @@ def _address_changed(sender: Any, instance: EmailAddress, **kw: Any) -> None:
 def organisation_requests_reindex(organisation_id: int) -> int:
     """Reindex every request filed under this organisation, in the caller's transaction (its
     name, an exact token of the document, changed), in batches. Returns how many."""
-    done = 0
-    last = 0
-    while True:
-        batch = list(
-            Ticket.objects.filter(organisation_id=organisation_id, pk__gt=last)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:REINDEX_BATCH]
-        )
-        if not batch:
-            return done
-        done += engine.index(KIND, batch)
-        last = batch[-1]
+    return engine.index_where(
+        KIND, Ticket.objects.filter(organisation_id=organisation_id), batch=REINDEX_BATCH
+    )
 
 
 def _organisation_saving(sender: Any, instance: Any, **kw: Any) -> None:
