@@ -345,7 +345,7 @@ class CandidatesForm(StyledForm):
             {
                 "autocomplete": "off",
                 "hx-get": reverse(self.candidates_url, args=[page.ticket.pk]),
-                "hx-trigger": "input changed delay:250ms, focus once",
+                "hx-trigger": "input changed delay:250ms",
                 "hx-target": f"#{listing}",
                 "hx-swap": "innerHTML",
                 "aria-controls": listing,

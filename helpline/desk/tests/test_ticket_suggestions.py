@@ -112,6 +112,23 @@ def test_the_dialog_fields_ask_for_suggestions(client, dispatcher, ticket):
     )
 
 
+def test_the_dialog_opens_with_the_requesters_own_requests_suggested(
+    client, dispatcher, ticket, others
+):
+    """The first suggestions come with the fields: no request waits on a focus event."""
+    client.force_login(dispatcher)
+    html = client.get(
+        url("ticket", ticket.pk), {"part": "dialog", "dialog": "merge"}, **HTMX
+    ).content.decode()
+    box = html.split('id="merge-target-candidates"', 1)[1]
+    suggested = re.findall(r'data-hl-fill="merge-target" value="#(\d+)"', box)
+    assert suggested == [str(others["alice_vpn"].pk)]
+    link = client.get(
+        url("ticket", ticket.pk), {"part": "dialog", "dialog": "link"}, **HTMX
+    ).content.decode()
+    assert f'data-hl-fill="link-other" value="#{others["alice_vpn"].pk}"' in link
+
+
 def test_a_run_of_history_folds_into_one_line(client, dispatcher, ticket):
     # Given: taking the request and classifying it make a run of history entries, then a reply
     services.ticket_take(ticket=ticket, actor=dispatcher)

@@ -36,7 +36,7 @@
 })();
 
 // Merge and link dialogs: the number field has the focus when the dialog opens (its first
-// suggestions load then); a suggestion fills the field; arrows move between them.
+// suggestions come with the fields); a suggestion fills the field; arrows move between them.
 (function () {
   document.addEventListener("shown.bs.modal", function (event) {
     var field = event.target.querySelector("[data-hl-candidates]");

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 from helpline.core.decorators import staff_required
 from helpline.core.errors import Conflict, DomainError, PermissionDenied
 from helpline.desk import ticket_forms as tf
+from helpline.desk.candidates import Purpose, ticket_candidates
 from helpline.desk.requester_panel import requester_panel
 from helpline.desk.selectors import view_counts_forget
 from helpline.desk.timeline import (
@@ -36,6 +37,8 @@ EVERYTHING = (*FRAGMENTS, "forms")
 # The action dialogs: the page carries each one's form without its fields, which load when the
 # dialog first opens (`?part=dialog&dialog=<name>`, desk/ticket/forms/_lazy.html).
 DIALOGS = ("escalate", "supervisor", "transfer", "merge", "link")
+# The dialogs whose number field suggests requests as the agent types (desk/candidates.py).
+SUGGESTING = (Purpose.MERGE, Purpose.LINK)
 
 # name in the template context → (form class, id prefix of its fields)
 FORMS = {
@@ -314,6 +317,10 @@ def dialog_fields(request, pk: int, name: str) -> HttpResponse:
     page = ticket_page(request.user, pk, thread=False, related=False)
     form = make_form(f"{name}_form", page)
     context = page_context(page, form=form, **{f"{name}_form": form})
+    if name in SUGGESTING:
+        # The first suggestions come with the fields, so they never wait for a focus event
+        # that may fire before htmx has wired the field.
+        context["candidates"] = ticket_candidates(request.user, page.ticket, "", purpose=name)
     response = render(request, f"desk/ticket/forms/_{name}.html#body", context)
     patch_vary_headers(response, ("HX-Request",))
     return response
