@@ -390,8 +390,9 @@ def _pg_query(query: analysis.Query, languages: list[str]) -> tuple[str, list]:
     prefix_terms = [t for g in query.groups for t in g if t.prefix and len(g) == 1]
     text = _websearch_text(query, without_prefix=bool(prefix_terms))
     configs = [PG_CONFIGS[lang] for lang in languages] + ["simple"]
+    # search_tsquery_any (migration 0003): the OR of the distinct ones, made while planning.
     parts = [f"websearch_to_tsquery('{config}', %s)" for config in configs]
-    sql = "(" + " || ".join(parts) + ")"
+    sql = "search_tsquery_any(" + ", ".join(parts) + ")"
     params: list = [text] * len(configs)
     for term in prefix_terms:
         word = analysis.PART.findall(term.words[0])
@@ -399,7 +400,7 @@ def _pg_query(query: analysis.Query, languages: list[str]) -> tuple[str, list]:
             continue
         lexeme = word[0].lower()
         options = [f"to_tsquery('{config}', %s)" for config in configs]
-        sql = f"({sql} && ({' || '.join(options)}))"
+        sql = f"({sql} && search_tsquery_any({', '.join(options)}))"
         params += [f"'{lexeme}':*"] * len(configs)
     return sql, params
 
