@@ -249,6 +249,35 @@ def test_the_candidate_shortcut_gives_the_same_page_as_scoring_every_match(
     assert engine.search("memo", "nowhere", private=True).total == 0
 
 
+def test_candidates_past_the_cap_tell_the_total_without_counting_again(memo, monkeypatch):
+    """SQLite: when more than TOTAL_CAP scored candidates pass the filters, the total is "more
+    than TOTAL_CAP" from the page's own statement; otherwise one statement counts up to the cap.
+    PostgreSQL ranks the newest matches in one statement either way."""
+    now = clock.now()
+    memo.put(
+        *(
+            doc(i, "Printer", "printer " * (i % 3 + 1), when=now - timedelta(days=i))
+            for i in range(1, 9)
+        )
+    )
+    monkeypatch.setattr(engine, "SHORTCUT_FROM", 1)
+    monkeypatch.setattr(engine, "CANDIDATES", 50)  # every match a candidate: the page is proven
+    counted = []
+    for cap in (3, 20):
+        monkeypatch.setattr(engine, "TOTAL_CAP", cap)
+        with CaptureQueriesContext(connection) as statements:
+            results = engine.search("memo", "printer", limit=2, prefix=False)
+        counted.append(
+            sum("COUNT(*) FROM (SELECT DISTINCT" in q["sql"] for q in statements.captured_queries)
+        )
+        assert len(results.hits) == 2
+        assert (results.total, results.capped) == ((3, True) if cap == 3 else (8, False))
+    if connection.vendor == "sqlite":
+        assert counted == [0, 1]
+    else:
+        assert counted == [0, 0]
+
+
 def test_many_matches_rank_the_newest_candidates_title_first(memo, monkeypatch):
     """Beyond TOTAL_CAP matches, PostgreSQL ranks only the newest TOTAL_CAP + 1 documents:
     among them the title still wins, then the more recent; an older title match waits. SQLite
