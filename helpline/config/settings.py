@@ -139,6 +139,11 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", int(os.environ.get("HELPLINE_DATABASE_CONNECT_TIMEOUT", "5"))
     )
+    # No JIT compilation: this desk's statements are index walks bounded by LIMIT, whose cost
+    # estimates (the whole walk) pass JIT's threshold while they run in milliseconds; compiling
+    # took 35-160 ms a statement (the search page, the activity statistics). A URL's own
+    # `?options=` wins.
+    DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
     if env_bool("HELPLINE_DATABASE_POOL", default=not TESTING):
         DATABASES["default"]["OPTIONS"]["pool"] = True
 

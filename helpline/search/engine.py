@@ -390,8 +390,9 @@ def _pg_query(query: analysis.Query, languages: list[str]) -> tuple[str, list]:
     prefix_terms = [t for g in query.groups for t in g if t.prefix and len(g) == 1]
     text = _websearch_text(query, without_prefix=bool(prefix_terms))
     configs = [PG_CONFIGS[lang] for lang in languages] + ["simple"]
+    # search_tsquery_any (migration 0003): the OR of the distinct ones, made while planning.
     parts = [f"websearch_to_tsquery('{config}', %s)" for config in configs]
-    sql = "(" + " || ".join(parts) + ")"
+    sql = "search_tsquery_any(" + ", ".join(parts) + ")"
     params: list = [text] * len(configs)
     for term in prefix_terms:
         word = analysis.PART.findall(term.words[0])
@@ -399,7 +400,7 @@ def _pg_query(query: analysis.Query, languages: list[str]) -> tuple[str, list]:
             continue
         lexeme = word[0].lower()
         options = [f"to_tsquery('{config}', %s)" for config in configs]
-        sql = f"({sql} && ({' || '.join(options)}))"
+        sql = f"({sql} && search_tsquery_any({', '.join(options)}))"
         params += [f"'{lexeme}':*"] * len(configs)
     return sql, params
 
@@ -704,7 +705,8 @@ def _sqlite_page(kind, query, languages, private, among_sql, among_params, limit
     A document's full score is at most twice its bm25 (recency adds up to 1x, the private part
     takes 0.8x), so when the page's last score is at least twice the last candidate's bm25, no
     other match can belong on the page. Otherwise (a narrow `among`, a deep page): None, and
-    the caller scores every match. The total is counted up to TOTAL_CAP + 1."""
+    the caller scores every match. The total is counted up to TOTAL_CAP + 1, unless more
+    candidates than that passed the filters (then they tell it)."""
     expression = _fts_query(query, languages)
     parts = "" if private else f" AND d.part = {int(Part.PUBLIC)}"
     recency = (
@@ -717,8 +719,8 @@ def _sqlite_page(kind, query, languages, private, among_sql, among_params, limit
         f"WITH c AS MATERIALIZED (SELECT rowid AS id, -{bm25} AS b FROM search_fts "  # noqa: S608
         f"WHERE search_fts MATCH %s ORDER BY {bm25} LIMIT {CANDIDATES}), "
         "edge AS (SELECT COUNT(*) AS n, MIN(b) AS low FROM c) "
-        f"SELECT d.object_id, MAX(c.b * {recency} * {weight}) AS best, edge.n, edge.low "
-        "FROM c CROSS JOIN search_searchdocument d ON d.id = c.id CROSS JOIN edge "
+        f"SELECT d.object_id, MAX(c.b * {recency} * {weight}) AS best, edge.n, edge.low, "
+        "COUNT(*) OVER () FROM c CROSS JOIN search_searchdocument d ON d.id = c.id CROSS JOIN edge "
         f"WHERE d.kind = %s{parts}{among_sql} "
         "GROUP BY d.object_id ORDER BY best DESC, d.object_id DESC LIMIT %s"
     )
@@ -748,8 +750,12 @@ def _sqlite_page(kind, query, languages, private, among_sql, among_params, limit
                 return None  # a match outside the candidates could still rank on the page
         else:
             return None  # the candidates were all filtered out: the full scoring decides
-        cursor.execute(count_sql, [expression, kind, *among_params])
-        found = cursor.fetchone()[0]
+        # Candidates that passed the filters are matches too: when more than TOTAL_CAP of them
+        # did, the total is "more than TOTAL_CAP" without counting again.
+        found = rows[0][4]
+        if found <= TOTAL_CAP:
+            cursor.execute(count_sql, [expression, kind, *among_params])
+            found = cursor.fetchone()[0]
     return [(row[0], row[1], found) for row in rows[offset:]]
 
 

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from helpline.core import clock
 from helpline.search import engine
+from helpline.search import text as analysis
 from helpline.search.engine import Document
 from helpline.search.models import SearchDocument
 
@@ -248,6 +249,35 @@ def test_the_candidate_shortcut_gives_the_same_page_as_scoring_every_match(
     assert engine.search("memo", "nowhere", private=True).total == 0
 
 
+def test_candidates_past_the_cap_tell_the_total_without_counting_again(memo, monkeypatch):
+    """SQLite: when more than TOTAL_CAP scored candidates pass the filters, the total is "more
+    than TOTAL_CAP" from the page's own statement; otherwise one statement counts up to the cap.
+    PostgreSQL ranks the newest matches in one statement either way."""
+    now = clock.now()
+    memo.put(
+        *(
+            doc(i, "Printer", "printer " * (i % 3 + 1), when=now - timedelta(days=i))
+            for i in range(1, 9)
+        )
+    )
+    monkeypatch.setattr(engine, "SHORTCUT_FROM", 1)
+    monkeypatch.setattr(engine, "CANDIDATES", 50)  # every match a candidate: the page is proven
+    counted = []
+    for cap in (3, 20):
+        monkeypatch.setattr(engine, "TOTAL_CAP", cap)
+        with CaptureQueriesContext(connection) as statements:
+            results = engine.search("memo", "printer", limit=2, prefix=False)
+        counted.append(
+            sum("COUNT(*) FROM (SELECT DISTINCT" in q["sql"] for q in statements.captured_queries)
+        )
+        assert len(results.hits) == 2
+        assert (results.total, results.capped) == ((3, True) if cap == 3 else (8, False))
+    if connection.vendor == "sqlite":
+        assert counted == [0, 1]
+    else:
+        assert counted == [0, 0]
+
+
 def test_many_matches_rank_the_newest_candidates_title_first(memo, monkeypatch):
     """Beyond TOTAL_CAP matches, PostgreSQL ranks only the newest TOTAL_CAP + 1 documents:
     among them the title still wins, then the more recent; an older title match waits. SQLite
@@ -380,3 +410,41 @@ def test_matching_ids_is_one_bounded_statement(memo):
     assert found.ids is None
     assert len(queries.captured_queries) == 1
     assert queries.captured_queries[0]["sql"].rstrip().endswith("LIMIT 4")
+
+
+def test_the_planner_reads_each_configurations_query_once(memo):
+    """PostgreSQL: the configurations' queries are ORed without repeats while planning (an
+    address is one lexeme, not four independent ones: four times the estimate); the search
+    finds the same. SQLite has no configurations: the address is found exactly."""
+    memo.put(doc(1, "Mail", "From kari@example.no today."), doc(2, "Printer", "Jammed."))
+    assert ids(engine.search("memo", "kari@example.no", prefix=False)) == [1]
+    assert ids(engine.search("memo", "printers", prefix=False)) == [2]
+    if connection.vendor != "postgresql":
+        return
+    query = analysis.parse("kari@example.no", prefix=False)
+    where, _score, params = engine._match_sql("memo", query, engine._languages(None), False)
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN SELECT d.object_id {where}", params)  # noqa: S608
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert plan.count("kari@example.no") == plan.count("tsv @@") >= 1, plan
+    # A word the stemmers change: each distinct form once.
+    tsquery, params = engine._pg_query(
+        analysis.parse("printers", prefix=False), engine._languages(None)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {tsquery}::text", params)  # noqa: S608
+        text = cursor.fetchone()[0]
+    lexemes = re.findall(r"'([^']+)'", text)
+    assert sorted(lexemes) == sorted(set(lexemes)) and "printer" in lexemes, text
+
+
+def test_postgresql_connections_compile_nothing_just_in_time(db):
+    """Bounded index walks are estimated at their whole walk: JIT's threshold passed, and
+    compiling cost more than running (settings: jit off on every connection)."""
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.execute("SELECT 1")
+            assert cursor.fetchone()[0] == 1
+            return
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
