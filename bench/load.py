@@ -16,16 +16,20 @@ import http.client
 import json
 import os
 import re
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
+from pathlib import Path
 from urllib.parse import urlencode
 
+from . import serve_timed
 from .environment import configure, default_database_url, migrate
 from .run import RESULTS_DIR, _meta, percentile
 
@@ -33,6 +37,7 @@ CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 # The reply form's hidden fields: the version and newest entry the page showed (the browser
 # sends them back, and app.js moves them on from each answer's `hl-ticket-version` event).
 REPLY_INPUT = re.compile(r'name="(version|seen)" value="(\d+)" id="reply-')
+NUMBER_SEGMENT = re.compile(r"/\d+/")
 SCENARIOS = ("portal.submit", "desk.reply", "desk.board", "desk.ticket")
 
 
@@ -259,6 +264,7 @@ def drive(scenario: Scenario, clients: int, seconds: float, warm_up: int = 3) ->
                 scenario.samples.append(took)
 
     threads = [threading.Thread(target=loop, args=(step,)) for step in steps]
+    started_at = time.time()
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -271,6 +277,7 @@ def drive(scenario: Scenario, clients: int, seconds: float, warm_up: int = 3) ->
     return {
         "key": scenario.key,
         "title": scenario.title,
+        "started_at": started_at,
         "clients": clients,
         "seconds": round(elapsed, 1),
         "requests": len(samples),
@@ -279,6 +286,43 @@ def drive(scenario: Scenario, clients: int, seconds: float, warm_up: int = 3) ->
         "per_second": round(len(samples) / elapsed, 1),
         "median_ms": round(statistics.median(samples), 1) if samples else None,
         "p95_ms": round(percentile(samples, 0.95), 1) if samples else None,
+    }
+
+
+def server_timing(folder: Path, since: float) -> dict:
+    """The scenario's own requests as the web workers timed them (bench.serve_timed)."""
+    found = serve_timed.records(folder, since)
+
+    def kind(record: dict) -> str:
+        return f"{record['method']} {NUMBER_SEGMENT.sub('/N/', record['path'])}"
+
+    counts: dict[str, int] = {}
+    for record in found:
+        counts[kind(record)] = counts.get(kind(record), 0) + 1
+    if not counts:
+        return {}
+    request = max(counts, key=counts.__getitem__)
+    mine = [record for record in found if kind(record) == request]
+    workers: dict[int, int] = {}
+    for record in mine:
+        workers[record["pid"]] = workers.get(record["pid"], 0) + 1
+
+    def median(field: str) -> float:
+        return round(statistics.median(record[field] for record in mine), 1)
+
+    def mean(field: str) -> float:
+        return round(statistics.fmean(record[field] for record in mine), 1)
+
+    return {
+        "request": request,
+        "requests": len(mine),
+        "cpu_ms": median("cpu"),
+        "wall_ms": median("wall"),
+        "lock_wait_ms": mean("wait"),
+        "lock_hold_ms": mean("hold"),
+        "lock_hold_cpu_ms": mean("hold_cpu"),
+        "connects": mean("connects"),
+        "per_worker": sorted(workers.values(), reverse=True),
     }
 
 
@@ -294,6 +338,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10, help="per scenario (10)")
     parser.add_argument("--only", default="", help="comma-separated scenario keys")
     parser.add_argument("--no-save", action="store_true")
+    parser.add_argument(
+        "--timing",
+        action="store_true",
+        help="time each request inside the web workers too (bench.serve_timed)",
+    )
     args = parser.parse_args(argv)
 
     database_url = args.database_url or default_database_url(args.tickets)
@@ -307,11 +356,14 @@ def main(argv: list[str] | None = None) -> int:
     write_cases(people)  # switches anonymous submission on, as the write cases need it
     port = _free_port()
     env = {**os.environ, "HELPLINE_DATABASE_URL": database_url}
+    timing_dir = Path(tempfile.mkdtemp(prefix="helpline-timing-")) if args.timing else None
+    if timing_dir is not None:
+        env[serve_timed.TIMING_DIR_VARIABLE] = str(timing_dir)
     server = subprocess.Popen(  # noqa: S603 (our own command)
         [
             sys.executable,
             "-m",
-            "helpline.config.cli",
+            "bench.serve_timed" if args.timing else "helpline.config.cli",
             "serve",
             "--port",
             str(port),
@@ -335,6 +387,10 @@ def main(argv: list[str] | None = None) -> int:
             if only and scenario.key not in only:
                 continue
             result = drive(scenario, args.clients, args.seconds)
+            if timing_dir is not None:
+                result["server"] = server_timing(timing_dir, result.pop("started_at"))
+            else:
+                result.pop("started_at")
             document["scenarios"].append(result)
             print(
                 f"  {result['key']:<16} {result['per_second']:>7.1f} req/s  "
@@ -343,12 +399,25 @@ def main(argv: list[str] | None = None) -> int:
                 f"{': ' + result['first_errors'][0] if result['first_errors'] else ''})",
                 flush=True,
             )
+            if "server" in result:
+                timing = result["server"]
+                print(
+                    f"  {'':<16} in the server: {timing['request']}, CPU {timing['cpu_ms']} ms, "
+                    f"wall {timing['wall_ms']} ms (medians); write lock: waited "
+                    f"{timing['lock_wait_ms']} ms, held {timing['lock_hold_ms']} ms with "
+                    f"{timing['lock_hold_cpu_ms']} ms CPU (means); connections opened "
+                    f"{timing['connects']} per request; requests per worker "
+                    f"{'/'.join(str(n) for n in timing['per_worker'])}",
+                    flush=True,
+                )
     finally:
         server.terminate()
         try:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
+        if timing_dir is not None:
+            shutil.rmtree(timing_dir, ignore_errors=True)
     meta = document["meta"]
     print(
         f"{meta['database']} {meta['tickets']:,} tickets, helpline serve --workers "

@@ -1,6 +1,7 @@
 """The benchmark suite cannot rot: a tiny desk is generated and every case is run once."""
 
 import io
+import json
 import tomllib
 
 import pytest
@@ -8,6 +9,7 @@ from django.db.models import F
 
 from bench.cases import build_cases, personas
 from bench.generate import NotEmpty, generate
+from bench.load import server_timing
 from bench.run import THRESHOLDS, check, run, table
 from helpline.accounts.models import User
 from helpline.tickets.models import Entry, Ticket
@@ -73,3 +75,31 @@ def test_generator_refuses_a_database_with_people():
         generate(tickets=5, out=io.StringIO())
     generate(tickets=5, append=True, out=io.StringIO())
     assert Ticket.objects.count() == 10
+
+
+def test_load_timing_summary_reads_the_workers_records(tmp_path):
+    # Given what two web workers wrote (bench.serve_timed), one request before the scenario,
+    def line(at, pid, path, cpu, hold):
+        record = {"at": at, "pid": pid, "method": "POST", "path": path, "cpu": cpu, "wall": 2 * cpu}
+        lock = {"wait": 1.0, "hold": hold, "hold_cpu": hold / 2, "connects": 0}
+        return json.dumps(record | lock)
+
+    (tmp_path / "11.jsonl").write_text(
+        "\n".join(
+            [line(5, 11, "/desk/tickets/7/reply/", 99, 99)]
+            + [line(10 + n, 11, f"/desk/tickets/{n}/reply/", 10 + n, 4) for n in range(3)]
+        )
+        + "\n"
+    )
+    (tmp_path / "12.jsonl").write_text(line(11, 12, "/desk/tickets/3/reply/", 20, 8) + "\n")
+
+    # when the scenario's requests (from at=10 on) are summarised,
+    summary = server_timing(tmp_path, since=10)
+
+    # then the scenario's request kind, medians and means and the spread over workers show.
+    assert summary["request"] == "POST /desk/tickets/N/reply/"
+    assert summary["requests"] == 4
+    assert summary["cpu_ms"] == 11.5
+    assert summary["lock_hold_ms"] == 5.0
+    assert summary["lock_hold_cpu_ms"] == 2.5
+    assert summary["per_worker"] == [3, 1]
