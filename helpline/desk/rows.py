@@ -214,7 +214,10 @@ def rows_html(rows: list[Row], *, trash: bool = False, show_time: bool = False) 
         t = r.ticket
         pk = t.pk
         requester = t.requester
-        tags = "".join(f' <span class="badge hl-tag">{_esc(tag.name)}</span>' for tag in t.tag_list)
+        tags = "".join(
+            f' <span class="badge hl-tag">{_esc(tag.name)}</span>'
+            for tag in getattr(t, "tag_list", ())
+        )
         organisation = t.organisation
         below_requester = _esc(organisation.name if organisation else requester.email)
         assignee = t.assignee
@@ -250,7 +253,7 @@ def rows_html(rows: list[Row], *, trash: bool = False, show_time: bool = False) 
             f"<td>{when}</td>"
             + (
                 f'<td class="text-end font-monospace" data-hl-time-total>'
-                f"{_esc(minutes_text(t.time_total))}</td>"
+                f"{_esc(minutes_text(getattr(t, 'time_total', None)))}</td>"
                 if show_time
                 else ""
             )

@@ -173,6 +173,24 @@ def test_row_markup(client, desk, dispatcher):
     assert ticket.subject in html
 
 
+def test_row_values_are_escaped(client, support, dispatcher, requester_a):
+    # The rows are HTML built in Python (helpline/desk/rows.py): nothing typed reaches the page
+    # as markup, in any cell.
+    ticket = TicketFactory(
+        department=support, requester=requester_a, subject="<b>Printer</b> & \"toner\" 'now'"
+    )
+    ticket.tags.add(Tag.objects.create(name="<i>tag</i>"))
+    requester_a.first_name, requester_a.last_name = "<Ann>", "O'Neil & Co"
+    requester_a.save()
+    client.force_login(dispatcher)
+    html = client.get(BOARD).content.decode()
+    assert "&lt;b&gt;Printer&lt;/b&gt; &amp; &quot;toner&quot; &#x27;now&#x27;" in html
+    assert 'title="&lt;b&gt;Printer&lt;/b&gt; &amp; &quot;toner&quot; &#x27;now&#x27;"' in html
+    assert '<span class="badge hl-tag">&lt;i&gt;tag&lt;/i&gt;</span>' in html
+    assert "<span>&lt;Ann&gt; O&#x27;Neil &amp; Co</span>" in html
+    assert "<b>Printer" not in html and "<i>tag" not in html and "<Ann>" not in html
+
+
 def test_empty_view_has_a_friendly_message(client, dispatcher):
     client.force_login(dispatcher)
     html = client.get(BOARD, {"view": "mine"}).content.decode()
