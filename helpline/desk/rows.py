@@ -257,6 +257,6 @@ def rows_html(rows: list[Row], *, trash: bool = False, show_time: bool = False) 
                 if show_time
                 else ""
             )
-            + "</tr>\n        "
+            + "</tr>"
         )
     return mark_safe("".join(parts))  # noqa: S308 (every value above is escaped)
