@@ -215,8 +215,8 @@ def rows_html(rows: list[Row], *, trash: bool = False, show_time: bool = False) 
         pk = t.pk
         requester = t.requester
         tags = "".join(
-            f' <span class="badge hl-tag">{_esc(tag.name)}</span>'
-            for tag in getattr(t, "tag_list", ())
+            f' <span class="badge hl-tag">{_esc(name)}</span>'
+            for name in getattr(t, "tag_names", None) or ()
         )
         organisation = t.organisation
         below_requester = _esc(organisation.name if organisation else requester.email)

@@ -10,7 +10,7 @@ from allauth.account.models import EmailAddress
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, F, JSONField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.fields.tuple_lookups import TupleGreaterThan, TupleLessThan
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -32,6 +32,7 @@ from helpline.tickets.models import (
     EntryKind,
     Status,
     StatusCategory,
+    Tag,
     Ticket,
 )
 from helpline.tickets.reference import statuses_active
@@ -306,6 +307,38 @@ def _last_public_role() -> Subquery:
     return Subquery(latest.values("author__role")[:1])
 
 
+class _TagNames(Subquery):
+    """The names of a request's tags in name order, one JSON array read in the page's own
+    statement: the prefetch it replaces was a second query, and Django's prefetch machinery
+    around it cost more than the query."""
+
+    output_field = JSONField()
+
+    def __init__(self) -> None:
+        names = Tag.objects.filter(tickets=OuterRef("pk")).order_by("name").values("name")
+        super().__init__(names)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="(SELECT json_group_array(name) FROM (%(subquery)s) AS tag_names)",
+            **extra_context,
+        )
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            template=(
+                # As text, which JSONField decodes (psycopg would hand over a list already).
+                "(SELECT COALESCE(json_agg(name ORDER BY name), '[]')::text"
+                " FROM (%(subquery)s) AS tag_names)"
+            ),
+            **extra_context,
+        )
+
+
 def ticket_board(
     qs: QuerySet[Ticket],
     *,
@@ -343,9 +376,7 @@ def ticket_board(
         # Only the columns a row shows (helpline/desk/rows.py) and the cursors use: the five
         # joined rows' every column (passwords, settings, dates) cost a third of reading a page.
         .only(*BOARD_COLUMNS)
-        # Into a plain list: a related manager per row (`t.tags.all`) cost a board page 10 ms.
-        .prefetch_related(Prefetch("tags", to_attr="tag_list"))
-        .annotate(last_public_role=_last_public_role())
+        .annotate(last_public_role=_last_public_role(), tag_names=_TagNames())
         .order_by(*ordering)
     )
     if time_total:
