@@ -179,10 +179,10 @@ def test_typeahead_filters_cost_one_query_each_whatever_the_rows(
         "tag": str(tag.pk),
         "responsible": "me",
     }
-    # The board's 12 (test_board_pages, saved views included) and the names of the
+    # The board's 11 (test_board_pages, saved views included) and the names of the
     # organisation, requester and tag chosen (the responsible person comes from the colleagues
-    # already loaded): 15; and who is away (the header's status, reference data): 16.
-    with django_assert_num_queries(16):
+    # already loaded): 14; and who is away (the header's status, reference data): 15.
+    with django_assert_num_queries(15):
         html = client.get(BOARD, params).content.decode()
     assert rows(html) == count
 

@@ -197,11 +197,11 @@ def test_board_query_count_is_constant(
     # bars' options (departments, statuses, staff; organisations, requesters and tags are
     # typeahead look-ups, never in the page), 8 the ids matching the text (the search index,
     # one bounded statement), 9 the page of tickets with status, department, people and
-    # organisation joined and who wrote last, 10 their tags, 11 the site settings, 12 the
-    # sidebar's capped counts (one statement for every view), 13 the saved views the agent sees
-    # (their sidebar's order joined; none yet, so nothing more to count), 14 who is away (the
+    # organisation joined, who wrote last and their tags' names, 10 the site settings, 11 the
+    # sidebar's capped counts (one statement for every view), 12 the saved views the agent sees
+    # (their sidebar's order joined; none yet, so nothing more to count), 13 who is away (the
     # header's own status and the staff options; reference data, none once warm).
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(13):
         response = client.get(BOARD, {"view": "open", "priority": "2", "q": "printer"})
     assert len(response.context["page"].tickets) == rows
 
@@ -212,8 +212,8 @@ def test_board_text_matching_nothing_reads_no_page(
     TicketFactory.create_batch(3, department=support, subject="Printer")
     SiteSettings.current()
     client.force_login(dispatcher)
-    # As above without the page and its tags: the engine answered no id, so the board is empty
-    # without a statement over the tickets (7.7 s at a million requests when it walked them).
+    # As above without the page: the engine answered no id, so the board is empty without a
+    # statement over the tickets (7.7 s at a million requests when it walked them).
     with CaptureQueriesContext(connection) as queries:
         response = client.get(BOARD, {"view": "all", "q": "zqxj"})
     assert response.context["page"].tickets == []
@@ -228,8 +228,8 @@ def test_board_fragment_query_count_is_constant(
     TicketFactory.create_batch(rows, department=support)
     SiteSettings.current()
     client.force_login(supervisor)
-    # 1 session, 2 user, 3-5 option lists, 6 the page, 7 tags, 8 site settings: no access
-    # queries for a supervisor and no counts in the list fragment.
-    with django_assert_num_queries(8):
+    # 1 session, 2 user, 3-5 option lists, 6 the page with its tags' names, 7 site settings: no
+    # access queries for a supervisor and no counts in the list fragment.
+    with django_assert_num_queries(7):
         response = client.get(BOARD, {"view": "open"}, HTTP_HX_REQUEST="true")
     assert response.content.decode().count("<tr data-hl-row") == rows

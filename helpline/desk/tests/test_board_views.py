@@ -173,6 +173,41 @@ def test_row_markup(client, desk, dispatcher):
     assert ticket.subject in html
 
 
+def test_row_values_are_escaped(client, support, dispatcher, requester_a):
+    # The rows are HTML built in Python (helpline/desk/rows.py): nothing typed reaches the page
+    # as markup, in any cell.
+    ticket = TicketFactory(
+        department=support, requester=requester_a, subject="<b>Printer</b> & \"toner\" 'now'"
+    )
+    ticket.tags.add(Tag.objects.create(name="<i>tag</i>"))
+    requester_a.first_name, requester_a.last_name = "<Ann>", "O'Neil & Co"
+    requester_a.save()
+    client.force_login(dispatcher)
+    html = client.get(BOARD).content.decode()
+    assert "&lt;b&gt;Printer&lt;/b&gt; &amp; &quot;toner&quot; &#x27;now&#x27;" in html
+    assert 'title="&lt;b&gt;Printer&lt;/b&gt; &amp; &quot;toner&quot; &#x27;now&#x27;"' in html
+    assert '<span class="badge hl-tag">&lt;i&gt;tag&lt;/i&gt;</span>' in html
+    assert "<span>&lt;Ann&gt; O&#x27;Neil &amp; Co</span>" in html
+    assert "<b>Printer" not in html and "<i>tag" not in html and "<Ann>" not in html
+
+
+def test_row_tags_in_name_order_and_none_without(client, support, dispatcher):
+    # The names come in the page's own statement (a JSON array per row, on both databases).
+    tagged = TicketFactory(department=support, subject="Tagged")
+    for name in ("zeta", "Åse", "alpha", 'a "quoted", name'):
+        tagged.tags.add(Tag.objects.create(name=name))
+    plain = TicketFactory(department=support, subject="Plain")
+    client.force_login(dispatcher)
+    html = client.get(BOARD).content.decode()
+    tagged_row = html[html.index(f'id="ticket-row-{tagged.pk}"') :].split("</tr>")[0]
+    plain_row = html[html.index(f'id="ticket-row-{plain.pk}"') :].split("</tr>")[0]
+    names = [str(t) for t in Tag.objects.filter(tickets=tagged).order_by("name")]
+    assert tagged_row.count("hl-tag") == 4
+    shown = [part.split("</span>")[0] for part in tagged_row.split('hl-tag">')[1:]]
+    assert shown == [n.replace('"', "&quot;") for n in names]
+    assert "hl-tag" not in plain_row
+
+
 def test_empty_view_has_a_friendly_message(client, dispatcher):
     client.force_login(dispatcher)
     html = client.get(BOARD, {"view": "mine"}).content.decode()

@@ -27,7 +27,7 @@ from helpline.tickets.access import departments_with, requester_directory
 from ..forms import BoardFilterForm, BulkForm, NewRequestForm
 from ..lookups import LOOKUP_KINDS, lookup_options
 from ..permissions import staff_tickets
-from ..rows import board_rows
+from ..rows import board_rows, rows_html
 from ..selectors import (
     BOARD_VIEWS,
     SORT_LABELS,
@@ -124,7 +124,11 @@ def board(request):
         "form": form,
         "chips": chips,
         "page": page,
-        "rows": board_rows(page.tickets, trash=view_key == "trash"),
+        "rows_html": rows_html(
+            board_rows(page.tickets, trash=view_key == "trash"),
+            trash=view_key == "trash",
+            show_time=show_time,
+        ),
         "view": BOARD_VIEWS[view_key],
         "filters": filters,
         "empty_message": EMPTY[view_key],
