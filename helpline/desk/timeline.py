@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.http import Http404
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -346,8 +346,13 @@ def entries_since(page: TicketPage, seen: int, *, also=()) -> list[Entry]:
     people already read (the writer) who may be the entries' authors."""
     ticket = page.ticket
     entries = list(
-        thread_entries().filter(ticket_id=ticket.pk, pk__gt=seen).order_by("created_at", "id")
+        Entry.objects.select_related("mail")
+        .filter(ticket_id=ticket.pk, pk__gt=seen)
+        .order_by("created_at", "id")
     )
+    # History carries no files: a change made with the side panel or a button added only
+    # history, and its answer reads no attachments.
+    prefetch_related_objects([e for e in entries if e.kind != EntryKind.EVENT], "attachments")
     people = [*page.staff, *page.watchers, *also]
     _authors_attach(entries, [ticket.requester, ticket.assignee, *people])
     _lines_add(entries, ticket, page.statuses, page.departments, people)

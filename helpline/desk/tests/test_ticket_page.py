@@ -211,8 +211,9 @@ def private_cache(settings):
 
 
 # Queries of the ticket page for an agent without global rights, once the layout's cache is warm:
-#  1 session, 2 user, 3 the ticket with its status, department, assignee, requester
-#  (+ organisation), organisation, topic, merged_into, deleted_by, 4 watchers, 5 linked tickets
+#  1 session, 2 user, 3 the ticket with its assignee, requester (+ organisation), organisation
+#  and deleted_by (its status, department and topic from the reference data; the request it was
+#  merged into, if it was, one more query), 4 watchers, 5 linked tickets
 #  + status, 6 tags, 7 tickets merged into it, 8 entries + authors, 9 their attachments,
 #  10 the requester's other requests + 11 their organisation's open count (the requester
 #  panel), 12 site settings (context processor), 13 mail not delivered (letters and notifications,
