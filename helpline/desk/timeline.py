@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, Q, prefetch_related_objects
+from django.db.models import Exists, OuterRef, Prefetch, Q, prefetch_related_objects
 from django.http import Http404
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -125,29 +125,69 @@ def _authors_attach(entries: list[Entry], known) -> None:
 TICKET_JOINED = ("assignee", "requester", "requester__organisation", "organisation", "deleted_by")
 
 
+def _beside(*, related: bool) -> dict[str, tuple[Exists, Prefetch]]:
+    """Lists shown beside the ticket that are nearly always empty — who watches it and, with
+    `related`, its links, tags and the requests merged into it: whether each has rows (asked in
+    the ticket's own query), and how to read those that do."""
+    pk = OuterRef("pk")
+    people = User.objects.order_by("first_name", "last_name", "email")
+    lists = {
+        "watchers": (
+            Exists(Ticket.watchers.through.objects.filter(ticket_id=pk)),
+            Prefetch("watchers", queryset=people),
+        )
+    }
+    if related:
+        lists |= {
+            "links": (
+                Exists(Ticket.links.through.objects.filter(from_ticket_id=pk)),
+                Prefetch("links", queryset=Ticket.objects.select_related("status").order_by("-id")),
+            ),
+            "tags": (
+                Exists(Ticket.tags.through.objects.filter(ticket_id=pk)),
+                Prefetch("tags"),
+            ),
+            "merged_from": (
+                Exists(Ticket.objects.filter(merged_into_id=pk)),
+                Prefetch(
+                    "merged_from",
+                    queryset=Ticket.objects.only(
+                        "id", "subject", "merged_into", "department_id", "assignee_id"
+                    ),
+                ),
+            ),
+        }
+    return lists
+
+
 def ticket_queryset(*, thread: bool = True, related: bool = True):
     """The ticket with everything its page shows, so templates never query; without its
     thread (`thread=False`) and the other requests and tags shown beside it (`related=False`)
-    for a write, which needs the ticket, not what was said on it."""
-    qs = Ticket.objects.select_related(*TICKET_JOINED).prefetch_related(
-        Prefetch("watchers", queryset=User.objects.order_by("first_name", "last_name", "email")),
+    for a write, which needs the ticket, not what was said on it. The lists beside it come
+    with `beside_read` (only those that have rows are read)."""
+    qs = Ticket.objects.select_related(*TICKET_JOINED).annotate(
+        **{f"has_{name}": exists for name, (exists, _) in _beside(related=related).items()}
     )
-    if related:
-        qs = qs.prefetch_related(
-            Prefetch("links", queryset=Ticket.objects.select_related("status").order_by("-id")),
-            "tags",
-            Prefetch(
-                "merged_from",
-                queryset=Ticket.objects.only(
-                    "id", "subject", "merged_into", "department_id", "assignee_id"
-                ),
-            ),
-        )
     if thread:
         qs = qs.prefetch_related(
             Prefetch("entries", queryset=thread_entries().order_by("created_at", "id"))
         )
     return qs
+
+
+def beside_read(ticket: Ticket, *, related: bool = True) -> None:
+    """Read the lists beside `ticket` (from `ticket_queryset`) that have rows, one query each;
+    the empty ones are known empty without a query."""
+    found = []
+    for name, (_exists, prefetch) in _beside(related=related).items():
+        if getattr(ticket, f"has_{name}"):
+            found.append(prefetch)
+            continue
+        empty = getattr(ticket, name).none()
+        empty._result_cache, empty._prefetch_done = [], True
+        ticket._prefetched_objects_cache = getattr(ticket, "_prefetched_objects_cache", {})
+        ticket._prefetched_objects_cache[name] = empty
+    prefetch_related_objects([ticket], *found)
 
 
 def staff_for_department(department: Department, *, include: int | None = None) -> list[User]:
@@ -217,6 +257,7 @@ def ticket_page(user, pk: int, *, thread: bool = True, related: bool = True) -> 
     """
     ticket = staff_ticket_or_404(user, pk, queryset=ticket_queryset(thread=thread, related=related))
     reference_attach(ticket)
+    beside_read(ticket, related=related)
     return _page_of(user, ticket, thread=thread, related=related)
 
 
