@@ -70,9 +70,10 @@ def _department_label(department) -> str:
     return f"{'— ' * department.depth}{department.name}"
 
 
-def _staff_label(user) -> str:
-    """A colleague's name, with their away status when they are not present."""
-    found = absences().get(user.pk)
+def _staff_label(user, away: dict) -> str:
+    """A colleague's name, with their away status when they are not present (`away`: who is
+    away now, `absences()`, read once for the whole list)."""
+    found = away.get(user.pk)
     if found is None:
         return user.display_name
     state = _("off") if found[0] == Availability.OFF else _("away")
@@ -171,9 +172,10 @@ class FieldsForm(StyledForm):
         self.staff = {u.pk: u for u in self.staff_list}
         self.fields["status"].choices = status_groups(page.statuses)
         self.fields["department"].choices = [(d.pk, _department_label(d)) for d in departments]
+        away = absences()
         self.fields["assignee"].choices = [
             ("", _("— nobody —")),
-            *((u.pk, _staff_label(u)) for u in self.staff_list),
+            *((u.pk, _staff_label(u, away)) for u in self.staff_list),
         ]
         if page.rights.assign:
             self.fields["department"].widget.attrs.update(
@@ -310,9 +312,10 @@ class SupervisorForm(StyledForm):
     def __init__(self, *args, page: TicketPage, **kwargs):
         super().__init__(*args, page=page, **kwargs)
         self.supervisors = {u.pk: u for u in page.supervisors}
+        away = absences()
         self.fields["supervisor"].choices = [
             ("", _("Choose a supervisor")),
-            *((u.pk, _staff_label(u)) for u in page.supervisors),
+            *((u.pk, _staff_label(u, away)) for u in page.supervisors),
         ]
 
     def clean_supervisor(self):

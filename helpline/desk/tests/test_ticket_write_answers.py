@@ -206,6 +206,30 @@ def test_a_status_change_answer_costs_the_same_whatever_the_thread(client, dispa
     assert change(pending) == short
 
 
+def test_a_status_change_reads_no_status_department_or_attachment_rows(client, dispatcher, ticket):
+    # The ticket's status, department and topic come from the reference data (kept per process,
+    # also for the row the service locks), and the answer's one new entry is history, which
+    # carries no files: none of these tables is read.
+    client.force_login(dispatcher)
+    html = client.get(url("ticket", ticket.pk)).content.decode()
+    pending = status_of(StatusCategory.PENDING)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(
+            url("fields", ticket.pk), _fields(ticket, html, status=pending.pk), **HTMX
+        )
+
+    assert response.status_code == 200 and "changed status" in response.content.decode()
+    read = [
+        q["sql"]
+        for q in queries.captured_queries
+        for table in ('"tickets_status"', '"accounts_department"', '"tickets_topic"')
+        if table in q["sql"]
+    ]
+    assert read == []
+    assert not [q for q in queries.captured_queries if '"tickets_attachment"' in q["sql"]]
+
+
 def test_a_side_panel_save_that_changes_nothing_keeps_the_newest_entry_shown(
     client, dispatcher, ticket
 ):

@@ -21,7 +21,7 @@ from ..models import (
     Ticket,
     requester_stage,
 )
-from ..reference import priority_matrix, statuses_active
+from ..reference import priority_matrix, reference_attach, statuses_active
 from ..search import entry_indexed, index_tickets
 from .attachments import CheckedFile, file_sha256
 
@@ -59,7 +59,8 @@ def locked(ticket: Ticket, expected_version: int | None = None) -> Ticket:
     """
     fresh = Ticket.objects.select_for_update(no_key=True).get(pk=ticket.pk)
     check_version(fresh, expected_version)
-    return fresh
+    # Its status, department and topic (history names the old ones) from the reference data.
+    return reference_attach(fresh)
 
 
 def locked_together(*tickets: Ticket) -> dict[int, Ticket]:
