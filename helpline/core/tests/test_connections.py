@@ -5,7 +5,7 @@ import pytest
 from django.core.signals import request_finished, request_started
 from django.db import connection
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def test_a_request_end_keeps_sqlite_connection_and_closes_others():
