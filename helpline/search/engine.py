@@ -738,14 +738,15 @@ def _hits(kind, page, query, languages, private) -> list[Hit]:
         )
     }
     hits = []
+    matches = analysis.matcher(query, languages)  # one word cache for the page
     for object_id, score in page:
         public = documents.get((object_id, Part.PUBLIC))
         title = public.title if public else ""
-        best = analysis.snippet(public.body if public else "", query, languages)
+        best = analysis.snippet(public.body if public else "", query, languages, matches=matches)
         from_private = False
         hidden = documents.get((object_id, Part.PRIVATE))
         if hidden is not None:
-            other = analysis.snippet(hidden.body, query, languages)
+            other = analysis.snippet(hidden.body, query, languages, matches=matches)
             if other.matched and (
                 not best.matched or other.html.count("<mark>") > best.html.count("<mark>")
             ):
@@ -754,7 +755,7 @@ def _hits(kind, page, query, languages, private) -> list[Hit]:
             Hit(
                 object_id=object_id,
                 rank=float(score or 0),
-                title_html=analysis.highlight(title, query, languages),
+                title_html=analysis.highlight(title, query, languages, matches=matches),
                 snippet_html=best.html,
                 private=from_private,
                 passage=best.passage,
