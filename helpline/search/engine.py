@@ -696,36 +696,48 @@ def _postgresql_page(
 
 
 def _sqlite_page(kind, query, languages, private, among_sql, among_params, limit, offset):
-    """The newest TOTAL_CAP + 1 matching objects ranked, as on PostgreSQL (decision 0020), in
-    one statement. FTS5 walks a match's rowids newest first without sorting (the index's rowid
-    is the document's search row, numbered as documents were first indexed: a request's is its
-    creation's order) and stops once 2 x (TOTAL_CAP + 1) documents passed the filters — enough
-    for TOTAL_CAP + 1 objects, as an object has at most two parts; bm25 is computed only for
-    those. The newest TOTAL_CAP + 1 objects among them are scored (bm25, recency, part) and
-    counted: more than TOTAL_CAP is "more than 1,000", fewer is every match."""
+    """The newest TOTAL_CAP + 1 matching objects ranked, as on PostgreSQL (decision 0020),
+    usually in one statement. FTS5 walks a match's rowids newest first without sorting (the
+    rowid is the document's search row, numbered as documents are first indexed: a request's
+    follows its creation) and stops once TOTAL_CAP + 1 documents passed the filters; bm25 is
+    computed only for those. Their objects are scored (bm25, recency, part) and counted: more
+    than TOTAL_CAP is "more than 1,000", fewer with the walk not full is every match. A full
+    walk that found fewer objects (a request matching in its text and its notes is two
+    documents) is walked again twice as far: enough, as an object has at most two parts."""
     expression = _fts_query(query, languages)
     parts = "" if private else f" AND d.part = {int(Part.PUBLIC)}"
     recency = (
         "(1.0 + 30.0 / (30.0 + MAX(0, COALESCE(julianday('now') - julianday(w.\"when\"), 1e9))))"
     )
     weight = f"(CASE WHEN w.part = {int(Part.PRIVATE)} THEN {PRIVATE_WEIGHT} ELSE 1.0 END)"
-    # Only constants of this module and the queryset's own SQL are interpolated.
-    page_sql = (
-        "WITH w AS MATERIALIZED (SELECT search_fts.rowid AS id, "  # noqa: S608
-        "-bm25(search_fts, 10.0, 1.0, 5.0) AS b, d.object_id AS object_id, d.part AS part, "
-        'd."when" AS "when" FROM search_fts '
-        "CROSS JOIN search_searchdocument d ON d.id = search_fts.rowid "
-        f"WHERE search_fts MATCH %s AND d.kind = %s{parts}{among_sql} "
-        f"ORDER BY search_fts.rowid DESC LIMIT {2 * (TOTAL_CAP + 1)}), "
-        "newest AS MATERIALIZED (SELECT object_id FROM w GROUP BY object_id "
-        f"ORDER BY MAX(id) DESC LIMIT {TOTAL_CAP + 1}) "
-        f"SELECT w.object_id, MAX(w.b * {recency} * {weight}) AS best, "
-        "(SELECT COUNT(*) FROM newest) FROM w WHERE w.object_id IN (SELECT object_id FROM newest) "
-        "GROUP BY w.object_id ORDER BY best DESC, w.object_id DESC LIMIT %s OFFSET %s"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(page_sql, [expression, kind, *among_params, limit, offset])
-        return cursor.fetchall()
+    first = TOTAL_CAP + 1
+    for walk in (first, 2 * first):
+        # Only constants of this module and the queryset's own SQL are interpolated.
+        page_sql = (
+            "WITH w AS MATERIALIZED (SELECT search_fts.rowid AS id, "  # noqa: S608
+            "-bm25(search_fts, 10.0, 1.0, 5.0) AS b, d.object_id AS object_id, d.part AS part, "
+            'd."when" AS "when" FROM search_fts '
+            "CROSS JOIN search_searchdocument d ON d.id = search_fts.rowid "
+            f"WHERE search_fts MATCH %s AND d.kind = %s{parts}{among_sql} "
+            f"ORDER BY search_fts.rowid DESC LIMIT {walk}), "
+            "newest AS MATERIALIZED (SELECT object_id FROM w GROUP BY object_id "
+            f"ORDER BY MAX(id) DESC LIMIT {first}) "
+            f"SELECT w.object_id, MAX(w.b * {recency} * {weight}) AS best, "
+            "(SELECT COUNT(*) FROM newest), (SELECT COUNT(*) FROM w) FROM w "
+            "WHERE w.object_id IN (SELECT object_id FROM newest) "
+            "GROUP BY w.object_id ORDER BY best DESC, w.object_id DESC LIMIT %s OFFSET %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(page_sql, [expression, kind, *among_params, limit, offset])
+            rows = cursor.fetchall()
+        if rows:
+            found, walked = rows[0][2], rows[0][3]
+            if walked < walk or found >= first:
+                break  # every match walked, or the newest TOTAL_CAP + 1 objects found
+        elif not offset:
+            break  # nothing matches
+        # A page past the end, or a full walk with too few objects: walked again.
+    return [(row[0], row[1], row[2]) for row in rows]
 
 
 def _hits(kind, page, query, languages, private) -> list[Hit]:

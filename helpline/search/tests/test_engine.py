@@ -266,6 +266,29 @@ def test_one_statement_ranks_and_counts_the_newest_matches(memo, monkeypatch):
         assert (results.total, results.capped) == ((3, True) if cap == 3 else (8, False))
 
 
+def test_requests_matching_in_text_and_notes_still_make_the_newest_cap(memo, monkeypatch):
+    """A request matching in its text and its notes is two documents: SQLite's walk of the
+    newest TOTAL_CAP + 1 documents then finds fewer requests, and walks again twice as far."""
+    monkeypatch.setattr(engine, "TOTAL_CAP", 2)
+    now = clock.now()
+    memo.put(
+        *(
+            doc(i, "Fan", "fan noise", private="fan replaced", when=now - timedelta(days=i))
+            for i in range(1, 5)
+        )
+    )
+    with CaptureQueriesContext(connection) as statements:
+        results = engine.search("memo", "fan", prefix=False, private=True)
+    searches = [q for q in statements.captured_queries if "MATCH" in q["sql"]]
+    assert results.capped and results.total == 2
+    assert ids(results) == [1, 2, 3]  # the newest three, the more recent first
+    if connection.vendor == "sqlite":
+        assert len(searches) == 2
+    # Without the notes one walk finds them; a page past the end is empty.
+    assert ids(engine.search("memo", "fan", prefix=False)) == [1, 2, 3]
+    assert ids(engine.search("memo", "fan", prefix=False, private=True, offset=3)) == []
+
+
 def test_the_newest_matches_are_those_that_pass_the_filters(memo, monkeypatch, django_user_model):
     """A match the person may not open takes no place among the newest: the filter applies
     before the cap (a department's agent sees the newest of their own requests)."""
