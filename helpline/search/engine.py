@@ -201,6 +201,9 @@ def index(kind: str, ids: Iterable[int]) -> int:
     source = _source(kind)
     documents = list(source.documents(ids))
     rows = [row for document in documents for row in _rows(kind, document)]
+    # New rows are numbered oldest first (those without a time last, as the newest): SQLite's
+    # search walks its matches by that number, newest first (`_sqlite_page`).
+    rows.sort(key=lambda r: (r.when is None, r.when.timestamp() if r.when else 0.0))
     found = {d.object_id for d in documents}
     gone = [i for i in ids if i not in found]
     emptied = (
@@ -565,13 +568,9 @@ def search(
     try:
         with _reading():
             if connection.vendor == "sqlite":
-                fast = _sqlite_page(
+                rows = _sqlite_page(
                     kind, query, languages, private, among_sql, among_params, limit, offset
                 )
-                if fast is not None:
-                    rows = fast
-                else:
-                    rows = _full_page(where, score, params, among_sql, among_params, limit, offset)
             else:
                 phrase = any(t.phrase for g in query.groups for t in g)
                 rows = _postgresql_page(
@@ -600,10 +599,6 @@ def search(
     )
 
 
-CANDIDATES = 1500  # SQLite: the best matches by bm25 alone that are scored in full first
-SHORTCUT_FROM = 6000  # SQLite: matches from which the candidates are tried first
-
-
 def _reading():
     """A savepoint inside a caller's transaction (an unreadable query must not break it);
     outside one, nothing: a read needs no transaction (SQLite's would take the write lock)."""
@@ -614,7 +609,8 @@ def _reading():
 
 def _full_page(where, score, params, among_sql, among_params, limit, offset) -> list[tuple]:
     """Every match scored (bm25 or ts_rank_cd, recency, part), the best part of each object,
-    and how many objects matched (a window over the groups)."""
+    and how many objects matched (a window over the groups): what the tests compare the
+    engines' pages with below the cap."""
     # Only constants of this module and the queryset's own SQL are interpolated; what was typed
     # travels as parameters. Scored row by row inside (SQLite's bm25 cannot run inside an
     # aggregate), then the best part of each object outside.
@@ -700,63 +696,48 @@ def _postgresql_page(
 
 
 def _sqlite_page(kind, query, languages, private, among_sql, among_params, limit, offset):
-    """The page without scoring every match: FTS5 sorts its matches by bm25 alone (in C, no
-    join), the best CANDIDATES of them are joined, filtered and scored with recency and part.
-    A document's full score is at most twice its bm25 (recency adds up to 1x, the private part
-    takes 0.8x), so when the page's last score is at least twice the last candidate's bm25, no
-    other match can belong on the page. Otherwise (a narrow `among`, a deep page): None, and
-    the caller scores every match. The total is counted up to TOTAL_CAP + 1, unless more
-    candidates than that passed the filters (then they tell it)."""
+    """The newest TOTAL_CAP + 1 matching objects ranked, as on PostgreSQL (decision 0020),
+    usually in one statement. FTS5 walks a match's rowids newest first without sorting (the
+    rowid is the document's search row, numbered as documents are first indexed: a request's
+    follows its creation) and stops once TOTAL_CAP + 1 documents passed the filters; bm25 is
+    computed only for those. Their objects are scored (bm25, recency, part) and counted: more
+    than TOTAL_CAP is "more than 1,000", fewer with the walk not full is every match. A full
+    walk that found fewer objects (a request matching in its text and its notes is two
+    documents) is walked again twice as far: enough, as an object has at most two parts."""
     expression = _fts_query(query, languages)
     parts = "" if private else f" AND d.part = {int(Part.PUBLIC)}"
     recency = (
-        "(1.0 + 30.0 / (30.0 + MAX(0, COALESCE(julianday('now') - julianday(d.\"when\"), 1e9))))"
+        "(1.0 + 30.0 / (30.0 + MAX(0, COALESCE(julianday('now') - julianday(w.\"when\"), 1e9))))"
     )
-    weight = f"(CASE WHEN d.part = {int(Part.PRIVATE)} THEN {PRIVATE_WEIGHT} ELSE 1.0 END)"
-    bm25 = "bm25(search_fts, 10.0, 1.0, 5.0)"
-    # Only constants of this module and the queryset's own SQL are interpolated.
-    page_sql = (
-        f"WITH c AS MATERIALIZED (SELECT rowid AS id, -{bm25} AS b FROM search_fts "  # noqa: S608
-        f"WHERE search_fts MATCH %s ORDER BY {bm25} LIMIT {CANDIDATES}), "
-        "edge AS (SELECT COUNT(*) AS n, MIN(b) AS low FROM c) "
-        f"SELECT d.object_id, MAX(c.b * {recency} * {weight}) AS best, edge.n, edge.low, "
-        "COUNT(*) OVER () FROM c CROSS JOIN search_searchdocument d ON d.id = c.id CROSS JOIN edge "
-        f"WHERE d.kind = %s{parts}{among_sql} "
-        "GROUP BY d.object_id ORDER BY best DESC, d.object_id DESC LIMIT %s"
-    )
-    count_sql = (
-        "SELECT COUNT(*) FROM (SELECT DISTINCT d.object_id FROM search_fts "  # noqa: S608
-        "CROSS JOIN search_searchdocument d ON d.id = search_fts.rowid "
-        f"WHERE search_fts MATCH %s AND d.kind = %s{parts}{among_sql} LIMIT {TOTAL_CAP + 1})"
-    )
-    with connection.cursor() as cursor:
-        # FTS5 counts its matches without scoring them (about a millisecond for 10,000): none is
-        # an answer, and below SHORTCUT_FROM scoring every match costs less than a shortcut that
-        # fails (a flat bm25, as a body-only word has, rarely proves the page).
-        cursor.execute("SELECT COUNT(*) FROM search_fts WHERE search_fts MATCH %s", [expression])
-        matches = cursor.fetchone()[0]
-        if matches == 0:
-            return []
-        if matches < SHORTCUT_FROM:
-            return None
-        cursor.execute(page_sql, [expression, kind, *among_params, offset + limit])
-        rows = cursor.fetchall()
+    weight = f"(CASE WHEN w.part = {int(Part.PRIVATE)} THEN {PRIVATE_WEIGHT} ELSE 1.0 END)"
+    first = TOTAL_CAP + 1
+    for walk in (first, 2 * first):
+        # Only constants of this module and the queryset's own SQL are interpolated.
+        page_sql = (
+            "WITH w AS MATERIALIZED (SELECT search_fts.rowid AS id, "  # noqa: S608
+            "-bm25(search_fts, 10.0, 1.0, 5.0) AS b, d.object_id AS object_id, d.part AS part, "
+            'd."when" AS "when" FROM search_fts '
+            "CROSS JOIN search_searchdocument d ON d.id = search_fts.rowid "
+            f"WHERE search_fts MATCH %s AND d.kind = %s{parts}{among_sql} "
+            f"ORDER BY search_fts.rowid DESC LIMIT {walk}), "
+            "newest AS MATERIALIZED (SELECT object_id FROM w GROUP BY object_id "
+            f"ORDER BY MAX(id) DESC LIMIT {first}) "
+            f"SELECT w.object_id, MAX(w.b * {recency} * {weight}) AS best, "
+            "(SELECT COUNT(*) FROM newest), (SELECT COUNT(*) FROM w) FROM w "
+            "WHERE w.object_id IN (SELECT object_id FROM newest) "
+            "GROUP BY w.object_id ORDER BY best DESC, w.object_id DESC LIMIT %s OFFSET %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(page_sql, [expression, kind, *among_params, limit, offset])
+            rows = cursor.fetchall()
         if rows:
-            candidates, low = rows[0][2], rows[0][3]
-            complete = candidates < CANDIDATES
-            if not complete and len(rows) < offset + limit:
-                return None  # too few candidates passed the filters to fill the page
-            if not complete and rows[-1][1] < 2.0 * low:
-                return None  # a match outside the candidates could still rank on the page
-        else:
-            return None  # the candidates were all filtered out: the full scoring decides
-        # Candidates that passed the filters are matches too: when more than TOTAL_CAP of them
-        # did, the total is "more than TOTAL_CAP" without counting again.
-        found = rows[0][4]
-        if found <= TOTAL_CAP:
-            cursor.execute(count_sql, [expression, kind, *among_params])
-            found = cursor.fetchone()[0]
-    return [(row[0], row[1], found) for row in rows[offset:]]
+            found, walked = rows[0][2], rows[0][3]
+            if walked < walk or found >= first:
+                break  # every match walked, or the newest TOTAL_CAP + 1 objects found
+        elif not offset:
+            break  # nothing matches
+        # A page past the end, or a full walk with too few objects: walked again.
+    return [(row[0], row[1], row[2]) for row in rows]
 
 
 def _hits(kind, page, query, languages, private) -> list[Hit]:
@@ -769,14 +750,15 @@ def _hits(kind, page, query, languages, private) -> list[Hit]:
         )
     }
     hits = []
+    matches = analysis.matcher(query, languages)  # one word cache for the page
     for object_id, score in page:
         public = documents.get((object_id, Part.PUBLIC))
         title = public.title if public else ""
-        best = analysis.snippet(public.body if public else "", query, languages)
+        best = analysis.snippet(public.body if public else "", query, languages, matches=matches)
         from_private = False
         hidden = documents.get((object_id, Part.PRIVATE))
         if hidden is not None:
-            other = analysis.snippet(hidden.body, query, languages)
+            other = analysis.snippet(hidden.body, query, languages, matches=matches)
             if other.matched and (
                 not best.matched or other.html.count("<mark>") > best.html.count("<mark>")
             ):
@@ -785,7 +767,7 @@ def _hits(kind, page, query, languages, private) -> list[Hit]:
             Hit(
                 object_id=object_id,
                 rank=float(score or 0),
-                title_html=analysis.highlight(title, query, languages),
+                title_html=analysis.highlight(title, query, languages, matches=matches),
                 snippet_html=best.html,
                 private=from_private,
                 passage=best.passage,

@@ -207,9 +207,16 @@ class Snippet:
     matched: bool
 
 
-def highlight(text: str, query: Query, languages: list[str]) -> str:
+def matcher(query: Query, languages: list[str]):
+    """Whether a word matches the query, remembered per word: one for a page of results, whose
+    titles and snippets share most of their words (each new word costs a stem per language)."""
     wanted, prefixes = wanted_forms(query, languages)
-    return _mark(text, wanted, prefixes, languages)
+    return _matcher(wanted, prefixes, languages)
+
+
+def highlight(text: str, query: Query, languages: list[str], *, matches=None) -> str:
+    wanted, prefixes = wanted_forms(query, languages)
+    return _mark(text, wanted, prefixes, languages, matches)
 
 
 def _mark(text: str, wanted, prefixes, languages, matches=None) -> str:
@@ -228,10 +235,13 @@ def _mark(text: str, wanted, prefixes, languages, matches=None) -> str:
     return "".join(out)
 
 
-def snippet(body: str, query: Query, languages: list[str], size: int = SNIPPET_WORDS) -> Snippet:
-    """The window of `size` words with the most matching words, from the best passage."""
+def snippet(
+    body: str, query: Query, languages: list[str], size: int = SNIPPET_WORDS, *, matches=None
+) -> Snippet:
+    """The window of `size` words with the most matching words, from the best passage.
+    `matches`: a `matcher` of the query to share between the snippets of a page."""
     wanted, prefixes = wanted_forms(query, languages)
-    matches = _matcher(wanted, prefixes, languages)
+    matches = matches or _matcher(wanted, prefixes, languages)
     best: tuple[int, int, int, int] | None = None  # (hits, -passage, start, end)
     passages = (body or "").split(PASSAGE)
     for number, passage in enumerate(passages):

@@ -81,9 +81,8 @@ def test_desk_pages(client, editor, world, rows):
         client, reverse("kb_desk:lookup", args=[ticket.pk]), q="VPN"
     )
     assert response.content.decode().count("data-hl-row") == min(rows, 6)
-    # The engine reads the total with the hits (one statement, however many match); on SQLite
-    # FTS5 counts the matches first.
-    assert counts == _with_fts_counts(EXPECTED_DESK, lookup=1)
+    # The engine reads the total with the hits (one statement, however many match).
+    assert counts == EXPECTED_DESK
 
 
 @pytest.mark.parametrize("rows", [1, 20])
@@ -97,14 +96,7 @@ def test_portal_pages(client, requester_a, world, rows):
             params = {"subject": "VPN drops", "description": "every hour"}
         counts[name], _ = _count(client, reverse(f"help:{name}", args=args), **params)
     # The suggestions search twice here: the subject (no article has every word), then any word.
-    assert counts == _with_fts_counts(EXPECTED_PORTAL, search=1, suggest=2)
-
-
-def _with_fts_counts(expected: dict[str, int], **searches: int) -> dict[str, int]:
-    """On SQLite each search that matches starts with FTS5's unscored count of the matches."""
-    if connection.vendor != "sqlite":
-        return expected
-    return {name: n + searches.get(name, 0) for name, n in expected.items()}
+    assert counts == EXPECTED_PORTAL
 
 
 # Every desk page: 1 session, 2 user, 3 site settings, 4 reference generation, 5 the sidebar's
