@@ -105,7 +105,9 @@ def test_every_write_counts_from_the_database_not_the_instance(pair, dispatcher)
     assert Ticket.objects.get(pk=a.pk).version == stale.version + 2
 
 
-@pytest.mark.django_db(transaction=True)
+# Real commits (the mark on a locked instance goes with its transaction's commit); the
+# serialised rollback as for the threaded tests below, whose data it would otherwise flush.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_version_known_under_the_lock_is_the_database_s(pair, requester_a, dispatcher):
     """A request read under its row lock is saved without reading its version back: the
     database's increment is known. Every write, and several in one transaction, agree with
