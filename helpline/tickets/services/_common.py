@@ -75,7 +75,7 @@ def hold(ticket: Ticket) -> None:
 
 
 def _held_version(ticket: Ticket) -> int | None:
-    """The version `ticket` had when `_hold` marked it, if that was in this transaction."""
+    """The version `ticket` had when `hold` marked it, if that was in this transaction."""
     if not connection.in_atomic_block:
         return None
     return getattr(ticket, "_locked_version", None)
