@@ -110,8 +110,10 @@ class HelplineUserManager(BaseUserManager):
         user.save(using=self._db)
         from allauth.account.models import EmailAddress
 
-        EmailAddress.objects.using(self._db).create(
-            user=user, email=user.email, primary=True, verified=verified
+        # Without the row's save signal: it reindexes the person's requests for search, and a
+        # person created this moment has none (one query saved at every registration).
+        EmailAddress.objects.using(self._db).bulk_create(
+            [EmailAddress(user=user, email=user.email, primary=True, verified=verified)]
         )
         return user
 

@@ -37,7 +37,12 @@ from django.utils.translation import gettext as _
 
 from helpline.accounts.addresses import address_normalise, user_by_address
 from helpline.accounts.models import User
-from helpline.accounts.services import StaffAddressRefused, requester_register
+from helpline.accounts.services import (
+    RequesterLookup,
+    StaffAddressRefused,
+    organisation_for_email,
+    requester_register,
+)
 from helpline.audit.services import event_record
 from helpline.core import clock, reference
 from helpline.core.errors import DomainError, ValidationFailed
@@ -47,9 +52,9 @@ from helpline.tickets.models import Channel, Entry, StatusCategory, Ticket
 from helpline.tickets.services import (
     attachment_validate,
     ticket_closed_reopen,
-    ticket_create,
     ticket_follow_up_create,
     ticket_mail_note_add,
+    ticket_open,
     ticket_reply_add,
 )
 
@@ -304,8 +309,16 @@ def _rule_hit(rule: StopRule, parsed: ParsedMail, mailbox, quarantined=None) -> 
     )
 
 
-def _files(parsed: ParsedMail, site: SiteSettings) -> tuple[list[CheckedFile], list[dict]]:
-    """The attachments the file rules accept, and the refused ones listed (name, size, why)."""
+def _files(c: _Context) -> tuple[list[CheckedFile], list[dict]]:
+    """The attachments the file rules accept, and the refused ones listed (name, size, why):
+    checked (sniffed, hashed) by `_receive` before its transaction, so SQLite's write lock and
+    a PostgreSQL row lock are not held for that work."""
+    if c.checked is None:
+        c.checked = _files_checked(c.parsed, c.site)
+    return c.checked
+
+
+def _files_checked(parsed: ParsedMail, site: SiteSettings) -> tuple[list[CheckedFile], list[dict]]:
     kept, refused = [], []
     for part in parsed.attachments:
         if part.data is None or part.refused:
@@ -472,6 +485,8 @@ class _Context:
     # `sender_looked_up` says whether it did.
     sender_id: int | None = None
     sender_looked_up: bool = False
+    # The attachments checked against the file rules, and the refused ones (`_files`).
+    checked: tuple[list[CheckedFile], list[dict]] | None = None
 
 
 def receive(raw: bytes, *, mailbox: Mailbox | None = None, released_by=None) -> Receipt:
@@ -642,6 +657,8 @@ def _receive(raw: bytes, digest: str, mailbox: Mailbox | None, released_by) -> R
     context = _Context(
         raw=raw, digest=digest, mailbox=mailbox, parsed=parsed, released_by=released_by, site=site
     )
+    if parsed.attachments:
+        _files(context)
     try:
         with transaction.atomic():
             _serialise(digest, parsed, mailbox)
@@ -820,7 +837,7 @@ def _store(c: _Context) -> Receipt:
 
 
 def _into_ticket(c: _Context, ticket: Ticket, user, trusted_staff: bool) -> Receipt:
-    files, refused = _files(c.parsed, c.site)
+    files, refused = _files(c)
     body = _body(c.parsed, refused)
     if (
         trusted_staff
@@ -852,7 +869,7 @@ def _into_ticket(c: _Context, ticket: Ticket, user, trusted_staff: bool) -> Rece
 
 
 def _note(c: _Context, ticket: Ticket, outcome: str, author) -> Receipt:
-    files, refused = _files(c.parsed, c.site)
+    files, refused = _files(c)
     entry = ticket_mail_note_add(
         ticket=ticket, body=_body(c.parsed, refused), files=files, author=author
     )
@@ -867,19 +884,27 @@ def _new_ticket(c: _Context, user, address: str, staff: bool, trusted_staff: boo
         return _quarantine(
             c.raw, c.digest, mailbox=mailbox, reason=Reason.STAFF_ADDRESS, parsed=parsed
         )
+    lookup = None
+    if c.sender_looked_up and c.sender_id is None and "@" in address:
+        # `_already` found nobody with this address in this transaction: only the
+        # organisation is left to read (the unique address index still decides a race).
+        lookup = RequesterLookup(
+            email=address, existing=None, organisation=organisation_for_email(address)
+        )
     try:
         requester = requester_register(
             email=address,
             name=_clean(parsed.from_[0].name, 150),
             actor=c.released_by,
             staff_confirmed=c.released_by is not None,
+            lookup=lookup,
         )
     except StaffAddressRefused:
         return _quarantine(
             c.raw, c.digest, mailbox=mailbox, reason=Reason.STAFF_ADDRESS, parsed=parsed
         )
-    files, refused = _files(parsed, c.site)
-    ticket = ticket_create(
+    files, refused = _files(c)
+    _ticket, entry = ticket_open(
         actor=requester,
         requester=requester,
         subject=_subject(parsed),
@@ -889,7 +914,6 @@ def _new_ticket(c: _Context, user, address: str, staff: bool, trusted_staff: boo
         topic=mailbox.topic if mailbox else None,
         files=files,
     )
-    entry = ticket.entries.order_by("pk").first()
     return _done(c, entry, Outcome.CREATED, refused)
 
 

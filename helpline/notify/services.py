@@ -39,9 +39,15 @@ def notice_record(notice: Notice) -> list[Notification]:
     kind = FROM_NOTICE.get(NoticeKind(notice.kind))
     if kind is None:
         return []
-    ticket = (
-        Ticket.objects.select_related("department", "assignee").filter(pk=notice.ticket_id).first()
-    )
+    # The service's own instance, saved in this transaction, when it came with the notice (its
+    # responsible person is then read only if there is one); else the row.
+    ticket = notice.ticket
+    if ticket is None:
+        ticket = (
+            Ticket.objects.select_related("department", "assignee")
+            .filter(pk=notice.ticket_id)
+            .first()
+        )
     if ticket is None:
         return []
     concerned = staff_concerned(notice.kind, ticket, actor_id=notice.actor_id, data=notice.data)

@@ -41,6 +41,9 @@ class Notice:
     actor_id: int | None = None
     entry_id: int | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    # The request as the service holds it (locked, saved): a receiver running inside the
+    # transaction may read it instead of the row; not part of the fact itself.
+    ticket: "Ticket | None" = field(default=None, compare=False, repr=False)
 
 
 Receiver = Callable[[Notice], object]
@@ -70,6 +73,7 @@ def notice(
         actor_id=actor.pk if human else None,
         entry_id=entry.pk if entry is not None else None,
         data=data,
+        ticket=ticket,
     )
     for receiver in _receivers:
         receiver(item)

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
@@ -59,8 +60,26 @@ def locked(ticket: Ticket, expected_version: int | None = None) -> Ticket:
     """
     fresh = Ticket.objects.select_for_update(no_key=True).get(pk=ticket.pk)
     check_version(fresh, expected_version)
+    hold(fresh)
     # Its status, department and topic (history names the old ones) from the reference data.
     return reference_attach(fresh)
+
+
+def hold(ticket: Ticket) -> None:
+    """Mark `ticket` as read under its row lock in the current transaction: until it commits
+    nobody else can move the version, so `touch` knows the new one without reading it back.
+    (On SQLite the transaction began IMMEDIATE and holds the database's write lock.) The mark
+    goes with the commit, so an instance kept beyond its transaction reads its version again."""
+    if connection.in_atomic_block:
+        ticket._locked_version = ticket.version
+        transaction.on_commit(lambda: ticket.__dict__.pop("_locked_version", None))
+
+
+def _held_version(ticket: Ticket) -> int | None:
+    """The version `ticket` had when `hold` marked it, if that was in this transaction."""
+    if not connection.in_atomic_block:
+        return None
+    return getattr(ticket, "_locked_version", None)
 
 
 def locked_together(*tickets: Ticket) -> dict[int, Ticket]:
@@ -72,6 +91,8 @@ def locked_together(*tickets: Ticket) -> dict[int, Ticket]:
     ids = sorted({t.pk for t in tickets})
     rows = Ticket.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk")
     fresh = {t.pk: t for t in rows}
+    for row in fresh.values():
+        hold(row)
     if len(fresh) != len(ids):
         raise ValidationFailed(_("One of these requests was deleted meanwhile."))
     return fresh
@@ -152,6 +173,7 @@ def touch(
     the database itself, so an instance read before someone else's write can never move it
     backwards. `appended`: the reply or note this change added at the end of the thread, the
     only text of the request that changed (the search index then reads nothing else)."""
+    held = _held_version(ticket)
     ticket.last_activity_at = clock.now()
     ticket.version = F("version") + 1
     extra = ["last_activity_at", "version", "updated_at"]
@@ -159,7 +181,12 @@ def touch(
         ticket.last_public_activity_at = ticket.last_activity_at
         extra.append("last_public_activity_at")
     ticket.save(update_fields=list(dict.fromkeys([*fields, *extra])))
-    ticket.refresh_from_db(fields=["version"])
+    if held is not None:
+        # Read under the row lock this transaction still holds: the database's increment
+        # gave exactly this, and reading it back would cost a round trip per change.
+        ticket.version = ticket._locked_version = held + 1
+    else:
+        ticket.refresh_from_db(fields=["version"])
     # Every change to a ticket passes here (ticket_create excepted): the search index follows
     # in the same transaction.
     if appended is not None:

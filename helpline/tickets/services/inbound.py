@@ -48,7 +48,7 @@ def ticket_mail_note_add(
     ticket = locked(ticket)
     entry = Entry.objects.create(ticket=ticket, kind=EntryKind.NOTE, author=author, body=body)
     attach(entry, files)
-    touch(ticket)
+    touch(ticket, appended=entry)
     return entry
 
 

@@ -33,6 +33,7 @@ from ._common import (
     attach,
     default_status,
     history,
+    hold,
     locked,
     log,
     matrix_priority,
@@ -66,7 +67,6 @@ def _default_department() -> Department:
     return department
 
 
-@transaction.atomic
 def ticket_create(
     *,
     actor,
@@ -82,7 +82,42 @@ def ticket_create(
     files: Sequence[CheckedFile] = (),
     assignee=None,
 ) -> Ticket:
+    """Open a request for `requester` (`ticket_open`, for callers that need only the request)."""
+    ticket, _entry = ticket_open(
+        actor=actor,
+        requester=requester,
+        subject=subject,
+        body=body,
+        channel=channel,
+        department=department,
+        topic=topic,
+        ticket_class=ticket_class,
+        impact=impact,
+        urgency=urgency,
+        files=files,
+        assignee=assignee,
+    )
+    return ticket
+
+
+@transaction.atomic
+def ticket_open(
+    *,
+    actor,
+    requester,
+    subject: str,
+    body: str,
+    channel: str,
+    department: Department | None = None,
+    topic: Topic | None = None,
+    ticket_class: str | None = None,
+    impact: int = Level.MEDIUM,
+    urgency: int = Level.MEDIUM,
+    files: Sequence[CheckedFile] = (),
+    assignee=None,
+) -> tuple[Ticket, Entry]:
     """Open a request for `requester`; `actor` is the requester or the staff member logging it.
+    Returns the request and its first entry (the caller need not read it back).
 
     A requester opens requests only for themself, anywhere; staff need the reply right in the
     department (and the assign right to make someone responsible, who must be able to see the
@@ -129,6 +164,8 @@ def ticket_create(
         last_activity_at=now,
         last_public_activity_at=now,
     )
+    # Nobody else sees the new row before the commit: its version is known.
+    hold(ticket)
     entry = Entry.objects.create(ticket=ticket, kind=EntryKind.REPLY, author=actor, body=body)
     attach(entry, files)
     ticket_arrived(ticket)
@@ -136,7 +173,7 @@ def ticket_create(
     if actor is not None and actor.is_authenticated and actor.is_agent_side:
         log(actor, "ticket.created", ticket, channel=channel, requester=requester.email)
     notice(NoticeKind.CREATED, ticket, actor=actor, entry=entry)
-    return ticket
+    return ticket, entry
 
 
 def _staff_reply_effects(ticket: Ticket, actor, status) -> list[str]:

@@ -105,6 +105,37 @@ def test_every_write_counts_from_the_database_not_the_instance(pair, dispatcher)
     assert Ticket.objects.get(pk=a.pk).version == stale.version + 2
 
 
+# Real commits (the mark on a locked instance goes with its transaction's commit); the
+# serialised rollback as for the threaded tests below, whose data it would otherwise flush.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_version_known_under_the_lock_is_the_database_s(pair, requester_a, dispatcher):
+    """A request read under its row lock is saved without reading its version back: the
+    database's increment is known. Every write, and several in one transaction, agree with
+    the row; an instance kept past its transaction reads the version again."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from helpline.tickets.services._common import locked, touch
+
+    a, _b = pair
+    entry = services.ticket_reply_add(ticket=a, actor=requester_a, body="Still broken.")
+    assert entry.ticket.version == Ticket.objects.get(pk=a.pk).version
+    with transaction.atomic():
+        held = locked(a)
+        before = held.version
+        with CaptureQueriesContext(connection) as queries:
+            touch(held)
+            touch(held)
+        assert not [q for q in queries.captured_queries if '"version" FROM' in q["sql"]]
+        assert held.version == before + 2 == Ticket.objects.get(pk=a.pk).version
+    # Another writer moves the row after the commit; the instance kept from the committed
+    # transaction must not count on what it knew then.
+    services.ticket_note_add(ticket=a, actor=dispatcher, body="One")
+    with transaction.atomic():
+        touch(held)
+    assert held.version == Ticket.objects.get(pk=a.pk).version == before + 4
+
+
 def test_take_is_one_step(requester_a, support, dispatcher):
     ticket = open_request(requester_a, support)
     taken = services.ticket_take(ticket=ticket, actor=dispatcher, expected_version=ticket.version)
