@@ -27,9 +27,12 @@ def configure(database_url: str) -> None:
 
 
 def migrate() -> None:
-    """What `helpline serve` does before serving: migrations, then static files (the pages
-    render their hashed names from the manifest)."""
+    """What `helpline serve` does before serving: migrations, SQLite's planner statistics, then
+    static files (the pages render their hashed names from the manifest)."""
     from django.core.management import call_command
 
+    from helpline.core.planner import planner_statistics_refresh
+
     call_command("migrate", interactive=False, verbosity=0)
+    planner_statistics_refresh()
     call_command("collectstatic", interactive=False, verbosity=0)

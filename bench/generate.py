@@ -444,9 +444,8 @@ def generate(
         writer.create_indexes(indexes)
         writer.add_foreign_keys(keys)
     writer.reset_sequences([Ticket, Entry, Event, User])
-    if writer.postgres:
-        out.write("vacuuming and analysing …\n" if big else "analysing …\n")
-        out.flush()
+    out.write("vacuuming and analysing …\n" if writer.postgres and big else "analysing …\n")
+    out.flush()
     writer.analyze(tables, vacuum=big)
     # The search index, through the same bulk path as `helpline reindex`.
     from helpline.search import engine

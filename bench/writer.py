@@ -127,11 +127,14 @@ class Writer:
         PostgreSQL: autovacuum keeps statistics for every table, so analyse them all; with
         `vacuum`, also set the visibility map index-only scans need on the big tables (VACUUM
         cannot run inside a transaction, so a small load inside one only analyses).
-        SQLite: Helpline never runs ANALYZE (nor PRAGMA optimize), so neither does the generator.
-        With statistics, SQLite judges an index on a six-valued column by its average and
-        scans the table for "all open" instead (docs/admin/benchmarks.md).
+        SQLite: what `helpline serve` does at start and the worker daily, sampled statistics
+        (helpline/core/planner.py; a full ANALYZE makes SQLite scan the tickets table for the
+        "all open" counts and the ticket page, docs/admin/benchmarks.md).
         """
         if not self.postgres:
+            from helpline.core.planner import planner_statistics_refresh
+
+            planner_statistics_refresh()
             return
         qn = connection.ops.quote_name
         with connection.cursor() as cursor:
