@@ -1,11 +1,13 @@
 """Reading the event log: filtered, newest first, one keyset page at a time (never a COUNT)."""
 
 import datetime
+import functools
 from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from .models import Event
 
@@ -119,11 +121,30 @@ def event_page(
 
 def event_object_types() -> list[tuple[str, str]]:
     """(label_lower, readable name) of Helpline's own models: what events can be about."""
-    return sorted(
-        (
-            (model._meta.label_lower, str(model._meta.verbose_name).capitalize())
-            for model in apps.get_models()
-            if model.__module__.startswith("helpline.") and model is not Event
-        ),
-        key=lambda pair: pair[1],
+    return list(_object_types(get_language()))
+
+
+def event_object_type_names() -> dict[str, str]:
+    """label_lower → readable name, in the active language (the event log names each row's)."""
+    return _object_type_names(get_language())
+
+
+# The models do not change while the process runs: their names are worked out once per language
+# (the event log asked for them on every row: a third of its page).
+@functools.cache
+def _object_types(language: str | None) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        sorted(
+            (
+                (model._meta.label_lower, str(model._meta.verbose_name).capitalize())
+                for model in apps.get_models()
+                if model.__module__.startswith("helpline.") and model is not Event
+            ),
+            key=lambda pair: pair[1],
+        )
     )
+
+
+@functools.cache
+def _object_type_names(language: str | None) -> dict[str, str]:
+    return dict(_object_types(language))

@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from helpline.audit.selectors import event_object_types
+from helpline.audit.selectors import event_object_type_names
 
 register = template.Library()
 
@@ -101,7 +101,7 @@ def change_rows(event) -> list[tuple[str, str, str | None]]:
 @register.filter
 def object_kind(object_type: str) -> str:
     """The readable name of an event's object type in the reader's language (else the label)."""
-    return dict(event_object_types()).get(object_type, object_type)
+    return event_object_type_names().get(object_type, object_type)
 
 
 @register.filter

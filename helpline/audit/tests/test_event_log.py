@@ -186,3 +186,17 @@ def test_htmx_gets_only_the_results(client, admin_user):
     html = response.content.decode()
     assert 'id="event-results"' in html and "<form" not in html
     assert "HX-Request" in response["Vary"]
+
+
+def test_object_type_names_follow_the_readers_language():
+    """The names are worked out once per language, never once for everyone."""
+    from django.utils import translation
+
+    from helpline.administration.templatetags.manage import object_kind
+
+    names = {}
+    for language in ("en", "nb", "ru", "en"):
+        with translation.override(language):
+            names.setdefault(language, set()).add(object_kind("tickets.ticket"))
+    assert names == {"en": {"Request"}, "nb": {"Henvendelse"}, "ru": {"Заявка"}}
+    assert object_kind("elsewhere.thing") == "elsewhere.thing"
