@@ -51,6 +51,7 @@ from helpline.tickets.access import Action, can
 from helpline.tickets.models import Channel, Entry, StatusCategory, Ticket
 from helpline.tickets.services import (
     attachment_validate,
+    locked_read,
     ticket_closed_reopen,
     ticket_follow_up_create,
     ticket_mail_note_add,
@@ -407,8 +408,12 @@ def _mail_row(
 # --- threading -----------------------------------------------------------------------------
 
 
-def _live(ticket: Ticket | None) -> Ticket | None:
-    """Follow merges to the surviving request; a trashed request takes no mail."""
+def _live(ticket: Ticket | None, *, locked: bool = False) -> Ticket | None:
+    """Follow merges to the surviving request; a trashed request takes no mail. A request
+    read under its row lock (`locked`) and not merged is handed to the ticket service as it
+    is (it writes to it next: `locked_read`); one reached through a merge it reads again."""
+    if locked and ticket is not None and ticket.merged_into_id is None and not ticket.is_deleted:
+        return locked_read(ticket)
     for _step in range(5):
         if ticket is None or ticket.merged_into_id is None:
             break
@@ -434,10 +439,10 @@ def find_ticket(
     for name in ("Delivered-To", "X-Original-To", "Envelope-To"):
         recipients += [v.strip() for v in _header_values(parsed, name)]
     token = threading.token_from(addresses=recipients, message_ids=ids)
-    ticket = _live(threading.ticket_for_token(token))
+    ticket = _live(threading.ticket_for_token(token, lock=True), locked=True)
     if ticket is not None:
         return ticket, "token"
-    ticket = _live(threading.ticket_for_message_ids(ids, mailbox=mailbox))
+    ticket = _live(threading.ticket_for_message_ids(ids, mailbox=mailbox, lock=True), locked=True)
     if ticket is not None:
         return ticket, "reference"
     if bounce:

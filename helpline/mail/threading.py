@@ -98,31 +98,41 @@ def token_from(*, addresses: Iterable[str] = (), message_ids: Iterable[str] = ()
     return None
 
 
-def ticket_for_token(token: str | None) -> Ticket | None:
+def ticket_for_token(token: str | None, *, lock: bool = False) -> Ticket | None:
+    """The request whose reply token this is; `lock` reads it under its row lock (inside a
+    transaction: the mail intake, which writes to it next)."""
     from helpline.tickets.models import Ticket
 
     if not token or not re.fullmatch(TOKEN_RE, token):
         return None
+    rows = Ticket.objects.filter(reply_token=token)
+    if lock:
+        rows = rows.select_for_update(no_key=True)
     # No ORDER BY (the token is unique): one index probe.
-    return next(iter(Ticket.objects.filter(reply_token=token)[:1]), None)
+    return next(iter(rows[:1]), None)
 
 
 def ticket_for_message_ids(
-    message_ids: Iterable[str], *, mailbox: Mailbox | None = None
+    message_ids: Iterable[str], *, mailbox: Mailbox | None = None, lock: bool = False
 ) -> Ticket | None:
     """The ticket of the first known id among `message_ids` (In-Reply-To first, then the
-    References from the newest back, so a known id deep in References still counts)."""
+    References from the newest back, so a known id deep in References still counts). `lock`
+    reads the requests under their row locks (inside a transaction), the ids' rows unlocked;
+    several requests are locked in ascending id order, as `locked_together` takes them."""
     from .models import MessageRef
 
     ids = [bare_message_id(value) for value in message_ids if value and value.strip()]
     ids = [value for value in dict.fromkeys(ids) if len(value) <= 998][:100]
     if not ids:
         return None
-    refs = list(
+    rows = (
         MessageRef.objects.filter(message_id__in=ids)
         .select_related("ticket")
         .only("message_id", "mailbox_id", "ticket")
     )
+    if lock:
+        rows = rows.select_for_update(no_key=True, of=("ticket",)).order_by("ticket_id")
+    refs = list(rows)
     if not refs:
         return None
     mailbox_id = mailbox.pk if mailbox else None

@@ -1,5 +1,6 @@
 """Every write to tickets goes through these services; each records history and the event log."""
 
+from ._common import locked_read
 from .attachments import attachment_validate
 from .inbound import ticket_closed_reopen, ticket_follow_up_create, ticket_mail_note_add
 from .lifecycle import (
@@ -29,6 +30,7 @@ from .routing import (
 
 __all__ = [
     "attachment_validate",
+    "locked_read",
     "ticket_closed_reopen",
     "ticket_confirm_solved",
     "ticket_create",

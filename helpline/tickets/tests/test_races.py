@@ -136,6 +136,39 @@ def test_the_version_known_under_the_lock_is_the_database_s(pair, requester_a, d
     assert held.version == Ticket.objects.get(pk=a.pk).version == before + 4
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_request_read_under_its_lock_is_handed_over_once(pair, dispatcher):
+    """`locked_read` (the mail intake's threading look-up, which read the request under its
+    row lock) hands that instance to the next `locked` call without a second read, still
+    checking the version; the call after it reads again, and outside a transaction, or after
+    the commit, nothing is handed over."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from helpline.tickets.services._common import locked
+
+    a, _b = pair
+    with transaction.atomic():
+        row = Ticket.objects.select_for_update(no_key=True).get(pk=a.pk)
+        services.locked_read(row)
+        with CaptureQueriesContext(connection) as queries:
+            assert locked(row) is row
+        assert not [q for q in queries.captured_queries if "tickets_ticket" in q["sql"]]
+        with CaptureQueriesContext(connection) as queries:
+            again = locked(row)
+        assert again is not row
+        assert len([q for q in queries.captured_queries if "tickets_ticket" in q["sql"]]) == 1
+    with transaction.atomic():
+        row = Ticket.objects.select_for_update(no_key=True).get(pk=a.pk)
+        services.locked_read(row)
+        with pytest.raises(Conflict):
+            locked(row, row.version - 1)
+    kept = services.locked_read(Ticket.objects.get(pk=a.pk))
+    services.ticket_note_add(ticket=a, actor=dispatcher, body="Moved on")
+    with transaction.atomic():
+        assert locked(kept).version == Ticket.objects.get(pk=a.pk).version == kept.version + 1
+
+
 def test_take_is_one_step(requester_a, support, dispatcher):
     ticket = open_request(requester_a, support)
     taken = services.ticket_take(ticket=ticket, actor=dispatcher, expected_version=ticket.version)
