@@ -215,12 +215,10 @@ def matcher(query: Query, languages: list[str]):
 
 
 def highlight(text: str, query: Query, languages: list[str], *, matches=None) -> str:
-    wanted, prefixes = wanted_forms(query, languages)
-    return _mark(text, wanted, prefixes, languages, matches)
+    return _mark(text, matches or matcher(query, languages))
 
 
-def _mark(text: str, wanted, prefixes, languages, matches=None) -> str:
-    matches = matches or _matcher(wanted, prefixes, languages)
+def _mark(text: str, matches) -> str:
     out: list[str] = []
     position = 0
     for match in WORD.finditer(text):
@@ -240,8 +238,7 @@ def snippet(
 ) -> Snippet:
     """The window of `size` words with the most matching words, from the best passage.
     `matches`: a `matcher` of the query to share between the snippets of a page."""
-    wanted, prefixes = wanted_forms(query, languages)
-    matches = matches or _matcher(wanted, prefixes, languages)
+    matches = matches or matcher(query, languages)
     best: tuple[int, int, int, int] | None = None  # (hits, -passage, start, end)
     passages = (body or "").split(PASSAGE)
     for number, passage in enumerate(passages):
@@ -267,7 +264,7 @@ def snippet(
     end_index = start + window - 1
     end = words[end_index].end() if end_index < len(words) - 1 else len(passage)
     piece = passage[begin:end].strip()
-    html = _mark(piece, wanted, prefixes, languages, matches)
+    html = _mark(piece, matches)
     if begin > 0:
         html = "… " + html
     if end < len(passage.rstrip()):

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 from helpline.core.decorators import staff_required
 from helpline.core.errors import Conflict, DomainError, PermissionDenied
 from helpline.desk import ticket_forms as tf
-from helpline.desk.candidates import Purpose, ticket_candidates
+from helpline.desk.candidates import ticket_candidates
 from helpline.desk.requester_panel import requester_panel
 from helpline.desk.selectors import view_counts_forget
 from helpline.desk.timeline import (
@@ -25,6 +25,7 @@ from helpline.desk.timeline import (
     ticket_page,
     ticket_page_written,
 )
+from helpline.desk.views.ticket.candidates import FIELDS as SUGGESTING
 from helpline.mail.selectors import ticket_mail_problems
 from helpline.teamwork.presence import POLL_SECONDS as PRESENCE_SECONDS
 from helpline.tickets.models import Ticket
@@ -37,8 +38,6 @@ EVERYTHING = (*FRAGMENTS, "forms")
 # The action dialogs: the page carries each one's form without its fields, which load when the
 # dialog first opens (`?part=dialog&dialog=<name>`, desk/ticket/forms/_lazy.html).
 DIALOGS = ("escalate", "supervisor", "transfer", "merge", "link")
-# The dialogs whose number field suggests requests as the agent types (desk/candidates.py).
-SUGGESTING = (Purpose.MERGE, Purpose.LINK)
 
 # name in the template context → (form class, id prefix of its fields)
 FORMS = {
@@ -317,7 +316,7 @@ def dialog_fields(request, pk: int, name: str) -> HttpResponse:
     page = ticket_page(request.user, pk, thread=False, related=False)
     form = make_form(f"{name}_form", page)
     context = page_context(page, form=form, **{f"{name}_form": form})
-    if name in SUGGESTING:
+    if name in SUGGESTING:  # the merge and link dialogs (views/ticket/candidates.py)
         # The first suggestions come with the fields, so they never wait for a focus event
         # that may fire before htmx has wired the field.
         context["candidates"] = ticket_candidates(request.user, page.ticket, "", purpose=name)
