@@ -93,10 +93,16 @@ class SiteSettings(models.Model):
 
     @classmethod
     def for_request(cls, request) -> "SiteSettings":
-        """The settings row, read once per request (middleware and templates share it)."""
+        """The settings row for a request (middleware and templates share it): reference data
+        (`helpline.core.reference`), kept per process and read afresh after any change to it,
+        so a request reads no row for it. Shared: never to be changed (`current()` for that)."""
         cached = getattr(request, "_helpline_site_settings", None)
         if cached is None:
-            cached = request._helpline_site_settings = cls.current()
+            from .reference import remembered
+
+            cached = request._helpline_site_settings = remembered(
+                "core:site-settings", cls.current
+            )
         return cached
 
     def type_list(self, field: str) -> set[str]:
