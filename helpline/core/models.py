@@ -93,16 +93,10 @@ class SiteSettings(models.Model):
 
     @classmethod
     def for_request(cls, request) -> "SiteSettings":
-        """The settings row for a request (middleware and templates share it): reference data
-        (`helpline.core.reference`), kept per process and read afresh after any change to it,
-        so a request reads no row for it. Shared: never to be changed (`current()` for that)."""
+        """The settings row, read once per request (middleware and templates share it)."""
         cached = getattr(request, "_helpline_site_settings", None)
         if cached is None:
-            from .reference import remembered
-
-            cached = request._helpline_site_settings = remembered(
-                "core:site-settings", cls.current
-            )
+            cached = request._helpline_site_settings = cls.current()
         return cached
 
     def type_list(self, field: str) -> set[str]:

@@ -19,6 +19,7 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from helpline.core.submissions import submission_key_new
 from helpline.tickets.models import Ticket
 
 from .thread import thread_html
@@ -31,15 +32,15 @@ def _esc(value) -> str:
     return _escape(str(value))
 
 
-def reply_answer_html(request, page, form) -> SafeString:
+def reply_answer_html(request, page, sent, *, submission: str | None = None) -> SafeString:
     """The answer's fragments after a plain reply: `page.entries` (what the reply added) at the
-    end of the thread, `form` (a fresh, unbound reply form) in place of the one sent, and the
-    request's messages."""
+    end of the thread, an empty reply form in place of `sent` (the reply form that was posted,
+    whose status choices it offers again) and the request's messages."""
     ticket = page.ticket
     parts = []
     if page.entries:
         parts.append(thread_appended_html(request, ticket, page.entries))
-    parts.append(reply_form_html(request, ticket, form))
+    parts.append(reply_form_html(request, page, sent, submission=submission))
     parts.append(toasts_html(request))
     return mark_safe("\n".join(parts))  # noqa: S308 - every value above is escaped
 
@@ -54,16 +55,22 @@ def thread_appended_html(request, ticket: Ticket, entries) -> str:
     )
 
 
-def reply_form_html(request, ticket: Ticket, form) -> str:
-    """`desk/ticket/_composer.html`'s `reply_form` partial with `reply_oob`, for a fresh form:
-    no errors, no conflict, no text, no template chosen."""
-    if form.is_bound:
-        raise ValueError("only a fresh reply form is built here; a sent one goes through the page")
+def reply_form_html(request, page, sent, *, submission: str | None = None) -> str:
+    """`desk/ticket/_composer.html`'s `reply_form` partial with `reply_oob`, empty: no errors,
+    no conflict, no text, no template chosen; the version and newest entry of `page` and a new
+    one-time key (`submission`, for tests), as a fresh `ReplyForm` would carry. `sent`, the
+    form that was posted from the same page, lends its status choices without building a
+    second form."""
+    ticket = page.ticket
+    key = submission_key_new() if submission is None else submission
+    hidden = (
+        f'<input type="hidden" name="version" value="{ticket.version}" id="reply-version">'
+        f'<input type="hidden" name="seen" value="{page.last_entry_id}" id="reply-seen">'
+        f'<input type="hidden" name="submission" value="{_esc(key)}" id="reply-submission">'
+    )
+    status = sent.fields["status"].widget.render("status", None, attrs={"id": "reply-status"})
     pk = ticket.pk
     action = _esc(reverse("desk:reply", args=[pk]))
-    template = form["template"].value()
-    template = "" if template is None else _esc(template)
-    chosen_hidden = "" if template else " hidden"
     # `{% blocktranslate %}` escapes the name it fills in, not its own text.
     placeholder = _("Write a reply to %(name)s…") % {"name": _esc(ticket.requester.display_name)}
     kb = ""
@@ -81,7 +88,7 @@ def reply_form_html(request, ticket: Ticket, form) -> str:
           """  # noqa: E501
     csrf = _esc(get_token(request))
     return f"""<form class="card-body" id="ticket-{pk}-reply-form" hx-swap-oob="true" method="post" action="{action}" enctype="multipart/form-data" hx-post="{action}" hx-encoding="multipart/form-data" hx-swap="none" hx-disabled-elt="find button[type=submit]">
-          <input type="hidden" name="csrfmiddlewaretoken" value="{csrf}">{form["version"]}{form["seen"]}{form["submission"]}<input type="hidden" name="template" value="{template}" data-hl-template-field>
+          <input type="hidden" name="csrfmiddlewaretoken" value="{csrf}">{hidden}<input type="hidden" name="template" value="" data-hl-template-field>
           <div class="hl-template-picker position-relative mb-2" data-hl-template-picker>
             <label class="visually-hidden" for="reply-template-search">{_esc(_("Insert a reply template"))}</label>
             <div class="input-group input-group-sm">
@@ -90,7 +97,7 @@ def reply_form_html(request, ticket: Ticket, form) -> str:
                      hx-get="{_esc(reverse("replies:suggest", args=[pk]))}" hx-trigger="focus once, input changed delay:200ms" hx-target="#reply-template-options" hx-swap="innerHTML" hx-disabled-elt="unset" hx-sync="this:replace">
             </div>
             <ul id="reply-template-options" class="list-group hl-template-options shadow-sm" role="listbox" aria-label="{_esc(_("Reply templates"))}" hidden></ul>
-            <p class="hl-muted-small mb-0 mt-1" data-hl-template-chosen data-hl-macro-note="{_esc(_("its actions run when you send"))}"{chosen_hidden}><i class="bi bi-lightning-charge" aria-hidden="true"></i> <span data-hl-template-chosen-text>{_esc(_("A reply template is attached: its actions run when you send."))}</span> <button type="button" class="btn btn-link btn-sm p-0 align-baseline" data-hl-template-clear>{_esc(_("Detach"))}</button></p>
+            <p class="hl-muted-small mb-0 mt-1" data-hl-template-chosen data-hl-macro-note="{_esc(_("its actions run when you send"))}" hidden><i class="bi bi-lightning-charge" aria-hidden="true"></i> <span data-hl-template-chosen-text>{_esc(_("A reply template is attached: its actions run when you send."))}</span> <button type="button" class="btn btn-link btn-sm p-0 align-baseline" data-hl-template-clear>{_esc(_("Detach"))}</button></p>
           </div>
           <label class="visually-hidden" for="reply-body">{_esc(_("Reply to the requester"))}</label>
           <textarea name="body" id="reply-body" rows="5" class="form-control" data-hl-key="r" placeholder="{placeholder}"></textarea>{kb}
@@ -101,7 +108,7 @@ def reply_form_html(request, ticket: Ticket, form) -> str:
             </div>
             <div class="col-md-auto d-flex align-items-center gap-2">
               <label class="hl-muted-small text-nowrap" for="reply-status">{_esc(_("and set status to"))}</label>
-              {form["status"].as_widget()}
+              {status}
             </div>
             <div class="col-md-auto">
               <button type="submit" class="btn btn-primary btn-sm w-100"><i class="bi bi-send"></i> {_esc(_("Send reply"))}</button>

@@ -270,16 +270,17 @@ def ticket_page(user, pk: int, *, thread: bool = True, related: bool = True) -> 
 
 def ticket_page_for_entry(user, pk: int) -> TicketPage:
     """What a reply posted from the ticket page reads before it writes: the ticket row with its
-    requester and responsible person (for the composer's text and the new entry's authors),
+    requester (for the composer's text; its responsible person only if it is `user`),
     the statuses and departments from the reference data, and the buttons' rights — two
     queries, the access check included (a request the agent may not see is "not found", as the
     page would be). Not read: the thread, the staff who can view the department, the watchers
     (`rights.is_watching` is False here) and what is shown beside the thread. Enough for the
     form, the service (which locks the row again) and an answer that appends the new entry and
     a fresh reply form (`written_fragments`); an answer that shows more reads the page afresh."""
-    ticket = staff_ticket_or_404(
-        user, pk, queryset=Ticket.objects.select_related("requester", "assignee")
-    )
+    ticket = staff_ticket_or_404(user, pk, queryset=Ticket.objects.select_related("requester"))
+    # The responsible person is not joined: known without a query when it is the writer.
+    if ticket.assignee_id == user.pk:
+        Ticket.assignee.field.set_cached_value(ticket, user)
     access = access_for(user)
     return TicketPage(
         ticket=ticket,
@@ -415,7 +416,11 @@ def entries_since(
     # history, and its answer reads no attachments.
     prefetch_related_objects([e for e in entries if e.kind != EntryKind.EVENT], "attachments")
     people = [*page.staff, *page.watchers, *also]
-    _authors_attach(entries, [ticket.requester, ticket.assignee, *people])
+    # The responsible person if the page read them (`ticket_page_for_entry` may not have: an
+    # entry of theirs then finds its author with the others not read).
+    assignee_field = Ticket.assignee.field
+    assignee = ticket.assignee if assignee_field.is_cached(ticket) else None
+    _authors_attach(entries, [ticket.requester, assignee, *people])
     _lines_add(entries, ticket, page.statuses, page.departments, people)
     return entries
 

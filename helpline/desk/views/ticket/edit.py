@@ -96,6 +96,7 @@ def _written(
         or ticket.department_id != before.department_id,
         form_only=form_only,
         entry=done.result if alone and done is not None else None,
+        form=form,
     )
 
 

@@ -133,6 +133,8 @@ class Written:
     # The one entry the write added, with no files (a plain reply or note), when the answer may
     # show it as saved instead of reading it back (`entries_since`).
     entry: Entry | None = None
+    # The form that was posted (the reply form lends its choices to the empty one answered).
+    form: object = None
 
     @property
     def alone(self) -> bool:
@@ -165,7 +167,8 @@ def written_fragments(request, written: Written, **extra) -> HttpResponse:
     page.shown_up_to = written.seen or 0
     if parts == {"reply"} and not extra:
         # The common answer, a plain reply: built in Python with the templates' markup.
-        html = reply_answer_html(request, page, make_form("reply_form", page))
+        sent = written.form if written.form is not None else make_form("reply_form", page)
+        html = reply_answer_html(request, page, sent)
     else:
         context = page_context(page, oob=True, parts=parts, appended=True, **extra)
         html = render_to_string(f"{TEMPLATE}#oob", context, request=request)

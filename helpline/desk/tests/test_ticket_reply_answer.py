@@ -1,0 +1,114 @@
+"""The answer to a plain reply is built in Python (`helpline.desk.answers`) with the markup of the
+templates that draw the same fragments on the page (`desk/ticket.html#oob` with the composer's
+`reply_form` partial and the toasts): the two are held equal here, so a change to either shows.
+The reply's entry is shown as its service saved it when it is the only one since the page."""
+
+import re
+
+import pytest
+from django.contrib import messages
+from django.contrib.messages.storage.fallback import FallbackStorage
+from django.contrib.sessions.backends.db import SessionStore
+from django.template.loader import render_to_string
+from django.test import RequestFactory
+
+from helpline.desk.answers import reply_answer_html
+from helpline.desk.timeline import entries_since, ticket_page_for_entry
+from helpline.desk.views.ticket.page import TEMPLATE, make_form, page_context
+from helpline.tickets import services
+from helpline.tickets.models import Entry
+
+from .test_ticket_conflicts import shown
+from .ticket_support import HTMX, site_settings_row, ticket_fixture, url  # noqa: F401
+
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+
+
+def _normalised(html: str) -> str:
+    """Whitespace between and inside tags does not count; each render masks the CSRF token anew."""
+    html = CSRF.sub('name="csrfmiddlewaretoken" value="…"', str(html))
+    html = re.sub(r">\s+", ">", html)
+    html = re.sub(r"\s+<", "<", html)
+    return re.sub(r"\s+", " ", html).strip()
+
+
+def _request(user):
+    request = RequestFactory().post("/")
+    request.user = user
+    request.session = SessionStore()
+    request._messages = FallbackStorage(request)
+    messages.success(request, "Reply sent.")
+    messages.info(request, "Tom & Jerry <b>were</b> told.")
+    return request
+
+
+@pytest.mark.parametrize("viewer", ["dispatcher", "external"])
+def test_the_python_answer_is_the_templates_markup(
+    request, dispatcher, requester_a, ticket, viewer
+):
+    # A requester whose name needs escaping, and a reply after the page's newest entry.
+    requester_a.first_name, requester_a.last_name = "O'Brien & <Co>", '"Ltd"'
+    requester_a.save()
+    seen = ticket.entries.last().pk
+    services.ticket_reply_add(ticket=ticket, actor=dispatcher, body="Try <this> & that.")
+    page = ticket_page_for_entry(dispatcher, ticket.pk)
+    page.entries = entries_since(page, seen, also=[dispatcher])
+    page.shown_up_to = seen
+    form = make_form("reply_form", page)
+    user = request.getfixturevalue(viewer)
+
+    from_templates = render_to_string(
+        f"{TEMPLATE}#oob",
+        page_context(page, oob=True, parts={"reply"}, appended=True, reply_form=form),
+        request=_request(user),
+    )
+    key = form["submission"].value()
+    from_python = reply_answer_html(
+        _request(user), page, make_form("reply_form", page, {}), submission=key
+    )
+
+    assert _normalised(from_python) == _normalised(from_templates)
+    assert "O&#x27;Brien &amp; &lt;Co&gt;" in from_python and "Try &lt;this&gt;" in from_python
+    assert ("Insert an article" in from_python) is (viewer == "dispatcher")
+
+
+def test_the_reply_alone_is_shown_as_saved_without_reading_it_back(client, dispatcher, ticket):
+    client.force_login(dispatcher)
+    data = shown(client, ticket) | {"body": "The fuser unit is ordered.", "status": ""}
+    # The first staff reply moves a new request to open: the header changes, read afresh.
+    client.post(url("reply", ticket.pk), data, **HTMX)
+    data = shown(client, ticket) | {"body": "It arrives on Monday.", "status": ""}
+
+    response = client.post(url("reply", ticket.pk), data, **HTMX)
+
+    html = response.content.decode()
+    entry = Entry.objects.filter(ticket=ticket).latest("pk")
+    assert response.status_code == 200 and entry.body == "It arrives on Monday."
+    assert f'id="entry-{entry.pk}"' in html and "It arrives on Monday." in html
+    assert dispatcher.display_name in html
+    assert html.count('class="hl-entry ') == 1
+
+
+def test_an_entry_added_meanwhile_without_a_new_version_is_still_shown(
+    client, monkeypatch, dispatcher, supervisor, ticket
+):
+    # A colleague's time log adds history without changing the request's version: the answer
+    # cannot take the reply for all that is new, and reads what came after the page.
+    from helpline.timelog.services import time_entry_add
+
+    client.force_login(dispatcher)
+    client.post(url("reply", ticket.pk), shown(client, ticket) | {"body": "First.", "status": ""})
+    data = shown(client, ticket) | {"body": "Second.", "status": ""}
+    original = services.ticket_reply_add
+
+    def meanwhile(**kwargs):
+        time_entry_add(ticket=ticket, actor=supervisor, minutes=15)
+        return original(**kwargs)
+
+    monkeypatch.setattr(services, "ticket_reply_add", meanwhile)
+    response = client.post(url("reply", ticket.pk), data, **HTMX)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Second." in html and "15" in html
+    assert html.count('id="entry-') == 2
