@@ -14,9 +14,10 @@ from html import escape as _escape
 
 from django.contrib.messages import get_messages
 from django.middleware.csrf import get_token
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from helpline.core.submissions import submission_key_new
@@ -69,12 +70,43 @@ def reply_form_html(request, page, sent, *, submission: str | None = None) -> st
         f'<input type="hidden" name="submission" value="{_esc(key)}" id="reply-submission">'
     )
     status = sent.fields["status"].widget.render("status", None, attrs={"id": "reply-status"})
-    pk = ticket.pk
+    skeleton = _skeleton(request.user.role == "external")
+    # The request's number first: what is filled in afterwards may contain any digits.
+    return (
+        skeleton.replace(_PK, str(ticket.pk))
+        .replace(_HOLES["csrf"], _esc(get_token(request)))
+        .replace(_HOLES["hidden"], hidden)
+        .replace(_HOLES["status"], status)
+        .replace(_HOLES["name"], _esc(ticket.requester.display_name))
+    )
+
+
+# The form's markup is the same for every request but for these, filled in per answer: the
+# request's number (a stand-in in the URLs and ids, as in `helpline.desk.thread`) and the holes.
+_PK = "987654321"
+_HOLES = {name: f"\x00{name}\x00" for name in ("csrf", "hidden", "status", "name")}
+# (language, script prefix, external provider) → the form's markup with its holes.
+_SKELETONS: dict[tuple[str, str, bool], str] = {}
+
+
+def _skeleton(external: bool) -> str:
+    """The empty reply form in the current language, translated and its URLs reversed once per
+    process (a process serves few languages; labels and URLs do not change while it runs)."""
+    found = (get_language(), get_script_prefix(), external)
+    markup = _SKELETONS.get(found)
+    if markup is None:
+        markup = _SKELETONS[found] = _skeleton_built(external)
+    return markup
+
+
+def _skeleton_built(external: bool) -> str:
+    pk, holes = _PK, _HOLES
+    csrf, hidden, status = holes["csrf"], holes["hidden"], holes["status"]
     action = _esc(reverse("desk:reply", args=[pk]))
     # `{% blocktranslate %}` escapes the name it fills in, not its own text.
-    placeholder = _("Write a reply to %(name)s…") % {"name": _esc(ticket.requester.display_name)}
+    placeholder = _("Write a reply to %(name)s…") % {"name": holes["name"]}
     kb = ""
-    if request.user.role != "external":
+    if not external:
         kb = f"""
           <details class="hl-kb-insert mt-2" data-hl-kb-target="reply-body">
             <summary class="hl-muted-small"><i class="bi bi-journal-text" aria-hidden="true"></i> {_esc(_("Insert an article"))}</summary>
@@ -86,7 +118,6 @@ def reply_form_html(request, page, sent, *, submission: str | None = None) -> st
             </div>
           </details>
           """  # noqa: E501
-    csrf = _esc(get_token(request))
     return f"""<form class="card-body" id="ticket-{pk}-reply-form" hx-swap-oob="true" method="post" action="{action}" enctype="multipart/form-data" hx-post="{action}" hx-encoding="multipart/form-data" hx-swap="none" hx-disabled-elt="find button[type=submit]">
           <input type="hidden" name="csrfmiddlewaretoken" value="{csrf}">{hidden}<input type="hidden" name="template" value="" data-hl-template-field>
           <div class="hl-template-picker position-relative mb-2" data-hl-template-picker>

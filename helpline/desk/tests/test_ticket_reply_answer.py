@@ -11,6 +11,7 @@ from django.contrib.messages.storage.fallback import FallbackStorage
 from django.contrib.sessions.backends.db import SessionStore
 from django.template.loader import render_to_string
 from django.test import RequestFactory
+from django.utils import translation
 
 from helpline.desk.answers import reply_answer_html
 from helpline.desk.timeline import entries_since, ticket_page_for_entry
@@ -42,9 +43,10 @@ def _request(user):
     return request
 
 
+@pytest.mark.parametrize("language", ["en", "nb"])
 @pytest.mark.parametrize("viewer", ["dispatcher", "external"])
 def test_the_python_answer_is_the_templates_markup(
-    request, dispatcher, requester_a, ticket, viewer
+    request, dispatcher, requester_a, ticket, viewer, language
 ):
     # A requester whose name needs escaping, and a reply after the page's newest entry.
     requester_a.first_name, requester_a.last_name = "O'Brien & <Co>", '"Ltd"'
@@ -54,22 +56,24 @@ def test_the_python_answer_is_the_templates_markup(
     page = ticket_page_for_entry(dispatcher, ticket.pk)
     page.entries = entries_since(page, seen, also=[dispatcher])
     page.shown_up_to = seen
-    form = make_form("reply_form", page)
     user = request.getfixturevalue(viewer)
 
-    from_templates = render_to_string(
-        f"{TEMPLATE}#oob",
-        page_context(page, oob=True, parts={"reply"}, appended=True, reply_form=form),
-        request=_request(user),
-    )
-    key = form["submission"].value()
-    from_python = reply_answer_html(
-        _request(user), page, make_form("reply_form", page, {}), submission=key
-    )
+    with translation.override(language):
+        form = make_form("reply_form", page)
+        from_templates = render_to_string(
+            f"{TEMPLATE}#oob",
+            page_context(page, oob=True, parts={"reply"}, appended=True, reply_form=form),
+            request=_request(user),
+        )
+        key = form["submission"].value()
+        from_python = reply_answer_html(
+            _request(user), page, make_form("reply_form", page, {}), submission=key
+        )
 
     assert _normalised(from_python) == _normalised(from_templates)
     assert "O&#x27;Brien &amp; &lt;Co&gt;" in from_python and "Try &lt;this&gt;" in from_python
-    assert ("Insert an article" in from_python) is (viewer == "dispatcher")
+    assert (f'id="ticket-{ticket.pk}-kb-q"' in from_python) is (viewer == "dispatcher")
+    assert ("Insert a reply template" in from_python) is (language == "en")
 
 
 def test_the_reply_alone_is_shown_as_saved_without_reading_it_back(client, dispatcher, ticket):
