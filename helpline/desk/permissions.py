@@ -1,7 +1,7 @@
 """Fetch-and-authorise for the desk: the tickets domain decides (`helpline.tickets.access`), these
 helpers only turn "not yours" into a 404."""
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
 from django.http import Http404
 
 from helpline.mail.models import MailMessage
@@ -36,12 +36,16 @@ def staff_ticket_or_404(user, pk: int, queryset: QuerySet[Ticket] | None = None)
     if not is_staff(user):
         raise Http404
     qs = queryset if queryset is not None else Ticket.objects.all()
+    # What the queryset prefetches (the thread) is read once the ticket may be seen.
+    prefetches = qs._prefetch_related_lookups
     try:
-        ticket = qs.get(pk=pk)
+        ticket = qs.prefetch_related(None).get(pk=pk)
     except Ticket.DoesNotExist as exc:
         raise Http404 from exc
     if not staff_can(user, Action.VIEW, ticket):
         raise Http404
+    if prefetches:
+        prefetch_related_objects([ticket], *prefetches)
     return ticket
 
 

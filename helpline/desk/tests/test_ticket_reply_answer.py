@@ -9,8 +9,10 @@ import pytest
 from django.contrib import messages
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.contrib.sessions.backends.db import SessionStore
+from django.db import connection
 from django.template.loader import render_to_string
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from helpline.desk.answers import reply_answer_html
@@ -116,3 +118,18 @@ def test_an_entry_added_meanwhile_without_a_new_version_is_still_shown(
     assert response.status_code == 200
     assert "Second." in html and "15" in html
     assert html.count('id="entry-') == 2
+
+
+def test_a_request_out_of_sight_is_not_found_without_reading_its_thread(
+    client, billing_agent, dispatcher, ticket
+):
+    # The ticket is read by its number and the access rule asked of it (`staff_ticket_or_404`):
+    # a request in a department the agent cannot see is "not found", its thread never read.
+    client.force_login(billing_agent)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url("ticket", ticket.pk))
+        reply = client.post(url("reply", ticket.pk), {"body": "Hello", "status": ""}, **HTMX)
+    assert page.status_code == reply.status_code == 404
+    assert not [q for q in queries.captured_queries if "tickets_entry" in q["sql"]]
+    client.force_login(dispatcher)
+    assert client.get(url("ticket", ticket.pk)).status_code == 200
