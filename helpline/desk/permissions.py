@@ -27,6 +27,10 @@ __all__ = [
 ]
 
 
+# What `staff_can` asks of a ticket to let the desk open it.
+_RULE_FIELDS = frozenset({"department", "assignee"})
+
+
 def staff_ticket_or_404(user, pk: int, queryset: QuerySet[Ticket] | None = None) -> Ticket:
     """The ticket `pk`, if `user` may open it at the desk; "not found" otherwise.
 
@@ -36,8 +40,15 @@ def staff_ticket_or_404(user, pk: int, queryset: QuerySet[Ticket] | None = None)
     if not is_staff(user):
         raise Http404
     qs = queryset if queryset is not None else Ticket.objects.all()
+    names, deferring = qs.query.deferred_loading
+    if names:  # a queryset reading some fields only: also those the rule asks about
+        qs = (
+            qs.defer(None).defer(*(names - _RULE_FIELDS))
+            if deferring
+            else qs.only(*names, *_RULE_FIELDS)
+        )
     # What the queryset prefetches (the thread) is read once the ticket may be seen.
-    prefetches = qs._prefetch_related_lookups
+    prefetches = getattr(qs, "_prefetch_related_lookups", ())
     try:
         ticket = qs.prefetch_related(None).get(pk=pk)
     except Ticket.DoesNotExist as exc:
