@@ -2,7 +2,16 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, prefetch_related_objects
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    prefetch_related_objects,
+)
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -78,6 +87,9 @@ class TicketPage:
     # Entries up to this one are already on the page (an answer that appends only the new ones).
     shown_up_to: int = 0
     requester_panel: RequesterPanel | None = None
+    # (entry, whether someone other than the viewer added to the thread after it), when asked
+    # with the ticket's row (`ticket_page_for_entry`).
+    others_after: tuple[int, bool] | None = None
 
     @property
     def last_entry_id(self) -> int:
@@ -268,16 +280,35 @@ def ticket_page(user, pk: int, *, thread: bool = True, related: bool = True) -> 
     return _page_of(user, ticket, thread=thread, related=related)
 
 
-def ticket_page_for_entry(user, pk: int) -> TicketPage:
+def _others_after(after: int, user) -> RawSQL:
+    """Whether the ticket's thread has an entry after `after` by someone other than `user` (or
+    by nobody: the system), asked in the ticket's own statement. Written out: the same EXISTS
+    built from querysets cost more to compile than a second statement."""
+    quote = connection.ops.quote_name
+    entry, ticket = quote(Entry._meta.db_table), quote(Ticket._meta.db_table)
+    # Only our own table and column names go into the text; the values are parameters.
+    sql = (
+        f"EXISTS (SELECT 1 FROM {entry} WHERE {entry}.{quote('ticket_id')} = {ticket}.{quote('id')}"  # noqa: S608
+        f" AND {entry}.{quote('id')} > %s AND ({entry}.{quote('author_id')} IS NULL"
+        f" OR {entry}.{quote('author_id')} <> %s))"
+    )
+    return RawSQL(sql, (after, user.pk), output_field=BooleanField())  # noqa: S611
+
+
+def ticket_page_for_entry(user, pk: int, *, others_after: int | None = None) -> TicketPage:
     """What a reply posted from the ticket page reads before it writes: the ticket row with its
-    requester (for the composer's text; its responsible person only if it is `user`),
+    requester (for the composer's text; its responsible person only if it is `user`) and, with
+    `others_after`, whether others added to the thread after that entry (`page.others_after`),
     the statuses and departments from the reference data, and the buttons' rights — two
     queries, the access check included (a request the agent may not see is "not found", as the
     page would be). Not read: the thread, the staff who can view the department, the watchers
     (`rights.is_watching` is False here) and what is shown beside the thread. Enough for the
     form, the service (which locks the row again) and an answer that appends the new entry and
     a fresh reply form (`written_fragments`); an answer that shows more reads the page afresh."""
-    ticket = staff_ticket_or_404(user, pk, queryset=Ticket.objects.select_related("requester"))
+    queryset = Ticket.objects.select_related("requester")
+    if others_after is not None:
+        queryset = queryset.annotate(others_after=_others_after(others_after, user))
+    ticket = staff_ticket_or_404(user, pk, queryset=queryset)
     # The responsible person is not joined: known without a query when it is the writer.
     if ticket.assignee_id == user.pk:
         Ticket.assignee.field.set_cached_value(ticket, user)
@@ -290,6 +321,9 @@ def ticket_page_for_entry(user, pk: int) -> TicketPage:
         statuses=[s for s in statuses_all() if s.is_active or s.pk == ticket.status_id],
         departments=[d for d in departments_all() if d.is_active or d.pk == ticket.department_id],
         staff=[],
+        others_after=(
+            (others_after, bool(ticket.others_after)) if others_after is not None else None
+        ),
     )
 
 

@@ -133,3 +133,20 @@ def test_a_request_out_of_sight_is_not_found_without_reading_its_thread(
     assert not [q for q in queries.captured_queries if "tickets_entry" in q["sql"]]
     client.force_login(dispatcher)
     assert client.get(url("ticket", ticket.pk)).status_code == 200
+
+
+def test_a_plain_reply_takes_a_fixed_number_of_statements(client, dispatcher, ticket):
+    client.force_login(dispatcher)
+    client.post(url("reply", ticket.pk), shown(client, ticket) | {"body": "First.", "status": ""})
+    data = shown(client, ticket) | {"body": "Second.", "status": ""}
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(url("reply", ticket.pk), data, **HTMX)
+    assert response.status_code == 200
+    # 1 session, 2 user, 3 site settings (two-step sign-in rule), 4 the ticket with its
+    # requester and whether others wrote after the page's newest entry, 5 the reference
+    # generation; the write: 6-7 the one-time key (savepoint, insert), 8-9 the savepoints of the
+    # template and reply services, 10 the ticket locked, 11 the entry, 12 the ticket's version,
+    # 13-14 its search document (read, upsert), 15 the event log, 16 the notification, 17-18
+    # savepoints released, 19 the key's result, 20 released; 21 the sidebar's counts forgotten,
+    # 22 the entries after the page's newest (only the reply: shown as saved).
+    assert len(queries) == 22

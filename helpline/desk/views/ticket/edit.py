@@ -49,12 +49,20 @@ def _others_wrote(page, user, seen: int | None) -> bool:
     the newest the form's page showed: a reply or note sent now may no longer fit. One query."""
     if seen is None:
         return False
+    if page.others_after is not None and page.others_after[0] == seen:
+        return page.others_after[1]  # asked with the ticket's row
     # Whose entries came after it (nearly always none), asked in Python: cheaper to build than
     # an EXISTS excluding the writer, which also keeps entries without an author.
     authors = Entry.objects.filter(ticket_id=page.ticket.pk, pk__gt=seen).values_list(
         "author_id", flat=True
     )
     return any(author != user.pk for author in authors)
+
+
+def _posted_entry(value: str | None) -> int | None:
+    """The entry id a form carries (`seen`), read before the form is (the form decides: when it
+    reads another value, `_others_wrote` asks again)."""
+    return int(value) if value and value.isdigit() and len(value) < 19 else None
 
 
 def _entry_anchor(entry) -> str:
@@ -112,8 +120,11 @@ def reply(request, pk: int):
     with what changed (409): sending again goes through. The form's one-time key makes a
     repeated post add one reply.
     """
-    # Only what the write needs: the row (the service locks it again) and the reference data.
-    page = ticket_page_for_entry(request.user, pk)
+    # Only what the write needs: the row (the service locks it again) and the reference data;
+    # whether others wrote after the page's newest entry comes with the row.
+    page = ticket_page_for_entry(
+        request.user, pk, others_after=_posted_entry(request.POST.get("seen"))
+    )
     form = make_form("reply_form", page, request.POST, request.FILES)
     status, message = 422, None
     if form.is_valid() and _others_wrote(page, request.user, form.cleaned_data["seen"]):
