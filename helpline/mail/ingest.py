@@ -567,7 +567,7 @@ def _already(
     statement's view may predate that delivery's commit: the keys are then awaited (in
     order) and the checks run again, so the delivery that waited finds the first stored."""
     found = _repeat_ids(digest, parsed, mailbox, released, context, locks or [])
-    if found is None:
+    while found is None:  # once at most: with no locks to try there is always a row
         with connection.cursor() as cursor:
             marks = ", ".join("pg_advisory_xact_lock(%s)" for _lock in locks or [])
             cursor.execute("SELECT " + marks, locks)

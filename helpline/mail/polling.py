@@ -183,7 +183,8 @@ def _poll_imap(session: ImapSession, mailbox: Mailbox, report: PollReport) -> No
                 messages = [(uid, fetched[uid]) for uid in chunk if uid in fetched]
                 done, failure = _store_batch(mailbox, messages, report, last_uid)
                 if removing is not None:
-                    removing, waited = None, removing
+                    waited: Future = removing
+                    removing = None
                     waited.result()
                 if done:
                     mailbox.imap_last_uid = max(mailbox.imap_last_uid, *done)

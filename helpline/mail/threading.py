@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -111,7 +111,7 @@ def _locked_columns() -> str:
     from helpline.core import fixedsql
     from helpline.tickets.models import Ticket
 
-    field = Ticket._meta.get_field("watchers")
+    field: Any = Ticket._meta.get_field("watchers")
     through = field.remote_field.through._meta.db_table
     # Only the models' table and column names are interpolated.
     watched = f"EXISTS (SELECT 1 FROM {through} w WHERE w.{field.m2m_column_name()} = t.id)"  # noqa: S608
@@ -126,7 +126,9 @@ def _locked_ticket(row) -> Ticket:
 
     ticket = fixedsql.instance(Ticket, row[:-1])
     if not row[-1]:
-        ticket._prefetched_objects_cache = {"watchers": ticket.watchers.none()}
+        ticket._prefetched_objects_cache = {  # type: ignore[attr-defined]
+            "watchers": ticket.watchers.none()
+        }
     return ticket
 
 

@@ -404,3 +404,47 @@ def test_a_ticket_service_failing_midway_leaves_nothing_of_its_message(mailbox, 
     )
     assert first.ticket.entries.count() == 1
     assert Ticket.objects.get(pk=first.ticket.pk).version == version
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_delivery_waits_for_a_parallel_one_holding_its_lock(mailbox):
+    """The advisory locks are tried in the repeat checks' statement; one held elsewhere (a
+    parallel delivery of the same message) is then awaited, and the checks run again once it
+    is released. SQLite writes one transaction at a time and takes none."""
+    import hashlib
+    import threading as threads
+
+    from django.db import connection, connections
+
+    from helpline.mail.parsing import parse_message
+
+    raw = mail(subject="Held", sender="held@client.test", message_id="<held@client.test>")
+    digest = hashlib.sha256(raw).hexdigest()
+    keys = ingest._serialise(digest, parse_message(raw), mailbox)
+    if connection.vendor != "postgresql":
+        assert keys == []
+        return
+    assert len(keys) == 2  # the bytes and the Message-ID in this mailbox
+    other = connections.create_connection("default")
+    receipts = []
+
+    def deliver():
+        try:
+            receipts.append(receive(raw, mailbox=mailbox))
+        finally:
+            connections.close_all()
+
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [keys[0]])
+        worker = threads.Thread(target=deliver)
+        worker.start()
+        worker.join(timeout=1.5)
+        assert worker.is_alive() and receipts == []  # waiting for the lock
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [keys[0]])
+        worker.join(timeout=30)
+    finally:
+        other.close()
+    assert [receipt.outcome for receipt in receipts] == [Outcome.CREATED]
+    assert receive(raw, mailbox=mailbox).outcome == Outcome.DUPLICATE
