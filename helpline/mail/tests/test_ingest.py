@@ -406,7 +406,7 @@ def test_a_ticket_service_failing_midway_leaves_nothing_of_its_message(mailbox, 
     assert Ticket.objects.get(pk=first.ticket.pk).version == version
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_delivery_waits_for_a_parallel_one_holding_its_lock(mailbox):
     """The advisory locks are tried in the repeat checks' statement; one held elsewhere (a
     parallel delivery of the same message) is then awaited, and the checks run again once it
