@@ -51,8 +51,14 @@ def insert_statement(obj: models.Model, *, using: str = "default") -> tuple[str,
 
 
 def listened(*models_: type[models.Model]) -> bool:
-    """Does anyone listen to saves of one of `models_`? (Then save them the ordinary way.)"""
-    return any(pre_save.has_listeners(m) or post_save.has_listeners(m) for m in models_)
+    """Does anyone listen to saves of one of `models_`, or does one have a column the database
+    fills in (`db_default`)? Then they are saved the ordinary way."""
+    return any(
+        pre_save.has_listeners(m)
+        or post_save.has_listeners(m)
+        or any(f.db_default is not models.NOT_PROVIDED for f in m._meta.concrete_fields)
+        for m in models_
+    )
 
 
 def insert(obj: M, *, using: str = "default") -> M:

@@ -920,10 +920,10 @@ def _services_without_savepoints() -> Iterator[None]:
 
     PostgreSQL only: SQLite's backend decides its savepoints itself, and there they cost no
     round trip."""
-    if connection.vendor != "postgresql":
-        yield
-        return
     features = connection.features
+    if connection.vendor != "postgresql" or "uses_savepoints" in vars(features):
+        yield  # SQLite, or inside this block already
+        return
     features.uses_savepoints = False
     try:
         yield
