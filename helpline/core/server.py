@@ -17,6 +17,7 @@ This module leans on Granian internals (`MPServer`, `WSGIWorker`); pyproject.tom
 minor version, and helpline/core/tests/test_serve.py exercises every path here on the real server.
 """
 
+import contextlib
 import errno
 import os
 import signal
@@ -30,6 +31,8 @@ from granian.constants import Interfaces, TaskImpl
 from granian.server.common import WORKERS_METHODS
 from granian.server.mp import MPServer, WorkerProcess
 from granian.wsgi import _callback_wrapper as wsgi_callback_wrapper
+
+from helpline.core import balance
 
 # How often waiting main threads look at their stop flag.
 POLL_SECONDS = 0.1
@@ -116,16 +119,29 @@ def load_application(target: str):
 
 
 class HelplineServer(MPServer):
-    def __init__(self, target: str, *, listener: socket.socket, **options):
+    def __init__(
+        self, target: str, *, listener: socket.socket, board_dir: str | None = None, **options
+    ):
         options.setdefault("workers_kill_timeout", WEB_WORKER_KILL_SECONDS)
         options.setdefault("backlog", BACKLOG)
         options["interface"] = Interfaces.WSGI
         super().__init__(target, **options)
         self.listener = listener
+        self.board_dir = board_dir
         self.main_loop_interrupt = PollingEvent()
 
     def serve(self):
-        super().serve(target_loader=load_application)
+        board = balance.board_create(self.workers, self.board_dir) if self.workers > 1 else None
+        if board is not None:
+            # Spawned web workers start with this process's environment.
+            os.environ[balance.BOARD_VARIABLE] = board
+        try:
+            super().serve(target_loader=load_application)
+        finally:
+            if board is not None:
+                os.environ.pop(balance.BOARD_VARIABLE, None)
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(board)
 
     def _init_shared_socket(self):
         # Every worker process serves the one socket bound above (Granian's path for systems
@@ -188,6 +204,9 @@ class HelplineServer(MPServer):
             metrics,
         )
         serve = getattr(worker, WORKERS_METHODS[runtime_mode][(sock[0] or sock[1]).is_uds()])
+        board = os.environ.get(balance.BOARD_VARIABLE)
+        if board:
+            callback = balance.Balancer(callback, balance.Board(board, worker_id - 1))
         scheduler = _new_cbscheduler(
             loop,
             wsgi_callback_wrapper(callback, scope_opts, log_access_fmt),

@@ -36,15 +36,14 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from helpline.accounts.addresses import address_normalise, user_by_address
-from helpline.accounts.models import User
+from helpline.accounts.models import Organisation, User
 from helpline.accounts.services import (
     RequesterLookup,
     StaffAddressRefused,
-    organisation_for_email,
     requester_register,
 )
 from helpline.audit.services import event_record
-from helpline.core import clock, reference
+from helpline.core import clock, fixedsql, reference
 from helpline.core.errors import DomainError, ValidationFailed
 from helpline.core.models import SiteSettings
 from helpline.tickets.access import Action, can
@@ -388,21 +387,45 @@ def _mail_row(
     )
     mail.raw.save("message.eml", ContentFile(raw), save=False)
     stored.append(mail.raw.name)
+    ref = None
+    if parsed.message_id and len(parsed.message_id) <= 998:
+        ref = MessageRef(
+            mailbox=mailbox,
+            message_id=parsed.message_id,
+            direction=Direction.IN,
+            ticket_id=entry.ticket_id,
+            entry=entry,
+        )
     # No savepoint: a clash rolls the whole delivery back (the caller's transaction), and it
     # saves the round trips.
     try:
-        mail.save()
-        if parsed.message_id and len(parsed.message_id) <= 998:
-            MessageRef.objects.create(
-                mailbox=mailbox,
-                message_id=parsed.message_id,
-                direction=Direction.IN,
-                ticket_id=entry.ticket_id,
-                entry=entry,
-            )
+        _mail_rows_insert(mail, ref)
     except IntegrityError as exc:
         raise _Duplicate() from exc
     return mail
+
+
+def _mail_rows_insert(mail: MailMessage, ref: MessageRef | None) -> None:
+    """The mail row and its Message-ID's, as fixed statements (`helpline.core.fixedsql`); on
+    PostgreSQL in one round trip (the Message-ID's insert carries the mail row's as a CTE)."""
+    if ref is None:
+        fixedsql.insert(mail)
+        return
+    if connection.vendor != "postgresql" or fixedsql.listened(MailMessage, MessageRef):
+        fixedsql.insert(mail)
+        fixedsql.insert(ref)
+        return
+    mail_sql, mail_params = fixedsql.insert_statement(mail)
+    ref_sql, ref_params = fixedsql.insert_statement(ref)
+    with connection.cursor() as cursor:
+        # Both INSERTs run whatever the outer one returns; a clash in either raises here.
+        cursor.execute(
+            f"WITH mail AS ({mail_sql}) {ref_sql}, (SELECT id FROM mail)",  # noqa: S608
+            [*mail_params, *ref_params],
+        )
+        ref.pk, mail.pk = cursor.fetchone()
+    fixedsql.inserted(mail)
+    fixedsql.inserted(ref)
 
 
 # --- threading -----------------------------------------------------------------------------
@@ -486,9 +509,11 @@ class _Context:
     stored: list[str] = field(default_factory=list)
     # The sender's messages in the last hour (up to the limit), read by `_already`.
     recent_from_sender: int | None = None
-    # The sender's account id as the same statement found it (None: nobody has the address);
+    # The sender's account as the same statement read it (None: nobody has the address), and
+    # for an address nobody has, the organisation of its mail domain (None: none);
     # `sender_looked_up` says whether it did.
-    sender_id: int | None = None
+    sender: User | None = None
+    organisation: Organisation | None = None
     sender_looked_up: bool = False
     # The attachments checked against the file rules, and the refused ones (`_files`).
     checked: tuple[list[CheckedFile], list[dict]] | None = None
@@ -529,14 +554,25 @@ def _already(
     mailbox: Mailbox | None,
     released,
     context: _Context | None = None,
+    *,
+    locks: list[int] | None = None,
 ) -> Receipt | None:
     """The receipt of an earlier delivery of this message, if there was one: the same bytes
     stored as an entry or (unless releasing) held in the quarantine, or the same Message-ID
     recorded in this mailbox. One statement; the rows are read only for a repeat. With
-    `context`, the same statement counts the sender's mail of the last hour for the limit."""
-    mail_id, held_id, ref_id, recent, sender_id = _repeat_ids(
-        digest, parsed, mailbox, released, context
-    )
+    `context`, the same statement counts the sender's mail of the last hour for the limit.
+
+    `locks` (`_serialise`'s keys) are tried in the same statement, in their order, each only
+    once the one before is held. When one is held by a parallel delivery of this message, the
+    statement's view may predate that delivery's commit: the keys are then awaited (in
+    order) and the checks run again, so the delivery that waited finds the first stored."""
+    found = _repeat_ids(digest, parsed, mailbox, released, context, locks or [])
+    while found is None:  # once at most: with no locks to try there is always a row
+        with connection.cursor() as cursor:
+            marks = ", ".join("pg_advisory_xact_lock(%s)" for _lock in locks or [])
+            cursor.execute("SELECT " + marks, locks)
+        found = _repeat_ids(digest, parsed, mailbox, released, context, [])
+    mail_id, held_id, ref_id, recent, sender = found
     if mail_id is not None:
         mail = MailMessage.objects.select_related("entry__ticket").get(pk=mail_id)
         return Receipt(Outcome.DUPLICATE, ticket=mail.entry.ticket, entry=mail.entry)
@@ -550,8 +586,9 @@ def _already(
         return Receipt(Outcome.DUPLICATE, ticket=ref.ticket, entry=ref.entry)
     if context is not None:
         context.recent_from_sender = recent
-        if sender_id is not _NOT_LOOKED_UP:
-            context.sender_id, context.sender_looked_up = sender_id, True
+        if sender is not _NOT_LOOKED_UP:
+            context.sender, context.organisation = sender
+            context.sender_looked_up = True
     return None
 
 
@@ -559,13 +596,23 @@ def _already(
 _NOT_LOOKED_UP = object()
 
 
-def _repeat_ids(digest, parsed, mailbox, released, context) -> tuple:
+def _repeat_ids(digest, parsed, mailbox, released, context, locks: list[int]) -> tuple | None:
     """(stored mail id, held quarantine id, Message-ID reference id, sender's recent count,
-    sender's account id), None where there is none (the account id `_NOT_LOOKED_UP` when
-    there is no context or no sender): scalar sub-queries, each answered from its index."""
+    (sender's account, organisation of the sender's mail domain if nobody has the address)),
+    None where there is none (the last `_NOT_LOOKED_UP` when there is no context or no
+    sender): scalar sub-queries, each answered from its index, and the two rows joined.
+    None instead when one of the advisory `locks` is held by another transaction."""
+    # Tried in order, each only once the one before is held (CASE evaluates in order), so a
+    # key is never held while an earlier one is awaited: ordered locking, no deadlock.
+    tried = "1"
+    for _lock in locks:
+        tried = f"CASE WHEN pg_try_advisory_xact_lock(%s) THEN {tried} ELSE 0 END"
     # The tables are the models' (mail_mailmessage, mail_quarantinedmail, mail_messageref).
-    columns = ["(SELECT id FROM mail_mailmessage WHERE direction = %s AND sha256 = %s LIMIT 1)"]
-    params: list = [Direction.IN.value, digest]
+    columns = [
+        tried,
+        "(SELECT id FROM mail_mailmessage WHERE direction = %s AND sha256 = %s LIMIT 1)",
+    ]
+    params: list = [*locks, Direction.IN.value, digest]
     if released is None:
         columns.append(
             "(SELECT id FROM mail_quarantinedmail WHERE sha256 = %s AND status <> %s LIMIT 1)"
@@ -598,23 +645,47 @@ def _repeat_ids(digest, parsed, mailbox, released, context) -> tuple:
         params += [Direction.IN.value, sender, since, limit]
     else:
         columns.append("NULL")
-    if context is not None and sender:
-        # user_by_address() in the same statement (the tables are allauth's EmailAddress and
-        # accounts.User): the address among a person's addresses
-        # (allauth's rows, one primary kept equal to User.email), else User.email; both
-        # answered from their unique indexes on lower(email), as core.lookups compiles iexact.
-        columns.append(
-            "COALESCE((SELECT user_id FROM account_emailaddress"
-            " WHERE LOWER(email) = LOWER(%s) LIMIT 1),"
-            " (SELECT id FROM accounts_user WHERE LOWER(email) = LOWER(%s) LIMIT 1))"
-        )
-        params += [sender, sender]
+    if context is None or not sender:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join(columns), params)
+            row = cursor.fetchone()
+        return (*row[1:], _NOT_LOOKED_UP) if row[0] else None
+    # user_by_address() in the same statement (the tables are allauth's EmailAddress and
+    # accounts.User): the address among a person's addresses (allauth's rows, one primary
+    # kept equal to User.email), else User.email; both answered from their unique indexes on
+    # lower(email), as core.lookups compiles iexact. Then organisation_for_email() (from the
+    # index on lower(domain)), and the two rows themselves.
+    columns.append(
+        "COALESCE((SELECT user_id FROM account_emailaddress"
+        " WHERE LOWER(email) = LOWER(%s) LIMIT 1),"
+        " (SELECT id FROM accounts_user WHERE LOWER(email) = LOWER(%s) LIMIT 1))"
+    )
+    params += [sender, sender]
+    columns.append(
+        "(SELECT id FROM accounts_organisation WHERE LOWER(domain) = LOWER(%s)"
+        " AND is_active ORDER BY name LIMIT 1)"
+    )
+    params.append(sender.rsplit("@", 1)[-1].lower())
+    inner = ", ".join(f"{column} AS c{number}" for number, column in enumerate(columns))
+    users = fixedsql.select_columns(User, "u")
+    organisations = fixedsql.select_columns(Organisation, "o")
     with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(columns), params)
-        row = tuple(cursor.fetchone())
-    if len(row) == 4:
-        row += (_NOT_LOOKED_UP,)
-    return row
+        cursor.execute(
+            # Only the models' table and column names are interpolated.
+            f"SELECT r.c0, r.c1, r.c2, r.c3, r.c4, {users}, {organisations}"  # noqa: S608
+            f" FROM (SELECT {inner}) r LEFT JOIN accounts_user u ON u.id = r.c5"
+            " LEFT JOIN accounts_organisation o ON o.id = r.c6 AND r.c5 IS NULL",
+            params,
+        )
+        row = cursor.fetchone()
+    if not row[0]:
+        return None
+    width = len(User._meta.concrete_fields)
+    user = fixedsql.instance(User, row[5 : 5 + width]) if row[5] is not None else None
+    organisation = (
+        fixedsql.instance(Organisation, row[5 + width :]) if row[5 + width] is not None else None
+    )
+    return (*row[1:5], (user, organisation))
 
 
 def _sender_user(c: _Context, address: str) -> User | None:
@@ -623,9 +694,7 @@ def _sender_user(c: _Context, address: str) -> User | None:
     if not address:
         return None
     if c.sender_looked_up:
-        if c.sender_id is None:
-            return None
-        return User.objects.filter(pk=c.sender_id).first()
+        return c.sender
     return user_by_address(address)
 
 
@@ -633,21 +702,21 @@ def _sender_address(parsed: ParsedMail) -> str:
     return address_normalise(parsed.from_[0].address) if parsed.from_ else ""
 
 
-def _serialise(digest: str, parsed: ParsedMail | None, mailbox: Mailbox | None) -> None:
-    """Make a parallel delivery of the same message wait for this one (PostgreSQL; SQLite
-    writes one transaction at a time anyway), so it then finds it stored."""
+def _serialise(digest: str, parsed: ParsedMail | None, mailbox: Mailbox | None) -> list[int]:
+    """The advisory lock keys that make a parallel delivery of the same message wait for this
+    one (PostgreSQL; SQLite writes one transaction at a time anyway), so it then finds it
+    stored: in a fixed order, so two deliveries never wait on each other. Taken by `_already`
+    (`_repeat_ids`) in the statement of the repeat checks. The unique constraints on the
+    message's rows decide whatever gets past them."""
     if connection.vendor != "postgresql":
-        return
+        return []
     keys = [digest]
     if parsed is not None and parsed.message_id:
         keys.append(f"{mailbox.pk if mailbox else 0}:{parsed.message_id}")
-    locks = [
+    return [
         int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
         for key in sorted(keys)
     ]
-    with connection.cursor() as cursor:
-        # One round trip; taken in a fixed order, so two deliveries never wait on each other.
-        cursor.execute("SELECT " + ", ".join("pg_advisory_xact_lock(%s)" for _ in locks), locks)
 
 
 def _receive(raw: bytes, digest: str, mailbox: Mailbox | None, released_by) -> Receipt:
@@ -666,8 +735,8 @@ def _receive(raw: bytes, digest: str, mailbox: Mailbox | None, released_by) -> R
         _files(context)
     try:
         with transaction.atomic():
-            _serialise(digest, parsed, mailbox)
-            repeat = _already(digest, parsed, mailbox, released_by, context)
+            locks = _serialise(digest, parsed, mailbox)
+            repeat = _already(digest, parsed, mailbox, released_by, context, locks=locks)
             if repeat is not None:
                 return repeat
             receipt = _store(context)
@@ -688,8 +757,8 @@ def _quarantine_once(raw, digest, mailbox, reason, detail, released_by) -> Recei
             _("This message still cannot be read: %(reason)s") % {"reason": detail}
         )
     with transaction.atomic():
-        _serialise(digest, None, mailbox)
-        repeat = _already(digest, None, mailbox, None)
+        locks = _serialise(digest, None, mailbox)
+        repeat = _already(digest, None, mailbox, None, locks=locks)
         if repeat is not None:
             return repeat
         return _quarantine(raw, digest, mailbox=mailbox, reason=reason, detail=detail)
@@ -841,7 +910,34 @@ def _store(c: _Context) -> Receipt:
     return _new_ticket(c, user, address, staff, trusted_staff)
 
 
+@contextmanager
+def _services_without_savepoints() -> Iterator[None]:
+    """The ticket services called inside a message's transaction, their own atomic blocks
+    without a savepoint each (on PostgreSQL two round trips per message). Nothing here catches
+    what such a service raises: it leaves the message's block, which rolls back to its own
+    savepoint (a polling batch) or whole, as before. Only for services that catch no database
+    error themselves (the registration of a requester does, and keeps its savepoint).
+
+    PostgreSQL only: SQLite's backend decides its savepoints itself, and there they cost no
+    round trip."""
+    features = connection.features
+    if connection.vendor != "postgresql" or "uses_savepoints" in vars(features):
+        yield  # SQLite, or inside this block already
+        return
+    features.uses_savepoints = False
+    try:
+        yield
+    finally:
+        # The class's value again (an attribute of this connection's features only).
+        del features.uses_savepoints
+
+
 def _into_ticket(c: _Context, ticket: Ticket, user, trusted_staff: bool) -> Receipt:
+    with _services_without_savepoints():
+        return _into_ticket_written(c, ticket, user, trusted_staff)
+
+
+def _into_ticket_written(c: _Context, ticket: Ticket, user, trusted_staff: bool) -> Receipt:
     files, refused = _files(c)
     body = _body(c.parsed, refused)
     if (
@@ -875,9 +971,10 @@ def _into_ticket(c: _Context, ticket: Ticket, user, trusted_staff: bool) -> Rece
 
 def _note(c: _Context, ticket: Ticket, outcome: str, author) -> Receipt:
     files, refused = _files(c)
-    entry = ticket_mail_note_add(
-        ticket=ticket, body=_body(c.parsed, refused), files=files, author=author
-    )
+    with _services_without_savepoints():
+        entry = ticket_mail_note_add(
+            ticket=ticket, body=_body(c.parsed, refused), files=files, author=author
+        )
     return _done(c, entry, outcome, refused)
 
 
@@ -890,12 +987,10 @@ def _new_ticket(c: _Context, user, address: str, staff: bool, trusted_staff: boo
             c.raw, c.digest, mailbox=mailbox, reason=Reason.STAFF_ADDRESS, parsed=parsed
         )
     lookup = None
-    if c.sender_looked_up and c.sender_id is None and "@" in address:
-        # `_already` found nobody with this address in this transaction: only the
-        # organisation is left to read (the unique address index still decides a race).
-        lookup = RequesterLookup(
-            email=address, existing=None, organisation=organisation_for_email(address)
-        )
+    if c.sender_looked_up and c.sender is None and "@" in address:
+        # `_already` found nobody with this address in this transaction, and the organisation
+        # of its domain (the unique address index still decides a race).
+        lookup = RequesterLookup(email=address, existing=None, organisation=c.organisation)
     try:
         requester = requester_register(
             email=address,
@@ -909,16 +1004,17 @@ def _new_ticket(c: _Context, user, address: str, staff: bool, trusted_staff: boo
             c.raw, c.digest, mailbox=mailbox, reason=Reason.STAFF_ADDRESS, parsed=parsed
         )
     files, refused = _files(c)
-    _ticket, entry = ticket_open(
-        actor=requester,
-        requester=requester,
-        subject=_subject(parsed),
-        body=_body(parsed, refused),
-        channel=Channel.EMAIL,
-        department=mailbox.department if mailbox else None,
-        topic=mailbox.topic if mailbox else None,
-        files=files,
-    )
+    with _services_without_savepoints():
+        _ticket, entry = ticket_open(
+            actor=requester,
+            requester=requester,
+            subject=_subject(parsed),
+            body=_body(parsed, refused),
+            channel=Channel.EMAIL,
+            department=mailbox.department if mailbox else None,
+            topic=mailbox.topic if mailbox else None,
+            files=files,
+        )
     return _done(c, entry, Outcome.CREATED, refused)
 
 

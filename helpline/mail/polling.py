@@ -11,7 +11,7 @@ are polled in parallel threads, each with its own timeouts, so a slow one holds 
 import logging
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -168,16 +168,38 @@ def _poll_imap(session: ImapSession, mailbox: Mailbox, report: PollReport) -> No
             Mailbox.objects.filter(pk=mailbox.pk).update(imap_last_uid=highest)
 
     sizes = session.sizes(batch) if len(batch) > 1 else {}
-    for chunk in _chunks(batch, settings.MAIL_POLL_COMMIT_EVERY, sizes):
-        # Fetched before the transaction, so it never waits on the network.
-        fetched = session.fetch_many(chunk)
-        messages = [(uid, fetched[uid]) for uid in chunk if uid in fetched]
-        done, failure = _store_batch(mailbox, messages, report, last_uid)
-        if done:
-            mailbox.imap_last_uid = max(mailbox.imap_last_uid, *done)
-        session.done_with(done)  # only after the commit
-        if failure is not None:
-            raise failure
+    chunks = list(_chunks(batch, settings.MAIL_POLL_COMMIT_EVERY, sizes))
+    # Fetched before the transaction, so it never waits on the network.
+    fetched = session.fetch_many(chunks[0]) if chunks else {}
+    # The server removes (or flags) one chunk, committed here, while the next one is stored:
+    # the removal waits on the server's disk (Dovecot's expunge, about a millisecond a
+    # message), the storing on ours. The connection is used by one thread at a time: the
+    # next chunk is fetched before the removal starts, and the removal is awaited before the
+    # connection is used again.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="imap-done") as remover:
+        removing: Future | None = None
+        try:
+            for index, chunk in enumerate(chunks):
+                messages = [(uid, fetched[uid]) for uid in chunk if uid in fetched]
+                done, failure = _store_batch(mailbox, messages, report, last_uid)
+                if removing is not None:
+                    waited: Future = removing
+                    removing = None
+                    waited.result()
+                if done:
+                    mailbox.imap_last_uid = max(mailbox.imap_last_uid, *done)
+                if failure is not None or index + 1 == len(chunks):
+                    session.done_with(done)  # only after the commit
+                    if failure is not None:
+                        raise failure
+                    continue
+                fetched = session.fetch_many(chunks[index + 1])
+                removing = remover.submit(session.done_with, done)  # only after the commit
+        finally:
+            if removing is not None:
+                # Leaving on an error: the connection is closed only once the removal ended
+                # (its own error, if it had one, comes second).
+                wait([removing])
 
 
 def _poll_pop3(session: Pop3Session, mailbox: Mailbox, report: PollReport) -> None:

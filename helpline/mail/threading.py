@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -98,18 +98,62 @@ def token_from(*, addresses: Iterable[str] = (), message_ids: Iterable[str] = ()
     return None
 
 
+def _locked_for(connection) -> tuple[str, str]:
+    """The row lock clauses of a locked look-up (PostgreSQL's; SQLite's IMMEDIATE transaction
+    already holds the database's write lock): for the request alone, and for it in a join."""
+    if connection.vendor != "postgresql":
+        return "", ""
+    return " FOR NO KEY UPDATE", " FOR NO KEY UPDATE OF t"
+
+
+def _locked_columns() -> str:
+    """The request's columns for a locked look-up (alias t), and whether it has watchers."""
+    from helpline.core import fixedsql
+    from helpline.tickets.models import Ticket
+
+    field: Any = Ticket._meta.get_field("watchers")
+    through = field.remote_field.through._meta.db_table
+    # Only the models' table and column names are interpolated.
+    watched = f"EXISTS (SELECT 1 FROM {through} w WHERE w.{field.m2m_column_name()} = t.id)"  # noqa: S608
+    return f"{fixedsql.select_columns(Ticket, 't')}, {watched}"
+
+
+def _locked_ticket(row) -> Ticket:
+    """The request from a `_locked_columns` row. Without watchers it says so (an empty
+    prefetched list): the notices of an answer ask for them (`staff_concerned`)."""
+    from helpline.core import fixedsql
+    from helpline.tickets.models import Ticket
+
+    ticket = fixedsql.instance(Ticket, row[:-1])
+    if not row[-1]:
+        ticket._prefetched_objects_cache = {  # type: ignore[attr-defined]
+            "watchers": ticket.watchers.none()
+        }
+    return ticket
+
+
 def ticket_for_token(token: str | None, *, lock: bool = False) -> Ticket | None:
     """The request whose reply token this is; `lock` reads it under its row lock (inside a
     transaction: the mail intake, which writes to it next)."""
+    from django.db import connection
+
     from helpline.tickets.models import Ticket
 
     if not token or not re.fullmatch(TOKEN_RE, token):
         return None
-    rows = Ticket.objects.filter(reply_token=token)
-    if lock:
-        rows = rows.select_for_update(no_key=True)
-    # No ORDER BY (the token is unique): one index probe.
-    return next(iter(rows[:1]), None)
+    if not lock:
+        # No ORDER BY (the token is unique): one index probe.
+        return next(iter(Ticket.objects.filter(reply_token=token)[:1]), None)
+    # The intake's look-up, for every answer: a fixed statement (helpline.core.fixedsql).
+    # FOR NO KEY UPDATE as `locked` takes it (tickets.services); no ORDER BY: one index probe.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_locked_columns()} FROM tickets_ticket t"  # noqa: S608
+            " WHERE t.reply_token = %s LIMIT 1" + _locked_for(connection)[0],
+            [token],
+        )
+        row = cursor.fetchone()
+    return _locked_ticket(row) if row is not None else None
 
 
 def ticket_for_message_ids(
@@ -119,29 +163,44 @@ def ticket_for_message_ids(
     References from the newest back, so a known id deep in References still counts). `lock`
     reads the requests under their row locks (inside a transaction), the ids' rows unlocked;
     several requests are locked in ascending id order, as `locked_together` takes them."""
+    from django.db import connection
+
     from .models import MessageRef
 
     ids = [bare_message_id(value) for value in message_ids if value and value.strip()]
     ids = [value for value in dict.fromkeys(ids) if len(value) <= 998][:100]
     if not ids:
         return None
-    rows = (
-        MessageRef.objects.filter(message_id__in=ids)
-        .select_related("ticket")
-        .only("message_id", "mailbox_id", "ticket")
-    )
-    if lock:
-        rows = rows.select_for_update(no_key=True, of=("ticket",)).order_by("ticket_id")
-    refs = list(rows)
-    if not refs:
-        return None
     mailbox_id = mailbox.pk if mailbox else None
+    found: list[tuple[str, int | None, Ticket]]
+    if lock:
+        # The intake's look-up, for every answer: a fixed statement (helpline.core.fixedsql),
+        # the tables being MessageRef's and Ticket's.
+        marks = ", ".join(["%s"] * len(ids))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT r.message_id, r.mailbox_id, {_locked_columns()}"  # noqa: S608
+                " FROM mail_messageref r JOIN tickets_ticket t ON t.id = r.ticket_id"
+                f" WHERE r.message_id IN ({marks}) ORDER BY r.ticket_id"
+                + _locked_for(connection)[1],
+                ids,
+            )
+            found = [(r[0], r[1], _locked_ticket(r[2:])) for r in cursor.fetchall()]
+    else:
+        refs: list[MessageRef] = list(
+            MessageRef.objects.filter(message_id__in=ids)
+            .select_related("ticket")
+            .only("message_id", "mailbox_id", "ticket")
+        )
+        found = [(ref.message_id, ref.mailbox_id, ref.ticket) for ref in refs]
+    if not found:
+        return None
 
-    def rank(ref: MessageRef) -> tuple[int, int]:
+    def rank(item: tuple[str, int | None, Ticket]) -> tuple[int, int]:
         # Earlier in the list first; the same mailbox before another one.
-        return (ids.index(ref.message_id), 0 if ref.mailbox_id == mailbox_id else 1)
+        return (ids.index(item[0]), 0 if item[1] == mailbox_id else 1)
 
-    return min(refs, key=rank).ticket
+    return min(found, key=rank)[2]
 
 
 def message_ref_record(

@@ -76,7 +76,9 @@ def staff_concerned(
             department_staff(ticket), ticket, actor_id, StaffNotice.NEW_IN_DEPARTMENT, wanted
         )
     if kind == NoticeKind.REQUESTER_REPLIED:
-        people = [ticket.assignee, *ticket.watchers.order_by("pk")]
+        # all(): a request read with its watchers known to be none (the mail intake's locked
+        # look-up) answers from that, without a query.
+        people = [ticket.assignee, *sorted(ticket.watchers.all(), key=lambda user: user.pk)]
         return _staff(people, ticket, actor_id, StaffNotice.REQUESTER_REPLIED, wanted)
     if kind == NoticeKind.ASSIGNED:
         assignee = User.objects.filter(pk=data.get("assignee")).first()

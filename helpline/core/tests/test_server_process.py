@@ -457,3 +457,68 @@ def test_serve_removes_temporary_files_left_by_a_crashed_process(installation, s
     assert not orphan.exists()
     served.process.send_signal(signal.SIGTERM)
     assert served.wait_stopped() == 0
+
+
+# --- keep-alive connections over the web workers -------------------------------------------------
+
+
+def worker_cpu_seconds(pids: list[int]) -> dict[int, float]:
+    ticks = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for pid in pids:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        fields = stat[stat.rindex(")") + 2 :].split()
+        found[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+    return found
+
+
+def test_keep_alive_clients_opened_while_idle_are_spread_over_both_workers(installation, servers):
+    """Connections opened one after another at an idle server all reach the same web worker
+    (the kernel wakes waiting workers in a fixed order); kept alive, they would leave the other
+    worker idle. A crowded worker lets one go with `Connection: close`, and the client's new
+    connection reaches the idle one: both workers do a share of the work."""
+    import http.client
+    import threading
+
+    served = servers(installation, "--no-migrate", "--workers", "2")
+    served.wait_healthy()
+    workers = [
+        pid
+        for pid in group_processes(served.pgid)
+        if pid != served.process.pid and b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
+    assert len(workers) == 2, workers
+
+    def connect():
+        connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=30)
+        connection.request("GET", "/accounts/login/", headers={"Host": "localhost"})
+        connection.getresponse().read()
+        return connection
+
+    clients = []
+    for _client in range(4):  # one after another, the server idle
+        clients.append(connect())
+        time.sleep(0.2)
+    before = worker_cpu_seconds(workers)
+    stop = time.monotonic() + 4
+    closed = []
+
+    def work(connection):
+        while time.monotonic() < stop:
+            # http.client reopens by itself after the server answered `Connection: close`
+            connection.request("GET", "/accounts/login/", headers={"Host": "localhost"})
+            response = connection.getresponse()
+            response.read()
+            assert response.status == 200
+            closed.append(response.will_close)
+
+    threads = [threading.Thread(target=work, args=(c,)) for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    used = worker_cpu_seconds(workers)
+    shares = sorted((used[pid] - before[pid]) for pid in workers)
+    assert shares[0] >= 0.25 * sum(shares), (shares, sum(closed), len(closed))
+    # letting a connection go is the exception, not a reconnection per request
+    assert sum(closed) < 0.05 * len(closed), (sum(closed), len(closed))

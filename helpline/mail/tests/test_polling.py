@@ -385,6 +385,51 @@ def test_a_batch_commits_together_and_a_failing_message_goes_to_the_quarantine(
     assert mailbox_poll(mailbox=mailbox).fetched == 0
 
 
+def test_a_chunk_leaves_the_server_while_the_next_is_stored(
+    trusted, dovecot, settings, monkeypatch
+):
+    """The removal of a committed chunk runs beside the storing of the next one: each message
+    leaves the server once and only after its chunk was stored; a failure in a later chunk
+    keeps that chunk's unstored messages on the server and still removes the earlier ones."""
+    from helpline.mail import connections
+
+    settings.MAIL_POLL_COMMIT_EVERY = 2
+    account = dovecot.account()
+    for number in range(7):
+        account.deliver(mail(subject=f"Chunk {number}", sender=f"k{number}@client.test"))
+    mailbox = make_mailbox(dovecot, account)
+    real_receive, real_done = ingest.receive, connections.ImapSession.done_with
+    stored: list[str] = []
+    removed: list[list[int]] = []
+
+    def receive(raw, **kwargs):
+        receipt = real_receive(raw, **kwargs)
+        if receipt.ticket.subject == "Chunk 5":
+            raise ingest.TemporaryFailure("database unreachable")
+        stored.append(receipt.ticket.subject)
+        return receipt
+
+    def done_with(session, uids):
+        # Only what was stored leaves: every message of a removed chunk is stored already.
+        assert len(stored) >= sum(len(chunk) for chunk in removed) + len(uids)
+        removed.append(list(uids))
+        return real_done(session, uids)
+
+    monkeypatch.setattr(ingest, "receive", receive)
+    monkeypatch.setattr(connections.ImapSession, "done_with", done_with)
+    report = mailbox_poll(mailbox=mailbox)
+    assert report.fetched == 5 and "database" in report.error
+    assert [len(uids) for uids in removed] == [2, 2, 1]
+    left = sorted(raw.split(b"Subject: ")[1][:7] for _uid, _flags, raw in account.messages())
+    assert left == [b"Chunk 5", b"Chunk 6"]
+
+    monkeypatch.setattr(ingest, "receive", real_receive)
+    monkeypatch.setattr(connections.ImapSession, "done_with", real_done)
+    assert mailbox_poll(mailbox=mailbox).fetched == 2
+    assert account.messages() == []
+    assert subjects() == [f"Chunk {number}" for number in range(7)]
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_batch_that_cannot_commit_leaves_every_message_on_the_server(
     trusted, dovecot, settings, monkeypatch

@@ -205,6 +205,7 @@ def run_server(command: BaseCommand, options: dict, banner: list[str] | None = N
     server = HelplineServer(
         WSGI_TARGET,
         listener=options["listener"],
+        board_dir=str(uploads.process_temp_dir()),
         address=host,
         port=port,
         workers=workers,
