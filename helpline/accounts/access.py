@@ -35,17 +35,23 @@ def access_for(user) -> Access:
         result = Access(everything=True)
     else:
         # Rights change rarely: memberships and the tree are reference data (kept per process,
-        # read afresh after any change to them).
-        from .reference import department_paths, memberships_of
+        # read afresh after any change to them), and so are the rights worked out from them.
+        from helpline.core.reference import remembered
 
-        memberships = memberships_of(user.pk)
-        paths = department_paths()
-        rights = {
-            right: _subtrees(
-                {m.department_id for m in memberships if getattr(m, f"can_{right}")}, paths
-            )
-            for right in ("view", "reply", "assign", "manage")
-        }
-        result = Access(**rights)
+        result = Access(**remembered(f"accounts:rights:{user.pk}", lambda: _rights_of(user.pk)))
     user._helpline_access = result
     return result
+
+
+def _rights_of(user_id: int) -> dict[str, frozenset[int]]:
+    """The departments where staff member `user_id` holds each right, inherited down the tree."""
+    from .reference import department_paths, memberships_of
+
+    memberships = memberships_of(user_id)
+    paths = department_paths()
+    return {
+        right: _subtrees(
+            {m.department_id for m in memberships if getattr(m, f"can_{right}")}, paths
+        )
+        for right in ("view", "reply", "assign", "manage")
+    }

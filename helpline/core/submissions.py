@@ -70,17 +70,21 @@ def submission_once(*, key: str | None, scope: str, user, write: Callable[[], T]
         return Submitted(write(), True)
     user_id = user.pk if user is not None and user.is_authenticated else None
     digest = _digest(scope, key)
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                record = SubmissionKey.objects.create(digest=digest, scope=scope, user_id=user_id)
-        except IntegrityError:
-            return _repeat(digest, user_id)
-        result = write()
-        record.result_type = result._meta.label_lower
-        record.result_id = result.pk
-        record.save(update_fields=["result_type", "result_id"])
-        return Submitted(result, True)
+    record = None
+    try:
+        with transaction.atomic():
+            # The key first, alone: a repeat is refused here, before anything is written (and
+            # the transaction, or the caller's savepoint, is rolled back with nothing in it).
+            record = SubmissionKey.objects.create(digest=digest, scope=scope, user_id=user_id)
+            result = write()
+            SubmissionKey.objects.filter(pk=record.pk).update(
+                result_type=result._meta.label_lower, result_id=result.pk
+            )
+            return Submitted(result, True)
+    except IntegrityError:
+        if record is not None:  # the write's own, not the key's
+            raise
+        return _repeat(digest, user_id)
 
 
 def _repeat(digest: str, user_id: int | None) -> Submitted:

@@ -16,8 +16,8 @@ from django.template.defaultfilters import filesizeformat
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from helpline.core import clock, moments
 from helpline.mail.models import MailMessage
@@ -50,6 +50,16 @@ class _Labels:
 
     @classmethod
     def current(cls) -> "_Labels":
+        """In the current language: translated once per process and language (a reply's answer
+        shows one entry, and its labels cost more than its markup)."""
+        language = get_language()
+        found = _LABELS.get(language)
+        if found is None:
+            found = _LABELS[language] = cls._translated()
+        return found
+
+    @classmethod
+    def _translated(cls) -> "_Labels":
         return cls(
             internal_note=_esc(_("Internal note")),
             note_badge=_esc(_("Internal note — not visible to the requester")),
@@ -61,6 +71,9 @@ class _Labels:
             nothing=_esc(_("Nothing has been written yet.")),
             logged=_("logged the request (%(channel)s)"),
         )
+
+
+_LABELS: dict[str | None, _Labels] = {}
 
 
 class _Moments:

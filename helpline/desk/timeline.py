@@ -2,7 +2,16 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, prefetch_related_objects
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    prefetch_related_objects,
+)
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -15,7 +24,14 @@ from helpline.accounts.reference import departments_all
 from helpline.core.reference import remembered
 from helpline.tickets.access import Action, staff_can
 from helpline.tickets.history import HistoryNames, ref_id
-from helpline.tickets.models import Entry, EntryKind, Status, StatusCategory, Ticket
+from helpline.tickets.models import (
+    Attachment,
+    Entry,
+    EntryKind,
+    Status,
+    StatusCategory,
+    Ticket,
+)
 from helpline.tickets.reference import reference_attach, statuses_all
 
 from .permissions import staff_ticket_or_404
@@ -71,6 +87,9 @@ class TicketPage:
     # Entries up to this one are already on the page (an answer that appends only the new ones).
     shown_up_to: int = 0
     requester_panel: RequesterPanel | None = None
+    # (entry, whether someone other than the viewer added to the thread after it), when asked
+    # with the ticket's row (`ticket_page_for_entry`).
+    others_after: tuple[int, bool] | None = None
 
     @property
     def last_entry_id(self) -> int:
@@ -261,18 +280,38 @@ def ticket_page(user, pk: int, *, thread: bool = True, related: bool = True) -> 
     return _page_of(user, ticket, thread=thread, related=related)
 
 
-def ticket_page_for_entry(user, pk: int) -> TicketPage:
+def _others_after(after: int, user) -> RawSQL:
+    """Whether the ticket's thread has an entry after `after` by someone other than `user` (or
+    by nobody: the system), asked in the ticket's own statement. Written out: the same EXISTS
+    built from querysets cost more to compile than a second statement."""
+    quote = connection.ops.quote_name
+    entry, ticket = quote(Entry._meta.db_table), quote(Ticket._meta.db_table)
+    # Only our own table and column names go into the text; the values are parameters.
+    sql = (
+        f"EXISTS (SELECT 1 FROM {entry} WHERE {entry}.{quote('ticket_id')} = {ticket}.{quote('id')}"  # noqa: S608
+        f" AND {entry}.{quote('id')} > %s AND ({entry}.{quote('author_id')} IS NULL"
+        f" OR {entry}.{quote('author_id')} <> %s))"
+    )
+    return RawSQL(sql, (after, user.pk), output_field=BooleanField())  # noqa: S611
+
+
+def ticket_page_for_entry(user, pk: int, *, others_after: int | None = None) -> TicketPage:
     """What a reply posted from the ticket page reads before it writes: the ticket row with its
-    requester and responsible person (for the composer's text and the new entry's authors),
+    requester (for the composer's text; its responsible person only if it is `user`) and, with
+    `others_after`, whether others added to the thread after that entry (`page.others_after`),
     the statuses and departments from the reference data, and the buttons' rights — two
     queries, the access check included (a request the agent may not see is "not found", as the
     page would be). Not read: the thread, the staff who can view the department, the watchers
     (`rights.is_watching` is False here) and what is shown beside the thread. Enough for the
     form, the service (which locks the row again) and an answer that appends the new entry and
     a fresh reply form (`written_fragments`); an answer that shows more reads the page afresh."""
-    ticket = staff_ticket_or_404(
-        user, pk, queryset=Ticket.objects.select_related("requester", "assignee")
-    )
+    queryset = Ticket.objects.select_related("requester")
+    if others_after is not None:
+        queryset = queryset.annotate(others_after=_others_after(others_after, user))
+    ticket = staff_ticket_or_404(user, pk, queryset=queryset)
+    # The responsible person is not joined: known without a query when it is the writer.
+    if ticket.assignee_id == user.pk:
+        Ticket.assignee.field.set_cached_value(ticket, user)
     access = access_for(user)
     return TicketPage(
         ticket=ticket,
@@ -282,6 +321,9 @@ def ticket_page_for_entry(user, pk: int) -> TicketPage:
         statuses=[s for s in statuses_all() if s.is_active or s.pk == ticket.status_id],
         departments=[d for d in departments_all() if d.is_active or d.pk == ticket.department_id],
         staff=[],
+        others_after=(
+            (others_after, bool(ticket.others_after)) if others_after is not None else None
+        ),
     )
 
 
@@ -381,11 +423,24 @@ def _lines_add(entries: list[Entry], ticket: Ticket, statuses, departments, peop
         previous = entry
 
 
-def entries_since(page: TicketPage, seen: int, *, also=()) -> list[Entry]:
+def entries_since(
+    page: TicketPage, seen: int, *, also=(), written: Entry | None = None
+) -> list[Entry]:
     """The thread entries after entry `seen`, ready to show (after a write from the page: what
     the write added), in a fixed number of queries however long the thread is. `also`: more
-    people already read (the writer) who may be the entries' authors."""
+    people already read (the writer) who may be the entries' authors.
+
+    `written`: the one entry the write added, as its service saved it, with no files (a reply
+    or note). When it is the only entry after `seen` (asked by its id alone: one small query),
+    it is shown as it is, written by `also[0]`, without reading it back with its mail and files
+    (it has neither yet)."""
     ticket = page.ticket
+    if written is not None and also:
+        after = list(
+            Entry.objects.filter(ticket_id=ticket.pk, pk__gt=seen).values_list("pk", flat=True)
+        )
+        if after == [written.pk] and written.author_id == also[0].pk:
+            return [_as_read(written, also[0])]
     entries = list(
         Entry.objects.select_related("mail")
         .filter(ticket_id=ticket.pk, pk__gt=seen)
@@ -395,9 +450,24 @@ def entries_since(page: TicketPage, seen: int, *, also=()) -> list[Entry]:
     # history, and its answer reads no attachments.
     prefetch_related_objects([e for e in entries if e.kind != EntryKind.EVENT], "attachments")
     people = [*page.staff, *page.watchers, *also]
-    _authors_attach(entries, [ticket.requester, ticket.assignee, *people])
+    # The responsible person if the page read them (`ticket_page_for_entry` may not have: an
+    # entry of theirs then finds its author with the others not read).
+    assignee_field = Ticket.assignee.field
+    assignee = ticket.assignee if assignee_field.is_cached(ticket) else None
+    _authors_attach(entries, [ticket.requester, assignee, *people])
     _lines_add(entries, ticket, page.statuses, page.departments, people)
     return entries
+
+
+def _as_read(entry: Entry, author: User) -> Entry:
+    """`entry`, just saved with no files, as `entries_since` would read it: its author, no mail
+    (a reply's letter is written after the commit) and no attachments, without a query."""
+    entry.author = author
+    Entry._meta.get_field("mail").set_cached_value(entry, None)
+    none = Attachment.objects.none()
+    none._result_cache, none._prefetch_done = [], True
+    entry._prefetched_objects_cache = {"attachments": none}
+    return entry
 
 
 def _mark_event_runs(entries: list[Entry]) -> None:

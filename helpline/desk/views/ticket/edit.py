@@ -49,11 +49,20 @@ def _others_wrote(page, user, seen: int | None) -> bool:
     the newest the form's page showed: a reply or note sent now may no longer fit. One query."""
     if seen is None:
         return False
-    return (
-        Entry.objects.filter(ticket_id=page.ticket.pk, pk__gt=seen)
-        .exclude(author_id=user.pk)
-        .exists()
+    if page.others_after is not None and page.others_after[0] == seen:
+        return page.others_after[1]  # asked with the ticket's row
+    # Whose entries came after it (nearly always none), asked in Python: cheaper to build than
+    # an EXISTS excluding the writer, which also keeps entries without an author.
+    authors = Entry.objects.filter(ticket_id=page.ticket.pk, pk__gt=seen).values_list(
+        "author_id", flat=True
     )
+    return any(author != user.pk for author in authors)
+
+
+def _posted_entry(value: str | None) -> int | None:
+    """The entry id a form carries (`seen`), read before the form is (the form decides: when it
+    reads another value, `_others_wrote` asks again)."""
+    return int(value) if value and value.isdigit() and len(value) < 19 else None
 
 
 def _entry_anchor(entry) -> str:
@@ -61,10 +70,18 @@ def _entry_anchor(entry) -> str:
 
 
 def _written(
-    page, form, done=None, *, ticket=None, composer: bool = True, form_only: str = ""
+    page,
+    form,
+    done=None,
+    *,
+    ticket=None,
+    composer: bool = True,
+    form_only: str = "",
+    alone: bool = False,
 ) -> Written | None:
     """What the write did, for an answer with only that (`page.written_fragments`); None when
-    it cannot tell (a repeated post answered with the first one's entry)."""
+    it cannot tell (a repeated post answered with the first one's entry). `alone`: the entry
+    is all the write added to the thread, with no files (the answer shows it as saved)."""
     if done is not None:
         if not done.created or done.result is None:
             return None
@@ -86,6 +103,8 @@ def _written(
         != (before.status_category in OPEN_CATEGORIES)
         or ticket.department_id != before.department_id,
         form_only=form_only,
+        entry=done.result if alone and done is not None else None,
+        form=form,
     )
 
 
@@ -101,8 +120,11 @@ def reply(request, pk: int):
     with what changed (409): sending again goes through. The form's one-time key makes a
     repeated post add one reply.
     """
-    # Only what the write needs: the row (the service locks it again) and the reference data.
-    page = ticket_page_for_entry(request.user, pk)
+    # Only what the write needs: the row (the service locks it again) and the reference data;
+    # whether others wrote after the page's newest entry comes with the row.
+    page = ticket_page_for_entry(
+        request.user, pk, others_after=_posted_entry(request.POST.get("seen"))
+    )
     form = make_form("reply_form", page, request.POST, request.FILES)
     status, message = 422, None
     if form.is_valid() and _others_wrote(page, request.user, form.cleaned_data["seen"]):
@@ -141,7 +163,15 @@ def reply(request, pk: int):
                 pk,
                 _("Reply sent."),
                 anchor=_entry_anchor(done.result),
-                written=_written(page, form, done, form_only="reply"),
+                # Without a template (whose actions may add history) or files, the reply is
+                # the one entry the write added.
+                written=_written(
+                    page,
+                    form,
+                    done,
+                    form_only="reply",
+                    alone=template is None and not data["attachments"],
+                ),
             )
     return refused(
         request,
@@ -194,7 +224,7 @@ def note(request, pk: int):
                 pk,
                 text,
                 anchor=_entry_anchor(done.result),
-                written=_written(page, form, done),
+                written=_written(page, form, done, alone=not data["attachments"]),
                 active_tab="note",
             )
     return refused(

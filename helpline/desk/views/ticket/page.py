@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 from helpline.core.decorators import staff_required
 from helpline.core.errors import Conflict, DomainError, PermissionDenied
 from helpline.desk import ticket_forms as tf
+from helpline.desk.answers import reply_answer_html
 from helpline.desk.candidates import ticket_candidates
 from helpline.desk.requester_panel import requester_panel
 from helpline.desk.selectors import view_counts_forget
@@ -28,7 +29,7 @@ from helpline.desk.timeline import (
 from helpline.desk.views.ticket.candidates import FIELDS as SUGGESTING
 from helpline.mail.selectors import ticket_mail_problems
 from helpline.teamwork.presence import POLL_SECONDS as PRESENCE_SECONDS
-from helpline.tickets.models import Ticket
+from helpline.tickets.models import Entry, Ticket
 
 TEMPLATE = "desk/ticket.html"
 # Fragments of the page, each a {% partialdef %} with a stable id (ticket-<pk>-<name>).
@@ -129,6 +130,11 @@ class Written:
     # form keeps what is typed in it; its version follows `hl-ticket-version`). Empty: the
     # whole composer.
     form_only: str = ""
+    # The one entry the write added, with no files (a plain reply or note), when the answer may
+    # show it as saved instead of reading it back (`entries_since`).
+    entry: Entry | None = None
+    # The form that was posted (the reply form lends its choices to the empty one answered).
+    form: object = None
 
     @property
     def alone(self) -> bool:
@@ -155,10 +161,18 @@ def written_fragments(request, written: Written, **extra) -> HttpResponse:
     else:
         page.ticket.version = written.version
         parts = {written.form_only or "composer"}
-    page.entries = entries_since(page, written.seen or 0, also=[request.user])
+    page.entries = entries_since(
+        page, written.seen or 0, also=[request.user], written=written.entry
+    )
     page.shown_up_to = written.seen or 0
-    context = page_context(page, oob=True, parts=parts, appended=True, **extra)
-    response = HttpResponse(render_to_string(f"{TEMPLATE}#oob", context, request=request))
+    if parts == {"reply"} and not extra:
+        # The common answer, a plain reply: built in Python with the templates' markup.
+        sent = written.form if written.form is not None else make_form("reply_form", page)
+        html = reply_answer_html(request, page, sent)
+    else:
+        context = page_context(page, oob=True, parts=parts, appended=True, **extra)
+        html = render_to_string(f"{TEMPLATE}#oob", context, request=request)
+    response = HttpResponse(html)
     response["HX-Trigger"] = json.dumps(
         {
             "hl-close-modals": None,
