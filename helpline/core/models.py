@@ -92,11 +92,20 @@ class SiteSettings(models.Model):
         return obj
 
     @classmethod
+    def shared(cls) -> "SiteSettings":
+        """The settings row as reference data (helpline.core.reference): kept per process and
+        read afresh after any change to it; shared by threads, never to be changed or saved
+        (`current()` gives a row of one's own)."""
+        from .reference import remembered
+
+        return remembered("core:site-settings", cls.current)
+
+    @classmethod
     def for_request(cls, request) -> "SiteSettings":
-        """The settings row, read once per request (middleware and templates share it)."""
+        """The shared settings row, looked up once per request (middleware and templates)."""
         cached = getattr(request, "_helpline_site_settings", None)
         if cached is None:
-            cached = request._helpline_site_settings = cls.current()
+            cached = request._helpline_site_settings = cls.shared()
         return cached
 
     def type_list(self, field: str) -> set[str]:

@@ -47,7 +47,10 @@ def home(request):
 
 @require_http_methods(["GET", "POST"])
 def new(request):
-    if not request.user.is_authenticated and not SiteSettings.current().anonymous_submission:
+    if (
+        not request.user.is_authenticated
+        and not SiteSettings.for_request(request).anonymous_submission
+    ):
         return redirect_to_login(request.get_full_path())
     form = RequestForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
