@@ -102,10 +102,10 @@ class SiteSettings(models.Model):
 
     @classmethod
     def for_request(cls, request) -> "SiteSettings":
-        """The shared settings row, looked up once per request (middleware and templates)."""
+        """The settings row, read once per request (middleware and templates share it)."""
         cached = getattr(request, "_helpline_site_settings", None)
         if cached is None:
-            cached = request._helpline_site_settings = cls.shared()
+            cached = request._helpline_site_settings = cls.current()
         return cached
 
     def type_list(self, field: str) -> set[str]:

@@ -22,9 +22,8 @@ def test_my_requests_list(
     for n in range(rows):
         open_request(requester_a, support, subject=f"Request {n}")
     client.force_login(requester_a)
-    client.get(reverse("portal:requests"))  # warm: reference data (site settings)
     # 1 session, 2 user, 3 the user's organisation (does it share?), 4 the page of tickets,
-    # 5 the reference generation (site settings for the context processor).
+    # 5 site settings (context processor).
     with django_assert_num_queries(5):
         response = client.get(reverse("portal:requests"))
     assert response.content.decode().count("data-hl-row") == rows
@@ -37,9 +36,7 @@ def test_organisation_tab(
     for n in range(rows):
         open_request(requester_a2 if n % 2 else requester_a, support, subject=f"Request {n}")
     client.force_login(requester_a)
-    client.get(reverse("portal:requests"))  # warm: reference data (site settings)
-    # 1 session, 2 user, 3 organisation, 4 the page with its requesters joined, 5 the reference
-    # generation (site settings).
+    # 1 session, 2 user, 3 organisation, 4 the page with its requesters joined, 5 site settings.
     with django_assert_num_queries(5):
         response = client.get(reverse("portal:requests") + "?tab=organisation")
     assert response.content.decode().count("data-hl-row") == rows
@@ -55,11 +52,9 @@ def test_request_page(client, requester_a, dispatcher, support, entries, django_
         )
         services.ticket_note_add(ticket=ticket, actor=dispatcher, body=f"Note {n}")
     client.force_login(requester_a)
-    client.get(reverse("portal:requests"))  # warm: reference data (site settings)
     # 1 session, 2 user, 3 the user's organisation, 4 the ticket with requester and topic,
-    # 5 the public entries with authors, 6 their attachments, 7 the reference generation (site
-    # settings for the context processor). Status lines read the category stored in the
-    # history: no status query.
+    # 5 the public entries with authors, 6 their attachments, 7 site settings (context
+    # processor). Status lines read the category stored in the history: no status query.
     with django_assert_num_queries(7):
         response = client.get(reverse("portal:request", args=[ticket.pk]))
     assert response.content.decode().count('<article class="hl-message') == entries
