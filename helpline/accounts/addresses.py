@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from helpline.core.errors import ValidationFailed
 from helpline.core.reference import changed as reference_changed
 
-from .models import User
+from .models import ADDRESSES_KNOWN, User
 
 
 def address_normalise(email: str) -> str:
@@ -49,6 +49,11 @@ def user_by_address(email: str) -> User | None:
     return found[0] if found else None
 
 
+def _addresses_changing(user: User) -> None:
+    """The addresses a new person was created with are no longer all they have."""
+    user.__dict__.pop(ADDRESSES_KNOWN, None)
+
+
 def primary_address_proved(user):
     """The queryset of `user`'s primary address if it is proved (for Exists subqueries)."""
     return EmailAddress.objects.filter(user_id=user.pk, primary=True, verified=True)
@@ -77,6 +82,7 @@ def address_primary_set(*, user: User, email: str, verified: bool) -> EmailAddre
     a colleague); a proved address never becomes unproved here. Refuses an address that
     belongs to somebody else.
     """
+    _addresses_changing(user)
     email = address_normalise(email)
     if address_taken(email, exclude_user_id=user.pk):
         raise ValidationFailed(_("Another account already uses this address."), field="email")
@@ -97,6 +103,7 @@ def address_primary_set(*, user: User, email: str, verified: bool) -> EmailAddre
 @transaction.atomic
 def address_add(*, user: User, email: str, verified: bool = False) -> EmailAddress:
     """Give the person another address (not primary); refuses one somebody else has."""
+    _addresses_changing(user)
     email = address_normalise(email)
     if not email or "@" not in email:
         raise ValidationFailed(_("A valid email address is required."), field="email")
@@ -119,6 +126,7 @@ def addresses_of(user: User) -> list[EmailAddress]:
 @transaction.atomic
 def address_remove(*, user: User, email: str) -> EmailAddress:
     """Take one of the person's other addresses away; the primary one cannot be removed."""
+    _addresses_changing(user)
     address = EmailAddress.objects.filter(user=user, email=address_normalise(email)).first()
     if address is None:
         raise ValidationFailed(_("This address is not on the account."), field="email")
@@ -135,6 +143,7 @@ def address_remove(*, user: User, email: str) -> EmailAddress:
 def address_make_primary(*, user: User, email: str) -> EmailAddress:
     """Make one of the person's proved addresses the primary one (User.email follows); the
     previous primary stays as another address. Sign-in, password resets and answers go there."""
+    _addresses_changing(user)
     user = User.objects.select_for_update().get(pk=user.pk)
     address = EmailAddress.objects.filter(user=user, email=address_normalise(email)).first()
     if address is None:

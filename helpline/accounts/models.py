@@ -88,6 +88,11 @@ class Organisation(TimestampedModel):
         return self.name
 
 
+# The attribute a person created in this process holds their addresses in, while they are known
+# without a query (see HelplineUserManager._create_user).
+ADDRESSES_KNOWN = "_helpline_addresses"
+
+
 class HelplineUserManager(BaseUserManager):
     use_in_migrations = True
 
@@ -115,6 +120,10 @@ class HelplineUserManager(BaseUserManager):
         EmailAddress.objects.using(self._db).bulk_create(
             [EmailAddress(user=user, email=user.email, primary=True, verified=verified)]
         )
+        # Every address the person has now: their first request's search document is built
+        # without reading them back (helpline.tickets.search.ticket_opened_indexed); the address
+        # services forget it when they change the person's addresses.
+        setattr(user, ADDRESSES_KNOWN, (user.email,))
         return user
 
     def create_user(self, email, password=None, **extra_fields):
