@@ -232,9 +232,9 @@ def index_tickets(*tickets: Ticket) -> None:
 def ticket_opened_indexed(ticket: Ticket, entry: Entry) -> None:
     """`ticket`, just opened with `entry` (its first, public, entry; no tags yet), joins the index
     in the caller's transaction. When everything its document holds is at hand — a requester
-    registered in this transaction (their addresses known) and the organisation loaded — the
-    document is built here, the one `TicketSource.documents` would read; otherwise (a known
-    requester: their other addresses) the request is indexed from the database."""
+    just registered, whose addresses are known (`accounts.models.ADDRESSES_KNOWN`), and their
+    organisation loaded — the document is built here, the one `TicketSource.documents` would
+    read; otherwise (a known requester: their other addresses) it is read from the database."""
     requester_field: Any = Ticket._meta.get_field("requester")
     organisation_field: Any = requester_field.related_model._meta.get_field("organisation")
     requester = ticket.requester if requester_field.is_cached(ticket) else None
@@ -248,7 +248,7 @@ def ticket_opened_indexed(ticket: Ticket, entry: Entry) -> None:
     ):
         index_tickets(ticket)
         return
-    organisation = requester.organisation.name if ticket.organisation_id is not None else None
+    organisation = requester.organisation
     head = (
         0,
         ticket.pk,
@@ -258,7 +258,7 @@ def ticket_opened_indexed(ticket: Ticket, entry: Entry) -> None:
         requester.email,
         requester.phone,
         requester.language,
-        organisation,
+        organisation.name if organisation is not None else None,
         ticket.last_activity_at,
     )
     document = TicketSource._document(
