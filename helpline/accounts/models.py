@@ -4,7 +4,7 @@ from enum import nonmember
 
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
@@ -121,9 +121,11 @@ class HelplineUserManager(BaseUserManager):
             [EmailAddress(user=user, email=user.email, primary=True, verified=verified)]
         )
         # Every address the person has now: their first request's search document is built
-        # without reading them back (helpline.tickets.search.ticket_opened_indexed); the address
-        # services forget it when they change the person's addresses.
+        # without reading them back (helpline.tickets.search.ticket_opened_indexed). Trusted only
+        # inside the creating transaction (forgotten at its commit) and until an address service
+        # changes them.
         setattr(user, ADDRESSES_KNOWN, (user.email,))
+        transaction.on_commit(lambda: user.__dict__.pop(ADDRESSES_KNOWN, None), using=self._db)
         return user
 
     def create_user(self, email, password=None, **extra_fields):

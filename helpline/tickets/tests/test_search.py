@@ -402,3 +402,16 @@ def test_a_known_requesters_request_is_indexed_from_the_database(support, reques
     # Then the document holds every address, read from the database
     exact = SearchDocument.objects.get(kind=KIND, object_id=ticket.pk, part=0).exact
     assert "alice.home@example.test" in exact
+
+
+def test_what_a_new_person_was_created_with_is_forgotten_at_the_commit(
+    support, django_capture_on_commit_callbacks
+):
+    from helpline.accounts.models import ADDRESSES_KNOWN
+    from helpline.accounts.services import requester_register
+
+    with django_capture_on_commit_callbacks(execute=True):
+        pat = requester_register(email="pat.later@example.test", name="Pat Later")
+        assert getattr(pat, ADDRESSES_KNOWN) == ("pat.later@example.test",)
+    # After the commit a request of theirs reads their addresses (others may have been added)
+    assert not hasattr(pat, ADDRESSES_KNOWN)
