@@ -240,12 +240,12 @@ def test_an_anonymous_submission_costs_few_statements(
     # `atomic` is a savepoint; in a request the first is BEGIN): before the write 1 the
     # reference generation (site settings, topics, departments, assignment rules: no query of
     # their own), 2 the person by address, 3 the organisation by mail domain; then 4 the write's
-    # transaction, 5-7 the one-time key (savepoint, insert, release), 8 the submission's
-    # savepoint, 9-13 the registration (savepoint, person, address, event, release), 14 the
-    # opening's savepoint, 15 the request, 16 its first entry, 17 its search document (built
-    # from what is at hand, not read back), 18 the acknowledgement's notification, 19-20
-    # releases, 21 the key's result, 22 the end of the transaction.
-    with django_assert_num_queries(22):
+    # transaction, 5 the one-time key, 6 the submission's savepoint, 7-11 the registration
+    # (savepoint, person, address, event, release), 12 the opening's savepoint, 13 the request,
+    # 14 its first entry, 15 its search document (built from what is at hand, not read back),
+    # 16 the acknowledgement's notification, 17-18 releases, 19 the key's result, 20 the end of
+    # the transaction.
+    with django_assert_num_queries(20):
         response = client.post(
             reverse("portal:new"),
             {
