@@ -4,7 +4,7 @@ from enum import nonmember
 
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
@@ -88,6 +88,11 @@ class Organisation(TimestampedModel):
         return self.name
 
 
+# The attribute a person created in this process holds their addresses in, while they are known
+# without a query (see HelplineUserManager._create_user).
+ADDRESSES_KNOWN = "_helpline_addresses"
+
+
 class HelplineUserManager(BaseUserManager):
     use_in_migrations = True
 
@@ -115,6 +120,12 @@ class HelplineUserManager(BaseUserManager):
         EmailAddress.objects.using(self._db).bulk_create(
             [EmailAddress(user=user, email=user.email, primary=True, verified=verified)]
         )
+        # Every address the person has now: their first request's search document is built
+        # without reading them back (helpline.tickets.search.ticket_opened_indexed). Trusted only
+        # inside the creating transaction (forgotten at its commit) and until an address service
+        # changes them.
+        setattr(user, ADDRESSES_KNOWN, (user.email,))
+        transaction.on_commit(lambda: user.__dict__.pop(ADDRESSES_KNOWN, None), using=self._db)
         return user
 
     def create_user(self, email, password=None, **extra_fields):

@@ -1,5 +1,6 @@
 """Writes for people and departments: requesters, staff and their rights, the department tree."""
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -10,7 +11,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -33,9 +34,24 @@ from .addresses import (
 from .models import Department, DepartmentMembership, Organisation, Role, User
 
 
+@functools.cache
+def _organisation_by_domain_sql(vendor: str) -> str:
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(f.column) for f in Organisation._meta.concrete_fields)
+    # Only table and column names from the model are interpolated; the domain is a parameter.
+    return (
+        f"SELECT {columns} FROM {qn(Organisation._meta.db_table)}"  # noqa: S608
+        f" WHERE LOWER({qn('domain')}) = LOWER(%s) AND {qn('is_active')}"
+        f" ORDER BY {qn('name')} LIMIT 1"
+    )
+
+
 def organisation_for_email(email: str) -> Organisation | None:
+    """The active organisation of the address's mail domain (the first by name), answered from
+    the index on lower(domain); a raw statement, as `user_by_address` (each new requester)."""
     domain = email.rsplit("@", 1)[-1].lower()
-    return Organisation.objects.filter(domain__iexact=domain, is_active=True).first()
+    found = list(Organisation.objects.raw(_organisation_by_domain_sql(connection.vendor), [domain]))
+    return found[0] if found else None
 
 
 class StaffAddressRefused(ValidationFailed):

@@ -92,6 +92,15 @@ class SiteSettings(models.Model):
         return obj
 
     @classmethod
+    def shared(cls) -> "SiteSettings":
+        """The settings row as reference data (helpline.core.reference): kept per process and
+        read afresh after any change to it; shared by threads, never to be changed or saved
+        (`current()` gives a row of one's own)."""
+        from .reference import remembered
+
+        return remembered("core:site-settings", cls.current)
+
+    @classmethod
     def for_request(cls, request) -> "SiteSettings":
         """The settings row, read once per request (middleware and templates share it)."""
         cached = getattr(request, "_helpline_site_settings", None)

@@ -12,7 +12,7 @@ from .models import Mailbox, StopRule
 
 def site_settings() -> SiteSettings:
     """The settings row (file rules, attachment limits); shared, never to be changed."""
-    return remembered("mail:site-settings", SiteSettings.current)
+    return SiteSettings.shared()
 
 
 def own_addresses() -> frozenset[str]:

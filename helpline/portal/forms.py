@@ -1,12 +1,16 @@
 """Portal forms: a new request (with the anonymous visitor's details), a reply, "not solved"."""
 
+from typing import Any
+
 from django import forms
+from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
 from helpline.accounts.forms import BootstrapFormMixin
 from helpline.core.submissions import SubmissionKeyField
 from helpline.tickets.forms import AttachmentsField
 from helpline.tickets.models import TicketClass, Topic
+from helpline.tickets.reference import topics_all
 
 CLASS_HELP = {
     TicketClass.INCIDENT: _("Something is broken or does not work as it should."),
@@ -15,6 +19,46 @@ CLASS_HELP = {
     TicketClass.DOCUMENTATION_REQUEST: _("You need a document, a manual or written instructions."),
     TicketClass.CHANGE_REQUEST: _("You would like something changed or added to a service."),
 }
+
+
+class _ListedChoices(ModelChoiceIterator):
+    """The field's `rows`, already in memory, instead of its queryset."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.field.rows:
+            yield self.choice(obj)
+
+    def __len__(self):
+        return len(self.field.rows) + (1 if self.field.empty_label is not None else 0)
+
+    def __bool__(self):
+        return self.field.empty_label is not None or bool(self.field.rows)
+
+
+class ListedModelChoiceField(forms.ModelChoiceField):
+    """A ModelChoiceField over a list already read (reference data): no query to show the
+    choices nor to check the one sent. Set `rows` before use."""
+
+    iterator = _ListedChoices
+
+    def __init__(self, *args, **kwargs):
+        self.rows: list[Any] = []
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        self.validate_no_null_characters(value)
+        found = next((row for row in self.rows if str(row.pk) == str(value)), None)
+        if found is None:
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
+        return found
 
 
 class RequestForm(BootstrapFormMixin, forms.Form):
@@ -35,7 +79,7 @@ class RequestForm(BootstrapFormMixin, forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
-    topic = forms.ModelChoiceField(
+    topic = ListedModelChoiceField(
         label=_("What is it about?"),
         queryset=Topic.objects.none(),
         empty_label=_("Choose a topic…"),
@@ -67,10 +111,10 @@ class RequestForm(BootstrapFormMixin, forms.Form):
         if user.is_authenticated:
             for name in ("name", "email", "website"):
                 del self.fields[name]
-        topics = Topic.objects.filter(is_active=True)
-        self.topics = list(topics)
+        # The topics are reference data (shared, never changed here): no query per page.
+        self.topics = [topic for topic in topics_all() if topic.is_active]
         if self.topics:
-            self.fields["topic"].queryset = topics
+            self.fields["topic"].rows = self.topics
         else:
             del self.fields["topic"]
 

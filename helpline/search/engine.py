@@ -2,6 +2,7 @@
 
     engine.register(source)          a Source per kind of document, from the owning app's ready()
     engine.index(kind, ids)          in the caller's transaction: the index changes with the content
+    engine.index_documents(kind, docs)   the same for documents the caller built (just written)
     engine.remove(kind, ids)
     engine.search(kind, query, among=..., private=..., ...) -> Results
     engine.matching(kind, query, private=...) -> an SQL expression for `pk__in`
@@ -40,6 +41,7 @@ __all__ = [
     "Source",
     "append",
     "index",
+    "index_documents",
     "Matching",
     "matching",
     "matching_ids",
@@ -199,7 +201,20 @@ def index(kind: str, ids: Iterable[int]) -> int:
     if not ids:
         return 0
     source = _source(kind)
-    documents = list(source.documents(ids))
+    return _write(kind, source, ids, list(source.documents(ids)))
+
+
+def index_documents(kind: str, documents: Iterable[Document]) -> int:
+    """Index documents of `kind` the caller built itself, exactly as its source would give them,
+    in the caller's transaction: for content written this moment, whose every part the caller
+    holds (a request just opened), so the source need not read it back. Returns how many."""
+    documents = list(documents)
+    if not documents:
+        return 0
+    return _write(kind, _source(kind), [d.object_id for d in documents], documents)
+
+
+def _write(kind: str, source: Source, ids: list[int], documents: list[Document]) -> int:
     rows = [row for document in documents for row in _rows(kind, document)]
     # New rows are numbered oldest first (those without a time last, as the newest): SQLite's
     # search walks its matches by that number, newest first (`_sqlite_page`).

@@ -14,7 +14,7 @@ from helpline.accounts.models import DepartmentMembership, Role, User
 from helpline.tickets.models import OPEN_CATEGORIES, Ticket
 
 from .models import AssignmentMode, AssignmentRule, StaffStatus
-from .reference import absences
+from .reference import absences, departments_with_rules
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,12 @@ def _open_counts(user_ids: list[int]) -> dict[int, int]:
 
 def assignee_by_rule(ticket: Ticket) -> Choice | None:
     """The person the department's rule gives `ticket` to, with the cursor moved; None when the
-    department assigns by hand or nobody is present. Call inside the transaction that moves it."""
+    department assigns by hand or nobody is present. Call inside the transaction that moves it.
+
+    A department without a rule (the reference data says so: a rule set anywhere is seen from
+    the next request on) is answered without reading the rules table."""
+    if ticket.department_id not in departments_with_rules():
+        return None
     rule = (
         AssignmentRule.objects.select_for_update()
         .filter(department_id=ticket.department_id)

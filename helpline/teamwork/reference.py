@@ -1,13 +1,16 @@
-"""Everybody's away status as reference data (`helpline.core.reference`): shown next to names on
-every desk page, changed a few times a day, so read once per generation, not per page."""
+"""Teamwork's reference data (`helpline.core.reference`): everybody's away status, shown next to
+names on every desk page and changed a few times a day, and which departments have an assignment
+rule; read once per generation, not per page or per new request."""
 
 import datetime
+from typing import Any
 
+from django.db.models import Model
 from django.utils import timezone
 
 from helpline.core.reference import reference_models, remembered
 
-from .models import Availability, StaffStatus
+from .models import AssignmentMode, AssignmentRule, Availability, StaffStatus
 
 
 def _statuses() -> dict[int, tuple[str, datetime.date | None]]:
@@ -34,5 +37,29 @@ def availability_of(user_id: int) -> str:
     return found[0] if found else Availability.PRESENT
 
 
+def departments_with_rules() -> frozenset[int]:
+    """The departments whose new arrivals a rule assigns (any mode but by hand): a request
+    opened elsewhere needs no look at the rules table (`assignee_by_rule`)."""
+    return remembered(
+        "teamwork:rule-departments",
+        lambda: frozenset(
+            AssignmentRule.objects.exclude(mode=AssignmentMode.MANUAL).values_list(
+                "department_id", flat=True
+            )
+        ),
+    )
+
+
+# What a rule's save changes when it only moves its round-robin cursor (every assignment it
+# makes): not which departments have a rule.
+_CURSOR_FIELDS = frozenset({"last_assignee", "updated_at"})
+
+
+def _rule_change(rule: Model, kwargs: dict[str, Any]) -> bool:
+    fields = kwargs.get("update_fields")
+    return fields is None or not set(fields) <= _CURSOR_FIELDS
+
+
 def connect() -> None:
     reference_models([StaffStatus])
+    reference_models([AssignmentRule], when=_rule_change)

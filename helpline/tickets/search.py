@@ -20,6 +20,7 @@ from django.db.models import QuerySet
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.utils.dateparse import parse_datetime
 
+from helpline.accounts.models import ADDRESSES_KNOWN
 from helpline.search import engine
 from helpline.search.engine import Document
 from helpline.search.text import PASSAGE
@@ -226,6 +227,44 @@ def _datetime(value: Any) -> datetime | None:
 def index_tickets(*tickets: Ticket) -> None:
     """Bring these tickets' index rows up to date, in the caller's transaction."""
     engine.index(KIND, [t.pk for t in tickets])
+
+
+def ticket_opened_indexed(ticket: Ticket, entry: Entry) -> None:
+    """`ticket`, just opened with `entry` (its first, public, entry; no tags yet), joins the index
+    in the caller's transaction. When everything its document holds is at hand — a requester
+    just registered, whose addresses are known (`accounts.models.ADDRESSES_KNOWN`), and their
+    organisation loaded — the document is built here, the one `TicketSource.documents` would
+    read; otherwise (a known requester: their other addresses) it is read from the database."""
+    requester_field: Any = Ticket._meta.get_field("requester")
+    organisation_field: Any = requester_field.related_model._meta.get_field("organisation")
+    requester = ticket.requester if requester_field.is_cached(ticket) else None
+    addresses = getattr(requester, ADDRESSES_KNOWN, None)
+    if (
+        requester is None
+        or addresses is None
+        or entry.kind != EntryKind.REPLY
+        or requester.organisation_id != ticket.organisation_id
+        or (ticket.organisation_id is not None and not organisation_field.is_cached(requester))
+    ):
+        index_tickets(ticket)
+        return
+    organisation = requester.organisation
+    head = (
+        0,
+        ticket.pk,
+        ticket.subject,
+        requester.first_name,
+        requester.last_name,
+        requester.email,
+        requester.phone,
+        requester.language,
+        organisation.name if organisation is not None else None,
+        ticket.last_activity_at,
+    )
+    document = TicketSource._document(
+        head, {ticket.pk: [entry.body]}, {}, {ticket.pk: list(addresses)}
+    )
+    engine.index_documents(KIND, [document])
 
 
 def entry_indexed(ticket: Ticket, entry: Entry) -> None:

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from helpline.accounts.models import User
 from helpline.core.models import SiteSettings
+from helpline.core.submissions import submission_key_new
 from helpline.tickets.models import Channel, Ticket, TicketClass, Topic
 
 FORM = {
@@ -216,3 +217,44 @@ def test_a_requester_registered_after_the_look_up_is_the_one_used(db, support):
     # When the write goes on with the stale look-up, the unique index decides: the winner is used
     assert requester_register(email="late@race.test", name="Second", lookup=lookup) == winner
     assert User.objects.filter(email__iexact="late@race.test").count() == 1
+
+
+def test_a_retired_or_unknown_topic_is_refused(client, requester_a, support, billing):
+    Topic.objects.create(name="Invoices", department=billing)
+    retired = Topic.objects.create(name="Retired", department=support, is_active=False)
+    client.force_login(requester_a)
+    for value in (retired.pk, 999999, "x"):
+        response = client.post(reverse("portal:new"), {**FORM, "topic": value})
+        assert response.status_code == 200
+        assert "That choice is not one of the available choices." in response.content.decode()
+    assert not Ticket.objects.exists()
+
+
+def test_an_anonymous_submission_costs_few_statements(
+    client, anonymous_on, support, billing, django_assert_num_queries
+):
+    # Given a desk with topics, its reference data read by an earlier submission
+    topic = Topic.objects.create(name="Invoices", department=billing)
+    client.post(reverse("portal:new"), {**ANONYMOUS, "topic": topic.pk, "email": "a@new.test"})
+    # When a new visitor submits, the statements are (tests run inside a transaction, so each
+    # `atomic` is a savepoint; in a request the first is BEGIN): before the write 1 the
+    # reference generation (site settings, topics, departments, assignment rules: no query of
+    # their own), 2 the person by address, 3 the organisation by mail domain; then 4 the write's
+    # transaction, 5 the one-time key, 6 the submission's savepoint, 7-11 the registration
+    # (savepoint, person, address, event, release), 12 the opening's savepoint, 13 the request,
+    # 14 its first entry, 15 its search document (built from what is at hand, not read back),
+    # 16 the acknowledgement's notification, 17-18 releases, 19 the key's result, 20 the end of
+    # the transaction.
+    with django_assert_num_queries(20):
+        response = client.post(
+            reverse("portal:new"),
+            {
+                **ANONYMOUS,
+                "topic": topic.pk,
+                "email": "b@new.test",
+                "submission": submission_key_new(),
+            },
+        )
+    assert response.status_code == 302
+    ticket = Ticket.objects.get(requester__email="b@new.test")
+    assert (ticket.topic, ticket.department) == (topic, billing)

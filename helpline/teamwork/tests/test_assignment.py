@@ -263,3 +263,30 @@ def test_inherited_rights_count_wherever_they_come_from(requester_a, support, so
     rule(software, AssignmentMode.ROUND_ROBIN)
 
     assert {open_request(requester_a, software, f"R{n}").assignee for n in range(2)} == {eve}
+
+
+def test_which_departments_have_a_rule_follows_each_change_but_not_the_cursor(
+    requester_a, support, team, admin_user
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from helpline.core import reference
+
+    ann, ben, _cat = team
+    # Given a department without a rule: once the reference data is read, its requests open
+    # without a look at the rules table
+    open_request(requester_a, support)
+    with CaptureQueriesContext(connection) as queries:
+        assert open_request(requester_a, support).assignee is None
+    assert not any("teamwork_assignmentrule" in q["sql"] for q in queries.captured_queries)
+    # When an administrator sets one, the next request is assigned by it
+    assignment_rule_set(actor=admin_user, department=support, mode=AssignmentMode.ROUND_ROBIN)
+    assert open_request(requester_a, support).assignee == ann
+    # The cursor moving with each assignment leaves the reference data as it is
+    token = reference.generation()
+    assert open_request(requester_a, support).assignee == ben
+    assert reference.generation() == token
+    # Back to by hand: unassigned again
+    assignment_rule_set(actor=admin_user, department=support, mode=AssignmentMode.MANUAL)
+    assert open_request(requester_a, support).assignee is None

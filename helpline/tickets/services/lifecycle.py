@@ -26,7 +26,7 @@ from ..models import (
     Topic,
 )
 from ..notices import NoticeKind, notice
-from ..search import index_tickets, unindex_tickets
+from ..search import ticket_opened_indexed, unindex_tickets
 from ._common import (
     STATUS_FIELDS,
     apply_status,
@@ -169,7 +169,7 @@ def ticket_open(
     entry = Entry.objects.create(ticket=ticket, kind=EntryKind.REPLY, author=actor, body=body)
     attach(entry, files)
     ticket_arrived(ticket)
-    index_tickets(ticket)
+    ticket_opened_indexed(ticket, entry)
     if actor is not None and actor.is_authenticated and actor.is_agent_side:
         log(actor, "ticket.created", ticket, channel=channel, requester=requester.email)
     notice(NoticeKind.CREATED, ticket, actor=actor, entry=entry)

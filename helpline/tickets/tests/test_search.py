@@ -354,3 +354,64 @@ def test_the_set_based_rebuild_writes_what_indexing_each_request_writes(
     # And a second run over existing rows (the upsert) changes nothing
     rebuild()
     assert rows() == each
+
+
+@pytest.mark.parametrize("with_organisation", [True, False])
+def test_a_new_requesters_first_request_is_indexed_without_reading_it_back(
+    support, org_a, with_organisation
+):
+    """Registered in the same transaction, the requester's addresses and organisation are at
+    hand: the first request's document is built from them, the rows a full reindex writes."""
+    from django.test.utils import CaptureQueriesContext
+
+    from helpline.accounts.services import requester_register
+
+    address = "Pat.New@acme.test" if with_organisation else "pat.new@elsewhere.test"
+    with transaction.atomic():
+        pat = requester_register(email=address, name="Pat Newcomer")
+        with CaptureQueriesContext(connection) as queries:
+            ticket = services.ticket_create(
+                actor=pat,
+                requester=pat,
+                subject="Docking station XK-9 dead",
+                body="No power since Tuesday's update.",
+                channel=Channel.PORTAL,
+                department=support,
+            )
+    assert (ticket.organisation == org_a) is with_organisation
+    assert not any("UNION ALL" in q["sql"] for q in queries.captured_queries)
+    built = _rows(ticket.pk)
+    engine.index(KIND, [ticket.pk])
+    assert built == _rows(ticket.pk)
+
+
+def test_a_known_requesters_request_is_indexed_from_the_database(support, requester_a):
+    # Given a person whose addresses changed since they were created (an address of their own
+    # that the services added)
+    from helpline.accounts.addresses import address_add
+
+    address_add(user=requester_a, email="alice.home@example.test")
+    ticket = services.ticket_create(
+        actor=requester_a,
+        requester=requester_a,
+        subject="Printer offline",
+        body="Since this morning.",
+        channel=Channel.PORTAL,
+        department=support,
+    )
+    # Then the document holds every address, read from the database
+    exact = SearchDocument.objects.get(kind=KIND, object_id=ticket.pk, part=0).exact
+    assert "alice.home@example.test" in exact
+
+
+def test_what_a_new_person_was_created_with_is_forgotten_at_the_commit(
+    support, django_capture_on_commit_callbacks
+):
+    from helpline.accounts.models import ADDRESSES_KNOWN
+    from helpline.accounts.services import requester_register
+
+    with django_capture_on_commit_callbacks(execute=True):
+        pat = requester_register(email="pat.later@example.test", name="Pat Later")
+        assert getattr(pat, ADDRESSES_KNOWN) == ("pat.later@example.test",)
+    # After the commit a request of theirs reads their addresses (others may have been added)
+    assert not hasattr(pat, ADDRESSES_KNOWN)
