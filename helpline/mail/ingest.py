@@ -44,6 +44,7 @@ from helpline.accounts.services import (
 )
 from helpline.audit.services import event_record
 from helpline.core import clock, fixedsql, reference
+from helpline.core.atomic import services_without_savepoints
 from helpline.core.errors import DomainError, ValidationFailed
 from helpline.core.models import SiteSettings
 from helpline.tickets.access import Action, can
@@ -910,30 +911,8 @@ def _store(c: _Context) -> Receipt:
     return _new_ticket(c, user, address, staff, trusted_staff)
 
 
-@contextmanager
-def _services_without_savepoints() -> Iterator[None]:
-    """The ticket services called inside a message's transaction, their own atomic blocks
-    without a savepoint each (on PostgreSQL two round trips per message). Nothing here catches
-    what such a service raises: it leaves the message's block, which rolls back to its own
-    savepoint (a polling batch) or whole, as before. Only for services that catch no database
-    error themselves (the registration of a requester does, and keeps its savepoint).
-
-    PostgreSQL only: SQLite's backend decides its savepoints itself, and there they cost no
-    round trip."""
-    features = connection.features
-    if connection.vendor != "postgresql" or "uses_savepoints" in vars(features):
-        yield  # SQLite, or inside this block already
-        return
-    features.uses_savepoints = False
-    try:
-        yield
-    finally:
-        # The class's value again (an attribute of this connection's features only).
-        del features.uses_savepoints
-
-
 def _into_ticket(c: _Context, ticket: Ticket, user, trusted_staff: bool) -> Receipt:
-    with _services_without_savepoints():
+    with services_without_savepoints():
         return _into_ticket_written(c, ticket, user, trusted_staff)
 
 
@@ -971,7 +950,7 @@ def _into_ticket_written(c: _Context, ticket: Ticket, user, trusted_staff: bool)
 
 def _note(c: _Context, ticket: Ticket, outcome: str, author) -> Receipt:
     files, refused = _files(c)
-    with _services_without_savepoints():
+    with services_without_savepoints():
         entry = ticket_mail_note_add(
             ticket=ticket, body=_body(c.parsed, refused), files=files, author=author
         )
@@ -1004,7 +983,7 @@ def _new_ticket(c: _Context, user, address: str, staff: bool, trusted_staff: boo
             c.raw, c.digest, mailbox=mailbox, reason=Reason.STAFF_ADDRESS, parsed=parsed
         )
     files, refused = _files(c)
-    with _services_without_savepoints():
+    with services_without_savepoints():
         _ticket, entry = ticket_open(
             actor=requester,
             requester=requester,

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from helpline.accounts.models import Department, User
 from helpline.audit.services import event_record
 from helpline.core import clock
+from helpline.core.atomic import services_without_savepoints
 from helpline.core.errors import DomainError, PermissionDenied, ValidationFailed
 from helpline.tickets import services as tickets
 from helpline.tickets.models import Entry, Status, Tag, Ticket
@@ -416,7 +417,6 @@ def _run(
     return outcome
 
 
-@transaction.atomic
 def reply_with_template(
     *,
     ticket: Ticket,
@@ -431,21 +431,28 @@ def reply_with_template(
     apply the template's macro actions, all in one transaction: if any action is refused
     nothing is sent and the message says which action and why. Counts one use. Without a
     template it is a plain reply."""
-    if template is not None:
+
+    def reply() -> Entry:
+        return tickets.ticket_reply_add(
+            ticket=ticket,
+            actor=actor,
+            body=body,
+            files=files,
+            status=status,
+            expected_version=expected_version,
+        )
+
+    if template is None:
+        # Nothing in a plain reply catches an error: its blocks need no savepoints of their own.
+        with services_without_savepoints(), transaction.atomic():
+            return reply()
+    with transaction.atomic():
         _require_usable(template, actor)
-    entry = tickets.ticket_reply_add(
-        ticket=ticket,
-        actor=actor,
-        body=body,
-        files=files,
-        status=status,
-        expected_version=expected_version,
-    )
-    if template is not None:
+        entry = reply()
         if template.is_macro:
             _run(template, entry.ticket, actor, reply=False, strict=True)
         reply_template_used(template=template)
-    return entry
+        return entry
 
 
 def macro_apply(
