@@ -443,8 +443,10 @@ def reply_with_template(
         )
 
     if template is None:
-        # Nothing in a plain reply catches an error: its blocks need no savepoints of their own.
-        with services_without_savepoints(), transaction.atomic():
+        # Nothing in a plain reply catches an error: the reply service's blocks need no
+        # savepoints of their own. This block keeps its own (taken before they are switched
+        # off), so a refusal rolls back to it even inside a caller's transaction.
+        with transaction.atomic(), services_without_savepoints():
             return reply()
     with transaction.atomic():
         _require_usable(template, actor)
