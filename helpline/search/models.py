@@ -1,9 +1,10 @@
 """The search index: one row per document part, kept in step by `engine.index`.
 
 The full-text structures live beside this table and are made by the migration for the
-database in use: an external-content FTS5 table with triggers on SQLite, a generated tsvector
-column with a GIN index on PostgreSQL (docs/decisions, the search engine's record), and there an
-index on (kind, "when") for reading a common word's newest matches first.
+database in use: an external-content FTS5 table with triggers on SQLite, a tsvector column kept
+by a trigger (passage by passage, decision 0028) with a GIN index on PostgreSQL (docs/decisions,
+the search engine's record), and there an index on (kind, "when") for reading a common word's
+newest matches first.
 """
 
 from django.db import models
