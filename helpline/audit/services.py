@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from helpline.core import clock
+from helpline.core import clock, fixedsql
 from helpline.core.middleware import current_ip
 
 from .changes import diff, snapshot
@@ -26,9 +26,10 @@ def event_record(
     changes: dict[str, Any] | None = None,
     object_repr: str | None = None,
 ) -> Event:
-    """Append one event; callers run it inside their own transaction so it commits with them."""
+    """Append one event; callers run it inside their own transaction so it commits with them.
+    A fixed statement (helpline.core.fixedsql): every write of the desk records one."""
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
-    return Event.objects.create(
+    event = Event(
         actor=actor if authenticated else None,
         actor_repr=(actor.email if authenticated else "") or "",
         action=action,
@@ -38,6 +39,7 @@ def event_record(
         changes=changes or {},
         ip=current_ip.get(),
     )
+    return fixedsql.insert(event)
 
 
 def saved_with_event(

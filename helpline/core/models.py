@@ -102,10 +102,12 @@ class SiteSettings(models.Model):
 
     @classmethod
     def for_request(cls, request) -> "SiteSettings":
-        """The settings row, read once per request (middleware and templates share it)."""
+        """The settings row for a request's middleware and templates: the shared reference row
+        (`shared()`; nearly every page reads the reference generation anyway, so a remembered
+        row costs no statement of its own). Read only; administration saves `current()`."""
         cached = getattr(request, "_helpline_site_settings", None)
         if cached is None:
-            cached = request._helpline_site_settings = cls.current()
+            cached = request._helpline_site_settings = cls.shared()
         return cached
 
     def type_list(self, field: str) -> set[str]:

@@ -217,12 +217,12 @@ def private_cache(settings):
 #  was, one more query), 4 entries + authors, 5 their attachments, 6 watchers, 7 linked tickets
 #  + status, 8 tags (each of these three only when there are some: `_thread` adds one of each;
 #  so would requests merged into it), 9 the requester's other requests + 10 their
-#  organisation's open count (the requester panel), 11 site settings (context processor),
-#  12 mail not delivered (letters and notifications, one union). The agent's memberships and
-#  the department tree (access_for), the statuses, the departments and the staff who can view
-#  the department are reference data, kept per process (helpline.core.reference; the generation
-#  token is read from the cache once per request).
-AGENT_QUERIES = 12
+#  organisation's open count (the requester panel), 11 mail not delivered (letters and
+#  notifications, one union). The site settings, the agent's memberships and the department
+#  tree (access_for), the statuses, the departments and the staff who can view the department
+#  are reference data, kept per process (helpline.core.reference; the generation token is read
+#  from the cache once per request, here a private one).
+AGENT_QUERIES = 11
 # Without watchers, links, tags or merged requests (most requests): three queries fewer.
 ALONE_QUERIES = AGENT_QUERIES - 3
 # Supervisors and administrators see everything: the same queries.

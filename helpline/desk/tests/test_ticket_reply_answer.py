@@ -142,14 +142,14 @@ def test_a_plain_reply_takes_a_fixed_number_of_statements(client, dispatcher, ti
     with CaptureQueriesContext(connection) as queries:
         response = client.post(url("reply", ticket.pk), data, **HTMX)
     assert response.status_code == 200
-    # 1 session, 2 user, 3 site settings (two-step sign-in rule), 4 the ticket with its
-    # requester and whether others wrote after the page's newest entry, 5 the reference
-    # generation; the write: 6-7 the one-time key (savepoint, insert), 8-9 the savepoints of the
-    # template and reply services, 10 the ticket locked, 11 the entry, 12 the ticket's version,
-    # 13-14 its search document (read, upsert), 15 the event log, 16 the notification, 17-18
-    # savepoints released, 19 the key's result, 20 released; 21 the sidebar's counts forgotten,
-    # 22 the entries after the page's newest (only the reply: shown as saved). On PostgreSQL
-    # the reply service's own block opens no savepoint (9 and 17: round trips, nothing in it
-    # catching an error, helpline.core.atomic) and the search document is extended by one
-    # UPDATE (13-14).
-    assert len(queries) == (19 if connection.vendor == "postgresql" else 22)
+    # 1 session, 2 user, 3 the reference generation (the site settings and rights are
+    # reference data), 4 the ticket with its requester and whether others wrote after the
+    # page's newest entry; the write: 5-6 the one-time key (savepoint, insert), 7-8 the
+    # savepoints of the template and reply services, 9 the ticket locked, 10 the entry, 11 the
+    # ticket's version, 12-13 its search document (read, upsert), 14 the event log, 15 the
+    # notification, 16-17 savepoints released, 18 the key's result, 19 released; 20 the
+    # sidebar's counts forgotten, 21 the entries after the page's newest (only the reply: shown
+    # as saved). On PostgreSQL the reply service's own block opens no savepoint (8 and 16:
+    # round trips, nothing in it catching an error, helpline.core.atomic) and the search
+    # document is extended by one UPDATE (12-13).
+    assert len(queries) == (18 if connection.vendor == "postgresql" else 21)

@@ -91,9 +91,9 @@ def test_suggestions_take_two_queries_whatever_the_matches(
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url("link_candidates", ticket.pk), {"other": "vpn"})
     assert response.status_code == 200
-    # session, user, site settings (context processor), the reference data's generation token
-    # (access rights are kept per process), the ticket, the requester's matches, the others'
-    assert len(queries) == 7
+    # session, user, the reference data's generation token (the site settings and access rights
+    # are kept per process), the ticket, the requester's matches, the others'
+    assert len(queries) == 6
 
 
 def test_the_dialog_fields_ask_for_suggestions(client, dispatcher, ticket):

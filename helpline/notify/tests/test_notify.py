@@ -9,6 +9,7 @@ from django.urls import reverse
 from helpline.accounts.models import StaffNotice
 from helpline.accounts.tests.factories import MembershipFactory, StaffFactory
 from helpline.audit.models import Event
+from helpline.core.models import SiteSettings
 from helpline.mail.models import OutboxMessage
 from helpline.notify import services as notify_services
 from helpline.notify.models import Kind, Notification
@@ -238,9 +239,11 @@ def test_counters_cost_one_query(
 ):
     _notifications(ticket, dispatcher, supervisor, count)
     client.force_login(dispatcher)
+    SiteSettings.current()  # an installation's row, made on its first request
     client.get(reverse("notify:list"))  # the site's settings, read once per process
-    # session, user, the site's settings (every request's middleware), and the one query
-    # counting unread notifications and unread mail.
+    # session, user, the reference generation (the site's settings are reference data, every
+    # request's middleware reads them), and the one query counting unread notifications and
+    # unread mail.
     with django_assert_num_queries(4):
         response = client.get(reverse("notify:counters"))
     html = response.content.decode()
@@ -378,8 +381,9 @@ def test_bell_query_count_is_constant(
 ):
     _notifications(ticket, dispatcher, supervisor, count)
     client.force_login(dispatcher)
+    SiteSettings.current()  # an installation's row, made on its first request
     client.get(reverse("notify:menu"))  # the site's settings, read once per process
-    # session, user, the site's settings (every request's middleware), the notifications with
+    # session, user, the reference generation (the site's settings), the notifications with
     # their request and actor.
     with django_assert_num_queries(4):
         response = client.get(reverse("notify:menu"), HTTP_HX_REQUEST="true")

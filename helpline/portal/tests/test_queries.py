@@ -22,9 +22,10 @@ def test_my_requests_list(
     for n in range(rows):
         open_request(requester_a, support, subject=f"Request {n}")
     client.force_login(requester_a)
-    # 1 session, 2 user, 3 the user's organisation (does it share?), 4 the page of tickets,
-    # 5 site settings (context processor).
-    with django_assert_num_queries(5):
+    # 1 session, 2 user, 3 the reference generation, 4 site settings (reference data: read on a
+    # process's first request after a change, as here), 5 the user's organisation (does it
+    # share?), 6 the page of tickets.
+    with django_assert_num_queries(6):
         response = client.get(reverse("portal:requests"))
     assert response.content.decode().count("data-hl-row") == rows
 
@@ -36,8 +37,9 @@ def test_organisation_tab(
     for n in range(rows):
         open_request(requester_a2 if n % 2 else requester_a, support, subject=f"Request {n}")
     client.force_login(requester_a)
-    # 1 session, 2 user, 3 organisation, 4 the page with its requesters joined, 5 site settings.
-    with django_assert_num_queries(5):
+    # 1 session, 2 user, 3-4 the reference generation and site settings (as above),
+    # 5 organisation, 6 the page with its requesters joined.
+    with django_assert_num_queries(6):
         response = client.get(reverse("portal:requests") + "?tab=organisation")
     assert response.content.decode().count("data-hl-row") == rows
 
@@ -52,9 +54,10 @@ def test_request_page(client, requester_a, dispatcher, support, entries, django_
         )
         services.ticket_note_add(ticket=ticket, actor=dispatcher, body=f"Note {n}")
     client.force_login(requester_a)
-    # 1 session, 2 user, 3 the user's organisation, 4 the ticket with requester and topic,
-    # 5 the public entries with authors, 6 their attachments, 7 site settings (context
-    # processor). Status lines read the category stored in the history: no status query.
-    with django_assert_num_queries(7):
+    # 1 session, 2 user, 3-4 the reference generation and site settings (as above), 5 the
+    # user's organisation, 6 the ticket with requester and topic, 7 the public entries with
+    # authors, 8 their attachments. Status lines read the category stored in the history: no
+    # status query.
+    with django_assert_num_queries(8):
         response = client.get(reverse("portal:request", args=[ticket.pk]))
     assert response.content.decode().count('<article class="hl-message') == entries

@@ -355,11 +355,13 @@ def test_thread_and_panel_query_counts_are_constant(
 
 
 # session, user, the message (access), the thread's ids, the reading (nothing left unread),
-# the thread, its recipients, files and departments; the sidebar's own tags.
-THREAD_QUERIES = 14
+# the thread, its recipients, files and departments; the sidebar's own tags (the site settings
+# and the agent's rights from the reference data).
+THREAD_QUERIES = 13
 # session, user, the request (access), the staff's rights, the messages, their recipients with
-# the people, files, departments; and the request's access check for the panel.
-PANEL_QUERIES = 9
+# the people, files, departments; and the request's access check for the panel (the site
+# settings from the reference data).
+PANEL_QUERIES = 8
 
 
 def test_a_word_from_a_body_is_found_by_recipients_only(client, dispatcher, colleague, support):

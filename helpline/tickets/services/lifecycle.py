@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from helpline.accounts.models import Department
 from helpline.accounts.reference import departments_all
-from helpline.core import clock
+from helpline.core import clock, fixedsql
 from helpline.core.errors import PermissionDenied, ValidationFailed
 from helpline.core.lengths import fitting
 from helpline.core.models import SiteSettings
@@ -166,7 +166,7 @@ def ticket_open(
     )
     # Nobody else sees the new row before the commit: its version is known.
     hold(ticket)
-    entry = Entry.objects.create(ticket=ticket, kind=EntryKind.REPLY, author=actor, body=body)
+    entry = fixedsql.insert(Entry(ticket=ticket, kind=EntryKind.REPLY, author=actor, body=body))
     attach(entry, files)
     ticket_arrived(ticket)
     ticket_opened_indexed(ticket, entry)
@@ -228,7 +228,7 @@ def ticket_reply_add(
         target = default_status(StatusCategory.OPEN)
         fields = list(apply_status(ticket, target))
         history(ticket, actor, "status", old, target)
-    entry = Entry.objects.create(ticket=ticket, kind=EntryKind.REPLY, author=actor, body=body)
+    entry = fixedsql.insert(Entry(ticket=ticket, kind=EntryKind.REPLY, author=actor, body=body))
     attach(entry, files)
     touch(ticket, *fields, public=True, appended=entry)
     if as_staff:
@@ -258,7 +258,7 @@ def ticket_note_add(
     files = attachments_checked(files)
     ticket = locked(ticket)
     require(actor, Action.NOTE, ticket)
-    entry = Entry.objects.create(ticket=ticket, kind=EntryKind.NOTE, author=actor, body=body)
+    entry = fixedsql.insert(Entry(ticket=ticket, kind=EntryKind.NOTE, author=actor, body=body))
     attach(entry, files)
     touch(ticket, appended=entry)
     mentions = mentions_parse(body, ticket, author=actor)
@@ -301,7 +301,7 @@ def ticket_reopen(*, ticket: Ticket, actor, reason: str) -> Ticket:
     opened = default_status(StatusCategory.OPEN)
     apply_status(ticket, opened)
     history(ticket, actor, "status", old, opened, _("Reopened by the requester."))
-    entry = Entry.objects.create(ticket=ticket, kind=EntryKind.REPLY, author=actor, body=reason)
+    entry = fixedsql.insert(Entry(ticket=ticket, kind=EntryKind.REPLY, author=actor, body=reason))
     touch(ticket, *STATUS_FIELDS, public=True)
     notice(NoticeKind.REQUESTER_REPLIED, ticket, actor=actor, entry=entry)
     return ticket
