@@ -256,7 +256,8 @@ def append(
     """Add one passage at the end of an indexed document's body (or its private text) and set
     its recency, in the caller's transaction: only the new text is analysed and the stored rows
     are written back, so the cost does not grow with the document (a ticket's new reply or note
-    on a 500-entry thread costs what it costs on a short one). One read, one upsert.
+    on a 500-entry thread costs what it costs on a short one). On SQLite one read and one
+    upsert; on PostgreSQL one UPDATE (`_append_postgresql`).
 
     Gives the same rows as `index` would, except that a compound word of the new text that the
     document's exact tokens already hold is not repeated. `when`, if given, is the document's
@@ -279,12 +280,11 @@ def append(
             return False
     if target is not None:
         target.body = target.body + analysis.PASSAGE + text
-        if connection.vendor == "sqlite":
-            stems, compounds = analysis.analyse(text, target.language)
-            target.body_stems = " ".join(s for s in (target.body_stems, stems) if s)
-            known = set(target.exact.split())
-            added = [c for c in dict.fromkeys(compounds) if c not in known]
-            target.exact = " ".join(s for s in (target.exact, *added) if s)
+        stems, compounds = analysis.analyse(text, target.language)
+        target.body_stems = " ".join(s for s in (target.body_stems, stems) if s)
+        known = set(target.exact.split())
+        added = [c for c in dict.fromkeys(compounds) if c not in known]
+        target.exact = " ".join(s for s in (target.exact, *added) if s)
     if when is not None:
         for row in rows.values():
             row.when = when
