@@ -10,6 +10,7 @@ from allauth.account.models import EmailAddress
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
+from helpline.core import fixedsql
 from helpline.core.errors import ValidationFailed
 from helpline.core.reference import changed as reference_changed
 
@@ -27,7 +28,7 @@ def _by_address_sql(vendor: str) -> str:
     unique index on lower(email), then the person's row by primary key."""
     qn = connection.ops.quote_name
     user = qn(User._meta.db_table)
-    columns = ", ".join(qn(f.column) for f in User._meta.concrete_fields)
+    columns = fixedsql.select_columns(User)
     # Only table and column names from the models are interpolated; the address is a parameter.
     return (
         f"SELECT {columns} FROM {user} WHERE {qn('id')} = COALESCE("  # noqa: S608

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from helpline.audit.changes import diff, snapshot
 from helpline.audit.services import deactivated_with_event, event_record, saved_with_event
+from helpline.core import fixedsql
 from helpline.core.errors import PermissionDenied, ValidationFailed
 from helpline.core.lengths import fitting
 from helpline.core.models import SiteSettings
@@ -37,7 +38,7 @@ from .models import Department, DepartmentMembership, Organisation, Role, User
 @functools.cache
 def _organisation_by_domain_sql(vendor: str) -> str:
     qn = connection.ops.quote_name
-    columns = ", ".join(qn(f.column) for f in Organisation._meta.concrete_fields)
+    columns = fixedsql.select_columns(Organisation)
     # Only table and column names from the model are interpolated; the domain is a parameter.
     return (
         f"SELECT {columns} FROM {qn(Organisation._meta.db_table)}"  # noqa: S608

@@ -72,7 +72,7 @@ from .models import (
     StopRuleHit,
 )
 from .parsing import REFUSED_LABELS, ParsedMail, UnparseableMail, parse_message
-from .reference import own_addresses, site_settings, stop_rules_active
+from .reference import own_addresses, stop_rules_active
 
 if TYPE_CHECKING:
     from helpline.tickets.services.attachments import CheckedFile
@@ -721,7 +721,7 @@ def _serialise(digest: str, parsed: ParsedMail | None, mailbox: Mailbox | None) 
 
 
 def _receive(raw: bytes, digest: str, mailbox: Mailbox | None, released_by) -> Receipt:
-    site = site_settings()
+    site = SiteSettings.shared()
     try:
         parsed = parse_message(raw, max_attachment_bytes=site.max_attachment_mb * 1024 * 1024)
     except UnparseableMail as exc:

@@ -1,18 +1,13 @@
 """The mail app's reference data (`helpline.core.reference`): what every incoming message
-needs and administrators change rarely — the site's settings, our own mailbox addresses, the
-active stop rules. Kept per process, read afresh after any change to them."""
+needs and administrators change rarely — our own mailbox addresses, the active stop rules (the
+site's settings are `SiteSettings.shared()`). Kept per process, read afresh after any change to
+them."""
 
 from django.conf import settings
 
-from helpline.core.models import SiteSettings
 from helpline.core.reference import reference_models, remembered
 
 from .models import Mailbox, StopRule
-
-
-def site_settings() -> SiteSettings:
-    """The settings row (file rules, attachment limits); shared, never to be changed."""
-    return SiteSettings.shared()
 
 
 def own_addresses() -> frozenset[str]:
@@ -36,4 +31,4 @@ def stop_rules_active() -> list[StopRule]:
 
 
 def connect() -> None:
-    reference_models([SiteSettings, Mailbox, StopRule])
+    reference_models([Mailbox, StopRule])

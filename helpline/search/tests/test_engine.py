@@ -2,13 +2,16 @@
 HELPLINE_DATABASE_URL): matching, stemming, exact tokens, ranking, snippets, bad queries."""
 
 import re
+import threading
+import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from helpline.core import clock
+from helpline.core.tests.threads import run_together
 from helpline.search import engine
 from helpline.search import text as analysis
 from helpline.search.engine import Document
@@ -477,6 +480,19 @@ def test_postgresql_connections_compile_nothing_just_in_time(db):
         assert cursor.fetchone()[0] == "off"
 
 
+def _vectors(pk: int) -> tuple[str, str]:
+    """PostgreSQL: a search row's stored vector, and the one its text gives computed whole."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tsv::text, (setweight(to_tsvector(search_config(language), title), 'A')"
+            " || setweight(to_tsvector('simple'::regconfig, exact), 'A')"
+            " || search_body_tsv(search_config(language), body))::text"
+            " FROM search_searchdocument WHERE id = %s",
+            [pk],
+        )
+        return cursor.fetchone()
+
+
 def test_the_stored_vector_is_always_the_one_its_text_gives(memo):
     """A passage appended through the engine is found on either database. PostgreSQL: the
     trigger of search migration 0004 parses only passages added at the end of a body; whatever a
@@ -486,12 +502,6 @@ def test_the_stored_vector_is_always_the_one_its_text_gives(memo):
     assert ids(engine.search("memo", "fuser", prefix=False)) == [1]
     if connection.vendor != "postgresql":
         return
-    whole = (
-        "SELECT tsv::text, (setweight(to_tsvector(search_config(language), title), 'A')"
-        " || setweight(to_tsvector('simple'::regconfig, exact), 'A')"
-        " || search_body_tsv(search_config(language), body))::text"
-        " FROM search_searchdocument WHERE id = %s"
-    )
     changes = {
         "append": lambda d: {"body": d.body + analysis.PASSAGE + "Fuser ordered."},
         "rewrite": lambda d: {"body": "Rewritten: the scanner."},
@@ -510,9 +520,38 @@ def test_the_stored_vector_is_always_the_one_its_text_gives(memo):
             exact="xk-4411",
         )
         SearchDocument.objects.filter(pk=document.pk).update(**change(document))
-        with connection.cursor() as cursor:
-            cursor.execute(whole, [document.pk])
-            stored, computed = cursor.fetchone()
+        stored, computed = _vectors(document.pk)
         assert stored == computed, name
     appended = SearchDocument.objects.get(kind="memo", object_id=2)
     assert "Fuser ordered." in appended.body
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_passages_appended_at_the_same_moment_are_both_kept(memo):
+    """Two writers extending one document at once (the ticket services also hold the request's
+    lock; this does not): the second waits for the first's row and extends what it committed.
+    A read-then-write append would lose the first passage here."""
+    memo.put(doc(1, "Printer", "The printer jams."))
+    first_written = threading.Event()
+
+    def first():
+        with transaction.atomic():
+            engine.append("memo", 1, body="Fuser ordered.")
+            first_written.set()
+            time.sleep(0.3)  # holds the row (SQLite: the write lock) while the other starts
+
+    def second():
+        first_written.wait(timeout=5)
+        with transaction.atomic():
+            return engine.append("memo", 1, body="Toner replaced.")
+
+    outcomes = run_together(first, second)
+    assert [o.error for o in outcomes] == [None, None] and outcomes[1].value is True
+    row = SearchDocument.objects.get(kind="memo", object_id=1, part=0)
+    assert row.body.count(analysis.PASSAGE) == 2
+    assert "Fuser ordered." in row.body and "Toner replaced." in row.body
+    assert ids(engine.search("memo", "fuser", prefix=False)) == [1]
+    assert ids(engine.search("memo", "toner", prefix=False)) == [1]
+    if connection.vendor == "postgresql":
+        stored, computed = _vectors(row.pk)
+        assert stored == computed
