@@ -159,7 +159,7 @@ def test_no_wcag_violations(
         )
         found.extend(violations(page))
         screenshot(page, f"32-desk-ticket-{scheme}-{width}")
-        page.get_by_role("button", name="More").click()
+        page.get_by_role("button", name="More", exact=True).click()
         page.get_by_role("button", name="Merge into…").click()
         dialog = page.get_by_role("dialog")
         expect(dialog).to_be_visible()

@@ -70,7 +70,7 @@ def test_long_request_with_context_fold_reply_and_merge(
     desk.keyboard.press("Escape")
 
     # Merge: typing "drop" suggests her duplicate first; Arthur's is not offered for a merge
-    desk.get_by_role("button", name="More").click()
+    desk.get_by_role("button", name="More", exact=True).click()
     desk.get_by_role("button", name="Merge into…").click()
     dialog = desk.get_by_role("dialog", name=re.compile("Merge"))
     field = dialog.get_by_label("Merge into request number")

@@ -75,7 +75,7 @@ class TicketPage:
     def delete(self) -> None:
         """Delete to the trash, accepting the browser's confirmation."""
         self.page.once("dialog", lambda dialog: dialog.accept())
-        self.header.get_by_role("button", name="More").click()
+        self.header.get_by_role("button", name="More", exact=True).click()
         self.header.get_by_role("button", name="Delete").click()
         expect(self.header.get_by_text("In the trash")).to_be_visible()
 
