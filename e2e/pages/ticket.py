@@ -32,7 +32,7 @@ class TicketPage:
 
     @property
     def take_button(self) -> Locator:
-        return self.header.get_by_role("button", name="Take")
+        return self.header.get_by_role("button", name="Take", exact=True)
 
     def take(self) -> None:
         self.take_button.click()

@@ -142,7 +142,7 @@ def _skeleton_built(external: bool) -> str:
               {status}
             </div>
             <div class="col-md-auto">
-              <button type="submit" class="btn btn-primary btn-sm w-100"><i class="bi bi-send"></i> {_esc(_("Send reply"))}</button>
+              <button type="submit" class="btn btn-primary btn-sm w-100"><i class="bi bi-send" aria-hidden="true"></i> {_esc(_("Send reply"))}</button>
             </div>
           </div>
         </form>"""  # noqa: E501

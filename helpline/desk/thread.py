@@ -166,19 +166,20 @@ def thread_html(entries, ticket: Ticket, *, request, appended: bool = False) -> 
         )
         if note:
             add(
-                '<span class="badge text-bg-warning hl-note-badge"><i class="bi bi-lock-fill">'
-                f"</i> {labels.note_badge}</span>"
+                '<span class="badge text-bg-warning hl-note-badge"><i class="bi bi-lock-fill"'
+                f' aria-hidden="true"></i> {labels.note_badge}</span>'
             )
         elif staff:
             if position == 0 and not appended:
                 channel = _esc(str(ticket.get_channel_display()).lower())
                 add(
-                    '<span class="hl-muted-small"><i class="bi bi-telephone-inbound"></i> '
+                    '<span class="hl-muted-small"><i class="bi bi-telephone-inbound"'
+                    ' aria-hidden="true"></i> '
                     f"{labels.logged % {'channel': channel}}</span>"
                 )
             else:
                 add(
-                    '<span class="hl-muted-small"><i class="bi bi-reply"></i> '
+                    '<span class="hl-muted-small"><i class="bi bi-reply" aria-hidden="true"></i> '
                     f"{labels.replied}</span>"
                 )
                 if entry.kind == EntryKind.REPLY and may_make_article:
